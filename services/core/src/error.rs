@@ -1,0 +1,172 @@
+//! One error type for every handler, answered as RFC 9457 `application/problem+json`.
+//!
+//! Each problem carries a stable English `code` (also the last segment of its
+//! `type`), a Chinese `title` staff can read, and for bad input every offending
+//! field in `errors[]`. Internal errors are logged with their cause chain and
+//! answered with an opaque body.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+/// One bad field of a request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Path of the field, e.g. `pay.min` or `requirements.age_min`.
+    pub field: String,
+    /// What is wrong, in Chinese.
+    pub message: String,
+    /// Stable English code, e.g. `required`, `too_long`, `unknown_field`.
+    pub code: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into(), code: code.to_string() }
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable English code of the problem.
+    pub code: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// Extension members (e.g. `existing_id` on a duplicate).
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub extensions: Map<String, Value>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &str, title: &str, detail: impl Into<String>) -> Self {
+        Self {
+            kind: format!("/problems/{code}"),
+            title: title.to_string(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            code: code.to_string(),
+            errors: Vec::new(),
+            extensions: Map::new(),
+        }
+    }
+
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
+    }
+
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.extensions.insert(key.to_string(), value.into());
+        self
+    }
+}
+
+/// What a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{}", .0.detail)]
+    Problem(Box<Problem>),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<Problem> for ApiError {
+    fn from(p: Problem) -> Self {
+        ApiError::Problem(Box::new(p))
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        ApiError::Internal(anyhow::Error::new(e).context("database error"))
+    }
+}
+
+impl ApiError {
+    /// 422: well-formed input that breaks the rules; every bad field listed.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = format!("{} 个字段不符合要求", errors.len());
+        Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "输入内容不符合要求", detail)
+            .with_errors(errors)
+            .into()
+    }
+
+    /// 400: input that cannot be read at all.
+    pub fn bad_request(code: &str, detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::BAD_REQUEST, code, "请求格式错误", detail).into()
+    }
+
+    /// 400 naming fields (query parameters that cannot be read).
+    pub fn bad_fields(errors: Vec<FieldError>) -> Self {
+        let detail = format!("{} 个参数无法识别", errors.len());
+        Problem::new(StatusCode::BAD_REQUEST, "bad_parameters", "请求参数错误", detail)
+            .with_errors(errors)
+            .into()
+    }
+
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::UNAUTHORIZED, "unauthorized", "未认证：请提供有效的 API 密钥", detail).into()
+    }
+
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::FORBIDDEN, "forbidden", "无权执行此操作", detail).into()
+    }
+
+    /// 404: missing, or not visible to this key (never say which).
+    pub fn not_found() -> Self {
+        Problem::new(StatusCode::NOT_FOUND, "not_found", "资源不存在", "没有找到该资源").into()
+    }
+
+    pub fn conflict(code: &str, detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::CONFLICT, code, "与现有记录冲突", detail).into()
+    }
+
+    pub fn payload_too_large(limit: usize) -> Self {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "请求内容过大",
+            format!("请求体不能超过 {limit} 字节"),
+        )
+        .with("limit_bytes", limit as u64)
+        .into()
+    }
+
+    pub fn unavailable(detail: impl Into<String>) -> Self {
+        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "服务暂不可用", detail).into()
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let problem = match self {
+            ApiError::Problem(p) => *p,
+            ApiError::Internal(e) => {
+                tracing::error!(error = format!("{e:#}"), "internal error");
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误", "请稍后再试")
+            }
+        };
+        problem_response(problem)
+    }
+}
+
+/// A problem as an HTTP response.
+pub fn problem_response(problem: Problem) -> Response {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    let mut res = (status, body).into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    res
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,216 @@
+//! Request plumbing shared by every service: a bounded JSON body reader that
+//! answers problem+json, query parameters read without panics, and cursors.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{header, request::Parts};
+use base64::Engine;
+use futures::StreamExt;
+use serde_json::Value;
+
+use crate::error::{ApiError, FieldError};
+use crate::state::AppState;
+use crate::validate::Errors;
+
+/// How many bytes past the limit are read and thrown away before answering
+/// 413, so that a client still sending gets the answer instead of a reset.
+const DRAIN_CAP: usize = 64 << 20;
+
+/// A JSON request body, parsed but not yet validated.
+pub struct JsonBody(pub Value);
+
+impl FromRequest<AppState> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let limit = state.settings.max_body_bytes;
+        let ctype = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let is_json = ctype.starts_with("application/json") || ctype.contains("+json");
+        let bytes = read_body_limited(req.into_body(), limit).await?;
+        if !is_json {
+            return Err(ApiError::from(
+                crate::error::Problem::new(
+                    axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "unsupported_media_type",
+                    "不支持的内容类型",
+                    "请求体应为 JSON，并带 Content-Type: application/json",
+                ),
+            ));
+        }
+        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
+            ApiError::bad_request("malformed_json", format!("JSON 格式错误：第 {} 行第 {} 列", e.line(), e.column()))
+        })
+    }
+}
+
+/// Read a body of at most `limit` bytes. A larger one is drained (bounded by
+/// count and time, never kept) and answered 413.
+pub async fn read_body_limited(body: Body, limit: usize) -> Result<Vec<u8>, ApiError> {
+    let mut stream = body.into_data_stream();
+    let mut buf = Vec::new();
+    let mut seen = 0usize;
+    let read = async {
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|_| ApiError::bad_request("body_read", "读取请求体失败"))?;
+            seen += chunk.len();
+            if seen <= limit {
+                buf.extend_from_slice(&chunk);
+            } else if seen > DRAIN_CAP {
+                break;
+            }
+        }
+        Ok::<(), ApiError>(())
+    };
+    match tokio::time::timeout(Duration::from_secs(60), read).await {
+        Ok(r) => r?,
+        Err(_) => return Err(ApiError::bad_request("body_timeout", "读取请求体超时")),
+    }
+    if seen > limit {
+        return Err(ApiError::payload_too_large(limit));
+    }
+    Ok(buf)
+}
+
+/// Query parameters as given; reading them never rejects the request by itself.
+#[derive(Debug, Default)]
+pub struct QueryParams(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let raw = parts.uri.query().unwrap_or("");
+        let pairs: Vec<(String, String)> = serde_urlencoded_pairs(raw);
+        Ok(QueryParams(pairs.into_iter().collect()))
+    }
+}
+
+fn serde_urlencoded_pairs(raw: &str) -> Vec<(String, String)> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl QueryParams {
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str).filter(|s| !s.is_empty())
+    }
+
+    /// Report every parameter not in `allowed`.
+    pub fn deny_unknown(&self, allowed: &[&str], errs: &mut Errors) {
+        let mut keys: Vec<&String> = self.0.keys().collect();
+        keys.sort();
+        for k in keys {
+            if !allowed.contains(&k.as_str()) {
+                errs.add(k.clone(), "unknown_parameter", "未知参数");
+            }
+        }
+    }
+
+    /// `limit`: default `default`, at most `max`.
+    pub fn limit(&self, default: usize, max: usize, errs: &mut Errors) -> usize {
+        match self.get("limit") {
+            None => default,
+            Some(s) => match s.parse::<usize>() {
+                Ok(n) if (1..=max).contains(&n) => n,
+                _ => {
+                    errs.add("limit", "out_of_range", format!("应为 1 到 {max} 之间的整数"));
+                    default
+                }
+            },
+        }
+    }
+
+    /// A parameter that must be one of `allowed`.
+    pub fn one_of(&self, name: &str, allowed: &[&str], errs: &mut Errors) -> Option<String> {
+        let v = self.get(name)?;
+        if allowed.contains(&v) {
+            Some(v.to_string())
+        } else {
+            errs.add(name, "not_allowed", format!("应为以下之一：{}", allowed.join(", ")));
+            None
+        }
+    }
+
+    /// The decoded `cursor` parameter.
+    pub fn cursor(&self, errs: &mut Errors) -> Option<String> {
+        let raw = self.get("cursor")?;
+        match decode_cursor(raw) {
+            Some(c) => Some(c),
+            None => {
+                errs.add("cursor", "invalid", "游标无效");
+                None
+            }
+        }
+    }
+
+    /// 400 naming every bad parameter, if any.
+    pub fn finish(errs: Errors) -> Result<(), ApiError> {
+        if errs.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::bad_fields(errs.0.into_iter().collect::<Vec<FieldError>>()))
+        }
+    }
+}
+
+/// An opaque cursor for a position in a list.
+pub fn encode_cursor(position: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(position.as_bytes())
+}
+
+pub fn decode_cursor(cursor: &str) -> Option<String> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    let s = String::from_utf8(bytes).ok()?;
+    (s.len() <= 200 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '|')).then_some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_strings_are_decoded() {
+        let p = serde_urlencoded_pairs("q=%E4%BF%9D%E6%B4%81&region=330402&x=a+b&bad=%zz&end=%4");
+        assert_eq!(p[0], ("q".into(), "保洁".into()));
+        assert_eq!(p[2], ("x".into(), "a b".into()));
+        assert_eq!(p[3], ("bad".into(), "%zz".into()));
+        assert_eq!(p[4], ("end".into(), "%4".into()));
+    }
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        assert_eq!(decode_cursor(&encode_cursor("job_0193ab")).as_deref(), Some("job_0193ab"));
+        assert_eq!(decode_cursor("!!!"), None);
+        assert_eq!(decode_cursor(&encode_cursor("x' OR 1=1")), None);
+    }
+}

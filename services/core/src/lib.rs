@@ -1,0 +1,22 @@
+//! Shared foundations of the jobmatch services: configuration, the store,
+//! errors, authentication, regions, the index-config vocabulary, request
+//! plumbing, metrics and the outbox. No service logic lives here.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod http;
+pub mod ids;
+pub mod metrics;
+pub mod regions;
+pub mod state;
+pub mod telemetry;
+pub mod time;
+pub mod validate;
+pub mod vocab;
+
+pub use auth::{Principal, Role};
+pub use error::{ApiError, ApiResult};
+pub use state::AppState;

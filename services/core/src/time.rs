@@ -1,0 +1,56 @@
+//! Time as the store and the API write it, and business time in Asia/Shanghai.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, TimeZone, Utc};
+
+/// China Standard Time (UTC+8, no daylight saving since 1991).
+pub fn shanghai() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("valid offset")
+}
+
+/// A UTC instant in the fixed-width text form used in the store and the API.
+pub fn to_text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Now, in store text form.
+pub fn now_text() -> String {
+    to_text(Utc::now())
+}
+
+/// Parse an RFC 3339 time, or a bare `YYYY-MM-DD` date meaning the end of that
+/// day in Asia/Shanghai (what staff mean by "valid until the 30th").
+pub fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s.trim()) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let d = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
+    let end = d.and_hms_opt(23, 59, 59)?;
+    shanghai().from_local_datetime(&end).single().map(|t| t.with_timezone(&Utc))
+}
+
+/// Parse a stored timestamp.
+pub fn from_text(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_text_sorts_like_time() {
+        let a = to_text(Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap());
+        let b = to_text(Utc.with_ymd_and_hms(2026, 10, 2, 3, 4, 5).unwrap());
+        assert_eq!(a.len(), b.len());
+        assert!(a < b);
+        assert_eq!(a, "2026-01-02T03:04:05.000000Z");
+    }
+
+    #[test]
+    fn a_bare_date_means_the_end_of_that_day_in_shanghai() {
+        let t = parse_instant("2026-12-31").unwrap();
+        assert_eq!(to_text(t), "2026-12-31T15:59:59.000000Z");
+        assert!(parse_instant("2026-02-30").is_none());
+        assert!(parse_instant("soon").is_none());
+    }
+}
