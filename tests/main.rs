@@ -1,0 +1,14 @@
+//! The end-to-end suite: each test starts the application on port 0 with a
+//! fresh store and drives it over HTTP. Tests declared with `both_backends!`
+//! run on SQLite always and on PostgreSQL (a fresh database each) when
+//! `JOBMATCH_TEST_POSTGRES_URL` is set. Set `TEST_LOG=1` to see the logs.
+
+#[macro_use]
+mod helpers;
+
+mod auth;
+mod durability;
+mod jobs;
+mod jobs_input;
+mod ops;
+mod orgs;

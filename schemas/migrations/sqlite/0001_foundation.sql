@@ -1,4 +1,5 @@
 -- Foundation: regions, organisations, API keys, jobs and the outbox.
+-- Flags are integers (0/1): the sqlx Any driver has no SQLite boolean.
 -- Timestamps are fixed-width RFC 3339 UTC text; see services/core/src/db.rs.
 
 CREATE TABLE regions (
@@ -14,7 +15,7 @@ CREATE TABLE orgs (
     name        TEXT NOT NULL,
     kind        TEXT NOT NULL,
     region_code TEXT NOT NULL REFERENCES regions (code),
-    active      BOOLEAN NOT NULL DEFAULT TRUE,
+    active      INTEGER NOT NULL DEFAULT 1,
     created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL,
     CONSTRAINT orgs_name_key UNIQUE (name)
@@ -47,6 +48,7 @@ CREATE TABLE jobs (
     unit_code        TEXT,
     headcount        INTEGER NOT NULL,
     valid_until      TEXT,
+    search_text      TEXT NOT NULL,
     doc              TEXT NOT NULL,
     created_at       TEXT NOT NULL,
     updated_at       TEXT NOT NULL

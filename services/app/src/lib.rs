@@ -1,0 +1,196 @@
+//! Composes the services into one process: `Application::build` binds the
+//! listener (port 0 in tests), mounts the routes of the chosen roles and the
+//! operational endpoints, and `run_until_stopped` serves until a shutdown
+//! future resolves, then lets background tasks finish.
+
+pub mod cli;
+pub mod ops;
+
+use std::future::Future;
+
+use axum::http::{HeaderName, Request};
+use axum::Router;
+use jobmatch_core::config::Settings;
+use jobmatch_core::AppState;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+/// Which services a process runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ServiceRole {
+    /// Every service in one process (the default).
+    All,
+    Posting,
+    Matching,
+    Push,
+}
+
+impl ServiceRole {
+    fn runs(self, other: ServiceRole) -> bool {
+        self == ServiceRole::All || self == other
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "jobmatch",
+        description = "困难群体就业精准帮扶：岗位发布、人岗匹配、推送与进度报表。Job matching for hardship-group job seekers.",
+        version = "1"
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "orgs", description = "机构与 API 密钥 Organisations and keys"),
+        (name = "regions", description = "行政区划 Regions"),
+        (name = "jobs", description = "岗位 Jobs (posting service)"),
+        (name = "ops", description = "运维 Operations")
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("API key")).build(),
+            ),
+        );
+    }
+}
+
+/// The routes and OpenAPI document of the given roles.
+pub fn api(role: ServiceRole) -> OpenApiRouter<AppState> {
+    let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(ops::router());
+    if role.runs(ServiceRole::Posting) {
+        api = api.merge(jobmatch_posting::router());
+    }
+    if role.runs(ServiceRole::Matching) {
+        api = api.merge(jobmatch_matching::router());
+    }
+    if role.runs(ServiceRole::Push) {
+        api = api.merge(jobmatch_push::router());
+    }
+    api
+}
+
+/// The whole OpenAPI document, as committed in `schemas/openapi.json`.
+pub fn openapi_json() -> String {
+    let (_, doc) = api(ServiceRole::All).split_for_parts();
+    let mut s = doc.to_pretty_json().expect("the OpenAPI document serialises");
+    s.push('\n');
+    s
+}
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The HTTP application of `role` around `state`.
+pub fn router(state: AppState, role: ServiceRole) -> Router {
+    let (routes, doc) = api(role).split_for_parts();
+    let doc = std::sync::Arc::new(doc);
+    routes
+        .route(
+            "/openapi.json",
+            axum::routing::get(move || {
+                let doc = doc.clone();
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .fallback(ops::not_found)
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), jobmatch_core::metrics::track))
+        .with_state(state)
+        .layer(CatchPanicLayer::custom(ops::panic_response))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            // The path only: query strings may carry search words or names.
+            tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+        }))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+}
+
+/// A built, bound application.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    role: ServiceRole,
+}
+
+impl Application {
+    /// Open the store (migrating it), load configuration and bind the listener.
+    pub async fn build(settings: Settings, role: ServiceRole) -> anyhow::Result<Application> {
+        let listen = settings.listen;
+        let state = AppState::open(settings).await?;
+        let listener =
+            TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+        Ok(Application { listener, state, role })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serve until `shutdown` resolves; in-flight requests finish, then the
+    /// background tasks stop.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut tasks = Vec::new();
+        if self.role.runs(ServiceRole::Posting) {
+            tasks.push(jobmatch_posting::spawn_background(self.state.clone(), stop_rx.clone()));
+        }
+        if self.role.runs(ServiceRole::Matching) {
+            let cursor = jobmatch_matching::OutboxCursor::default();
+            tasks.push(jobmatch_matching::spawn_background(self.state.clone(), cursor, stop_rx.clone()));
+        }
+        let app = router(self.state.clone(), self.role);
+        tracing::info!(addr = %self.listener.local_addr()?, role = ?self.role, "jobmatch listening");
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                tracing::info!("shutting down: finishing in-flight requests");
+            })
+            .await?;
+        let _ = stop_tx.send(true);
+        for t in tasks {
+            let _ = t.await;
+        }
+        self.state.db.pool.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

@@ -122,7 +122,7 @@ impl FromRequestParts<AppState> for Principal {
             .map(str::trim)
             .filter(|k| !k.is_empty() && k.len() < 200)
             .ok_or_else(|| ApiError::unauthorized("Authorization 头格式应为 Bearer <API 密钥>"))?;
-        let row: Option<(String, String, String, String, String, bool)> = sqlx::query_as(
+        let row: Option<(String, String, String, String, String, i64)> = sqlx::query_as(
             "SELECT k.id, k.org_id, k.role, k.region_code, o.kind, o.active
              FROM api_keys k JOIN orgs o ON o.id = k.org_id
              WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
@@ -133,7 +133,7 @@ impl FromRequestParts<AppState> for Principal {
         let Some((key_id, org_id, role, region_code, org_kind, active)) = row else {
             return Err(ApiError::unauthorized("API 密钥无效或已撤销"));
         };
-        if !active {
+        if active == 0 {
             return Err(ApiError::unauthorized("该密钥所属机构已停用"));
         }
         let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("stored key {key_id} has unknown role"))?;

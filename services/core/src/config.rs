@@ -116,10 +116,8 @@ impl RawSettings {
             message: format!("cannot read {}: {e}", path.display()),
         })?;
         // Numbers in the file are accepted as numbers or strings.
-        let value: toml::Table = toml::from_str(&text).map_err(|e| ConfigError {
-            setting: "config".into(),
-            message: format!("{}: {e}", path.display()),
-        })?;
+        let value: toml::Table = toml::from_str(&text)
+            .map_err(|e| ConfigError { setting: "config".into(), message: format!("{}: {e}", path.display()) })?;
         let mut stringly = toml::Table::new();
         for (k, v) in value {
             let s = match v {
@@ -144,17 +142,13 @@ impl RawSettings {
     pub fn resolve(self) -> Result<Settings, ConfigError> {
         let err = |setting: &str, message: String| ConfigError { setting: setting.into(), message };
         let listen = self.listen.as_deref().unwrap_or("127.0.0.1:8080");
-        let listen: SocketAddr = listen.parse().map_err(|_| {
-            err("listen", format!("'{listen}' is not an address like 127.0.0.1:8080"))
-        })?;
+        let listen: SocketAddr =
+            listen.parse().map_err(|_| err("listen", format!("'{listen}' is not an address like 127.0.0.1:8080")))?;
         let data_dir = PathBuf::from(self.data_dir.as_deref().unwrap_or("./data"));
         let database_url = match self.database_url {
             Some(url) => {
                 if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                    return Err(err(
-                        "database_url",
-                        "must start with sqlite:, postgres:// or postgresql://".into(),
-                    ));
+                    return Err(err("database_url", "must start with sqlite:, postgres:// or postgresql://".into()));
                 }
                 url
             }
@@ -165,14 +159,12 @@ impl RawSettings {
             "json" => LogFormat::Json,
             other => return Err(err("log_format", format!("'{other}' is not one of text, json"))),
         };
-        let number = |name: &str, raw: Option<String>, default: u64, min: u64, max: u64| {
-            match raw {
-                None => Ok(default),
-                Some(s) => match s.trim().parse::<u64>() {
-                    Ok(n) if (min..=max).contains(&n) => Ok(n),
-                    _ => Err(err(name, format!("'{s}' is not a whole number from {min} to {max}"))),
-                },
-            }
+        let number = |name: &str, raw: Option<String>, default: u64, min: u64, max: u64| match raw {
+            None => Ok(default),
+            Some(s) => match s.trim().parse::<u64>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(n),
+                _ => Err(err(name, format!("'{s}' is not a whole number from {min} to {max}"))),
+            },
         };
         Ok(Settings {
             listen,
@@ -225,7 +217,8 @@ mod tests {
 
     #[test]
     fn flags_win_over_variables_which_win_over_the_file() {
-        let file = RawSettings { listen: Some("127.0.0.1:1".into()), data_dir: Some("/f".into()), ..Default::default() };
+        let file =
+            RawSettings { listen: Some("127.0.0.1:1".into()), data_dir: Some("/f".into()), ..Default::default() };
         let vars = env(&[("JOBMATCH_LISTEN", "127.0.0.1:2"), ("JOBMATCH_LOG_FORMAT", "json")]);
         let flags = RawSettings { listen: Some("127.0.0.1:3".into()), ..Default::default() };
         let s = file.overlay(vars).overlay(flags).resolve().unwrap();

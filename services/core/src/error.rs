@@ -108,9 +108,7 @@ impl ApiError {
     /// 400 naming fields (query parameters that cannot be read).
     pub fn bad_fields(errors: Vec<FieldError>) -> Self {
         let detail = format!("{} 个参数无法识别", errors.len());
-        Problem::new(StatusCode::BAD_REQUEST, "bad_parameters", "请求参数错误", detail)
-            .with_errors(errors)
-            .into()
+        Problem::new(StatusCode::BAD_REQUEST, "bad_parameters", "请求参数错误", detail).with_errors(errors).into()
     }
 
     pub fn unauthorized(detail: impl Into<String>) -> Self {
@@ -164,8 +162,7 @@ pub fn problem_response(problem: Problem) -> Response {
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body = serde_json::to_vec(&problem).unwrap_or_default();
     let mut res = (status, body).into_response();
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     res
 }
 

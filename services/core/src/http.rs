@@ -26,24 +26,27 @@ impl FromRequest<AppState> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let limit = state.settings.max_body_bytes;
-        let ctype = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let is_json = ctype.starts_with("application/json") || ctype.contains("+json");
-        let bytes = read_body_limited(req.into_body(), limit).await?;
-        if !is_json {
-            return Err(ApiError::from(
-                crate::error::Problem::new(
-                    axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "unsupported_media_type",
-                    "不支持的内容类型",
-                    "请求体应为 JSON，并带 Content-Type: application/json",
-                ),
-            ));
-        }
-        serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| {
-            ApiError::bad_request("malformed_json", format!("JSON 格式错误：第 {} 行第 {} 列", e.line(), e.column()))
-        })
+        json_from_request(req, state.settings.max_body_bytes).await.map(JsonBody)
     }
+}
+
+/// Read a JSON body of at most `limit` bytes: 415 unless it says it is JSON,
+/// 413 when larger, 400 when it does not parse.
+pub async fn json_from_request(req: Request, limit: usize) -> Result<Value, ApiError> {
+    let ctype = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let is_json = ctype.starts_with("application/json") || ctype.contains("+json");
+    let bytes = read_body_limited(req.into_body(), limit).await?;
+    if !is_json {
+        return Err(ApiError::from(crate::error::Problem::new(
+            axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "不支持的内容类型",
+            "请求体应为 JSON，并带 Content-Type: application/json",
+        )));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::bad_request("malformed_json", format!("JSON 格式错误：第 {} 行第 {} 列", e.line(), e.column()))
+    })
 }
 
 /// Read a body of at most `limit` bytes. A larger one is drained (bounded by

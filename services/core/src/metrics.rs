@@ -60,9 +60,14 @@ impl Metrics {
         out.push_str("# TYPE jobmatch_http_request_duration_seconds histogram\n");
         for (r, h) in self.latency.lock().expect("metrics lock").iter() {
             for (i, b) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(out, "jobmatch_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"{b}\"}} {}", h.counts[i]);
+                let _ = writeln!(
+                    out,
+                    "jobmatch_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"{b}\"}} {}",
+                    h.counts[i]
+                );
             }
-            let _ = writeln!(out, "jobmatch_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {}", h.count);
+            let _ =
+                writeln!(out, "jobmatch_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {}", h.count);
             let _ = writeln!(out, "jobmatch_http_request_duration_seconds_sum{{route=\"{r}\"}} {}", h.sum);
             let _ = writeln!(out, "jobmatch_http_request_duration_seconds_count{{route=\"{r}\"}} {}", h.count);
         }
@@ -84,11 +89,8 @@ impl Metrics {
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().to_string();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
+    let route =
+        req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
     let res = next.run(req).await;
     state.metrics.observe(&method, &route, res.status().as_u16(), start.elapsed().as_secs_f64());
     res

@@ -33,7 +33,8 @@ const LEVELS: [&str; 6] = ["province", "city", "county", "zone", "street", "comm
 pub fn parse_csv(text: &str) -> Result<Vec<Region>, String> {
     let mut lines = text.lines().enumerate();
     match lines.next() {
-        Some((_, header)) if header.trim().trim_start_matches('\u{feff}') == "code,name,level,parent,reporting_unit" => {}
+        Some((_, header))
+            if header.trim().trim_start_matches('\u{feff}') == "code,name,level,parent,reporting_unit" => {}
         _ => return Err("line 1: expected header code,name,level,parent,reporting_unit".into()),
     }
     let mut out = Vec::new();
@@ -81,9 +82,8 @@ impl Regions {
     pub fn from_rows(rows: Vec<Region>) -> Regions {
         let mut r = Regions::default();
         for region in rows {
-            match &region.parent {
-                Some(p) => r.children.entry(p.clone()).or_default().push(region.code.clone()),
-                None => {}
+            if let Some(p) = &region.parent {
+                r.children.entry(p.clone()).or_default().push(region.code.clone());
             }
             r.by_code.insert(region.code.clone(), region);
         }
@@ -119,7 +119,8 @@ impl Regions {
 
     /// Load every region from the store.
     pub async fn load(db: &Db) -> Result<Regions, sqlx::Error> {
-        let rows: Vec<(String, String, String, Option<String>, Option<String>)> =
+        type Row = (String, String, String, Option<String>, Option<String>);
+        let rows: Vec<Row> =
             sqlx::query_as("SELECT code, name, level, parent, reporting_unit FROM regions ORDER BY code")
                 .fetch_all(&db.pool)
                 .await?;
@@ -161,8 +162,7 @@ impl Regions {
     /// Whether a key scoped to `scope` may act on `code`: `code` is `scope` or
     /// below it, or `scope` is the reporting unit of a street above `code`.
     pub fn covers(&self, scope: &str, code: &str) -> bool {
-        self.ancestors(code)
-            .any(|r| r.code == scope || r.reporting_unit.as_deref() == Some(scope))
+        self.ancestors(code).any(|r| r.code == scope || r.reporting_unit.as_deref() == Some(scope))
     }
 
     /// The codes a record in `code` is filed under.

@@ -255,7 +255,15 @@ pub fn check_text(path: &str, s: &str, min: usize, max: usize, errs: &mut Errors
     }
     let n = s.chars().count();
     if n < min || n > max {
-        let code = if n < min { if n == 0 { "required" } else { "too_short" } } else { "too_long" };
+        let code = if n < min {
+            if n == 0 {
+                "required"
+            } else {
+                "too_short"
+            }
+        } else {
+            "too_long"
+        };
         errs.add(path, code, format!("长度应为 {min}–{max} 个字符，实际为 {n} 个"));
         return None;
     }

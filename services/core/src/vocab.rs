@@ -229,13 +229,30 @@ mod tests {
     fn the_embedded_files_hold_every_category_the_contract_names() {
         let v = Vocabulary::load(None).unwrap();
         for code in [
-            "cleaning", "housekeeping", "security", "greening", "river_cleaning", "elderly_care", "childcare",
-            "delivery", "handicraft", "community_assistant", "retail", "catering", "warehouse", "manufacturing",
-            "driving", "maintenance", "parking", "agriculture",
+            "cleaning",
+            "housekeeping",
+            "security",
+            "greening",
+            "river_cleaning",
+            "elderly_care",
+            "childcare",
+            "delivery",
+            "handicraft",
+            "community_assistant",
+            "retail",
+            "catering",
+            "warehouse",
+            "manufacturing",
+            "driving",
+            "maintenance",
+            "parking",
+            "agriculture",
         ] {
             assert!(v.category(code).is_some(), "{code}");
         }
-        for code in ["health_cert", "driver_c1", "driver_forklift", "electrician", "security_guard", "caregiver", "nursery"] {
+        for code in
+            ["health_cert", "driver_c1", "driver_forklift", "electrician", "security_guard", "caregiver", "nursery"]
+        {
             assert!(v.certificate_codes().contains(&code), "{code}");
         }
     }
@@ -254,11 +271,16 @@ mod tests {
     fn a_bad_file_is_reported_with_its_line() {
         let good = Vocabulary::load(None).unwrap();
         drop(good);
-        let e = Vocabulary::from_texts("version = 1\n[[category]]\ncode = 5\n", "version = 1\ncertificate = []\n", "version = 1\nground = []\n")
-            .unwrap_err();
+        let e = Vocabulary::from_texts(
+            "version = 1\n[[category]]\ncode = 5\n",
+            "version = 1\ncertificate = []\n",
+            "version = 1\nground = []\n",
+        )
+        .unwrap_err();
         assert_eq!((e.file.as_str(), e.line), ("categories.toml", 3), "{e}");
         let dup = "version = 1\n[[category]]\ncode = \"a\"\nname = \"A\"\n[[category]]\ncode = \"b\"\nname = \"B\"\n[[category]]\ncode = \"a\"\nname = \"C\"\n";
-        let e = Vocabulary::from_texts(dup, "version = 1\ncertificate = []\n", "version = 1\nground = []\n").unwrap_err();
+        let e =
+            Vocabulary::from_texts(dup, "version = 1\ncertificate = []\n", "version = 1\nground = []\n").unwrap_err();
         assert!(e.message.contains("'a'"), "{e}");
     }
 }

@@ -1,0 +1,39 @@
+//! The posting service: organisations and keys, the region tree, and jobs
+//! published by gig markets, communities, employers and public-welfare
+//! programmes. Every job change appends an outbox event in its transaction.
+
+pub mod jobs;
+pub mod orgs;
+pub mod regions_api;
+
+use std::time::Duration;
+
+use jobmatch_core::AppState;
+use tokio::sync::watch;
+use utoipa_axum::router::OpenApiRouter;
+
+/// Every route of the posting service.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().merge(orgs::router()).merge(regions_api::router()).merge(jobs::router())
+}
+
+/// Background work: expire jobs past `valid_until`. Stops when `shutdown` turns true.
+pub fn spawn_background(state: AppState, mut shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let every = Duration::from_secs(state.settings.expiry_sweep_secs);
+        loop {
+            match jobs::store::expire_due(&state.db).await {
+                Ok(0) => {}
+                Ok(n) => {
+                    state.metrics.count("jobmatch_jobs_expired_total", "job", n);
+                    tracing::info!(expired = n, "jobs expired");
+                }
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "expiry sweep failed"),
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = shutdown.changed() => break,
+            }
+        }
+    })
+}

@@ -1,0 +1,146 @@
+//! The `jobmatch` command line: `serve`, `keys create`, `openapi`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use jobmatch_core::config::{RawSettings, Settings};
+use jobmatch_core::domain::OrgKind;
+use jobmatch_core::{ApiError, AppState, Role};
+
+use crate::{Application, ServiceRole};
+
+#[derive(Parser, Debug)]
+#[command(name = "jobmatch", version, about = "困难群体就业精准帮扶 · job matching for hardship-group job seekers")]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: SettingFlags,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Settings given as flags; they win over `JOBMATCH_*` variables and the file.
+#[derive(Args, Debug, Default)]
+pub struct SettingFlags {
+    /// TOML settings file (also `JOBMATCH_CONFIG`).
+    #[arg(long, global = true, env = "JOBMATCH_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, global = true)]
+    pub listen: Option<String>,
+    /// sqlite://… or postgres://… [default: sqlite://<data dir>/jobmatch.db].
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+    /// Folder for indexes and the SQLite file [default: ./data].
+    #[arg(long, global = true)]
+    pub data_dir: Option<String>,
+    /// text or json [default: text].
+    #[arg(long, global = true)]
+    pub log_format: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the services (all of them unless --role says one).
+    Serve {
+        #[arg(long, value_enum, default_value = "all")]
+        role: ServiceRole,
+    },
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Print the OpenAPI document (the one committed as schemas/openapi.json).
+    Openapi,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Create a key for an organisation (created if missing) and print it once,
+    /// alone on the last line.
+    Create {
+        /// Organisation name, e.g. 市人社局.
+        #[arg(long)]
+        org: String,
+        /// gig_market, community, employer, hr_agency or bureau.
+        #[arg(long)]
+        kind: String,
+        /// admin, staff, publisher or agency.
+        #[arg(long)]
+        role: String,
+        /// Region code of the organisation and the key, e.g. 330400.
+        #[arg(long)]
+        region: String,
+    },
+}
+
+impl SettingFlags {
+    /// Defaults < file < environment < flags, validated.
+    pub fn resolve(&self) -> anyhow::Result<Settings> {
+        let file = match &self.config {
+            Some(path) => RawSettings::from_toml_file(path)?,
+            None => RawSettings::default(),
+        };
+        let flags = RawSettings {
+            listen: self.listen.clone(),
+            database_url: self.database_url.clone(),
+            data_dir: self.data_dir.clone(),
+            log_format: self.log_format.clone(),
+            ..RawSettings::default()
+        };
+        Ok(file.overlay(RawSettings::from_env(std::env::vars())).overlay(flags).resolve()?)
+    }
+}
+
+/// Run a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Openapi => {
+            print!("{}", crate::openapi_json());
+            Ok(())
+        }
+        Command::Serve { role } => {
+            let settings = cli.settings.resolve()?;
+            jobmatch_core::telemetry::init(settings.log_format);
+            let app = Application::build(settings, role).await?;
+            app.run_until_stopped(crate::shutdown_signal()).await
+        }
+        Command::Keys { command: KeysCommand::Create { org, kind, role, region } } => {
+            let settings = cli.settings.resolve()?;
+            jobmatch_core::telemetry::init(settings.log_format);
+            let state = AppState::open(settings).await?;
+            let key = create_key(&state, &org, &kind, &role, &region).await?;
+            println!("{key}");
+            state.db.pool.close().await;
+            Ok(())
+        }
+    }
+}
+
+/// Find or create the organisation `org` and issue it a key.
+pub async fn create_key(state: &AppState, org: &str, kind: &str, role: &str, region: &str) -> anyhow::Result<String> {
+    use jobmatch_posting::orgs::{find_org_by_name, insert_org, issue_key};
+    let kind =
+        OrgKind::parse(kind).ok_or_else(|| anyhow::anyhow!("--kind must be one of {}", OrgKind::ALL.join(", ")))?;
+    let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("--role must be one of {}", Role::ALL.join(", ")))?;
+    if !state.regions.contains(region) {
+        anyhow::bail!("--region {region} is not a known region code");
+    }
+    let explain = |e: ApiError| match e {
+        ApiError::Problem(p) => {
+            let fields: Vec<String> = p.errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+            anyhow::anyhow!("{} {}", p.detail, fields.join("; "))
+        }
+        ApiError::Internal(e) => e,
+    };
+    let org = match find_org_by_name(state, org).await.map_err(explain)? {
+        Some(existing) if existing.kind != kind => {
+            anyhow::bail!("organisation {} exists with kind {}", existing.name, existing.kind.as_str())
+        }
+        Some(existing) => existing,
+        None => insert_org(state, org, kind, region).await.map_err(explain)?,
+    };
+    let key = issue_key(state, &org, role, Some(region)).await.map_err(explain)?;
+    eprintln!("organisation {} ({}), key {} with role {}", org.name, org.id, key.id, role.as_str());
+    Ok(key.key)
+}

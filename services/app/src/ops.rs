@@ -1,0 +1,64 @@
+//! Operational endpoints: liveness, readiness, metrics; and the answers for
+//! unknown paths and panics.
+
+use std::any::Any;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use jobmatch_core::error::{problem_response, Problem};
+use jobmatch_core::{ApiError, AppState};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz)).routes(routes!(metrics))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    status: &'static str,
+}
+
+/// The process is up.
+#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// The store answers and reference data is loaded.
+#[utoipa::path(get, path = "/readyz", tag = "ops", responses((status = 200, body = Health), (status = 503, body = Problem)))]
+async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    if !state.db.ping().await {
+        return Err(ApiError::unavailable("数据库无法连接"));
+    }
+    if state.regions.is_empty() {
+        return Err(ApiError::unavailable("区划数据未加载"));
+    }
+    Ok(Json(Health { status: "ready" }))
+}
+
+/// Prometheus metrics (text exposition format).
+#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, content_type = "text/plain", body = String)))]
+async fn metrics(State(state): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+}
+
+/// 404 for paths that do not exist, as problem+json.
+pub async fn not_found() -> Response {
+    problem_response(Problem::new(StatusCode::NOT_FOUND, "not_found", "资源不存在", "没有这个接口"))
+}
+
+/// 500 for a panic in a handler; the panic message goes to the log only.
+pub fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
+    let msg = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = msg, "handler panicked");
+    problem_response(Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误", "请稍后再试"))
+}

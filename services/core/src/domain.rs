@@ -1,0 +1,148 @@
+//! Domain types shared by the services: the closed vocabularies of API.md and
+//! the job document as stored and answered.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Declare a closed set of snake_case codes with its list and parser.
+#[macro_export]
+macro_rules! string_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        pub enum $name { $( $(#[$vm])* #[serde(rename = $text)] $variant ),+ }
+        impl $name {
+            /// Every code, in order.
+            pub const ALL: &'static [&'static str] = &[$($text),+];
+            pub fn as_str(self) -> &'static str { match self { $(Self::$variant => $text),+ } }
+            pub fn parse(s: &str) -> Option<Self> { match s { $($text => Some(Self::$variant),)+ _ => None } }
+        }
+    };
+}
+
+string_enum!(
+    /// Who publishes a job.
+    JobSource { GigMarket = "gig_market", Community = "community", PublicWelfare = "public_welfare", Employer = "employer" }
+);
+string_enum!(
+    /// How a job employs (and what a person is available for).
+    EmploymentType { Gig = "gig", PartTime = "part_time", FullTime = "full_time", Seasonal = "seasonal" }
+);
+string_enum!(
+    /// The period a pay figure is for.
+    PayUnit { Hour = "hour", Day = "day", Month = "month", Piece = "piece" }
+);
+string_enum!(
+    /// Physical demand of a job, or the heaviest work a person can do (ordered).
+    Physical { Light = "light", Medium = "medium", Heavy = "heavy" }
+);
+string_enum!(
+    /// Job life cycle: `open` → `closed` (filled or withdrawn) or `expired`.
+    JobStatus { Open = "open", Closed = "closed", Expired = "expired" }
+);
+string_enum!(
+    /// Why a job was closed.
+    CloseReason { Filled = "filled", Withdrawn = "withdrawn" }
+);
+string_enum!(
+    /// What kind of organisation holds keys.
+    OrgKind { GigMarket = "gig_market", Community = "community", Employer = "employer", HrAgency = "hr_agency", Bureau = "bureau" }
+);
+
+/// Pay in whole yuan per unit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Pay {
+    #[schema(example = 3000)]
+    pub min: i64,
+    #[schema(example = 4000)]
+    pub max: i64,
+    pub unit: PayUnit,
+}
+
+/// WGS-84 coordinates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct GeoPoint {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// Who to call about a job.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Contact {
+    pub name: String,
+    /// Mainland mobile (`13805731234`) or landline (`0573-82345678`).
+    pub phone: String,
+}
+
+/// What a job asks of applicants. Only lawful requirements: no sex,
+/// ethnicity, religion, disability, carrier status or household registration.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Requirements {
+    /// 16–70.
+    pub age_min: Option<i64>,
+    /// 16–70, at least `age_min`.
+    pub age_max: Option<i64>,
+    /// Certificate codes from index-config/certificates.toml.
+    #[serde(default)]
+    pub certificates: Vec<String>,
+    pub physical: Option<Physical>,
+    #[serde(default)]
+    pub skills: Vec<String>,
+}
+
+/// A job as a publisher writes it (`POST /v1/jobs`), defaults filled in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct JobInput {
+    /// 2–60 characters.
+    #[schema(example = "小区保洁员")]
+    pub title: String,
+    /// 1–5000 characters.
+    pub description: String,
+    pub source: JobSource,
+    /// A category code from index-config/categories.toml.
+    #[schema(example = "cleaning")]
+    pub category: String,
+    pub employment_type: EmploymentType,
+    pub pay: Pay,
+    /// A known region code (county, street or community).
+    #[schema(example = "330402007")]
+    pub region_code: String,
+    pub address: Option<String>,
+    pub location: Option<GeoPoint>,
+    /// At least 1; default 1.
+    pub headcount: i64,
+    pub requirements: Requirements,
+    pub disability_friendly: bool,
+    /// RFC 3339; must be in the future when set.
+    pub valid_until: Option<String>,
+    pub contact: Contact,
+}
+
+/// A job as the API answers it.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Job {
+    pub id: String,
+    #[serde(flatten)]
+    pub input: JobInput,
+    pub status: JobStatus,
+    /// Why it was closed (`filled` or `withdrawn`), when closed.
+    pub close_reason: Option<CloseReason>,
+    pub publisher_org_id: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_physical_demand_is_ordered() {
+        for s in EmploymentType::ALL {
+            assert_eq!(EmploymentType::parse(s).unwrap().as_str(), *s);
+        }
+        assert!(Physical::Light < Physical::Medium && Physical::Medium < Physical::Heavy);
+        assert_eq!(serde_json::to_string(&JobSource::GigMarket).unwrap(), "\"gig_market\"");
+        assert_eq!(JobStatus::parse("gone"), None);
+    }
+}

@@ -1,0 +1,388 @@
+//! The jobs endpoints of the posting service.
+
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::Utc;
+use jobmatch_core::domain::{CloseReason, EmploymentType, Job, JobInput, JobSource, JobStatus};
+use jobmatch_core::error::{ApiResult, FieldError, Problem};
+use jobmatch_core::http::{encode_cursor, json_from_request, JsonBody, QueryParams};
+use jobmatch_core::regions::Regions;
+use jobmatch_core::time::now_text;
+use jobmatch_core::validate::{Errors, Fields};
+use jobmatch_core::{ApiError, AppState, Principal, Role};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::store::{self, Change, StoredJob};
+use super::validate::{merge_patch, read_job, JobRules};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_job, list_jobs))
+        .routes(routes!(get_job, patch_job))
+        .routes(routes!(close_job))
+        .routes(routes!(import_jobs))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JobPage {
+    pub items: Vec<Job>,
+    pub next_cursor: Option<String>,
+}
+
+/// `POST /v1/jobs/{id}/close` body.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CloseBody {
+    reason: CloseReason,
+}
+
+/// `POST /v1/jobs/import` body (a bare array of jobs is accepted too).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ImportBody {
+    jobs: Vec<JobInput>,
+}
+
+/// The result for one row of an import.
+#[derive(Serialize, ToSchema)]
+pub struct ImportRow {
+    /// 1-based position in `jobs`.
+    pub row: usize,
+    /// `created`, `valid` (dry run) or `invalid`.
+    pub status: &'static str,
+    pub id: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportResult {
+    pub dry_run: bool,
+    pub created: usize,
+    pub invalid: usize,
+    pub results: Vec<ImportRow>,
+}
+
+fn rules<'a>(state: &'a AppState, previous_valid_until: Option<&'a str>) -> JobRules<'a> {
+    JobRules { vocab: &state.vocab, regions: &state.regions, now: Utc::now(), previous_valid_until }
+}
+
+/// Whether `p` may see `job`: open jobs are public postings; a closed or
+/// expired one only to its publisher, admin and staff of its region.
+fn visible(p: &Principal, state: &AppState, sj: &StoredJob) -> bool {
+    sj.job.status == JobStatus::Open
+        || sj.publisher_org_id == p.org_id
+        || p.covers_region(state, &sj.job.input.region_code)
+}
+
+/// Whether `p` may change `job`: 404 when it may not even see it (or is
+/// another publisher), 403 for staff of another region.
+fn check_editable(p: &Principal, state: &AppState, sj: &StoredJob) -> ApiResult<()> {
+    p.require(&[Role::Admin, Role::Staff, Role::Publisher])?;
+    match p.role {
+        Role::Admin => Ok(()),
+        Role::Publisher if sj.publisher_org_id == p.org_id => Ok(()),
+        Role::Staff if p.covers_region(state, &sj.job.input.region_code) => Ok(()),
+        Role::Staff if visible(p, state, sj) => Err(ApiError::forbidden("只能修改本人负责区域内的岗位")),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+async fn load_visible(state: &AppState, p: &Principal, id: &str) -> ApiResult<StoredJob> {
+    let sj = store::get(&state.db, id).await?.ok_or_else(ApiError::not_found)?;
+    if visible(p, state, &sj) {
+        Ok(sj)
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+fn not_open(status: JobStatus) -> ApiError {
+    ApiError::conflict("job_not_open", format!("岗位状态为 {}，不能再修改", status.as_str()))
+}
+
+/// Publish a job.
+///
+/// Every rule of the contract is checked and every bad field reported at
+/// once; wording that excludes applicants by sex, ethnicity, religion,
+/// disability, carrier status or household registration is refused.
+#[utoipa::path(post, path = "/v1/jobs", tag = "jobs", request_body = JobInput,
+    responses((status = 201, body = Job), (status = 400, body = Problem), (status = 413, body = Problem),
+               (status = 422, description = "字段不符合要求或含歧视性内容", body = Problem)),
+    security(("bearer" = [])))]
+async fn create_job(
+    State(state): State<AppState>,
+    p: Principal,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Job>)> {
+    p.require(&[Role::Admin, Role::Staff, Role::Publisher])?;
+    let input = read_job(&body, &rules(&state, None))?;
+    if p.role == Role::Staff && !p.covers_region(&state, &input.region_code) {
+        return Err(ApiError::forbidden("只能在本人负责的区域内发布岗位"));
+    }
+    let job = store::insert(&state.db, &state.regions, &p.org_id, &input).await?;
+    tracing::info!(job_id = %job.id, org_id = %p.org_id, "job created");
+    Ok((StatusCode::CREATED, Json(job)))
+}
+
+/// Read a job.
+#[utoipa::path(get, path = "/v1/jobs/{id}", tag = "jobs", params(("id" = String, Path)),
+    responses((status = 200, body = Job), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn get_job(State(state): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Json<Job>> {
+    Ok(Json(load_visible(&state, &p, &id).await?.job))
+}
+
+/// Change an open job (JSON Merge Patch: send the fields to change; `null`
+/// clears an optional one). The whole result is checked like a new job.
+#[utoipa::path(patch, path = "/v1/jobs/{id}", tag = "jobs", params(("id" = String, Path)), request_body = JobInput,
+    responses((status = 200, body = Job), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn patch_job(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    JsonBody(patch): JsonBody,
+) -> ApiResult<Json<Job>> {
+    let sj = store::get(&state.db, &id).await?.ok_or_else(ApiError::not_found)?;
+    check_editable(&p, &state, &sj)?;
+    if !patch.is_object() {
+        let mut errs = Errors::default();
+        Fields::root(&patch, &mut errs);
+        return Err(ApiError::validation(errs.0));
+    }
+    if sj.job.status != JobStatus::Open {
+        return Err(not_open(sj.job.status));
+    }
+    let mut doc = serde_json::to_value(&sj.job.input).map_err(anyhow::Error::from)?;
+    merge_patch(&mut doc, &patch);
+    let input = read_job(&doc, &rules(&state, sj.job.input.valid_until.as_deref()))?;
+    if p.role == Role::Staff && !p.covers_region(&state, &input.region_code) {
+        return Err(ApiError::forbidden("只能把岗位设在本人负责的区域内"));
+    }
+    match store::update(&state.db, &state.regions, &id, &input).await? {
+        Change::Done(job) => Ok(Json(*job)),
+        Change::NotFound => Err(ApiError::not_found()),
+        Change::NotOpen(s) => Err(not_open(s)),
+    }
+}
+
+/// Close a job: `filled` or `withdrawn`.
+#[utoipa::path(post, path = "/v1/jobs/{id}/close", tag = "jobs", params(("id" = String, Path)), request_body = CloseBody,
+    responses((status = 200, body = Job), (status = 404, body = Problem), (status = 409, body = Problem)), security(("bearer" = [])))]
+async fn close_job(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Job>> {
+    let sj = store::get(&state.db, &id).await?.ok_or_else(ApiError::not_found)?;
+    check_editable(&p, &state, &sj)?;
+    let mut errs = Errors::default();
+    let reason = Fields::root(&body, &mut errs).and_then(|f| {
+        f.deny_unknown(&["reason"], &mut errs);
+        f.one_of("reason", true, CloseReason::ALL, &mut errs)
+    });
+    let reason = errs
+        .finish(|| reason.as_deref().and_then(CloseReason::parse))?
+        .ok_or_else(|| anyhow::anyhow!("reason checked"))?;
+    match store::close(&state.db, &id, reason).await? {
+        Change::Done(job) => {
+            tracing::info!(job_id = %id, reason = reason.as_str(), "job closed");
+            Ok(Json(*job))
+        }
+        Change::NotFound => Err(ApiError::not_found()),
+        Change::NotOpen(s) => Err(not_open(s)),
+    }
+}
+
+/// SQL for "filed under `code`", by the level of `code`.
+fn scope_clause(regions: &Regions, code: &str, param: &str) -> String {
+    match regions.get(code).map(|r| r.level.as_str()) {
+        Some("city") | Some("province") => "1 = 1".into(),
+        Some("county") => format!("county_code = {param}"),
+        Some("zone") => format!("unit_code = {param}"),
+        Some("street") => format!("street_code = {param}"),
+        _ => format!("region_code = {param}"),
+    }
+}
+
+/// Bound parameters of a query being built.
+struct Binds(Vec<String>);
+
+impl Binds {
+    fn push(&mut self, v: impl Into<String>) -> String {
+        self.0.push(v.into());
+        format!("${}", self.0.len())
+    }
+}
+
+/// List and search jobs: open jobs by default, newest first.
+///
+/// `q` searches titles and descriptions; `region` includes everything below
+/// that region. Publishers also see their own closed and expired jobs; staff
+/// those of their region.
+#[utoipa::path(get, path = "/v1/jobs", tag = "jobs",
+    params(("q" = Option<String>, Query), ("region" = Option<String>, Query), ("category" = Option<String>, Query),
+           ("source" = Option<JobSource>, Query), ("employment_type" = Option<EmploymentType>, Query),
+           ("status" = Option<JobStatus>, Query, description = "default open"),
+           ("limit" = Option<usize>, Query, description = "1–200, default 20"), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = JobPage), (status = 400, body = Problem)), security(("bearer" = [])))]
+async fn list_jobs(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<JobPage>> {
+    let mut errs = Errors::default();
+    q.deny_unknown(&["q", "region", "category", "source", "employment_type", "status", "limit", "cursor"], &mut errs);
+    let limit = q.limit(20, 200, &mut errs);
+    let cursor = q.cursor(&mut errs);
+    let status =
+        q.one_of("status", JobStatus::ALL, &mut errs).and_then(|s| JobStatus::parse(&s)).unwrap_or(JobStatus::Open);
+    let category = q.one_of("category", state.vocab.category_codes(), &mut errs);
+    let source = q.one_of("source", JobSource::ALL, &mut errs);
+    let employment_type = q.one_of("employment_type", EmploymentType::ALL, &mut errs);
+    let region = q.get("region").map(str::to_string);
+    if region.as_ref().is_some_and(|r| !state.regions.contains(r)) {
+        errs.add("region", "unknown_region", "未知区划代码");
+    }
+    let text = q.get("q").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    if text.as_ref().is_some_and(|t| t.chars().count() > 100) {
+        errs.add("q", "too_long", "搜索词最长 100 个字符");
+    }
+    QueryParams::finish(errs)?;
+
+    let now = now_text();
+    let mut b = Binds(Vec::new());
+    let n = b.push(&now);
+    let open = format!("(status = 'open' AND (valid_until IS NULL OR valid_until > {n}))");
+    let mut wh = vec![match status {
+        JobStatus::Open => open.clone(),
+        JobStatus::Closed => "status = 'closed'".into(),
+        JobStatus::Expired => format!("(status = 'expired' OR (status = 'open' AND valid_until <= {n}))"),
+    }];
+    match p.role {
+        Role::Admin => {}
+        Role::Staff => {
+            let s = b.push(&p.region_code);
+            wh.push(format!("({open} OR {})", scope_clause(&state.regions, &p.region_code, &s)));
+        }
+        Role::Publisher => {
+            let me = b.push(&p.org_id);
+            wh.push(format!("({open} OR publisher_org_id = {me})"));
+        }
+        Role::Agency => wh.push(open.clone()),
+    }
+    if let Some(r) = &region {
+        let s = b.push(r);
+        wh.push(scope_clause(&state.regions, r, &s));
+    }
+    for (col, val) in [("category", category), ("source", source), ("employment_type", employment_type)] {
+        if let Some(v) = val {
+            let s = b.push(v);
+            wh.push(format!("{col} = {s}"));
+        }
+    }
+    if let Some(t) = &text {
+        let escaped = t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let s = b.push(format!("%{escaped}%"));
+        wh.push(format!("search_text LIKE {s} ESCAPE '\\'"));
+    }
+    if let Some(c) = &cursor {
+        let s = b.push(c);
+        wh.push(format!("id < {s}"));
+    }
+    let sql =
+        format!("SELECT {} FROM jobs WHERE {} ORDER BY id DESC LIMIT {}", store::COLUMNS, wh.join(" AND "), limit + 1);
+    let mut query = sqlx::query_as::<_, store::Row>(&sql);
+    for v in b.0 {
+        query = query.bind(v);
+    }
+    let rows = query.fetch_all(&state.db.pool).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        items.push(store::from_row(row, &now)?.job);
+    }
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|j| encode_cursor(&j.id))
+    } else {
+        None
+    };
+    Ok(Json(JobPage { items, next_cursor }))
+}
+
+/// Publish many jobs at once: `{ "jobs": [ … ] }`, at most the configured
+/// number of rows. Each row is checked and stored on its own; the answer
+/// gives every row's outcome. `?dry_run=true` checks without storing.
+#[utoipa::path(post, path = "/v1/jobs/import", tag = "jobs", request_body = ImportBody,
+    params(("dry_run" = Option<bool>, Query)),
+    responses((status = 200, body = ImportResult), (status = 413, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn import_jobs(
+    State(state): State<AppState>,
+    p: Principal,
+    q: QueryParams,
+    req: Request,
+) -> ApiResult<Json<ImportResult>> {
+    p.require(&[Role::Admin, Role::Staff, Role::Publisher])?;
+    let mut errs = Errors::default();
+    q.deny_unknown(&["dry_run"], &mut errs);
+    let dry_run = match q.get("dry_run") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            errs.add("dry_run", "not_allowed", "应为 true 或 false");
+            false
+        }
+    };
+    QueryParams::finish(errs)?;
+    let max_rows = state.settings.import_max_rows;
+    let body = json_from_request(req, state.settings.max_body_bytes.saturating_mul(16)).await?;
+    let rows: &Vec<Value> = match &body {
+        Value::Array(a) => a,
+        Value::Object(o) if o.len() == 1 && o.get("jobs").is_some_and(Value::is_array) => {
+            o["jobs"].as_array().ok_or_else(|| anyhow::anyhow!("checked"))?
+        }
+        _ => {
+            return Err(ApiError::validation(vec![FieldError::new("jobs", "required", "请求体应为 {\"jobs\": [...]}")]))
+        }
+    };
+    if rows.is_empty() || rows.len() > max_rows {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "jobs",
+            "out_of_range",
+            format!("应有 1 到 {max_rows} 条"),
+        )]));
+    }
+    let mut results = Vec::with_capacity(rows.len());
+    let (mut created, mut invalid) = (0, 0);
+    for (i, row) in rows.iter().enumerate() {
+        let checked = read_job(row, &rules(&state, None)).and_then(|input| {
+            if p.role == Role::Staff && !p.covers_region(&state, &input.region_code) {
+                Err(ApiError::validation(vec![FieldError::new(
+                    "region_code",
+                    "outside_scope",
+                    "只能在本人负责的区域内发布岗位",
+                )]))
+            } else {
+                Ok(input)
+            }
+        });
+        match checked {
+            Ok(_) if dry_run => results.push(ImportRow { row: i + 1, status: "valid", id: None, errors: vec![] }),
+            Ok(input) => {
+                let job = store::insert(&state.db, &state.regions, &p.org_id, &input).await?;
+                created += 1;
+                results.push(ImportRow { row: i + 1, status: "created", id: Some(job.id), errors: vec![] });
+            }
+            Err(ApiError::Problem(problem)) => {
+                invalid += 1;
+                results.push(ImportRow { row: i + 1, status: "invalid", id: None, errors: problem.errors });
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    tracing::info!(org_id = %p.org_id, created, invalid, dry_run, "jobs imported");
+    Ok(Json(ImportResult { dry_run, created, invalid, results }))
+}

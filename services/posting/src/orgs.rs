@@ -1,0 +1,429 @@
+//! Organisations and their API keys.
+//!
+//! The bureau's admin creates organisations and keys; staff may register gig
+//! markets, communities and employers in their own region and give them
+//! publisher keys. A key's region defaults to its organisation's and must lie
+//! within it. Keys are shown once.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use jobmatch_core::auth::{generate_key, hash_key};
+use jobmatch_core::db::is_unique_violation;
+use jobmatch_core::domain::OrgKind;
+use jobmatch_core::error::ApiResult;
+use jobmatch_core::http::{encode_cursor, JsonBody, QueryParams};
+use jobmatch_core::ids::new_id;
+use jobmatch_core::time::now_text;
+use jobmatch_core::validate::{Errors, Fields};
+use jobmatch_core::{ApiError, AppState, Principal, Role};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// An organisation: bureau, community, gig market, employer or HR agency.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Org {
+    pub id: String,
+    pub name: String,
+    pub kind: OrgKind,
+    pub region_code: String,
+    pub active: bool,
+}
+
+/// `POST /v1/orgs` body.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct OrgCreate {
+    #[schema(example = "南湖零工市场")]
+    name: String,
+    kind: OrgKind,
+    #[schema(example = "330402")]
+    region_code: String,
+}
+
+/// `PATCH /v1/orgs/{id}` body.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct OrgPatch {
+    name: Option<String>,
+    /// `false` deactivates the organisation: its keys stop working at once.
+    active: Option<bool>,
+}
+
+/// `POST /v1/orgs/{id}/keys` body.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct KeyCreate {
+    role: Role,
+    /// Defaults to the organisation's region; must lie within it.
+    region_code: Option<String>,
+}
+
+/// A new key, shown once.
+#[derive(Serialize, ToSchema)]
+pub struct NewKey {
+    pub id: String,
+    pub key: String,
+    pub role: Role,
+    pub region_code: String,
+}
+
+/// A key as listed (never the key itself).
+#[derive(Serialize, ToSchema)]
+pub struct KeyInfo {
+    pub id: String,
+    pub role: Role,
+    pub region_code: String,
+    /// The first characters of the key, to tell keys apart.
+    pub key_prefix: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrgPage {
+    pub items: Vec<Org>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct KeyList {
+    pub items: Vec<KeyInfo>,
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_org, list_orgs))
+        .routes(routes!(get_org, patch_org))
+        .routes(routes!(create_key, list_keys))
+        .routes(routes!(revoke_key))
+}
+
+type OrgRow = (String, String, String, String, i64);
+
+fn org_from_row((id, name, kind, region_code, active): OrgRow) -> ApiResult<Org> {
+    let kind = OrgKind::parse(&kind).ok_or_else(|| anyhow::anyhow!("org {id} has unknown kind"))?;
+    Ok(Org { id, name, kind, region_code, active: active != 0 })
+}
+
+/// Read an organisation by id.
+pub async fn find_org(state: &AppState, id: &str) -> ApiResult<Option<Org>> {
+    let row: Option<OrgRow> = sqlx::query_as("SELECT id, name, kind, region_code, active FROM orgs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    row.map(org_from_row).transpose()
+}
+
+/// Read an organisation by its (unique) name.
+pub async fn find_org_by_name(state: &AppState, name: &str) -> ApiResult<Option<Org>> {
+    let row: Option<OrgRow> = sqlx::query_as("SELECT id, name, kind, region_code, active FROM orgs WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    row.map(org_from_row).transpose()
+}
+
+/// Insert an organisation; a taken name is 409 with the existing id.
+pub async fn insert_org(state: &AppState, name: &str, kind: OrgKind, region_code: &str) -> ApiResult<Org> {
+    let id = new_id("org");
+    let now = now_text();
+    let res = sqlx::query(
+        "INSERT INTO orgs (id, name, kind, region_code, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(&id)
+    .bind(name)
+    .bind(kind.as_str())
+    .bind(region_code)
+    .bind(1_i64)
+    .bind(&now)
+    .execute(&state.db.pool)
+    .await;
+    match res {
+        Ok(_) => Ok(Org { id, name: name.into(), kind, region_code: region_code.into(), active: true }),
+        Err(e) if is_unique_violation(&e) => {
+            let existing = find_org_by_name(state, name).await?.map(|o| o.id).unwrap_or_default();
+            Err(jobmatch_core::error::Problem::new(
+                StatusCode::CONFLICT,
+                "org_name_taken",
+                "与现有记录冲突",
+                format!("机构名称“{name}”已被使用"),
+            )
+            .with("existing_id", existing)
+            .into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Check that `role` and `region` fit `org`, then store a new key.
+pub async fn issue_key(state: &AppState, org: &Org, role: Role, region: Option<&str>) -> ApiResult<NewKey> {
+    let mut errs = Errors::default();
+    if !role.org_kinds().contains(&org.kind.as_str()) {
+        errs.add(
+            "role",
+            "role_not_allowed",
+            format!(
+                "{} 类机构不能持有 {} 密钥；可持有的机构类型：{}",
+                org.kind.as_str(),
+                role.as_str(),
+                role.org_kinds().join(", ")
+            ),
+        );
+    }
+    let region = region.unwrap_or(&org.region_code).to_string();
+    if !state.regions.contains(&region) {
+        errs.add("region_code", "unknown_region", "未知区划代码");
+    } else if !state.regions.covers(&org.region_code, &region) {
+        errs.add("region_code", "outside_org_region", "密钥区域必须在机构所属区域之内");
+    }
+    errs.finish(|| ())?;
+    let key = generate_key();
+    let id = new_id("key");
+    sqlx::query(
+        "INSERT INTO api_keys (id, org_id, role, region_code, key_hash, key_prefix, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&id)
+    .bind(&org.id)
+    .bind(role.as_str())
+    .bind(&region)
+    .bind(hash_key(&key))
+    .bind(&key[..8])
+    .bind(now_text())
+    .execute(&state.db.pool)
+    .await?;
+    tracing::info!(key_id = %id, org_id = %org.id, role = role.as_str(), "api key issued");
+    Ok(NewKey { id, key, role, region_code: region })
+}
+
+/// Whether `p` may manage `org` (admin: all; staff: non-bureau orgs in region).
+fn may_manage(p: &Principal, state: &AppState, org: &Org) -> bool {
+    match p.role {
+        Role::Admin => true,
+        Role::Staff => {
+            !matches!(org.kind, OrgKind::Bureau | OrgKind::HrAgency)
+                && state.regions.covers(&p.region_code, &org.region_code)
+        }
+        _ => false,
+    }
+}
+
+/// Register an organisation.
+#[utoipa::path(post, path = "/v1/orgs", tag = "orgs", request_body = OrgCreate,
+    responses((status = 201, body = Org), (status = 409, description = "名称已被使用", body = jobmatch_core::error::Problem),
+               (status = 422, body = jobmatch_core::error::Problem)),
+    security(("bearer" = [])))]
+async fn create_org(
+    State(state): State<AppState>,
+    p: Principal,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Org>)> {
+    p.require(&[Role::Admin, Role::Staff])?;
+    let mut errs = Errors::default();
+    let (name, kind, region) = match Fields::root(&body, &mut errs) {
+        Some(f) => {
+            f.deny_unknown(&["name", "kind", "region_code"], &mut errs);
+            let name = f.string("name", true, 2, 60, &mut errs);
+            let kind = f.one_of("kind", true, OrgKind::ALL, &mut errs).and_then(|k| OrgKind::parse(&k));
+            let region = f.string("region_code", true, 6, 20, &mut errs);
+            if let Some(r) = &region {
+                if !state.regions.contains(r) {
+                    errs.add("region_code", "unknown_region", "未知区划代码");
+                }
+            }
+            (name, kind, region)
+        }
+        None => (None, None, None),
+    };
+    let (name, kind, region) = errs.finish(|| (name.unwrap_or_default(), kind, region.unwrap_or_default()))?;
+    let kind = kind.ok_or_else(|| anyhow::anyhow!("kind checked above"))?;
+    if p.role == Role::Staff {
+        if matches!(kind, OrgKind::Bureau | OrgKind::HrAgency) {
+            return Err(ApiError::forbidden("街道社区工作人员只能登记零工市场、社区和用人单位"));
+        }
+        if !state.regions.covers(&p.region_code, &region) {
+            return Err(ApiError::forbidden("只能在本人负责的区域内登记机构"));
+        }
+    }
+    let org = insert_org(&state, &name, kind, &region).await?;
+    Ok((StatusCode::CREATED, Json(org)))
+}
+
+/// List organisations (admin: all; staff: those in their region).
+#[utoipa::path(get, path = "/v1/orgs", tag = "orgs",
+    params(("limit" = Option<usize>, Query, description = "1–200, default 20"), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = OrgPage)), security(("bearer" = [])))]
+async fn list_orgs(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<OrgPage>> {
+    p.require(&[Role::Admin, Role::Staff])?;
+    let mut errs = Errors::default();
+    q.deny_unknown(&["limit", "cursor"], &mut errs);
+    let limit = q.limit(20, 200, &mut errs);
+    let cursor = q.cursor(&mut errs);
+    QueryParams::finish(errs)?;
+    // Orgs are few (hundreds); filter the region scope in memory.
+    let rows: Vec<OrgRow> =
+        sqlx::query_as("SELECT id, name, kind, region_code, active FROM orgs WHERE id > $1 ORDER BY id")
+            .bind(cursor.unwrap_or_default())
+            .fetch_all(&state.db.pool)
+            .await?;
+    let mut items = Vec::new();
+    let mut next_cursor = None;
+    for row in rows {
+        let org = org_from_row(row)?;
+        if p.role == Role::Staff && !state.regions.covers(&p.region_code, &org.region_code) {
+            continue;
+        }
+        if items.len() == limit {
+            next_cursor = items.last().map(|o: &Org| encode_cursor(&o.id));
+            break;
+        }
+        items.push(org);
+    }
+    Ok(Json(OrgPage { items, next_cursor }))
+}
+
+async fn visible_org(state: &AppState, p: &Principal, id: &str) -> ApiResult<Org> {
+    let org = find_org(state, id).await?.ok_or_else(ApiError::not_found)?;
+    if org.id == p.org_id || may_manage(p, state, &org) {
+        Ok(org)
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+/// Read an organisation (its own members, admin, staff of its region).
+#[utoipa::path(get, path = "/v1/orgs/{id}", tag = "orgs", params(("id" = String, Path)),
+    responses((status = 200, body = Org), (status = 404, body = jobmatch_core::error::Problem)), security(("bearer" = [])))]
+async fn get_org(State(state): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Json<Org>> {
+    Ok(Json(visible_org(&state, &p, &id).await?))
+}
+
+/// Rename or (de)activate an organisation (admin).
+#[utoipa::path(patch, path = "/v1/orgs/{id}", tag = "orgs", params(("id" = String, Path)), request_body = OrgPatch,
+    responses((status = 200, body = Org), (status = 404, body = jobmatch_core::error::Problem)), security(("bearer" = [])))]
+async fn patch_org(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Org>> {
+    p.require(&[Role::Admin])?;
+    let org = find_org(&state, &id).await?.ok_or_else(ApiError::not_found)?;
+    let mut errs = Errors::default();
+    let (name, active) = match Fields::root(&body, &mut errs) {
+        Some(f) => {
+            f.deny_unknown(&["name", "active"], &mut errs);
+            (f.string("name", false, 2, 60, &mut errs), f.boolean("active", false, &mut errs))
+        }
+        None => (None, None),
+    };
+    errs.finish(|| ())?;
+    let name = name.unwrap_or(org.name.clone());
+    let active = active.unwrap_or(org.active);
+    let res = sqlx::query("UPDATE orgs SET name = $1, active = $2, updated_at = $3 WHERE id = $4")
+        .bind(&name)
+        .bind(i64::from(active))
+        .bind(now_text())
+        .bind(&id)
+        .execute(&state.db.pool)
+        .await;
+    match res {
+        Ok(_) => {}
+        Err(e) if is_unique_violation(&e) => {
+            return Err(ApiError::conflict("org_name_taken", format!("机构名称“{name}”已被使用")))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    if active != org.active {
+        tracing::info!(org_id = %id, active, "organisation activation changed");
+    }
+    Ok(Json(Org { name, active, ..org }))
+}
+
+/// Issue a key for an organisation; the key is in this answer only.
+#[utoipa::path(post, path = "/v1/orgs/{id}/keys", tag = "orgs", params(("id" = String, Path)), request_body = KeyCreate,
+    responses((status = 201, body = NewKey), (status = 403, body = jobmatch_core::error::Problem), (status = 422, body = jobmatch_core::error::Problem)),
+    security(("bearer" = [])))]
+async fn create_key(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<NewKey>)> {
+    p.require(&[Role::Admin, Role::Staff])?;
+    let org = find_org(&state, &id).await?.ok_or_else(ApiError::not_found)?;
+    if !may_manage(&p, &state, &org) {
+        return Err(ApiError::not_found());
+    }
+    let mut errs = Errors::default();
+    let (role, region) = match Fields::root(&body, &mut errs) {
+        Some(f) => {
+            f.deny_unknown(&["role", "region_code"], &mut errs);
+            (
+                f.one_of("role", true, &Role::ALL, &mut errs).and_then(|r| Role::parse(&r)),
+                f.string("region_code", false, 6, 20, &mut errs),
+            )
+        }
+        None => (None, None),
+    };
+    errs.finish(|| ())?;
+    let role = role.ok_or_else(|| anyhow::anyhow!("role checked above"))?;
+    if p.role == Role::Staff && role != Role::Publisher {
+        return Err(ApiError::forbidden("工作人员只能签发 publisher 密钥"));
+    }
+    let key = issue_key(&state, &org, role, region.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(key)))
+}
+
+/// List an organisation's keys (never the keys themselves).
+#[utoipa::path(get, path = "/v1/orgs/{id}/keys", tag = "orgs", params(("id" = String, Path)),
+    responses((status = 200, body = KeyList)), security(("bearer" = [])))]
+async fn list_keys(State(state): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Json<KeyList>> {
+    p.require(&[Role::Admin, Role::Staff])?;
+    let org = find_org(&state, &id).await?.ok_or_else(ApiError::not_found)?;
+    if !may_manage(&p, &state, &org) {
+        return Err(ApiError::not_found());
+    }
+    let rows: Vec<(String, String, String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT id, role, region_code, key_prefix, created_at, revoked_at FROM api_keys WHERE org_id = $1 ORDER BY id",
+    )
+    .bind(&id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let items = rows
+        .into_iter()
+        .filter_map(|(id, role, region_code, key_prefix, created_at, revoked_at)| {
+            Some(KeyInfo { id, role: Role::parse(&role)?, region_code, key_prefix, created_at, revoked_at })
+        })
+        .collect();
+    Ok(Json(KeyList { items }))
+}
+
+/// Revoke a key; it stops working at once.
+#[utoipa::path(delete, path = "/v1/orgs/{id}/keys/{key_id}", tag = "orgs",
+    params(("id" = String, Path), ("key_id" = String, Path)),
+    responses((status = 204), (status = 404, body = jobmatch_core::error::Problem)), security(("bearer" = [])))]
+async fn revoke_key(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((id, key_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    p.require(&[Role::Admin, Role::Staff])?;
+    let org = find_org(&state, &id).await?.ok_or_else(ApiError::not_found)?;
+    if !may_manage(&p, &state, &org) {
+        return Err(ApiError::not_found());
+    }
+    let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL")
+        .bind(now_text())
+        .bind(&key_id)
+        .bind(&id)
+        .execute(&state.db.pool)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(ApiError::not_found());
+    }
+    tracing::info!(key_id = %key_id, org_id = %id, "api key revoked");
+    Ok(StatusCode::NO_CONTENT)
+}

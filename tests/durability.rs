@@ -1,0 +1,178 @@
+//! The real binary: killed with SIGKILL it keeps every job it answered 201
+//! for; SIGTERM stops it cleanly; bad settings stop the start with a message.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+
+use crate::helpers::{fresh_database, job_body, temp_dir, Backend};
+
+const BIN: &str = env!("CARGO_BIN_EXE_jobmatch");
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn command(dir: &Path, db: &str, port: u16) -> Command {
+    let mut c = Command::new(BIN);
+    c.env("JOBMATCH_DATA_DIR", dir.join("data"))
+        .env("JOBMATCH_DATABASE_URL", db)
+        .env("JOBMATCH_LISTEN", format!("127.0.0.1:{port}"))
+        .env_remove("JOBMATCH_CONFIG")
+        .current_dir(dir);
+    c
+}
+
+async fn start(dir: &Path, db: &str, port: u16) -> Child {
+    let log = std::fs::File::create(dir.join(format!("server-{}.log", uuid::Uuid::new_v4().simple()))).unwrap();
+    let mut child = command(dir, db, port).arg("serve").stdout(Stdio::null()).stderr(log).spawn().unwrap();
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await {
+            if r.status() == StatusCode::OK {
+                return child;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("server did not become ready");
+}
+
+fn keys_create(dir: &Path, db: &str, args: &[&str]) -> String {
+    let out = command(dir, db, free_port()).args(["keys", "create"]).args(args).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    stdout.lines().last().unwrap().to_string()
+}
+
+async fn killed_server_keeps_every_acknowledged_job(backend: Backend) {
+    let dir = temp_dir();
+    let Some(db) = fresh_database(backend, &dir).await else {
+        eprintln!("skipped: JOBMATCH_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let port = free_port();
+    let mut server = start(&dir, &db, port).await;
+    let key = keys_create(
+        &dir,
+        &db,
+        &["--org", "南湖零工市场", "--kind", "gig_market", "--role", "publisher", "--region", "330402"],
+    );
+    assert!(key.starts_with("jm_"), "the key is alone on the last line: {key}");
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    // Many posts in flight; the server is killed while they are being answered.
+    let mut tasks = Vec::new();
+    for i in 0..60 {
+        let (client, base, key) = (client.clone(), base.clone(), key.clone());
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(i * 5)).await;
+            let mut body = job_body();
+            body["title"] = serde_json::json!(format!("保洁员{i}号"));
+            let res = client.post(format!("{base}/v1/jobs")).bearer_auth(&key).json(&body).send().await.ok()?;
+            if res.status() != StatusCode::CREATED {
+                return None;
+            }
+            let v: serde_json::Value = res.json().await.ok()?;
+            Some(v["id"].as_str()?.to_string())
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    server.kill().unwrap(); // SIGKILL
+    server.wait().unwrap();
+    let mut acknowledged = Vec::new();
+    for t in tasks {
+        if let Some(id) = t.await.unwrap() {
+            acknowledged.push(id);
+        }
+    }
+    assert!(!acknowledged.is_empty(), "some jobs were answered before the kill");
+    let mut server = start(&dir, &db, port).await;
+    for id in &acknowledged {
+        let res = client.get(format!("{base}/v1/jobs/{id}")).bearer_auth(&key).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "job {id} answered 201 was lost");
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_keeps_every_job_it_answered_201_for_on_sqlite() {
+    killed_server_keeps_every_acknowledged_job(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_keeps_every_job_it_answered_201_for_on_postgres() {
+    killed_server_keeps_every_acknowledged_job(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_server_cleanly() {
+    let dir = temp_dir();
+    let db = format!("sqlite://{}", dir.join("data/jobmatch.db").display());
+    let port = free_port();
+    let server = start(&dir, &db, port).await;
+    let pid = server.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let out = server.wait_with_output().unwrap();
+    assert!(out.status.success(), "exit status {:?}", out.status);
+}
+
+#[test]
+fn the_default_store_is_an_sqlite_file_created_in_the_data_folder() {
+    let dir = temp_dir();
+    let out = Command::new(BIN)
+        .args(["keys", "create", "--org", "市人社局", "--kind", "bureau", "--role", "admin", "--region", "330400"])
+        .env_remove("JOBMATCH_DATABASE_URL")
+        .env_remove("JOBMATCH_DATA_DIR")
+        .env_remove("JOBMATCH_CONFIG")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.join("data/jobmatch.db").exists());
+}
+
+#[test]
+fn bad_settings_stop_the_start_naming_the_setting() {
+    let dir = temp_dir();
+    let out = Command::new(BIN).arg("serve").env("JOBMATCH_LISTEN", "localhost").current_dir(&dir).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`listen`"));
+    std::fs::write(dir.join("jobmatch.toml"), "listen = \"127.0.0.1:0\"\nmax_body_bytes = \"lots\"\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["--config", "jobmatch.toml", "serve"])
+        .env_remove("JOBMATCH_LISTEN")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`max_body_bytes`"));
+}
+
+#[test]
+fn a_bad_index_config_file_stops_the_start_naming_file_and_line() {
+    let dir = temp_dir();
+    let cfg = dir.join("index-config");
+    std::fs::create_dir_all(&cfg).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../index-config");
+    for f in ["categories.toml", "certificates.toml", "forbidden-terms.toml"] {
+        std::fs::copy(root.join(f), cfg.join(f)).unwrap();
+    }
+    std::fs::write(cfg.join("certificates.toml"), "version = 1\n\n[[certificate]]\ncode = \"x\"\nname = 7\n").unwrap();
+    let out = Command::new(BIN)
+        .arg("serve")
+        .env("JOBMATCH_INDEX_CONFIG_DIR", &cfg)
+        .env("JOBMATCH_LISTEN", "127.0.0.1:0")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("index-config/certificates.toml:5"), "{err}");
+}

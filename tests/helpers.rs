@@ -1,0 +1,232 @@
+//! `spawn_app()` and a client with a method per call the tests make.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use jobmatch_app::{Application, ServiceRole};
+use jobmatch_core::config::{LogFormat, Settings};
+use jobmatch_core::AppState;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::Connection;
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Declare tests that run once per backend: `mod name { sqlite, postgres }`.
+macro_rules! both_backends {
+    ($(async fn $name:ident($app:ident: TestApp) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+                async fn run($app: $crate::helpers::TestApp) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    run($crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await.expect("sqlite app")).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    match $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
+                        Some(app) => run(app).await,
+                        None => eprintln!("skipped: JOBMATCH_TEST_POSTGRES_URL is not set"),
+                    }
+                }
+            }
+        )*
+    };
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub admin: String,
+    pub state: AppState,
+}
+
+/// A fresh temporary folder.
+pub fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("jobmatch-test-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn init_logs() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        jobmatch_core::telemetry::init(LogFormat::Text);
+    }
+}
+
+/// A database URL for this test: a new SQLite file, or a new PostgreSQL
+/// database (None when PostgreSQL is not configured).
+pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> Option<String> {
+    match backend {
+        Backend::Sqlite => Some(format!("sqlite://{}", dir.join("jobmatch.db").display())),
+        Backend::Postgres => {
+            let admin_url = std::env::var("JOBMATCH_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())?;
+            let mut conn =
+                sqlx::PgConnection::connect(&admin_url).await.expect("connect to JOBMATCH_TEST_POSTGRES_URL");
+            drop_stale_databases(&mut conn).await;
+            let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+            let name = format!("jm_test_{secs}_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+            sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+            let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+            Some(format!("{base}/{name}"))
+        }
+    }
+}
+
+/// Test databases older than two hours are left-overs of earlier runs.
+async fn drop_stale_databases(conn: &mut sqlx::PgConnection) {
+    let names: Vec<(String,)> = sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'jm_test_%'")
+        .fetch_all(&mut *conn)
+        .await
+        .unwrap_or_default();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    for (name,) in names {
+        let secs: u64 =
+            name.trim_start_matches("jm_test_").split('_').next().and_then(|s| s.parse().ok()).unwrap_or(now);
+        if now.saturating_sub(secs) > 7200 {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut *conn).await;
+        }
+    }
+}
+
+/// Start the whole application on port 0 with a fresh store and an admin key.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+    init_logs();
+    let dir = temp_dir();
+    let database_url = fresh_database(backend, &dir).await?;
+    let mut settings = Settings::for_data_dir(&dir.join("data"), Some(database_url)).expect("settings");
+    settings.expiry_sweep_secs = 1;
+    tweak(&mut settings);
+    let app = Application::build(settings, ServiceRole::All).await.expect("application builds");
+    let port = app.port();
+    let state = app.state().clone();
+    let admin =
+        jobmatch_app::cli::create_key(&state, "市人社局", "bureau", "admin", "330400").await.expect("admin key");
+    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    Some(TestApp {
+        base: format!("http://127.0.0.1:{port}"),
+        client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap(),
+        admin,
+        state,
+    })
+}
+
+/// An answer: status, body as JSON (Null when empty or not JSON), content type.
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: Value,
+    pub content_type: String,
+}
+
+impl Answer {
+    /// The `field` of every entry of a problem's `errors`.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(String::from)).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn is_problem(&self) -> bool {
+        self.content_type.starts_with("application/problem+json")
+    }
+}
+
+impl TestApp {
+    pub async fn send(&self, method: &str, path: &str, key: Option<&str>, body: Option<Value>) -> Answer {
+        let mut req = self.client.request(method.parse().unwrap(), format!("{}{}", self.base, path));
+        if let Some(k) = key {
+            req = req.bearer_auth(k);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Self::answer(req.send().await.expect("request sent")).await
+    }
+
+    pub async fn answer(res: reqwest::Response) -> Answer {
+        let status = res.status();
+        let content_type = res.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+        let bytes = res.bytes().await.unwrap_or_default();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Answer { status, body, content_type }
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> Answer {
+        self.send("GET", path, Some(key), None).await
+    }
+
+    pub async fn post(&self, path: &str, key: &str, body: Value) -> Answer {
+        self.send("POST", path, Some(key), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, key: &str, body: Value) -> Answer {
+        self.send("PATCH", path, Some(key), Some(body)).await
+    }
+
+    /// A new organisation with a key of `role` (region defaults to the org's).
+    pub async fn org_with_key(&self, name: &str, kind: &str, region: &str, role: &str) -> (String, String) {
+        let org = self.post("/v1/orgs", &self.admin, json!({"name": name, "kind": kind, "region_code": region})).await;
+        assert_eq!(org.status, StatusCode::CREATED, "{}", org.body);
+        let id = org.body["id"].as_str().unwrap().to_string();
+        let key = self.post(&format!("/v1/orgs/{id}/keys"), &self.admin, json!({"role": role})).await;
+        assert_eq!(key.status, StatusCode::CREATED, "{}", key.body);
+        (id, key.body["key"].as_str().unwrap().to_string())
+    }
+
+    /// A gig market in 南湖区 with a publisher key.
+    pub async fn publisher(&self, name: &str) -> (String, String) {
+        self.org_with_key(name, "gig_market", "330402", "publisher").await
+    }
+
+    /// Create a job, asserting 201; returns its id.
+    pub async fn create_job(&self, key: &str, body: Value) -> String {
+        let res = self.post("/v1/jobs", key, body).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        res.body["id"].as_str().unwrap().to_string()
+    }
+
+    /// How many jobs the store holds, whatever their status.
+    pub async fn job_rows(&self) -> i64 {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM jobs").fetch_one(&self.state.db.pool).await.unwrap()
+    }
+
+    /// How many outbox events the store holds.
+    pub async fn event_rows(&self) -> i64 {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM events").fetch_one(&self.state.db.pool).await.unwrap()
+    }
+}
+
+/// A valid job body (the contract's example).
+pub fn job_body() -> Value {
+    json!({
+        "title": "小区保洁员",
+        "description": "负责小区楼道、电梯和公共区域的日常清洁，每天上午8点到11点。",
+        "source": "gig_market",
+        "category": "cleaning",
+        "employment_type": "part_time",
+        "pay": {"min": 20, "max": 25, "unit": "hour"},
+        "region_code": "330402007",
+        "headcount": 2,
+        "requirements": {"age_min": 18, "age_max": 60, "physical": "medium"},
+        "contact": {"name": "王女士", "phone": "13805731234"}
+    })
+}
+
+/// `body` with `f` applied.
+pub fn with(mut body: Value, f: impl FnOnce(&mut Value)) -> Value {
+    f(&mut body);
+    body
+}
