@@ -176,3 +176,79 @@ fn a_bad_index_config_file_stops_the_start_naming_file_and_line() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("index-config/certificates.toml:5"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_id_number_or_phone_ever_reaches_a_log_line() {
+    let dir = temp_dir();
+    let db = format!("sqlite://{}", dir.join("data/jobmatch.db").display());
+    let port = free_port();
+    let log_path = dir.join("debug.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let mut server = command(&dir, &db, port)
+        .arg("serve")
+        .env("RUST_LOG", "debug")
+        .env("JOBMATCH_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..200 {
+        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status() == StatusCode::OK) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let key =
+        keys_create(&dir, &db, &["--org", "市人社局", "--kind", "bureau", "--role", "admin", "--region", "330400"]);
+    let person = crate::helpers::person_body(124);
+    let id_number = person["id_number"].as_str().unwrap().to_string();
+    let res = client.post(format!("{base}/v1/persons")).bearer_auth(&key).json(&person).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let pid = res.json::<serde_json::Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    client.get(format!("{base}/v1/persons/{pid}")).bearer_auth(&key).send().await.unwrap();
+    client.get(format!("{base}/v1/persons?id_number={id_number}")).bearer_auth(&key).send().await.unwrap();
+    client
+        .patch(format!("{base}/v1/persons/{pid}"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"phone": "13600001111"}))
+        .send()
+        .await
+        .unwrap();
+    // Bad input echoes nothing of the value either.
+    client
+        .post(format!("{base}/v1/persons"))
+        .bearer_auth(&key)
+        .json(&serde_json::json!({"id_number": "330402196805121240", "phone": "13712345678"}))
+        .send()
+        .await
+        .unwrap();
+    let csv = format!("身份证号,姓名,手机号,区划代码\n{id_number},张桂芳,13955556666,330402008\n");
+    let res = client
+        .post(format!("{base}/v1/persons/import?source=civil_affairs"))
+        .bearer_auth(&key)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let pid_term = server.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid_term]).status().unwrap().success());
+    server.wait().unwrap();
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    assert!(text.contains("person registered"), "the log was written at debug level");
+    for secret in [
+        id_number.as_str(),
+        &id_number[6..14],
+        "13905738765",
+        "13600001111",
+        "13712345678",
+        "13955556666",
+        "330402196805121240",
+        key.as_str(),
+    ] {
+        assert!(!text.contains(secret), "{secret} appears in the log");
+    }
+}

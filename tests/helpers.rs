@@ -230,3 +230,56 @@ pub fn with(mut body: Value, f: impl FnOnce(&mut Value)) -> Value {
     f(&mut body);
     body
 }
+
+/// A valid resident ID number with this region, birth date and sequence
+/// (odd sequence: male, even: female).
+pub fn id_number(region: &str, birth: &str, seq: u32) -> String {
+    let body = format!("{region}{birth}{seq:03}");
+    format!("{body}{}", jobmatch_core::idcard::check_char(&body).unwrap())
+}
+
+/// A valid person body (58-year-old woman in 解放街道, 南湖区).
+pub fn person_body(seq: u32) -> Value {
+    json!({
+        "id_number": id_number("330402", "19680512", seq),
+        "name": "张桂芳",
+        "phone": "13905738765",
+        "region_code": "330402008",
+        "groups": ["low_income_family"],
+        "skills": ["打扫卫生", "做饭"],
+        "preferred_categories": ["cleaning"],
+        "availability": ["part_time", "gig"],
+        "physical_limit": "medium",
+        "consent": {"push": true, "share_with_agencies": true}
+    })
+}
+
+impl TestApp {
+    /// Create a person as admin, asserting 201; returns the id.
+    pub async fn create_person(&self, body: Value) -> String {
+        let res = self.post("/v1/persons", &self.admin, body).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        res.body["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query_scalar::<_, i64>(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&self.state.db.pool)
+            .await
+            .unwrap()
+    }
+
+    /// Post raw bytes (an import file).
+    pub async fn post_bytes(&self, path: &str, key: &str, content_type: &str, body: Vec<u8>) -> Answer {
+        let res = self
+            .client
+            .post(format!("{}{}", self.base, path))
+            .bearer_auth(key)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent");
+        Self::answer(res).await
+    }
+}

@@ -12,3 +12,5 @@ mod jobs;
 mod jobs_input;
 mod ops;
 mod orgs;
+mod persons;
+mod persons_import;

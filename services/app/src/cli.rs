@@ -52,6 +52,21 @@ pub enum Command {
     },
     /// Print the OpenAPI document (the one committed as schemas/openapi.json).
     Openapi,
+    /// Benchmarks against a fresh store (SQLite in a temporary folder unless
+    /// --database-url names a database).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BenchCommand {
+    /// Import a generated department list of people through the API, twice.
+    ImportPersons {
+        #[arg(long, default_value_t = 50_000)]
+        rows: usize,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -95,6 +110,9 @@ impl SettingFlags {
 /// Run a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Bench { command: BenchCommand::ImportPersons { rows } } => {
+            crate::bench::import_persons(rows, cli.settings.database_url.clone()).await
+        }
         Command::Openapi => {
             print!("{}", crate::openapi_json());
             Ok(())

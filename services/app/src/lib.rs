@@ -3,6 +3,7 @@
 //! operational endpoints, and `run_until_stopped` serves until a shutdown
 //! future resolves, then lets background tasks finish.
 
+pub mod bench;
 pub mod cli;
 pub mod ops;
 

@@ -57,6 +57,14 @@ pub struct Settings {
     pub expiry_sweep_secs: u64,
     /// Largest number of rows in one bulk job import (`JOBMATCH_IMPORT_MAX_ROWS`, default 1000).
     pub import_max_rows: usize,
+    /// Largest person import file in bytes (`JOBMATCH_PERSON_IMPORT_MAX_BYTES`, default 64 MiB).
+    pub person_import_max_bytes: usize,
+    /// The key protecting ID numbers and phones (`JOBMATCH_DATA_KEY`, 64 hex
+    /// characters). Unset: `<data dir>/data.key`, made on first start. Every
+    /// replica on one PostgreSQL must be given the same key.
+    pub data_key: Option<Secret>,
+    /// A replacement for the embedded `schemas/seed/policy.toml` (`JOBMATCH_POLICY_FILE`).
+    pub policy_file: Option<PathBuf>,
 }
 
 /// The raw, optional form of every setting: what a file, the environment or
@@ -72,6 +80,9 @@ pub struct RawSettings {
     pub max_body_bytes: Option<String>,
     pub expiry_sweep_secs: Option<String>,
     pub import_max_rows: Option<String>,
+    pub person_import_max_bytes: Option<String>,
+    pub data_key: Option<String>,
+    pub policy_file: Option<String>,
 }
 
 impl RawSettings {
@@ -88,7 +99,10 @@ impl RawSettings {
             index_config_dir,
             max_body_bytes,
             expiry_sweep_secs,
-            import_max_rows
+            import_max_rows,
+            person_import_max_bytes,
+            data_key,
+            policy_file
         );
         self
     }
@@ -106,6 +120,9 @@ impl RawSettings {
             max_body_bytes: get("JOBMATCH_MAX_BODY_BYTES"),
             expiry_sweep_secs: get("JOBMATCH_EXPIRY_SWEEP_SECS"),
             import_max_rows: get("JOBMATCH_IMPORT_MAX_ROWS"),
+            person_import_max_bytes: get("JOBMATCH_PERSON_IMPORT_MAX_BYTES"),
+            data_key: get("JOBMATCH_DATA_KEY"),
+            policy_file: get("JOBMATCH_POLICY_FILE"),
         }
     }
 
@@ -175,6 +192,21 @@ impl RawSettings {
             max_body_bytes: number("max_body_bytes", self.max_body_bytes, 1 << 20, 1024, 64 << 20)? as usize,
             expiry_sweep_secs: number("expiry_sweep_secs", self.expiry_sweep_secs, 30, 1, 86_400)?,
             import_max_rows: number("import_max_rows", self.import_max_rows, 1000, 1, 100_000)? as usize,
+            person_import_max_bytes: number(
+                "person_import_max_bytes",
+                self.person_import_max_bytes,
+                64 << 20,
+                1024,
+                1 << 30,
+            )? as usize,
+            data_key: match self.data_key {
+                Some(k) if k.trim().len() == 64 && k.trim().bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    Some(Secret::new(k.trim()))
+                }
+                Some(_) => return Err(err("data_key", "expected 64 hex characters (32 bytes)".into())),
+                None => None,
+            },
+            policy_file: self.policy_file.map(PathBuf::from),
         })
     }
 }

@@ -132,6 +132,97 @@ pub struct Job {
     pub updated_at: String,
 }
 
+string_enum!(
+    /// Hardship groups (帮扶对象类别).
+    Group { HardshipCertified = "hardship_certified", LowIncomeFamily = "low_income_family", Disabled = "disabled", ZeroEmploymentFamily = "zero_employment_family" }
+);
+string_enum!(
+    /// Employment status (就业状态).
+    EmploymentStatus { Unemployed = "unemployed", Flexible = "flexible", Employed = "employed", SelfEmployed = "self_employed", PublicWelfare = "public_welfare" }
+);
+string_enum!(
+    /// Willingness to work (就业意愿).
+    Willingness { Now = "now", Later = "later", NotNow = "not_now" }
+);
+string_enum!(
+    /// Service needs (服务需求).
+    ServiceNeed { Job = "job", Training = "training", Entrepreneurship = "entrepreneurship", Allowance = "allowance", Guidance = "guidance" }
+);
+string_enum!(
+    /// Certification as 就业困难人员.
+    CertificationStatus { Applied = "applied", Certified = "certified", Rejected = "rejected", Revoked = "revoked", Expired = "expired" }
+);
+
+/// Pay a person hopes for; `max` may be left out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExpectedPay {
+    pub min: i64,
+    pub max: Option<i64>,
+    pub unit: PayUnit,
+}
+
+/// What a person agreed to (PIPL): job pushes, sharing with HR agencies.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Consent {
+    pub push: bool,
+    pub share_with_agencies: bool,
+}
+
+/// Everything of a person's record but the ID number and phone (which are
+/// kept encrypted apart) and what the server derives.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PersonProfile {
+    pub name: String,
+    /// Home region (street or community).
+    pub region_code: String,
+    /// Home address below the community, free text.
+    pub address: Option<String>,
+    pub groups: Vec<Group>,
+    pub employment_status: EmploymentStatus,
+    pub willingness: Willingness,
+    /// Why not now (e.g. 照顾家人), when willingness is not `now`.
+    pub willingness_reason: Option<String>,
+    pub service_needs: Vec<ServiceNeed>,
+    /// Free words, e.g. 打扫卫生, 做饭.
+    pub skills: Vec<String>,
+    pub certificates: Vec<String>,
+    pub preferred_categories: Vec<String>,
+    /// Empty means the home county.
+    pub preferred_regions: Vec<String>,
+    pub expected_pay: Option<ExpectedPay>,
+    pub availability: Vec<EmploymentType>,
+    /// The heaviest work the person can do.
+    pub physical_limit: Option<Physical>,
+    pub consent: Consent,
+}
+
+/// The current certification, in a person's answer.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct CertificationSummary {
+    pub status: CertificationStatus,
+    pub valid_until: Option<String>,
+}
+
+/// A person as the API answers.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Person {
+    pub id: String,
+    /// Full to admin and staff of the person's region, else `330402********1234`.
+    pub id_number: String,
+    /// Full to admin and staff of the person's region, else `138****5678`.
+    pub phone: Option<String>,
+    #[serde(flatten)]
+    pub profile: PersonProfile,
+    /// `YYYY-MM-DD`, from the ID number.
+    pub birth_date: String,
+    pub age: i64,
+    /// `male` or `female`, from the ID number.
+    pub sex: String,
+    pub certification: Option<CertificationSummary>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -186,6 +186,18 @@ impl QueryParams {
     }
 }
 
+/// Text parameters of a query being built, numbered `$1`, `$2`, … as pushed.
+#[derive(Debug, Default)]
+pub struct Binds(pub Vec<String>);
+
+impl Binds {
+    /// Add a value; returns its placeholder.
+    pub fn push(&mut self, v: impl Into<String>) -> String {
+        self.0.push(v.into());
+        format!("${}", self.0.len())
+    }
+}
+
 /// An opaque cursor for a position in a list.
 pub fn encode_cursor(position: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(position.as_bytes())

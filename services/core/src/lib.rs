@@ -4,13 +4,16 @@
 
 pub mod auth;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod events;
 pub mod http;
+pub mod idcard;
 pub mod ids;
 pub mod metrics;
+pub mod policy;
 pub mod regions;
 pub mod state;
 pub mod telemetry;

@@ -189,6 +189,26 @@ impl Regions {
         p
     }
 
+    /// The column of a record's placement that "filed under `code`" compares
+    /// with `code` (None: `code` is the city and covers everything).
+    pub fn scope_column(&self, code: &str) -> Option<&'static str> {
+        match self.get(code).map(|r| r.level.as_str()) {
+            Some("city") | Some("province") => None,
+            Some("county") => Some("county_code"),
+            Some("zone") => Some("unit_code"),
+            Some("street") => Some("street_code"),
+            _ => Some("region_code"),
+        }
+    }
+
+    /// SQL for "filed under `code`" with `code` bound as `param`.
+    pub fn scope_sql(&self, code: &str, param: &str) -> String {
+        match self.scope_column(code) {
+            None => "1 = 1".into(),
+            Some(col) => format!("{col} = {param}"),
+        }
+    }
+
     /// The root (the city) as a nested tree.
     pub fn tree(&self) -> Option<RegionNode> {
         self.root.as_deref().map(|c| self.node(c, 0))

@@ -3,8 +3,10 @@
 use std::sync::Arc;
 
 use crate::config::Settings;
+use crate::crypto::Vault;
 use crate::db::Db;
 use crate::metrics::Metrics;
+use crate::policy::Policy;
 use crate::regions::Regions;
 use crate::vocab::Vocabulary;
 
@@ -15,12 +17,15 @@ pub struct AppState {
     pub vocab: Arc<Vocabulary>,
     pub settings: Arc<Settings>,
     pub metrics: Arc<Metrics>,
+    pub vault: Arc<Vault>,
+    pub policy: Arc<Policy>,
 }
 
 impl AppState {
     /// Open the store, seed reference data and load the configuration files.
     pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
         let vocab = Vocabulary::load(settings.index_config_dir.as_deref())?;
+        let policy = Policy::load(settings.policy_file.as_deref())?;
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|e| anyhow::anyhow!("cannot create the data folder {}: {e}", settings.data_dir.display()))?;
         let db = Db::connect(settings.database_url.expose()).await?;
@@ -28,12 +33,35 @@ impl AppState {
             .map_err(|e| anyhow::anyhow!("schemas/seed/regions-jiaxing.csv: {e}"))?;
         Regions::seed(&db, &seed).await?;
         let regions = Regions::load(&db).await?;
+        let vault = Vault::load(settings.data_key.as_ref().map(|k| k.expose()), &settings.data_dir)?;
+        check_vault(&db, &vault).await?;
         Ok(AppState {
             db,
             regions: Arc::new(regions),
             vocab: Arc::new(vocab),
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::default()),
+            vault: Arc::new(vault),
+            policy: Arc::new(policy),
         })
+    }
+}
+
+/// Refuse to start with a data key other than the one the store was written
+/// with (a check value is stored on first start).
+async fn check_vault(db: &Db, vault: &Vault) -> anyhow::Result<()> {
+    const PLAIN: &str = "jobmatch vault check";
+    sqlx::query("INSERT INTO meta (key, value) VALUES ('vault_check', $1) ON CONFLICT (key) DO NOTHING")
+        .bind(vault.encrypt(PLAIN))
+        .execute(&db.pool)
+        .await?;
+    let stored: String =
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = 'vault_check'").fetch_one(&db.pool).await?;
+    match vault.decrypt(&stored) {
+        Ok(p) if p == PLAIN => Ok(()),
+        _ => anyhow::bail!(
+            "the data key does not match this store: set JOBMATCH_DATA_KEY to the key it was written with \
+             (or restore <data dir>/data.key)"
+        ),
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod jobs;
 pub mod orgs;
+pub mod persons;
 pub mod regions_api;
 
 use std::time::Duration;
@@ -14,10 +15,14 @@ use utoipa_axum::router::OpenApiRouter;
 
 /// Every route of the posting service.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(orgs::router()).merge(regions_api::router()).merge(jobs::router())
+    OpenApiRouter::new()
+        .merge(orgs::router())
+        .merge(regions_api::router())
+        .merge(jobs::router())
+        .merge(persons::router())
 }
 
-/// Background work: expire jobs past `valid_until`. Stops when `shutdown` turns true.
+/// Background work: expire jobs past `valid_until` and certifications past their end. Stops when `shutdown` turns true.
 pub fn spawn_background(state: AppState, mut shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let every = Duration::from_secs(state.settings.expiry_sweep_secs);
@@ -29,6 +34,14 @@ pub fn spawn_background(state: AppState, mut shutdown: watch::Receiver<bool>) ->
                     tracing::info!(expired = n, "jobs expired");
                 }
                 Err(e) => tracing::warn!(error = format!("{e:#}"), "expiry sweep failed"),
+            }
+            match persons::certification::expire_lapsed(&state).await {
+                Ok(0) => {}
+                Ok(n) => {
+                    state.metrics.count("jobmatch_certifications_expired_total", "person", n);
+                    tracing::info!(expired = n, "certifications expired");
+                }
+                Err(e) => tracing::warn!(error = format!("{e:#}"), "certification sweep failed"),
             }
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}

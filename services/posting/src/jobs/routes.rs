@@ -6,8 +6,7 @@ use axum::Json;
 use chrono::Utc;
 use jobmatch_core::domain::{CloseReason, EmploymentType, Job, JobInput, JobSource, JobStatus};
 use jobmatch_core::error::{ApiResult, FieldError, Problem};
-use jobmatch_core::http::{encode_cursor, json_from_request, JsonBody, QueryParams};
-use jobmatch_core::regions::Regions;
+use jobmatch_core::http::{encode_cursor, json_from_request, Binds, JsonBody, QueryParams};
 use jobmatch_core::time::now_text;
 use jobmatch_core::validate::{Errors, Fields};
 use jobmatch_core::{ApiError, AppState, Principal, Role};
@@ -200,27 +199,6 @@ async fn close_job(
     }
 }
 
-/// SQL for "filed under `code`", by the level of `code`.
-fn scope_clause(regions: &Regions, code: &str, param: &str) -> String {
-    match regions.get(code).map(|r| r.level.as_str()) {
-        Some("city") | Some("province") => "1 = 1".into(),
-        Some("county") => format!("county_code = {param}"),
-        Some("zone") => format!("unit_code = {param}"),
-        Some("street") => format!("street_code = {param}"),
-        _ => format!("region_code = {param}"),
-    }
-}
-
-/// Bound parameters of a query being built.
-struct Binds(Vec<String>);
-
-impl Binds {
-    fn push(&mut self, v: impl Into<String>) -> String {
-        self.0.push(v.into());
-        format!("${}", self.0.len())
-    }
-}
-
 /// List and search jobs: open jobs by default, newest first.
 ///
 /// `q` searches titles and descriptions; `region` includes everything below
@@ -265,7 +243,7 @@ async fn list_jobs(State(state): State<AppState>, p: Principal, q: QueryParams) 
         Role::Admin => {}
         Role::Staff => {
             let s = b.push(&p.region_code);
-            wh.push(format!("({open} OR {})", scope_clause(&state.regions, &p.region_code, &s)));
+            wh.push(format!("({open} OR {})", state.regions.scope_sql(&p.region_code, &s)));
         }
         Role::Publisher => {
             let me = b.push(&p.org_id);
@@ -275,7 +253,7 @@ async fn list_jobs(State(state): State<AppState>, p: Principal, q: QueryParams) 
     }
     if let Some(r) = &region {
         let s = b.push(r);
-        wh.push(scope_clause(&state.regions, r, &s));
+        wh.push(state.regions.scope_sql(r, &s));
     }
     for (col, val) in [("category", category), ("source", source), ("employment_type", employment_type)] {
         if let Some(v) = val {

@@ -1,0 +1,432 @@
+//! Certification as 就业困难人员: apply → certified | rejected; certified →
+//! revoked | expired, or renewed. Grounds come from the policy file; each
+//! step records its date, grounds, note and the staff member.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use chrono::{Duration, NaiveDate};
+use jobmatch_core::domain::{CertificationStatus, EmploymentStatus, Group, Person};
+use jobmatch_core::error::{ApiResult, Problem};
+use jobmatch_core::http::{encode_cursor, Binds, JsonBody, QueryParams};
+use jobmatch_core::idcard::age_on;
+use jobmatch_core::time::now_text;
+use jobmatch_core::validate::{Errors, Fields};
+use jobmatch_core::{events, ApiError, AppState, Principal, Role};
+use serde::Serialize;
+use serde_json::json;
+use sqlx::AnyConnection;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::routes::{load_for_staff, today, PersonPage};
+use super::store::{self, effective_certification, Actor, StoredPerson, Updated};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(certification_step, get_certification)).routes(routes!(expiring))
+}
+
+const ACTIONS: [&str; 5] = ["apply", "certify", "reject", "revoke", "renew"];
+
+/// `POST /v1/persons/{id}/certification` body.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CertificationStep {
+    /// `apply`, `certify`, `reject`, `revoke` or `renew`.
+    action: String,
+    /// Ground codes of the policy file (needed to apply).
+    grounds: Option<Vec<String>>,
+    /// Required to reject or revoke.
+    note: Option<String>,
+}
+
+/// One step of a person's certification.
+#[derive(Serialize, ToSchema)]
+pub struct CertificationEvent {
+    pub from_status: Option<CertificationStatus>,
+    pub to_status: CertificationStatus,
+    pub grounds: Vec<String>,
+    pub valid_from: Option<String>,
+    pub valid_until: Option<String>,
+    pub note: Option<String>,
+    pub actor_key_id: Option<String>,
+    pub actor_org_id: Option<String>,
+    /// The day the step took effect (Asia/Shanghai).
+    pub effective_on: String,
+    pub created_at: String,
+}
+
+/// A person's certification and its steps.
+#[derive(Serialize, ToSchema)]
+pub struct CertificationView {
+    pub status: Option<CertificationStatus>,
+    pub valid_until: Option<String>,
+    pub events: Vec<CertificationEvent>,
+}
+
+fn day(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// Write one step: the person's certification columns, the event row, the
+/// outbox event; and the `hardship_certified` group when it changes.
+#[allow(clippy::too_many_arguments)]
+pub async fn record_step(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    sp: &StoredPerson,
+    from: Option<CertificationStatus>,
+    to: CertificationStatus,
+    grounds: &[String],
+    valid: (Option<String>, Option<String>),
+    note: Option<&str>,
+    actor: &Actor,
+    effective_on: NaiveDate,
+) -> anyhow::Result<bool> {
+    let certified = to == CertificationStatus::Certified;
+    if sp.profile.groups.contains(&Group::HardshipCertified) != certified {
+        let mut profile = sp.profile.clone();
+        if certified {
+            profile.groups.push(Group::HardshipCertified);
+        } else {
+            profile.groups.retain(|g| *g != Group::HardshipCertified);
+        }
+        let cert_actor = Actor { source: "certification".into(), ..actor.clone() };
+        if let Updated::Stale = store::update(conn, state, sp, &profile, None, &cert_actor).await? {
+            return Ok(false);
+        }
+    }
+    let until = if matches!(to, CertificationStatus::Certified | CertificationStatus::Expired) {
+        valid.1.clone().or_else(|| sp.certified_until.clone())
+    } else {
+        None
+    };
+    sqlx::query("UPDATE persons SET certification_status = $1, certified_until = $2 WHERE id = $3")
+        .bind(to.as_str())
+        .bind(&until)
+        .bind(&sp.id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO certification_events (person_id, from_status, to_status, grounds, valid_from, valid_until, note,
+            actor_key_id, actor_org_id, effective_on, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(&sp.id)
+    .bind(from.map(|f| f.as_str()))
+    .bind(to.as_str())
+    .bind(serde_json::to_string(grounds)?)
+    .bind(&valid.0)
+    .bind(&valid.1)
+    .bind(note)
+    .bind(&actor.key_id)
+    .bind(&actor.org_id)
+    .bind(day(effective_on))
+    .bind(now_text())
+    .execute(&mut *conn)
+    .await?;
+    events::append(
+        conn,
+        "person.certification",
+        &sp.id,
+        &sp.profile.region_code,
+        &json!({"person_id": sp.id, "status": to.as_str()}),
+    )
+    .await?;
+    Ok(true)
+}
+
+async fn last_grounds(state: &AppState, person_id: &str) -> ApiResult<Vec<String>> {
+    let g: Option<String> = sqlx::query_scalar(
+        "SELECT grounds FROM certification_events WHERE person_id = $1 AND grounds <> '[]' ORDER BY id DESC LIMIT 1",
+    )
+    .bind(person_id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    Ok(g.and_then(|g| serde_json::from_str(&g).ok()).unwrap_or_default())
+}
+
+/// Check grounds against the policy and what the record shows.
+fn check_grounds(state: &AppState, sp: &StoredPerson, grounds: &[String], today: NaiveDate, errs: &mut Errors) {
+    if grounds.is_empty() {
+        errs.add("grounds", "required", format!("至少选择一项认定条件：{}", state.policy.ground_codes().join(", ")));
+    }
+    let age = NaiveDate::parse_from_str(&sp.birth_date, "%Y-%m-%d").map(|b| age_on(b, today)).unwrap_or(0);
+    for (i, code) in grounds.iter().enumerate() {
+        let field = format!("grounds[{i}]");
+        let Some(g) = state.policy.ground(code) else {
+            errs.add(
+                field.clone(),
+                "unknown_ground",
+                format!("未知认定条件；可选：{}", state.policy.ground_codes().join(", ")),
+            );
+            continue;
+        };
+        if let Some(group) = &g.requires_group {
+            if !sp.profile.groups.iter().any(|x| x.as_str() == group) {
+                errs.add(field.clone(), "group_missing", format!("“{}”需要人员类别中有 {group}", g.name));
+            }
+        }
+        let min_age = if sp.sex == "female" { g.min_age_female } else { g.min_age_male };
+        if let Some(min) = min_age {
+            if age < min {
+                errs.add(field, "too_young", format!("“{}”要求年满 {min} 周岁，该人员 {age} 周岁", g.name));
+            }
+        }
+    }
+}
+
+/// Take one certification step (admin; staff of the person's region).
+///
+/// `apply` (from none, rejected, revoked or expired; the person must be
+/// unemployed; grounds checked against the record) → `certify` or `reject`
+/// (a note); a certified person may be `revoke`d (a note) or `renew`ed (a
+/// new validity period from today, also after expiry). Other moves are 409.
+#[utoipa::path(post, path = "/v1/persons/{id}/certification", tag = "persons", params(("id" = String, Path)),
+    request_body = CertificationStep,
+    responses((status = 200, body = Person), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn certification_step(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Person>> {
+    p.require(&[Role::Admin, Role::Staff])?;
+    let sp = load_for_staff(&state, &p, &id).await?;
+    let today = today();
+    let mut errs = Errors::default();
+    let (action, grounds, note) = match Fields::root(&body, &mut errs) {
+        Some(f) => {
+            f.deny_unknown(&["action", "grounds", "note"], &mut errs);
+            (
+                f.one_of("action", true, &ACTIONS, &mut errs),
+                f.strings("grounds", 10, 64, &mut errs),
+                f.string("note", false, 1, 500, &mut errs),
+            )
+        }
+        None => (None, None, None),
+    };
+    errs.finish(|| ())?;
+    let action = action.unwrap_or_default();
+    let current = effective_certification(&sp, today).map(|c| c.status);
+    use CertificationStatus as S;
+    let to = match (action.as_str(), current) {
+        ("apply", None | Some(S::Rejected | S::Revoked | S::Expired)) => S::Applied,
+        ("certify", Some(S::Applied)) => S::Certified,
+        ("reject", Some(S::Applied)) => S::Rejected,
+        ("revoke", Some(S::Certified)) => S::Revoked,
+        ("renew", Some(S::Certified | S::Expired)) => S::Certified,
+        (a, c) => {
+            return Err(Problem::new(
+                axum::http::StatusCode::CONFLICT,
+                "illegal_transition",
+                "与现有记录冲突",
+                format!("当前认定状态为 {}，不能执行 {a}", c.map(|c| c.as_str()).unwrap_or("无")),
+            )
+            .into())
+        }
+    };
+    let mut errs = Errors::default();
+    let grounds = match action.as_str() {
+        "apply" => {
+            let g = grounds.unwrap_or_default();
+            check_grounds(&state, &sp, &g, today, &mut errs);
+            if sp.profile.employment_status != EmploymentStatus::Unemployed {
+                errs.add("employment_status", "not_unemployed", "只有登记失业人员可以申请认定");
+            }
+            g
+        }
+        _ => match grounds {
+            Some(g) => {
+                check_grounds(&state, &sp, &g, today, &mut errs);
+                g
+            }
+            None => last_grounds(&state, &sp.id).await?,
+        },
+    };
+    if matches!(action.as_str(), "reject" | "revoke") && note.is_none() {
+        errs.add("note", "required", "驳回或撤销须说明理由");
+    }
+    errs.finish(|| ())?;
+    let valid = if to == S::Certified {
+        let until = today + Duration::days(state.policy.certification.validity_days);
+        (Some(day(today)), Some(day(until)))
+    } else {
+        (None, None)
+    };
+    let mut tx = state.db.pool.begin().await?;
+    if !record_step(&mut tx, &state, &sp, current, to, &grounds, valid, note.as_deref(), &Actor::staff(&p), today)
+        .await?
+    {
+        return Err(ApiError::conflict("concurrent_update", "该人员刚被他人修改，请刷新后重试"));
+    }
+    tx.commit().await?;
+    tracing::info!(person_id = %id, action = %action, to = to.as_str(), "certification step");
+    let after = store::get(&state.db.pool, &id).await?.ok_or_else(ApiError::not_found)?;
+    Ok(Json(super::routes::answer_full(&state, &p, &after, "update").await?))
+}
+
+/// A person's certification with every step.
+#[utoipa::path(get, path = "/v1/persons/{id}/certification", tag = "persons", params(("id" = String, Path)),
+    responses((status = 200, body = CertificationView), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn get_certification(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CertificationView>> {
+    let sp = load_for_staff(&state, &p, &id).await?;
+    type Row = (
+        Option<String>,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT from_status, to_status, grounds, valid_from, valid_until, note, actor_key_id, actor_org_id, effective_on, created_at
+         FROM certification_events WHERE person_id = $1 ORDER BY id",
+    )
+    .bind(&id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let events = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(CertificationEvent {
+                from_status: r.0.as_deref().and_then(CertificationStatus::parse),
+                to_status: CertificationStatus::parse(&r.1)?,
+                grounds: serde_json::from_str(&r.2).unwrap_or_default(),
+                valid_from: r.3,
+                valid_until: r.4,
+                note: r.5,
+                actor_key_id: r.6,
+                actor_org_id: r.7,
+                effective_on: r.8,
+                created_at: r.9,
+            })
+        })
+        .collect();
+    let current = effective_certification(&sp, today());
+    Ok(Json(CertificationView {
+        status: current.as_ref().map(|c| c.status),
+        valid_until: current.and_then(|c| c.valid_until),
+        events,
+    }))
+}
+
+/// Certified people whose certification ends within `within_days` (default
+/// the policy's warning period), soonest first (admin; staff in region).
+#[utoipa::path(get, path = "/v1/certifications/expiring", tag = "persons",
+    params(("within_days" = Option<i64>, Query), ("region" = Option<String>, Query), ("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = PersonPage)), security(("bearer" = [])))]
+async fn expiring(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<PersonPage>> {
+    p.require(&[Role::Admin, Role::Staff])?;
+    let mut errs = Errors::default();
+    q.deny_unknown(&["within_days", "region", "limit", "cursor"], &mut errs);
+    let limit = q.limit(50, 200, &mut errs);
+    let cursor = q.cursor(&mut errs);
+    let within = match q.get("within_days") {
+        None => state.policy.certification.warn_days,
+        Some(s) => s.parse::<i64>().ok().filter(|d| (0..=3650).contains(d)).unwrap_or_else(|| {
+            errs.add("within_days", "out_of_range", "应为 0 到 3650 之间的整数");
+            0
+        }),
+    };
+    let region = q.get("region").map(str::to_string);
+    if region.as_ref().is_some_and(|r| !state.regions.contains(r)) {
+        errs.add("region", "unknown_region", "未知区划代码");
+    }
+    QueryParams::finish(errs)?;
+    let today = today();
+    let mut b = Binds::default();
+    let from = b.push(day(today));
+    let to = b.push(day(today + Duration::days(within)));
+    let mut wh =
+        vec![format!("certification_status = 'certified' AND certified_until >= {from} AND certified_until <= {to}")];
+    if p.role == Role::Staff {
+        let s = b.push(&p.region_code);
+        wh.push(state.regions.scope_sql(&p.region_code, &s));
+    }
+    if let Some(r) = &region {
+        let s = b.push(r);
+        wh.push(state.regions.scope_sql(r, &s));
+    }
+    // Position: certified_until and id, so the order is stable.
+    if let Some(c) = cursor.as_deref().and_then(|c| c.split_once('|')) {
+        let (u, i) = (b.push(c.0), b.push(c.1));
+        wh.push(format!("(certified_until > {u} OR (certified_until = {u} AND id > {i}))"));
+    }
+    let sql = format!(
+        "SELECT {} FROM persons WHERE {} ORDER BY certified_until, id LIMIT {}",
+        store::COLUMNS,
+        wh.join(" AND "),
+        limit + 1
+    );
+    let mut query = sqlx::query_as::<_, store::Row>(&sql);
+    for v in b.0 {
+        query = query.bind(v);
+    }
+    let mut items = Vec::new();
+    for row in query.fetch_all(&state.db.pool).await? {
+        items.push(store::to_person(&state, &store::from_row(row)?, false, today)?);
+    }
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|x| {
+            encode_cursor(&format!(
+                "{}|{}",
+                x.certification.as_ref().and_then(|c| c.valid_until.clone()).unwrap_or_default(),
+                x.id
+            ))
+        })
+    } else {
+        None
+    };
+    Ok(Json(PersonPage { items, next_cursor }))
+}
+
+/// Mark certifications past their end as expired (run by the sweeper).
+pub async fn expire_lapsed(state: &AppState) -> anyhow::Result<u64> {
+    let today = today();
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM persons WHERE certification_status = 'certified' AND certified_until < $1 ORDER BY id LIMIT 500",
+    )
+    .bind(day(today))
+    .fetch_all(&state.db.pool)
+    .await?;
+    let mut n = 0;
+    for id in ids {
+        let mut tx = state.db.pool.begin().await?;
+        let Some(sp) = store::get(&mut *tx, &id).await? else { continue };
+        let lapsed_on = sp
+            .certified_until
+            .as_deref()
+            .and_then(|u| NaiveDate::parse_from_str(u, "%Y-%m-%d").ok())
+            .map(|u| u + Duration::days(1))
+            .unwrap_or(today);
+        let done = record_step(
+            &mut tx,
+            state,
+            &sp,
+            Some(CertificationStatus::Certified),
+            CertificationStatus::Expired,
+            &[],
+            (None, sp.certified_until.clone()),
+            Some("认定有效期届满"),
+            &Actor::system("certification"),
+            lapsed_on,
+        )
+        .await?;
+        if done {
+            tx.commit().await?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}

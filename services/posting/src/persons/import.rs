@@ -1,0 +1,618 @@
+//! Department imports (数据共享比对): lists from civil affairs, the disabled
+//! persons' federation and unemployment registrations, as CSV (UTF-8 or GBK,
+//! detected) or XLSX (first sheet).
+//!
+//! The body is spooled to a file, parsed on a blocking thread and handed over
+//! in batches through a bounded channel; each batch is one transaction. So a
+//! CSV of any length is never held in memory (an XLSX sheet is: the format is
+//! a zip archive read whole). Rows are matched by ID number. A value staff
+//! edited that differs from the list is kept and reported as a conflict,
+//! never silently overwritten. `dry_run` rolls every batch back.
+
+use std::collections::HashMap;
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use axum::extract::{Request, State};
+use axum::Json;
+use futures::StreamExt;
+use jobmatch_core::domain::{Consent, EmploymentStatus, Group, PersonProfile, Willingness};
+use jobmatch_core::error::{ApiResult, FieldError, Problem};
+use jobmatch_core::http::QueryParams;
+use jobmatch_core::ids::new_id;
+use jobmatch_core::validate::{check_text, normalize_mobile, to_half_width, Errors};
+use jobmatch_core::{ApiError, AppState, Principal, Role};
+use serde::Serialize;
+use tokio::sync::mpsc;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::routes::today;
+use super::store::{self, Actor, Updated};
+use super::validate::{check_home_region, check_id_number, PersonInput};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(import_persons))
+}
+
+/// Where a list comes from, and the group its people are in by default.
+const SOURCES: [(&str, Option<Group>); 3] = [
+    ("civil_affairs", Some(Group::LowIncomeFamily)),
+    ("disabled_federation", Some(Group::Disabled)),
+    ("unemployment_registry", None),
+];
+
+const BATCH: usize = 500;
+
+/// A row whose values conflict with what staff entered.
+#[derive(Serialize, ToSchema)]
+pub struct ImportConflict {
+    pub row: usize,
+    pub field: String,
+    pub message: String,
+}
+
+/// A row that could not be used.
+#[derive(Serialize, ToSchema)]
+pub struct ImportInvalid {
+    pub row: usize,
+    pub message: String,
+}
+
+/// What an import did (or, on a dry run, would do).
+#[derive(Serialize, ToSchema, Default)]
+pub struct ImportReport {
+    pub source: String,
+    pub dry_run: bool,
+    /// Data rows read (the header not counted).
+    pub rows: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub conflicts: Vec<ImportConflict>,
+    pub invalid: Vec<ImportInvalid>,
+    /// Columns not used by the import.
+    pub ignored_columns: Vec<String>,
+}
+
+/// One data row as read, before checking. `line` is the line in the file
+/// (header = 1).
+#[derive(Debug, Clone)]
+struct RawRow {
+    line: usize,
+    id_number: String,
+    name: String,
+    phone: Option<String>,
+    region_code: Option<String>,
+    groups: Option<String>,
+}
+
+enum Batch {
+    Header(Vec<String>),
+    Rows(Vec<RawRow>),
+    Fatal(ApiError),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Col {
+    IdNumber,
+    Name,
+    Phone,
+    Region,
+    Groups,
+}
+
+fn column(name: &str) -> Option<Col> {
+    match name.trim().trim_start_matches('\u{feff}') {
+        "身份证号" | "身份证号码" | "公民身份号码" | "id_number" => Some(Col::IdNumber),
+        "姓名" | "name" => Some(Col::Name),
+        "手机号" | "手机号码" | "联系电话" | "phone" => Some(Col::Phone),
+        "区划代码" | "region_code" => Some(Col::Region),
+        "人员类别" | "groups" => Some(Col::Groups),
+        _ => None,
+    }
+}
+
+/// Map the header to columns; the ID number and the name are required.
+fn read_header(header: &[String]) -> Result<(HashMap<usize, Col>, Vec<String>), ApiError> {
+    let mut map = HashMap::new();
+    let mut ignored = Vec::new();
+    for (i, h) in header.iter().enumerate() {
+        match column(h) {
+            Some(c) if !map.values().any(|x| *x == c) => {
+                map.insert(i, c);
+            }
+            _ => ignored.push(h.trim().to_string()),
+        }
+    }
+    let mut missing = Vec::new();
+    if !map.values().any(|c| *c == Col::IdNumber) {
+        missing.push(FieldError::new("header", "missing_column", "缺少“身份证号”列"));
+    }
+    if !map.values().any(|c| *c == Col::Name) {
+        missing.push(FieldError::new("header", "missing_column", "缺少“姓名”列"));
+    }
+    if missing.is_empty() {
+        Ok((map, ignored))
+    } else {
+        Err(ApiError::validation(missing))
+    }
+}
+
+fn raw_row(line: usize, cells: &[String], map: &HashMap<usize, Col>) -> RawRow {
+    let mut r =
+        RawRow { line, id_number: String::new(), name: String::new(), phone: None, region_code: None, groups: None };
+    for (i, cell) in cells.iter().enumerate() {
+        let v = cell.trim();
+        let opt = (!v.is_empty()).then(|| v.to_string());
+        match map.get(&i) {
+            Some(Col::IdNumber) => r.id_number = v.to_string(),
+            Some(Col::Name) => r.name = v.to_string(),
+            Some(Col::Phone) => r.phone = opt,
+            Some(Col::Region) => r.region_code = opt,
+            Some(Col::Groups) => r.groups = opt,
+            None => {}
+        }
+    }
+    r
+}
+
+/// Whether a file is valid UTF-8, read in chunks.
+fn is_utf8(path: &Path) -> std::io::Result<bool> {
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            return Ok(carry.is_empty());
+        }
+        carry.extend_from_slice(&buf[..n]);
+        match std::str::from_utf8(&carry) {
+            Ok(_) => carry.clear(),
+            Err(e) if e.error_len().is_none() => carry = carry[e.valid_up_to()..].to_vec(),
+            Err(_) => return Ok(false),
+        }
+    }
+}
+
+fn send(tx: &mpsc::Sender<Batch>, b: Batch) -> bool {
+    tx.blocking_send(b).is_ok()
+}
+
+fn parse_csv(path: &Path, tx: &mpsc::Sender<Batch>) -> Result<(), ApiError> {
+    let utf8 = is_utf8(path).map_err(anyhow::Error::from)?;
+    let file = std::fs::File::open(path).map_err(anyhow::Error::from)?;
+    let reader: Box<dyn Read> = if utf8 {
+        Box::new(BufReader::new(file))
+    } else {
+        // Files from other departments are often GBK (GB18030 is its superset).
+        Box::new(encoding_rs_io::DecodeReaderBytesBuilder::new().encoding(Some(encoding_rs::GB18030)).build(file))
+    };
+    let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
+    let mut records = csv.records();
+    let header: Vec<String> = match records.next() {
+        Some(Ok(h)) => h.iter().map(String::from).collect(),
+        Some(Err(e)) => return Err(ApiError::bad_request("bad_csv", format!("CSV 无法读取：{e}"))),
+        None => return Err(ApiError::validation(vec![FieldError::new("header", "empty_file", "文件为空")])),
+    };
+    let (map, ignored) = read_header(&header)?;
+    if !send(tx, Batch::Header(ignored)) {
+        return Ok(());
+    }
+    let mut batch = Vec::with_capacity(BATCH);
+    for rec in records {
+        let rec = rec.map_err(|e| ApiError::bad_request("bad_csv", format!("CSV 无法读取：{e}")))?;
+        let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+        if rec.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let cells: Vec<String> = rec.iter().map(String::from).collect();
+        batch.push(raw_row(line, &cells, &map));
+        if batch.len() == BATCH && !send(tx, Batch::Rows(std::mem::take(&mut batch))) {
+            return Ok(());
+        }
+    }
+    if !batch.is_empty() {
+        send(tx, Batch::Rows(batch));
+    }
+    Ok(())
+}
+
+fn parse_xlsx(path: &Path, tx: &mpsc::Sender<Batch>) -> Result<(), ApiError> {
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let bad = |e: String| ApiError::bad_request("bad_xlsx", format!("XLSX 无法读取：{e}"));
+    let mut wb: Xlsx<_> = open_workbook(path).map_err(|e: calamine::XlsxError| bad(e.to_string()))?;
+    let range = wb.worksheet_range_at(0).ok_or_else(|| bad("没有工作表".into()))?.map_err(|e| bad(e.to_string()))?;
+    let text = |c: &Data| match c {
+        // Long numbers typed as numbers: print them whole, not in exponent form.
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Int(i) => i.to_string(),
+        other => other.to_string(),
+    };
+    let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
+    let mut rows = range.rows();
+    let header: Vec<String> = match rows.next() {
+        Some(h) => h.iter().map(text).collect(),
+        None => return Err(ApiError::validation(vec![FieldError::new("header", "empty_file", "工作表为空")])),
+    };
+    let (map, ignored) = read_header(&header)?;
+    if !send(tx, Batch::Header(ignored)) {
+        return Ok(());
+    }
+    let mut batch = Vec::with_capacity(BATCH);
+    for (i, row) in rows.enumerate() {
+        let cells: Vec<String> = row.iter().map(text).collect();
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        batch.push(raw_row(first_row + i + 2, &cells, &map));
+        if batch.len() == BATCH && !send(tx, Batch::Rows(std::mem::take(&mut batch))) {
+            return Ok(());
+        }
+    }
+    if !batch.is_empty() {
+        send(tx, Batch::Rows(batch));
+    }
+    Ok(())
+}
+
+/// Read `人员类别`: Chinese labels or codes, separated by 、 , ; | / or spaces.
+fn parse_groups(raw: &str) -> Result<Vec<Group>, String> {
+    let mut out = Vec::new();
+    for label in to_half_width(raw).split(|c: char| "、,;|/ ，；".contains(c)).map(str::trim).filter(|s| !s.is_empty())
+    {
+        let g = match label {
+            "低保" | "低保户" | "低保家庭" | "低边" | "低保边缘" | "低保边缘家庭" | "low_income_family" => {
+                Group::LowIncomeFamily
+            }
+            "残疾" | "残疾人" | "持证残疾人" | "disabled" => Group::Disabled,
+            "零就业" | "零就业家庭" | "zero_employment_family" => Group::ZeroEmploymentFamily,
+            // Certification is a workflow, never an import.
+            "就业困难人员" | "hardship_certified" => continue,
+            other => return Err(format!("未知人员类别“{other}”")),
+        };
+        if !out.contains(&g) {
+            out.push(g);
+        }
+    }
+    Ok(out)
+}
+
+/// A checked row: what the list says.
+struct Listed {
+    id_number: String,
+    input: PersonInput,
+    phone: Option<String>,
+    region_given: bool,
+}
+
+fn check_row(state: &AppState, r: &RawRow, default_group: Option<Group>) -> Result<Listed, String> {
+    let mut errs = Errors::default();
+    let today = today();
+    let id = check_id_number(&r.id_number, "身份证号", today, &mut errs);
+    let name = check_text("姓名", &r.name, 1, 50, &mut errs);
+    let phone = r.phone.as_deref().and_then(|p| {
+        let m = normalize_mobile(p);
+        if m.is_none() {
+            errs.add("手机号", "bad_phone", "手机号无效");
+        }
+        m
+    });
+    if let Some(code) = &r.region_code {
+        check_home_region(code, "区划代码", &state.regions, &mut errs);
+    }
+    let mut groups = match r.groups.as_deref().map(parse_groups).transpose() {
+        Ok(g) => g.unwrap_or_default(),
+        Err(e) => {
+            errs.add("人员类别", "unknown_group", e);
+            Vec::new()
+        }
+    };
+    if let Some(g) = default_group {
+        if !groups.contains(&g) {
+            groups.push(g);
+        }
+    }
+    if !errs.is_empty() {
+        return Err(errs.0.iter().map(|e| format!("{}：{}", e.field, e.message)).collect::<Vec<_>>().join("；"));
+    }
+    let (Some(id), Some(name)) = (id, name) else { return Err("无法读取".into()) };
+    Ok(Listed {
+        id_number: id.number.clone(),
+        input: PersonInput {
+            id,
+            phone: phone.clone(),
+            profile: PersonProfile {
+                name,
+                region_code: r.region_code.clone().unwrap_or_default(),
+                address: None,
+                groups,
+                employment_status: EmploymentStatus::Unemployed,
+                willingness: Willingness::Now,
+                willingness_reason: None,
+                service_needs: Vec::new(),
+                skills: Vec::new(),
+                certificates: Vec::new(),
+                preferred_categories: Vec::new(),
+                preferred_regions: Vec::new(),
+                expected_pay: None,
+                availability: Vec::new(),
+                physical_limit: None,
+                consent: Consent::default(),
+            },
+        },
+        phone,
+        region_given: r.region_code.is_some(),
+    })
+}
+
+/// Apply one checked row inside the batch transaction.
+async fn apply_row(
+    conn: &mut sqlx::AnyConnection,
+    state: &AppState,
+    row: usize,
+    listed: Listed,
+    actor: &Actor,
+    report: &mut ImportReport,
+) -> anyhow::Result<()> {
+    let existing = store::find_by_id_number(&mut *conn, state, &listed.id_number).await?;
+    let Some(existing) = existing else {
+        if !listed.region_given {
+            report.invalid.push(ImportInvalid { row, message: "新登记人员须填写区划代码".into() });
+            return Ok(());
+        }
+        if let Err(existing) = store::insert(conn, state, &listed.input, actor, today()).await? {
+            // Only possible in a race with another writer: count it as seen.
+            tracing::warn!(person_id = %existing, "person appeared during import");
+            report.unchanged += 1;
+        } else {
+            report.created += 1;
+        }
+        return Ok(());
+    };
+    let current =
+        store::get(&mut *conn, &existing).await?.ok_or_else(|| anyhow::anyhow!("person {existing} vanished"))?;
+    let mut profile = current.profile.clone();
+    let mut phone_change: Option<Option<&str>> = None;
+    let staff_set = |field: &str| current.field_sources.get(field).is_some_and(|s| s == "staff");
+    let mut conflict = |field: &str, message: String| {
+        report.conflicts.push(ImportConflict { row, field: field.into(), message });
+    };
+    let wanted = &listed.input.profile;
+    if wanted.name != profile.name {
+        if staff_set("name") {
+            conflict("name", format!("工作人员已登记姓名“{}”，名单为“{}”：保留现值", profile.name, wanted.name));
+        } else {
+            profile.name = wanted.name.clone();
+        }
+    }
+    if listed.region_given && wanted.region_code != profile.region_code {
+        if staff_set("region_code") {
+            conflict(
+                "region_code",
+                format!("工作人员已登记区划 {}，名单为 {}：保留现值", profile.region_code, wanted.region_code),
+            );
+        } else {
+            profile.region_code = wanted.region_code.clone();
+        }
+    }
+    if let Some(p) = listed.phone.as_deref() {
+        let current_phone = current.phone_cipher.as_deref().map(|c| state.vault.decrypt(c)).transpose()?;
+        if current_phone.as_deref() != Some(p) {
+            if staff_set("phone") {
+                conflict(
+                    "phone",
+                    format!(
+                        "工作人员已登记手机号 {}，名单为 {}：保留现值",
+                        current.phone_masked.clone().unwrap_or_default(),
+                        store::mask_phone(p)
+                    ),
+                );
+            } else {
+                phone_change = Some(Some(p));
+            }
+        }
+    }
+    let missing: Vec<Group> = wanted.groups.iter().filter(|g| !profile.groups.contains(g)).copied().collect();
+    if !missing.is_empty() {
+        if staff_set("groups") {
+            let names: Vec<&str> = missing.iter().map(|g| g.as_str()).collect();
+            conflict("groups", format!("工作人员已修改人员类别，名单另有 {}：保留现值", names.join("、")));
+        } else {
+            profile.groups.extend(missing);
+        }
+    }
+    match store::update(conn, state, &current, &profile, phone_change, actor).await? {
+        Updated::Changed(..) => report.updated += 1,
+        Updated::Unchanged => report.unchanged += 1,
+        Updated::Stale => {
+            report.invalid.push(ImportInvalid { row, message: "该人员正被他人修改，请稍后重试".into() })
+        }
+    }
+    Ok(())
+}
+
+/// Removes the spooled file however the import ends.
+struct Spool(PathBuf);
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+async fn spool(req: Request, path: &Path, limit: usize) -> ApiResult<()> {
+    if let Some(dir) = path.parent() {
+        tokio::fs::create_dir_all(dir).await.map_err(anyhow::Error::from)?;
+    }
+    let mut file = std::fs::File::create(path).map_err(anyhow::Error::from)?;
+    let mut stream = req.into_body().into_data_stream();
+    let mut size = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| ApiError::bad_request("body_read", "读取请求体失败"))?;
+        size += chunk.len();
+        if size > limit {
+            return Err(ApiError::payload_too_large(limit));
+        }
+        file.write_all(&chunk).map_err(anyhow::Error::from)?;
+    }
+    file.sync_all().map_err(anyhow::Error::from)?;
+    if size == 0 {
+        return Err(ApiError::validation(vec![FieldError::new("body", "empty_file", "文件为空")]));
+    }
+    Ok(())
+}
+
+/// Import a department's list of people.
+///
+/// The body is a CSV (`text/csv`, UTF-8 or GBK) or an XLSX workbook (first
+/// sheet) whose header names columns in Chinese (`身份证号`, `姓名`, `手机号`,
+/// `区划代码`, `人员类别`) or by the API's field names; `身份证号` and `姓名`
+/// are required. Rows are matched by ID number; `row` in the answer is the
+/// line in the file (header = 1).
+#[utoipa::path(post, path = "/v1/persons/import", tag = "persons",
+    params(("source" = String, Query, description = "civil_affairs | disabled_federation | unemployment_registry"),
+           ("dry_run" = Option<bool>, Query)),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = ImportReport), (status = 400, body = Problem), (status = 413, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn import_persons(
+    State(state): State<AppState>,
+    p: Principal,
+    q: QueryParams,
+    req: Request,
+) -> ApiResult<Json<ImportReport>> {
+    p.require(&[Role::Admin, Role::Staff])?;
+    let mut errs = Errors::default();
+    q.deny_unknown(&["source", "dry_run"], &mut errs);
+    let names: Vec<&str> = SOURCES.iter().map(|s| s.0).collect();
+    let source = match q.one_of("source", &names, &mut errs) {
+        Some(s) => Some(s),
+        None if q.get("source").is_none() => {
+            errs.add("source", "required", format!("必填：{}", names.join(", ")));
+            None
+        }
+        None => None,
+    };
+    let dry_run = match q.get("dry_run") {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            errs.add("dry_run", "not_allowed", "应为 true 或 false");
+            false
+        }
+    };
+    QueryParams::finish(errs)?;
+    let source = source.unwrap_or_default();
+    let default_group = SOURCES.iter().find(|s| s.0 == source).and_then(|s| s.1);
+    let spool_path = Spool(state.settings.data_dir.join("tmp").join(format!("{}.upload", new_id("import"))));
+    spool(req, &spool_path.0, state.settings.person_import_max_bytes).await?;
+
+    let mut magic = [0u8; 4];
+    let is_xlsx = std::fs::File::open(&spool_path.0)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .map(|_| magic == *b"PK\x03\x04")
+        .unwrap_or(false);
+    let (tx, mut rx) = mpsc::channel::<Batch>(4);
+    let path = spool_path.0.clone();
+    let parser = tokio::task::spawn_blocking(move || {
+        let result = if is_xlsx { parse_xlsx(&path, &tx) } else { parse_csv(&path, &tx) };
+        if let Err(e) = result {
+            let _ = tx.blocking_send(Batch::Fatal(e));
+        }
+    });
+
+    let actor = Actor::import(&p, &source);
+    let mut report = ImportReport { source: source.clone(), dry_run, ..ImportReport::default() };
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut fatal = None;
+    while let Some(batch) = rx.recv().await {
+        let rows = match batch {
+            Batch::Header(ignored) => {
+                report.ignored_columns = ignored;
+                continue;
+            }
+            Batch::Fatal(e) => {
+                fatal = Some(e);
+                break;
+            }
+            Batch::Rows(rows) => rows,
+        };
+        let mut txn = state.db.pool.begin().await?;
+        for raw in rows {
+            report.rows += 1;
+            let listed = match check_row(&state, &raw, default_group) {
+                Ok(l) => l,
+                Err(message) => {
+                    report.invalid.push(ImportInvalid { row: raw.line, message });
+                    continue;
+                }
+            };
+            if let Some(first) = seen.get(&listed.id_number) {
+                report
+                    .invalid
+                    .push(ImportInvalid { row: raw.line, message: format!("身份证号与第 {first} 行重复") });
+                continue;
+            }
+            seen.insert(listed.id_number.clone(), raw.line);
+            if p.role == Role::Staff
+                && listed.region_given
+                && !p.covers_region(&state, &listed.input.profile.region_code)
+            {
+                report
+                    .invalid
+                    .push(ImportInvalid { row: raw.line, message: "区划不在本人负责的区域内".into() });
+                continue;
+            }
+            apply_row(&mut txn, &state, raw.line, listed, &actor, &mut report).await?;
+        }
+        if dry_run {
+            txn.rollback().await?;
+        } else {
+            txn.commit().await?;
+        }
+    }
+    drop(rx);
+    let _ = parser.await;
+    if let Some(e) = fatal {
+        if report.rows == 0 {
+            return Err(e);
+        }
+        // A file broken part-way: what was read stands; say where it broke.
+        report
+            .invalid
+            .push(ImportInvalid { row: report.rows + 2, message: format!("文件在此处无法继续读取：{e}") });
+    }
+    tracing::info!(
+        source = %source, dry_run, rows = report.rows, created = report.created, updated = report.updated,
+        conflicts = report.conflicts.len(), invalid = report.invalid.len(), "persons imported"
+    );
+    Ok(Json(report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_labels_are_read_in_chinese_or_as_codes() {
+        assert_eq!(parse_groups("低保、残疾人").unwrap(), [Group::LowIncomeFamily, Group::Disabled]);
+        assert_eq!(
+            parse_groups("zero_employment_family; 低边").unwrap(),
+            [Group::ZeroEmploymentFamily, Group::LowIncomeFamily]
+        );
+        assert!(parse_groups("就业困难人员").unwrap().is_empty(), "certification is never imported");
+        assert!(parse_groups("富人").is_err());
+    }
+
+    #[test]
+    fn headers_need_the_id_number_and_name() {
+        let h = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let (map, ignored) = read_header(&h(&["\u{feff}身份证号", "姓名", "备注"])).unwrap();
+        assert_eq!(map.len(), 2);
+        assert_eq!(ignored, ["备注"]);
+        assert!(read_header(&h(&["姓名", "手机号"])).is_err());
+    }
+}

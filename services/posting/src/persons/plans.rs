@@ -1,0 +1,246 @@
+//! One person, one plan (一人一策): guidance notes, an entrepreneurship
+//! direction, a training goal, the next follow-up date and its owner.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use chrono::NaiveDate;
+use jobmatch_core::error::{ApiResult, Problem};
+use jobmatch_core::http::{encode_cursor, Binds, JsonBody, QueryParams};
+use jobmatch_core::time::now_text;
+use jobmatch_core::validate::{Errors, Fields};
+use jobmatch_core::{AppState, Principal, Role};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::routes::{load_for_staff, today};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(put_plan, get_plan)).routes(routes!(overdue_plans))
+}
+
+/// A person's plan; every field may be empty.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
+pub struct Plan {
+    /// Career guidance notes (职业指导).
+    pub guidance: Option<String>,
+    /// Entrepreneurship direction, where the person wants one.
+    pub entrepreneurship_direction: Option<String>,
+    /// Training goal, where the person wants one.
+    pub training_goal: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub next_follow_up_on: Option<String>,
+    /// Who follows the person up (a staff member's name).
+    pub owner: Option<String>,
+}
+
+/// A plan as answered.
+#[derive(Serialize, ToSchema)]
+pub struct PlanView {
+    pub person_id: String,
+    #[serde(flatten)]
+    pub plan: Plan,
+    pub updated_by: Option<String>,
+    pub updated_at: Option<String>,
+}
+
+type PlanRow = (Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, String, String);
+
+async fn load(state: &AppState, person_id: &str) -> ApiResult<Option<(Plan, String, String)>> {
+    let row: Option<PlanRow> = sqlx::query_as(
+        "SELECT guidance, entrepreneurship_direction, training_goal, next_follow_up_on, owner, updated_by, updated_at
+         FROM plans WHERE person_id = $1",
+    )
+    .bind(person_id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    Ok(row.map(|r| {
+        (
+            Plan {
+                guidance: r.0,
+                entrepreneurship_direction: r.1,
+                training_goal: r.2,
+                next_follow_up_on: r.3,
+                owner: r.4,
+            },
+            r.5,
+            r.6,
+        )
+    }))
+}
+
+/// Set a person's plan (the whole plan; absent fields become empty). The
+/// change is kept in the person's history.
+#[utoipa::path(put, path = "/v1/persons/{id}/plan", tag = "persons", params(("id" = String, Path)), request_body = Plan,
+    responses((status = 200, body = PlanView), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
+async fn put_plan(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<PlanView>> {
+    p.require(&[Role::Admin, Role::Staff])?;
+    let sp = load_for_staff(&state, &p, &id).await?;
+    let mut errs = Errors::default();
+    let plan = Fields::root(&body, &mut errs).map(|f| {
+        f.deny_unknown(
+            &["guidance", "entrepreneurship_direction", "training_goal", "next_follow_up_on", "owner"],
+            &mut errs,
+        );
+        let next =
+            f.string("next_follow_up_on", false, 10, 10, &mut errs).and_then(|d| {
+                match NaiveDate::parse_from_str(&d, "%Y-%m-%d") {
+                    Ok(_) => Some(d),
+                    Err(_) => {
+                        errs.add("next_follow_up_on", "bad_date", "日期格式应为 YYYY-MM-DD");
+                        None
+                    }
+                }
+            });
+        Plan {
+            guidance: f.string("guidance", false, 1, 2000, &mut errs),
+            entrepreneurship_direction: f.string("entrepreneurship_direction", false, 1, 200, &mut errs),
+            training_goal: f.string("training_goal", false, 1, 200, &mut errs),
+            next_follow_up_on: next,
+            owner: f.string("owner", false, 1, 50, &mut errs),
+        }
+    });
+    let plan = errs.finish(|| plan.unwrap_or_default())?;
+    let before = load(&state, &id).await?.map(|(p, ..)| p).unwrap_or_default();
+    let now = now_text();
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO plans (person_id, guidance, entrepreneurship_direction, training_goal, next_follow_up_on, owner,
+            updated_by, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+         ON CONFLICT (person_id) DO UPDATE SET guidance = excluded.guidance,
+            entrepreneurship_direction = excluded.entrepreneurship_direction, training_goal = excluded.training_goal,
+            next_follow_up_on = excluded.next_follow_up_on, owner = excluded.owner, updated_by = excluded.updated_by,
+            updated_at = excluded.updated_at",
+    )
+    .bind(&id)
+    .bind(&plan.guidance)
+    .bind(&plan.entrepreneurship_direction)
+    .bind(&plan.training_goal)
+    .bind(&plan.next_follow_up_on)
+    .bind(&plan.owner)
+    .bind(&p.key_id)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    let (old, new) =
+        (serde_json::to_value(&before).unwrap_or_default(), serde_json::to_value(&plan).unwrap_or_default());
+    let mut changes = Map::new();
+    if let (Value::Object(o), Value::Object(n)) = (&old, &new) {
+        for (k, v) in n {
+            if o.get(k) != Some(v) {
+                changes.insert(format!("plan.{k}"), json!({"from": o.get(k), "to": v}));
+            }
+        }
+    }
+    if !changes.is_empty() {
+        sqlx::query(
+            "INSERT INTO person_history (person_id, version, source, actor_key_id, actor_org_id, changes, created_at)
+             VALUES ($1, $2, 'staff', $3, $4, $5, $6)",
+        )
+        .bind(&id)
+        .bind(sp.version)
+        .bind(&p.key_id)
+        .bind(&p.org_id)
+        .bind(Value::Object(changes).to_string())
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Json(PlanView { person_id: id, plan, updated_by: Some(p.key_id.clone()), updated_at: Some(now) }))
+}
+
+/// A person's plan (empty fields when none has been made).
+#[utoipa::path(get, path = "/v1/persons/{id}/plan", tag = "persons", params(("id" = String, Path)),
+    responses((status = 200, body = PlanView), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn get_plan(State(state): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Json<PlanView>> {
+    p.require(&[Role::Admin, Role::Staff])?;
+    load_for_staff(&state, &p, &id).await?;
+    Ok(Json(match load(&state, &id).await? {
+        Some((plan, by, at)) => PlanView { person_id: id, plan, updated_by: Some(by), updated_at: Some(at) },
+        None => PlanView { person_id: id, plan: Plan::default(), updated_by: None, updated_at: None },
+    }))
+}
+
+/// A plan whose follow-up date has passed.
+#[derive(Serialize, ToSchema)]
+pub struct OverduePlan {
+    pub person_id: String,
+    pub name: String,
+    pub region_code: String,
+    pub next_follow_up_on: String,
+    pub owner: Option<String>,
+    pub days_overdue: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OverduePage {
+    pub items: Vec<OverduePlan>,
+    pub next_cursor: Option<String>,
+}
+
+/// People whose follow-up is overdue, most overdue first (admin; staff
+/// within their region; `region` narrows).
+#[utoipa::path(get, path = "/v1/plans/overdue", tag = "persons",
+    params(("region" = Option<String>, Query), ("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = OverduePage)), security(("bearer" = [])))]
+async fn overdue_plans(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<OverduePage>> {
+    p.require(&[Role::Admin, Role::Staff])?;
+    let mut errs = Errors::default();
+    q.deny_unknown(&["region", "limit", "cursor"], &mut errs);
+    let limit = q.limit(50, 200, &mut errs);
+    let cursor = q.cursor(&mut errs);
+    let region = q.get("region").map(str::to_string);
+    if region.as_ref().is_some_and(|r| !state.regions.contains(r)) {
+        errs.add("region", "unknown_region", "未知区划代码");
+    }
+    QueryParams::finish(errs)?;
+    let today = today();
+    let mut b = Binds::default();
+    let t = b.push(today.format("%Y-%m-%d").to_string());
+    let mut wh = vec![format!("pl.next_follow_up_on < {t}")];
+    for scope in [(p.role == Role::Staff).then(|| p.region_code.clone()), region].into_iter().flatten() {
+        if let Some(col) = state.regions.scope_column(&scope) {
+            let s = b.push(&scope);
+            wh.push(format!("pe.{col} = {s}"));
+        }
+    }
+    if let Some(c) = cursor.as_deref().and_then(|c| c.split_once('|')) {
+        let (d, i) = (b.push(c.0), b.push(c.1));
+        wh.push(format!("(pl.next_follow_up_on > {d} OR (pl.next_follow_up_on = {d} AND pe.id > {i}))"));
+    }
+    let sql = format!(
+        "SELECT pe.id, pe.name, pe.region_code, pl.next_follow_up_on, pl.owner FROM plans pl JOIN persons pe ON pe.id = pl.person_id
+         WHERE {} ORDER BY pl.next_follow_up_on, pe.id LIMIT {}",
+        wh.join(" AND "),
+        limit + 1
+    );
+    let mut query = sqlx::query_as::<_, (String, String, String, String, Option<String>)>(&sql);
+    for v in b.0 {
+        query = query.bind(v);
+    }
+    let mut items: Vec<OverduePlan> = query
+        .fetch_all(&state.db.pool)
+        .await?
+        .into_iter()
+        .map(|(person_id, name, region_code, next, owner)| {
+            let days = NaiveDate::parse_from_str(&next, "%Y-%m-%d").map(|d| (today - d).num_days()).unwrap_or(0);
+            OverduePlan { person_id, name, region_code, next_follow_up_on: next, owner, days_overdue: days }
+        })
+        .collect();
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|x| encode_cursor(&format!("{}|{}", x.next_follow_up_on, x.person_id)))
+    } else {
+        None
+    };
+    Ok(Json(OverduePage { items, next_cursor }))
+}

@@ -1,0 +1,378 @@
+//! People in the store. The ID number and phone are kept only encrypted,
+//! with a keyed hash to find them and a masked copy to show; every change
+//! bumps the version, writes a history row naming who made it, and appends an
+//! outbox event, all in one transaction.
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDate};
+use jobmatch_core::domain::{CertificationStatus, CertificationSummary, Group, Person, PersonProfile};
+use jobmatch_core::idcard::{age_on, mask};
+use jobmatch_core::ids::new_id;
+use jobmatch_core::time::now_text;
+use jobmatch_core::{events, AppState, Principal};
+use serde_json::{json, Map, Value};
+use sqlx::{Any, AnyConnection, Executor};
+
+use super::validate::PersonInput;
+
+/// Who made a change, and through what.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub key_id: Option<String>,
+    pub org_id: Option<String>,
+    /// `staff` for the API, `import:<source>` for department lists,
+    /// `certification`, `system`.
+    pub source: String,
+}
+
+impl Actor {
+    pub fn staff(p: &Principal) -> Actor {
+        Actor { key_id: Some(p.key_id.clone()), org_id: Some(p.org_id.clone()), source: "staff".into() }
+    }
+    pub fn import(p: &Principal, source: &str) -> Actor {
+        Actor { source: format!("import:{source}"), ..Actor::staff(p) }
+    }
+    pub fn system(what: &str) -> Actor {
+        Actor { key_id: None, org_id: None, source: what.into() }
+    }
+}
+
+/// A person as stored.
+#[derive(Clone, Debug)]
+pub struct StoredPerson {
+    pub id: String,
+    pub id_cipher: String,
+    pub id_masked: String,
+    pub phone_cipher: Option<String>,
+    pub phone_masked: Option<String>,
+    pub birth_date: String,
+    pub sex: String,
+    pub profile: PersonProfile,
+    pub certification_status: Option<String>,
+    pub certified_until: Option<String>,
+    /// For each field, who set it last (`staff` or `import:<source>`).
+    pub field_sources: BTreeMap<String, String>,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+pub const COLUMNS: &str = "id, id_cipher, id_masked, phone_cipher, phone_masked, birth_date, sex, doc, \
+    certification_status, certified_until, field_sources, version, created_at, updated_at";
+pub type Row = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    i64,
+    String,
+    String,
+);
+
+pub fn from_row(r: Row) -> anyhow::Result<StoredPerson> {
+    let profile = serde_json::from_str(&r.7).map_err(|e| anyhow::anyhow!("person {} has a bad document: {e}", r.0))?;
+    Ok(StoredPerson {
+        id: r.0,
+        id_cipher: r.1,
+        id_masked: r.2,
+        phone_cipher: r.3,
+        phone_masked: r.4,
+        birth_date: r.5,
+        sex: r.6,
+        profile,
+        certification_status: r.8,
+        certified_until: r.9,
+        field_sources: serde_json::from_str(&r.10).unwrap_or_default(),
+        version: r.11,
+        created_at: r.12,
+        updated_at: r.13,
+    })
+}
+
+/// `138****5678`.
+pub fn mask_phone(phone: &str) -> String {
+    if phone.len() == 11 {
+        format!("{}****{}", &phone[..3], &phone[7..])
+    } else {
+        "*".repeat(phone.len())
+    }
+}
+
+/// Read one person.
+pub async fn get<'e>(ex: impl Executor<'e, Database = Any>, id: &str) -> anyhow::Result<Option<StoredPerson>> {
+    let row: Option<Row> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM persons WHERE id = $1")).bind(id).fetch_optional(ex).await?;
+    row.map(from_row).transpose()
+}
+
+/// The id of the person with this ID number, if any.
+pub async fn find_by_id_number<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    state: &AppState,
+    id_number: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM persons WHERE id_hash = $1")
+        .bind(state.vault.blind_index("id_number", id_number))
+        .fetch_optional(ex)
+        .await
+}
+
+/// The certification status a reader sees: a certification past its end
+/// has expired even before the sweeper writes it.
+pub fn effective_certification(sp: &StoredPerson, today: NaiveDate) -> Option<CertificationSummary> {
+    let status = CertificationStatus::parse(sp.certification_status.as_deref()?)?;
+    let lapsed = status == CertificationStatus::Certified
+        && sp.certified_until.as_deref().is_some_and(|u| u < today.format("%Y-%m-%d").to_string().as_str());
+    Some(CertificationSummary {
+        status: if lapsed { CertificationStatus::Expired } else { status },
+        valid_until: sp.certified_until.clone(),
+    })
+}
+
+/// The answer for a person; `full` decides whether the ID number and phone
+/// are shown whole (the caller records that read in the audit log).
+pub fn to_person(state: &AppState, sp: &StoredPerson, full: bool, today: NaiveDate) -> anyhow::Result<Person> {
+    let (id_number, phone) = if full {
+        (state.vault.decrypt(&sp.id_cipher)?, sp.phone_cipher.as_deref().map(|c| state.vault.decrypt(c)).transpose()?)
+    } else {
+        (sp.id_masked.clone(), sp.phone_masked.clone())
+    };
+    let birth = NaiveDate::parse_from_str(&sp.birth_date, "%Y-%m-%d")?;
+    let mut profile = sp.profile.clone();
+    let certification = effective_certification(sp, today);
+    if certification.as_ref().is_some_and(|c| c.status == CertificationStatus::Expired) {
+        profile.groups.retain(|g| *g != Group::HardshipCertified);
+    }
+    Ok(Person {
+        id: sp.id.clone(),
+        id_number,
+        phone,
+        profile,
+        birth_date: sp.birth_date.clone(),
+        age: age_on(birth, today),
+        sex: sp.sex.clone(),
+        certification,
+        created_at: sp.created_at.clone(),
+        updated_at: sp.updated_at.clone(),
+    })
+}
+
+/// The fields of a profile as a JSON map, with the phone (masked) beside them.
+fn snapshot(profile: &PersonProfile, phone_masked: Option<&str>) -> Map<String, Value> {
+    let mut m = match serde_json::to_value(profile) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
+    };
+    m.insert("phone".into(), json!(phone_masked));
+    m
+}
+
+async fn append_history(
+    conn: &mut AnyConnection,
+    person_id: &str,
+    version: i64,
+    actor: &Actor,
+    changes: &Value,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO person_history (person_id, version, source, actor_key_id, actor_org_id, changes, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(person_id)
+    .bind(version)
+    .bind(&actor.source)
+    .bind(&actor.key_id)
+    .bind(&actor.org_id)
+    .bind(changes.to_string())
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Insert a new person. `Err(existing_id)` when the ID number is taken.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    input: &PersonInput,
+    actor: &Actor,
+    today: NaiveDate,
+) -> anyhow::Result<Result<String, String>> {
+    if let Some(existing) = find_by_id_number(&mut *conn, state, &input.id.number).await? {
+        return Ok(Err(existing));
+    }
+    let id = new_id("per");
+    let now = now_text();
+    let place = state.regions.placement(&input.profile.region_code);
+    let phone_masked = input.phone.as_deref().map(mask_phone);
+    let fields = snapshot(&input.profile, phone_masked.as_deref());
+    let sources: BTreeMap<&String, &String> = fields.keys().map(|k| (k, &actor.source)).collect();
+    // A certification made before this system is recorded as such.
+    let certified = input.profile.groups.contains(&Group::HardshipCertified);
+    let certified_until = certified
+        .then(|| (today + Duration::days(state.policy.certification.validity_days)).format("%Y-%m-%d").to_string());
+    sqlx::query(
+        "INSERT INTO persons (id, id_hash, id_cipher, id_masked, phone_hash, phone_cipher, phone_masked, name, region_code,
+            street_code, county_code, unit_code, birth_date, sex, employment_status, willingness, groups,
+            certification_status, certified_until, doc, field_sources, version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, 1, $22, $22)",
+    )
+    .bind(&id)
+    .bind(state.vault.blind_index("id_number", &input.id.number))
+    .bind(state.vault.encrypt(&input.id.number))
+    .bind(mask(&input.id.number))
+    .bind(input.phone.as_deref().map(|p| state.vault.blind_index("phone", p)))
+    .bind(input.phone.as_deref().map(|p| state.vault.encrypt(p)))
+    .bind(&phone_masked)
+    .bind(&input.profile.name)
+    .bind(&input.profile.region_code)
+    .bind(&place.street_code)
+    .bind(&place.county_code)
+    .bind(&place.unit_code)
+    .bind(input.id.birth_date.format("%Y-%m-%d").to_string())
+    .bind(input.id.sex)
+    .bind(input.profile.employment_status.as_str())
+    .bind(input.profile.willingness.as_str())
+    .bind(serde_json::to_string(&input.profile.groups)?)
+    .bind(certified.then_some("certified"))
+    .bind(&certified_until)
+    .bind(serde_json::to_string(&input.profile)?)
+    .bind(serde_json::to_string(&sources)?)
+    .bind(&now)
+    .execute(&mut *conn)
+    .await?;
+    if certified {
+        sqlx::query(
+            "INSERT INTO certification_events (person_id, from_status, to_status, grounds, valid_from, valid_until, note,
+                actor_key_id, actor_org_id, effective_on, created_at)
+             VALUES ($1, NULL, 'certified', '[]', $2, $3, $4, $5, $6, $2, $7)",
+        )
+        .bind(&id)
+        .bind(today.format("%Y-%m-%d").to_string())
+        .bind(&certified_until)
+        .bind("登记时已认定（系统外认定）")
+        .bind(&actor.key_id)
+        .bind(&actor.org_id)
+        .bind(&now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let changes: Map<String, Value> = fields.into_iter().map(|(k, v)| (k, json!({"from": null, "to": v}))).collect();
+    append_history(conn, &id, 1, actor, &Value::Object(changes), &now).await?;
+    events::append(conn, "person.created", &id, &input.profile.region_code, &json!({"person_id": id, "version": 1}))
+        .await?;
+    Ok(Ok(id))
+}
+
+/// The fields that differ between two snapshots.
+pub fn diff(old: &Map<String, Value>, new: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (k, v) in new {
+        let before = old.get(k).cloned().unwrap_or(Value::Null);
+        if &before != v {
+            out.insert(k.clone(), json!({"from": before, "to": v}));
+        }
+    }
+    out
+}
+
+/// What `update` did.
+pub enum Updated {
+    /// Nothing differed; nothing was written.
+    Unchanged,
+    /// The new version and the fields that changed.
+    Changed(i64, Vec<String>),
+    /// Someone else changed the person meanwhile.
+    Stale,
+}
+
+/// Write a new profile (and phone, when `Some`) over `current`. Fields
+/// changed are credited to `actor.source` in the field sources.
+pub async fn update(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    current: &StoredPerson,
+    profile: &PersonProfile,
+    phone: Option<Option<&str>>,
+    actor: &Actor,
+) -> anyhow::Result<Updated> {
+    let new_phone_masked = match phone {
+        Some(p) => p.map(mask_phone),
+        None => current.phone_masked.clone(),
+    };
+    let old = snapshot(&current.profile, current.phone_masked.as_deref());
+    let new = snapshot(profile, new_phone_masked.as_deref());
+    let mut changes = diff(&old, &new);
+    // A new phone with the same masked form is still a change.
+    if let Some(Some(p)) = phone {
+        let same = current.phone_cipher.as_deref().map(|c| state.vault.decrypt(c)).transpose()?.as_deref() == Some(p);
+        if !same {
+            changes.insert("phone".into(), json!({"from": current.phone_masked, "to": new_phone_masked}));
+        }
+    }
+    if changes.is_empty() {
+        return Ok(Updated::Unchanged);
+    }
+    let mut sources = current.field_sources.clone();
+    for k in changes.keys() {
+        sources.insert(k.clone(), actor.source.clone());
+    }
+    let now = now_text();
+    let version = current.version + 1;
+    let place = state.regions.placement(&profile.region_code);
+    let (phone_hash, phone_cipher) = match phone {
+        Some(Some(p)) => (Some(state.vault.blind_index("phone", p)), Some(state.vault.encrypt(p))),
+        Some(None) => (None, None),
+        None => (None, current.phone_cipher.clone()),
+    };
+    let replace_phone_hash = i64::from(phone.is_some());
+    let done = sqlx::query(
+        "UPDATE persons SET phone_hash = CASE WHEN $17 = 1 THEN $18 ELSE phone_hash END, phone_cipher = $1, phone_masked = $2, name = $3, region_code = $4, street_code = $5,
+            county_code = $6, unit_code = $7, employment_status = $8, willingness = $9, groups = $10, doc = $11,
+            field_sources = $12, version = $13, updated_at = $14
+         WHERE id = $15 AND version = $16",
+    )
+    .bind(&phone_cipher)
+    .bind(&new_phone_masked)
+    .bind(&profile.name)
+    .bind(&profile.region_code)
+    .bind(&place.street_code)
+    .bind(&place.county_code)
+    .bind(&place.unit_code)
+    .bind(profile.employment_status.as_str())
+    .bind(profile.willingness.as_str())
+    .bind(serde_json::to_string(&profile.groups)?)
+    .bind(serde_json::to_string(profile)?)
+    .bind(serde_json::to_string(&sources)?)
+    .bind(version)
+    .bind(&now)
+    .bind(&current.id)
+    .bind(current.version)
+    .bind(replace_phone_hash)
+    .bind(phone_hash)
+    .execute(&mut *conn)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Ok(Updated::Stale);
+    }
+    let fields: Vec<String> = changes.keys().cloned().collect();
+    append_history(conn, &current.id, version, actor, &Value::Object(changes), &now).await?;
+    events::append(
+        conn,
+        "person.updated",
+        &current.id,
+        &profile.region_code,
+        &json!({"person_id": current.id, "version": version, "fields": fields}),
+    )
+    .await?;
+    Ok(Updated::Changed(version, fields))
+}
