@@ -11,43 +11,7 @@ use jobmatch_core::time::now_text;
 use serde_json::json;
 use sqlx::AnyConnection;
 
-/// A stored job with what visibility checks need.
-#[derive(Clone, Debug)]
-pub struct StoredJob {
-    pub job: Job,
-    pub publisher_org_id: String,
-}
-
-pub(crate) const COLUMNS: &str = "id, publisher_org_id, status, close_reason, doc, created_at, updated_at, valid_until";
-pub(crate) type Row = (String, String, String, Option<String>, String, String, String, Option<String>);
-
-/// The status a reader sees: an open job past `valid_until` is expired even
-/// before the sweeper has written it.
-pub fn effective_status(status: &str, valid_until: Option<&str>, now: &str) -> JobStatus {
-    match JobStatus::parse(status) {
-        Some(JobStatus::Open) if valid_until.is_some_and(|v| v <= now) => JobStatus::Expired,
-        Some(s) => s,
-        None => JobStatus::Closed,
-    }
-}
-
-pub(crate) fn from_row(row: Row, now: &str) -> anyhow::Result<StoredJob> {
-    let (id, publisher_org_id, status, close_reason, doc, created_at, updated_at, valid_until) = row;
-    let input: JobInput =
-        serde_json::from_str(&doc).map_err(|e| anyhow::anyhow!("job {id} has a bad document: {e}"))?;
-    Ok(StoredJob {
-        job: Job {
-            id,
-            input,
-            status: effective_status(&status, valid_until.as_deref(), now),
-            close_reason: close_reason.as_deref().and_then(CloseReason::parse),
-            publisher_org_id: publisher_org_id.clone(),
-            created_at,
-            updated_at,
-        },
-        publisher_org_id,
-    })
-}
+pub use jobmatch_core::records::jobs::{effective_status, from_row, get, Row, StoredJob, COLUMNS};
 
 /// The words a plain-text search looks in (not the JSON keys of `doc`).
 fn search_text(input: &JobInput) -> String {
@@ -104,14 +68,6 @@ pub async fn insert(db: &Db, regions: &Regions, org_id: &str, input: &JobInput) 
         created_at: now.clone(),
         updated_at: now,
     })
-}
-
-/// Read one job.
-pub async fn get(db: &Db, id: &str) -> Result<Option<StoredJob>, anyhow::Error> {
-    let row: Option<Row> =
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM jobs WHERE id = $1")).bind(id).fetch_optional(&db.pool).await?;
-    let now = now_text();
-    row.map(|r| from_row(r, &now)).transpose()
 }
 
 /// Lock a job row for the rest of the transaction (PostgreSQL; SQLite has one writer).

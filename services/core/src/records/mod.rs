@@ -1,0 +1,5 @@
+//! Read models shared by the services: how a stored person and a stored job
+//! are decoded and answered.
+
+pub mod jobs;
+pub mod persons;
