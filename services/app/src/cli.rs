@@ -50,6 +50,9 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Rebuild the matching indexes from the store (stop the servers using
+    /// this data folder first).
+    Reindex,
     /// Print the OpenAPI document (the one committed as schemas/openapi.json).
     Openapi,
     /// Benchmarks against a fresh store (SQLite in a temporary folder unless
@@ -112,6 +115,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Bench { command: BenchCommand::ImportPersons { rows } } => {
             crate::bench::import_persons(rows, cli.settings.database_url.clone()).await
+        }
+        Command::Reindex => {
+            let settings = cli.settings.resolve()?;
+            jobmatch_core::telemetry::init(settings.log_format);
+            let state = AppState::open(settings).await?;
+            let config = jobmatch_matching::config::MatchConfig::load(state.settings.index_config_dir.as_deref())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let matcher = jobmatch_matching::Matcher::open(state.clone(), std::sync::Arc::new(config))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:#} (is a server using this data folder still running?)"))?;
+            let (jobs, persons) = matcher.rebuild().await?;
+            println!("reindexed {jobs} open jobs and {persons} matchable people");
+            Ok(())
         }
         Command::Openapi => {
             print!("{}", crate::openapi_json());

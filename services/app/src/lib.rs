@@ -8,11 +8,13 @@ pub mod cli;
 pub mod ops;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use axum::http::{HeaderName, Request};
 use axum::Router;
 use jobmatch_core::config::Settings;
 use jobmatch_core::AppState;
+use jobmatch_matching::matcher::Matcher;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -50,6 +52,8 @@ impl ServiceRole {
         (name = "orgs", description = "机构与 API 密钥 Organisations and keys"),
         (name = "regions", description = "行政区划 Regions"),
         (name = "jobs", description = "岗位 Jobs (posting service)"),
+        (name = "persons", description = "人员登记 The person registry (posting service)"),
+        (name = "matching", description = "人岗匹配 Matching service"),
         (name = "ops", description = "运维 Operations")
     )
 )]
@@ -94,10 +98,14 @@ pub fn openapi_json() -> String {
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The HTTP application of `role` around `state`.
-pub fn router(state: AppState, role: ServiceRole) -> Router {
-    let (routes, doc) = api(role).split_for_parts();
-    let doc = std::sync::Arc::new(doc);
+/// The HTTP application of `role` around `state` (the matcher when this
+/// process runs the matching service).
+pub fn router(state: AppState, role: ServiceRole, matcher: Option<Arc<Matcher>>) -> Router {
+    let (mut routes, doc) = api(role).split_for_parts();
+    if let Some(m) = matcher {
+        routes = routes.layer(axum::Extension(m));
+    }
+    let doc = Arc::new(doc);
     routes
         .route(
             "/openapi.json",
@@ -124,6 +132,7 @@ pub struct Application {
     listener: TcpListener,
     state: AppState,
     role: ServiceRole,
+    matcher: Option<Arc<Matcher>>,
 }
 
 impl Application {
@@ -131,9 +140,15 @@ impl Application {
     pub async fn build(settings: Settings, role: ServiceRole) -> anyhow::Result<Application> {
         let listen = settings.listen;
         let state = AppState::open(settings).await?;
+        let matcher = if role.runs(ServiceRole::Matching) {
+            let config = jobmatch_matching::config::MatchConfig::load(state.settings.index_config_dir.as_deref())?;
+            Some(Matcher::open(state.clone(), Arc::new(config)).await?)
+        } else {
+            None
+        };
         let listener =
             TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-        Ok(Application { listener, state, role })
+        Ok(Application { listener, state, role, matcher })
     }
 
     pub fn port(&self) -> u16 {
@@ -144,6 +159,11 @@ impl Application {
         &self.state
     }
 
+    /// The matcher, when this process runs the matching service.
+    pub fn matcher(&self) -> Option<Arc<Matcher>> {
+        self.matcher.clone()
+    }
+
     /// Serve until `shutdown` resolves; in-flight requests finish, then the
     /// background tasks stop.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
@@ -152,11 +172,10 @@ impl Application {
         if self.role.runs(ServiceRole::Posting) {
             tasks.push(jobmatch_posting::spawn_background(self.state.clone(), stop_rx.clone()));
         }
-        if self.role.runs(ServiceRole::Matching) {
-            let cursor = jobmatch_matching::OutboxCursor::default();
-            tasks.push(jobmatch_matching::spawn_background(self.state.clone(), cursor, stop_rx.clone()));
+        if let Some(m) = &self.matcher {
+            tasks.push(m.clone().spawn(stop_rx.clone()));
         }
-        let app = router(self.state.clone(), self.role);
+        let app = router(self.state.clone(), self.role, self.matcher.clone());
         tracing::info!(addr = %self.listener.local_addr()?, role = ?self.role, "jobmatch listening");
         axum::serve(self.listener, app)
             .with_graceful_shutdown(async move {

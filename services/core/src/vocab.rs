@@ -34,6 +34,9 @@ pub struct Category {
     pub occupation_code: Option<String>,
     #[serde(default)]
     pub words: Vec<String>,
+    /// Categories close to this one.
+    #[serde(default)]
+    pub related: Vec<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -156,6 +159,15 @@ impl Vocabulary {
                     file: "categories.toml".into(),
                     line: find_line(categories, &format!("\"{}\"", c.code)),
                     message: format!("category '{}' is empty or repeated", c.code),
+                });
+            }
+        }
+        for c in &cats.category {
+            if let Some(r) = c.related.iter().find(|r| !cats.category.iter().any(|x| &x.code == *r)) {
+                return Err(ConfigFileError {
+                    file: "categories.toml".into(),
+                    line: find_line(categories, &format!("\"{}\"", c.code)),
+                    message: format!("category '{}' names an unknown related category '{r}'", c.code),
                 });
             }
         }

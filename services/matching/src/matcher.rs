@@ -1,0 +1,521 @@
+//! The matcher: keeps the indexes in step with the store through the outbox,
+//! rebuilds them when needed, and answers person→jobs and job→people.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::ops::Bound;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+use jobmatch_core::domain::Person;
+use jobmatch_core::idcard::age_on;
+use jobmatch_core::records;
+use jobmatch_core::time::shanghai;
+use jobmatch_core::AppState;
+use tantivy::query::Occur;
+use tantivy::tokenizer::{PreTokenizedString, Token};
+use tokio::sync::watch;
+
+use crate::analyzer::Analysis;
+use crate::config::MatchConfig;
+use crate::facts::{demand_rank, is_matchable, limit_rank, JobFacts, JobTerms, PersonFacts};
+use crate::index::{any_of, boolean, boost, index_dir, range_i64, range_u64, term, Side};
+use crate::rank::{self, Idf, Scored};
+use crate::rules::{born_after_for_max_age, born_before_for_min_age, broken_rule};
+
+/// Today in Asia/Shanghai.
+pub fn today() -> NaiveDate {
+    Utc::now().with_timezone(&shanghai()).date_naive()
+}
+
+/// A job with its score and reasons.
+pub struct JobMatch {
+    pub facts: JobFacts,
+    pub scored: Scored,
+}
+
+/// A person with their score and reasons.
+pub struct PersonMatch {
+    pub facts: PersonFacts,
+    pub scored: Scored,
+}
+
+pub struct Matcher {
+    pub jobs: Side,
+    pub persons: Side,
+    pub analysis: Arc<Analysis>,
+    state: AppState,
+    applied: AtomicI64,
+    ready: AtomicBool,
+}
+
+fn pre(text: &str, tokens: Vec<Token>) -> PreTokenizedString {
+    PreTokenizedString { text: text.to_string(), tokens }
+}
+
+fn distinct(tokens: &[Token]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in tokens {
+        if !out.contains(&t.text) {
+            out.push(t.text.clone());
+        }
+    }
+    out
+}
+
+/// Rarity among open jobs (BM25's idf), cached for one query.
+struct JobsIdf<'a> {
+    side: &'a Side,
+    cache: RefCell<HashMap<String, f32>>,
+}
+
+impl Idf for JobsIdf<'_> {
+    fn idf(&self, term: &str) -> f32 {
+        if let Some(v) = self.cache.borrow().get(term) {
+            return *v;
+        }
+        let (df, n) = self.side.doc_freq(term);
+        let v = (1.0 + (n as f32 - df as f32 + 0.5) / (df as f32 + 0.5)).ln().max(0.1);
+        self.cache.borrow_mut().insert(term.to_string(), v);
+        v
+    }
+}
+
+impl Matcher {
+    /// Open (or create) the indexes under the data folder and bring them up
+    /// to date: rebuilt from the store when new or unreadable, else caught up
+    /// from the outbox.
+    pub async fn open(state: AppState, config: Arc<MatchConfig>) -> anyhow::Result<Arc<Matcher>> {
+        let analysis = Arc::new(Analysis::new(config));
+        let dir = index_dir(&state.settings.data_dir);
+        let (jobs, fresh_jobs) = Side::open(&dir.join("jobs"), &analysis)?;
+        let (persons, fresh_persons) = Side::open(&dir.join("persons"), &analysis)?;
+        let applied = jobs.applied().min(persons.applied());
+        let m = Arc::new(Matcher {
+            jobs,
+            persons,
+            analysis,
+            state,
+            applied: AtomicI64::new(applied),
+            ready: AtomicBool::new(false),
+        });
+        if fresh_jobs || fresh_persons || jobs_and_persons_disagree(&m) {
+            m.rebuild().await?;
+        }
+        m.catch_up().await?;
+        m.ready.store(true, Ordering::Release);
+        Ok(m)
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
+    }
+
+    /// The last outbox event both indexes reflect.
+    pub fn applied(&self) -> i64 {
+        self.applied.load(Ordering::Acquire)
+    }
+
+    fn job_doc(&self, facts: &JobFacts, tokens: [Vec<Token>; 4]) -> anyhow::Result<tantivy::TantivyDocument> {
+        let s = &self.jobs;
+        let input = &facts.job.input;
+        let mut doc = s.new_doc(&facts.job.id, &serde_json::to_string(facts)?);
+        let texts = [&input.title, &input.requirements.skills.join("，"), &String::new(), &input.description];
+        let fields = [s.text.title, s.text.skills, s.text.category, s.text.description];
+        let mut all = Vec::new();
+        for ((field, text), toks) in fields.into_iter().zip(texts).zip(tokens) {
+            all.extend(toks.iter().cloned());
+            doc.add_pre_tokenized_text(field, pre(text, toks));
+        }
+        doc.add_pre_tokenized_text(s.text.all, pre("", all));
+        for r in &facts.scopes {
+            doc.add_text(s.region, r);
+        }
+        for c in &input.requirements.certificates {
+            doc.add_text(s.cert, c);
+        }
+        doc.add_u64(s.physical, demand_rank(input.requirements.physical));
+        doc.add_text(s.category_code, &input.category);
+        doc.add_i64(s.age_lo, input.requirements.age_min.unwrap_or(0));
+        doc.add_i64(s.age_hi, input.requirements.age_max.unwrap_or(200));
+        doc.add_i64(s.until, facts.valid_until_ts.unwrap_or(i64::MAX));
+        Ok(doc)
+    }
+
+    /// Analyse a job once: its facts and the tokens of each text field.
+    pub fn job_facts(&self, job: jobmatch_core::domain::Job) -> (JobFacts, [Vec<Token>; 4]) {
+        let a = &self.analysis;
+        let vocab = &self.state.vocab;
+        let category_text = vocab
+            .category(&job.input.category)
+            .map(|c| format!("{} {}", c.name, c.words.join(" ")))
+            .unwrap_or_default();
+        let tokens = [
+            a.tokens(&job.input.title),
+            a.tokens(&job.input.requirements.skills.join("，")),
+            a.tokens(&category_text),
+            a.tokens(&job.input.description),
+        ];
+        let mut facts = JobFacts::build(job, &self.state.regions, vocab, a, false);
+        facts.terms = JobTerms {
+            title: distinct(&tokens[0]),
+            skills: distinct(&tokens[1]),
+            category: distinct(&tokens[2]),
+            description: distinct(&tokens[3]),
+            skill_phrases: facts.job.input.requirements.skills.iter().map(|s| self.analysis.terms(s)).collect(),
+        };
+        (facts, tokens)
+    }
+
+    /// Put a job in the index, or take it out when it cannot be offered.
+    pub fn index_job(&self, job: jobmatch_core::domain::Job, now: i64) -> anyhow::Result<()> {
+        let id = job.id.clone();
+        let (facts, tokens) = self.job_facts(job);
+        if facts.is_open(now) {
+            self.jobs.upsert(&id, self.job_doc(&facts, tokens)?)
+        } else {
+            self.jobs.delete(&id)
+        }
+    }
+
+    /// Put a person in the index, or take them out when not matchable.
+    pub fn index_person(&self, person: Person) -> anyhow::Result<()> {
+        let id = person.id.clone();
+        if !is_matchable(person.profile.employment_status, person.profile.willingness) {
+            return self.persons.delete(&id);
+        }
+        let Some(facts) = PersonFacts::build(person, &self.state.regions, &self.state.vocab, &self.analysis) else {
+            return self.persons.delete(&id);
+        };
+        let s = &self.persons;
+        let profile = &facts.person.profile;
+        let mut doc = s.new_doc(&id, &serde_json::to_string(&facts)?);
+        let skills = profile.skills.join("，");
+        let skill_tokens = self.analysis.tokens(&skills);
+        let category_text: Vec<String> = profile
+            .preferred_categories
+            .iter()
+            .filter_map(|c| self.state.vocab.category(c))
+            .map(|c| format!("{} {}", c.name, c.words.join(" ")))
+            .collect();
+        let category_text = category_text.join(" ");
+        let category_tokens = self.analysis.tokens(&category_text);
+        let mut all = skill_tokens.clone();
+        all.extend(category_tokens.iter().cloned());
+        doc.add_pre_tokenized_text(s.text.skills, pre(&skills, skill_tokens));
+        doc.add_pre_tokenized_text(s.text.category, pre(&category_text, category_tokens));
+        doc.add_pre_tokenized_text(s.text.all, pre("", all));
+        for r in &facts.accept {
+            doc.add_text(s.region, r);
+        }
+        for r in self.state.regions.ancestors(&profile.region_code) {
+            doc.add_text(s.home, &r.code);
+            if let Some(u) = &r.reporting_unit {
+                doc.add_text(s.home, u);
+            }
+        }
+        for c in &profile.certificates {
+            doc.add_text(s.cert, c);
+        }
+        doc.add_u64(s.physical, limit_rank(profile.physical_limit));
+        for c in &profile.preferred_categories {
+            doc.add_text(s.category_code, c);
+        }
+        doc.add_i64(s.age_lo, facts.birth_date.signed_duration_since(NaiveDate::default()).num_days());
+        doc.add_i64(s.until, i64::from(profile.consent.push));
+        s.upsert(&id, doc)
+    }
+
+    async fn load_job(&self, id: &str) -> anyhow::Result<Option<jobmatch_core::domain::Job>> {
+        Ok(records::jobs::get(&self.state.db, id).await?.map(|sj| sj.job))
+    }
+
+    async fn load_person(&self, id: &str) -> anyhow::Result<Option<Person>> {
+        match records::persons::get(&self.state.db.pool, id).await? {
+            Some(sp) => Ok(Some(records::persons::to_person(&self.state, &sp, false, today())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Apply outbox events after the last applied one; returns how many were read.
+    pub async fn catch_up(&self) -> anyhow::Result<usize> {
+        let mut total = 0;
+        loop {
+            let from = self.applied();
+            let batch = jobmatch_core::events::read_after(&self.state.db.pool, from, 1000).await?;
+            if batch.is_empty() {
+                return Ok(total);
+            }
+            total += batch.len();
+            let mut job_ids = HashSet::new();
+            let mut person_ids = HashSet::new();
+            // Advance over contiguous ids only: on PostgreSQL an id can commit
+            // after a later one. A gap older than a few seconds is a rolled
+            // back id and is passed.
+            let mut cursor = from;
+            let mut blocked = false;
+            let now = Utc::now();
+            for e in &batch {
+                if e.kind.starts_with("job.") {
+                    job_ids.insert(e.entity_id.clone());
+                } else if e.kind.starts_with("person.") {
+                    person_ids.insert(e.entity_id.clone());
+                }
+                if !blocked {
+                    let old = jobmatch_core::time::from_text(&e.created_at)
+                        .is_some_and(|t| now - t > chrono::Duration::seconds(5));
+                    if e.id == cursor + 1 || old {
+                        cursor = e.id;
+                    } else {
+                        blocked = true;
+                    }
+                }
+            }
+            let now_ts = now.timestamp();
+            for id in &job_ids {
+                match self.load_job(id).await? {
+                    Some(job) => self.index_job(job, now_ts)?,
+                    None => self.jobs.delete(id)?,
+                }
+            }
+            for id in &person_ids {
+                match self.load_person(id).await? {
+                    Some(p) => self.index_person(p)?,
+                    None => self.persons.delete(id)?,
+                }
+            }
+            self.commit(cursor)?;
+            if blocked || batch.len() < 1000 {
+                return Ok(total);
+            }
+        }
+    }
+
+    fn commit(&self, applied: i64) -> anyhow::Result<()> {
+        self.jobs.commit(applied)?;
+        self.persons.commit(applied)?;
+        self.applied.store(applied, Ordering::Release);
+        Ok(())
+    }
+
+    /// Rebuild both indexes from the store.
+    pub async fn rebuild(&self) -> anyhow::Result<(usize, usize)> {
+        let started = std::time::Instant::now();
+        // Everything up to this id is in the rows read below; later events are re-applied.
+        let upto: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events").fetch_one(&self.state.db.pool).await?;
+        self.jobs.clear()?;
+        self.persons.clear()?;
+        let now = Utc::now().timestamp();
+        let mut jobs = 0;
+        let mut last = String::new();
+        loop {
+            let rows: Vec<records::jobs::Row> = sqlx::query_as(&format!(
+                "SELECT {} FROM jobs WHERE status = 'open' AND id > $1 ORDER BY id LIMIT 1000",
+                records::jobs::COLUMNS
+            ))
+            .bind(&last)
+            .fetch_all(&self.state.db.pool)
+            .await?;
+            let Some(row) = rows.last() else { break };
+            last = row.0.clone();
+            let stamp = jobmatch_core::time::now_text();
+            for row in rows {
+                self.index_job(records::jobs::from_row(row, &stamp)?.job, now)?;
+                jobs += 1;
+            }
+        }
+        let mut persons = 0;
+        let mut last = String::new();
+        let day = today();
+        loop {
+            let rows: Vec<records::persons::Row> = sqlx::query_as(&format!(
+                "SELECT {} FROM persons WHERE employment_status IN ('unemployed', 'flexible') AND willingness = 'now'
+                 AND id > $1 ORDER BY id LIMIT 1000",
+                records::persons::COLUMNS
+            ))
+            .bind(&last)
+            .fetch_all(&self.state.db.pool)
+            .await?;
+            let Some(row) = rows.last() else { break };
+            last = row.0.clone();
+            for row in rows {
+                let sp = records::persons::from_row(row)?;
+                self.index_person(records::persons::to_person(&self.state, &sp, false, day)?)?;
+                persons += 1;
+            }
+        }
+        self.commit(upto)?;
+        tracing::info!(jobs, persons, seconds = started.elapsed().as_secs_f64(), "indexes rebuilt from the store");
+        Ok((jobs, persons))
+    }
+
+    /// Follow the outbox until `shutdown` turns true.
+    pub fn spawn(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            loop {
+                match self.catch_up().await {
+                    Ok(n) if n > 0 => {
+                        self.state.metrics.count("jobmatch_matching_events_applied_total", "event", n as u64)
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = format!("{e:#}"), "applying the outbox failed"),
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                    _ = shutdown.changed() => break,
+                }
+            }
+        })
+    }
+
+    fn idf(&self) -> JobsIdf<'_> {
+        JobsIdf { side: &self.jobs, cache: RefCell::new(HashMap::new()) }
+    }
+
+    /// The best open jobs for a person, best first. Nothing for a person
+    /// who is not matchable.
+    pub fn matches_for(&self, person: &PersonFacts, limit: usize) -> anyhow::Result<Vec<JobMatch>> {
+        if !person.is_matchable() {
+            return Ok(Vec::new());
+        }
+        let w = &self.analysis.config().weights;
+        let today = today();
+        let now = Utc::now().timestamp();
+        let age = age_on(person.birth_date, today);
+        let profile = &person.person.profile;
+        let s = &self.jobs;
+        let not_held: Vec<String> = self
+            .state
+            .vocab
+            .certificate_codes()
+            .iter()
+            .filter(|c| !profile.certificates.iter().any(|h| h == *c))
+            .map(|c| c.to_string())
+            .collect();
+        let mut clauses = vec![
+            (Occur::Must, any_of(s.region, &person.accept)),
+            (Occur::Must, range_i64(s.age_lo, Bound::Unbounded, Bound::Included(age))),
+            (Occur::Must, range_i64(s.age_hi, Bound::Included(age), Bound::Unbounded)),
+            (Occur::Must, range_u64(s.physical, Bound::Unbounded, Bound::Included(limit_rank(profile.physical_limit)))),
+            (Occur::Must, range_i64(s.until, Bound::Excluded(now), Bound::Unbounded)),
+        ];
+        if !not_held.is_empty() {
+            clauses.push((Occur::MustNot, any_of(s.cert, &not_held)));
+        }
+        for t in person.terms.iter().chain(&person.category_terms) {
+            clauses.push((Occur::Should, boost(term(s.text.title, t), w.fields.title)));
+            clauses.push((Occur::Should, boost(term(s.text.skills, t), w.fields.skills)));
+            clauses.push((Occur::Should, boost(term(s.text.category, t), w.fields.category)));
+            clauses.push((Occur::Should, boost(term(s.text.description, t), w.fields.description)));
+        }
+        for c in &profile.preferred_categories {
+            clauses.push((Occur::Should, boost(term(s.category_code, c), 4.0)));
+        }
+        let hits = s.search(&boolean(clauses), w.retrieve.candidates.max(limit))?;
+        let idf = self.idf();
+        let mut out = Vec::with_capacity(hits.len());
+        for (_, json) in hits {
+            let facts: JobFacts = serde_json::from_str(&json)?;
+            if let Some(rule) = broken_rule(&facts, person, today, now) {
+                tracing::error!(job_id = %facts.job.id, person_id = %person.person.id, rule, "index returned a job that breaks a hard rule");
+                continue;
+            }
+            let scored = rank::score(&facts, person, w, &self.state.vocab, &idf);
+            out.push(JobMatch { facts, scored });
+        }
+        out.sort_by(|a, b| b.scored.score.total_cmp(&a.scored.score).then_with(|| b.facts.job.id.cmp(&a.facts.job.id)));
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    /// The best matchable people for an open job, best first; `home_scope`
+    /// keeps only people living in that region (staff).
+    pub fn candidates_for(
+        &self,
+        job: &JobFacts,
+        home_scope: Option<&str>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<PersonMatch>> {
+        let today = today();
+        let now = Utc::now().timestamp();
+        if !job.is_open(now) {
+            return Ok(Vec::new());
+        }
+        let w = &self.analysis.config().weights;
+        let s = &self.persons;
+        let req = &job.job.input.requirements;
+        let days = |d: NaiveDate| d.signed_duration_since(NaiveDate::default()).num_days();
+        let mut clauses = vec![
+            (Occur::Must, any_of(s.region, &job.scopes)),
+            (Occur::Must, range_u64(s.physical, Bound::Included(demand_rank(req.physical)), Bound::Unbounded)),
+        ];
+        if let Some(min) = req.age_min {
+            clauses.push((
+                Occur::Must,
+                range_i64(s.age_lo, Bound::Unbounded, Bound::Included(days(born_before_for_min_age(today, min)))),
+            ));
+        }
+        if let Some(max) = req.age_max {
+            clauses.push((
+                Occur::Must,
+                range_i64(s.age_lo, Bound::Included(days(born_after_for_max_age(today, max))), Bound::Unbounded),
+            ));
+        }
+        for c in &req.certificates {
+            clauses.push((Occur::Must, term(s.cert, c)));
+        }
+        if let Some(scope) = home_scope {
+            clauses.push((Occur::Must, term(s.home, scope)));
+        }
+        let terms: HashSet<&String> = job.terms.title.iter().chain(&job.terms.skills).collect();
+        for t in terms {
+            clauses.push((Occur::Should, boost(term(s.text.skills, t), w.fields.skills)));
+            clauses.push((Occur::Should, boost(term(s.text.category, t), w.fields.category)));
+        }
+        clauses.push((Occur::Should, boost(term(s.category_code, &job.job.input.category), 4.0)));
+        let hits = s.search(&boolean(clauses), w.retrieve.candidates.max(limit))?;
+        let idf = self.idf();
+        let mut out = Vec::with_capacity(hits.len());
+        for (_, json) in hits {
+            let mut facts: PersonFacts = serde_json::from_str(&json)?;
+            if let Some(rule) = broken_rule(job, &facts, today, now) {
+                tracing::error!(job_id = %job.job.id, person_id = %facts.person.id, rule, "index returned a person who breaks a hard rule");
+                continue;
+            }
+            facts.person.age = age_on(facts.birth_date, today);
+            let scored = rank::score(job, &facts, w, &self.state.vocab, &idf);
+            out.push(PersonMatch { facts, scored });
+        }
+        out.sort_by(|a, b| {
+            b.scored.score.total_cmp(&a.scored.score).then_with(|| b.facts.person.id.cmp(&a.facts.person.id))
+        });
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    /// The facts of a person as the index holds them (None: not matchable or not yet indexed).
+    pub fn person_facts(&self, id: &str) -> anyhow::Result<Option<PersonFacts>> {
+        Ok(match self.persons.get(id)? {
+            Some(json) => Some(serde_json::from_str(&json)?),
+            None => None,
+        })
+    }
+
+    pub fn job_facts_indexed(&self, id: &str) -> anyhow::Result<Option<JobFacts>> {
+        Ok(match self.jobs.get(id)? {
+            Some(json) => Some(serde_json::from_str(&json)?),
+            None => None,
+        })
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+}
+
+fn jobs_and_persons_disagree(m: &Matcher) -> bool {
+    m.jobs.applied() != m.persons.applied()
+}

@@ -1,0 +1,129 @@
+//! `GET /v1/persons/{id}/matches` and `GET /v1/jobs/{id}/candidates`.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::{Extension, Json};
+use jobmatch_core::domain::{Job, JobStatus, Person};
+use jobmatch_core::error::{ApiResult, Problem};
+use jobmatch_core::http::QueryParams;
+use jobmatch_core::records;
+use jobmatch_core::validate::Errors;
+use jobmatch_core::{ApiError, AppState, Principal, Role};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::facts::PersonFacts;
+use crate::matcher::{today, Matcher};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(person_matches)).routes(routes!(job_candidates))
+}
+
+/// A job for a person.
+#[derive(Serialize, ToSchema)]
+pub struct JobMatchItem {
+    pub job: Job,
+    /// 0–1, comparable within one list.
+    pub score: f32,
+    /// Short Chinese reasons staff can read out, e.g. 技能匹配: 保洁; 同街道.
+    pub reasons: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MatchList {
+    pub items: Vec<JobMatchItem>,
+}
+
+/// A person for a job (masked).
+#[derive(Serialize, ToSchema)]
+pub struct CandidateItem {
+    pub person: Person,
+    pub score: f32,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CandidateList {
+    pub items: Vec<CandidateItem>,
+}
+
+fn read_limit(q: &QueryParams, default: usize, max: usize) -> ApiResult<usize> {
+    let mut errs = Errors::default();
+    q.deny_unknown(&["limit"], &mut errs);
+    let limit = q.limit(default, max, &mut errs);
+    QueryParams::finish(errs)?;
+    Ok(limit)
+}
+
+/// The best open jobs for a person, best first. Only jobs that keep every
+/// hard rule of the contract are ever listed; a person who is employed or
+/// not wanting work now gets none. Admin, and staff of the person's region.
+#[utoipa::path(get, path = "/v1/persons/{id}/matches", tag = "matching",
+    params(("id" = String, Path), ("limit" = Option<usize>, Query, description = "1–100, default 20")),
+    responses((status = 200, body = MatchList), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn person_matches(
+    State(state): State<AppState>,
+    Extension(matcher): Extension<Arc<Matcher>>,
+    p: Principal,
+    Path(id): Path<String>,
+    q: QueryParams,
+) -> ApiResult<Json<MatchList>> {
+    let limit = read_limit(&q, 20, 100)?;
+    let sp = records::persons::get(&state.db.pool, &id).await?.ok_or_else(ApiError::not_found)?;
+    if !p.covers_region(&state, &sp.profile.region_code) {
+        return Err(ApiError::not_found());
+    }
+    let person = records::persons::to_person(&state, &sp, false, today())?;
+    let Some(facts) = PersonFacts::build(person, &state.regions, &state.vocab, &matcher.analysis) else {
+        return Ok(Json(MatchList { items: Vec::new() }));
+    };
+    let found = tokio::task::spawn_blocking(move || matcher.matches_for(&facts, limit))
+        .await
+        .map_err(anyhow::Error::from)??;
+    let items = found
+        .into_iter()
+        .map(|m| JobMatchItem { job: m.facts.job, score: m.scored.score, reasons: m.scored.reasons })
+        .collect();
+    Ok(Json(MatchList { items }))
+}
+
+/// The best people for an open job, best first, masked. Admin sees all;
+/// staff the people of their region; a publisher only for its own jobs.
+#[utoipa::path(get, path = "/v1/jobs/{id}/candidates", tag = "matching",
+    params(("id" = String, Path), ("limit" = Option<usize>, Query, description = "1–200, default 50")),
+    responses((status = 200, body = CandidateList), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn job_candidates(
+    State(state): State<AppState>,
+    Extension(matcher): Extension<Arc<Matcher>>,
+    p: Principal,
+    Path(id): Path<String>,
+    q: QueryParams,
+) -> ApiResult<Json<CandidateList>> {
+    p.require(&[Role::Admin, Role::Staff, Role::Publisher])?;
+    let limit = read_limit(&q, 50, 200)?;
+    let sj = records::jobs::get(&state.db, &id).await?.ok_or_else(ApiError::not_found)?;
+    let visible = match p.role {
+        Role::Admin => true,
+        Role::Staff => sj.job.status == JobStatus::Open || p.covers_region(&state, &sj.job.input.region_code),
+        _ => sj.publisher_org_id == p.org_id,
+    };
+    if !visible {
+        return Err(ApiError::not_found());
+    }
+    let scope = (p.role == Role::Staff).then(|| p.region_code.clone());
+    let found = tokio::task::spawn_blocking(move || {
+        let (facts, _) = matcher.job_facts(sj.job);
+        matcher.candidates_for(&facts, scope.as_deref(), limit)
+    })
+    .await
+    .map_err(anyhow::Error::from)??;
+    let items = found
+        .into_iter()
+        .map(|m| CandidateItem { person: m.facts.person, score: m.scored.score, reasons: m.scored.reasons })
+        .collect();
+    Ok(Json(CandidateList { items }))
+}
