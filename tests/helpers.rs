@@ -47,6 +47,11 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub admin: String,
     pub state: AppState,
+    pub matcher: std::sync::Arc<jobmatch_matching::Matcher>,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 /// A fresh temporary folder.
@@ -106,20 +111,38 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings))
     init_logs();
     let dir = temp_dir();
     let database_url = fresh_database(backend, &dir).await?;
-    let mut settings = Settings::for_data_dir(&dir.join("data"), Some(database_url)).expect("settings");
+    start_app(&dir.join("data"), &database_url, tweak).await
+}
+
+/// Start the application on an existing data folder and store (a restart).
+pub async fn start_app(
+    data_dir: &std::path::Path,
+    database_url: &str,
+    tweak: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
+    let mut settings = Settings::for_data_dir(data_dir, Some(database_url.to_string())).expect("settings");
     settings.expiry_sweep_secs = 1;
     tweak(&mut settings);
     let app = Application::build(settings, ServiceRole::All).await.expect("application builds");
     let port = app.port();
     let state = app.state().clone();
+    let matcher = app.matcher().expect("all roles run");
     let admin =
         jobmatch_app::cli::create_key(&state, "市人社局", "bureau", "admin", "330400").await.expect("admin key");
-    tokio::spawn(app.run_until_stopped(std::future::pending()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
     Some(TestApp {
         base: format!("http://127.0.0.1:{port}"),
         client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap(),
         admin,
         state,
+        matcher,
+        data_dir: data_dir.to_path_buf(),
+        database_url: database_url.to_string(),
+        stop: Some(stop),
+        server: Some(server),
     })
 }
 
@@ -145,6 +168,30 @@ impl Answer {
 }
 
 impl TestApp {
+    /// Stop the server gracefully and wait for it (its indexes are committed).
+    pub async fn shutdown(mut self) -> (PathBuf, String) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(h) = self.server.take() {
+            let _ = h.await;
+        }
+        (self.data_dir.clone(), self.database_url.clone())
+    }
+
+    /// Wait until matching has applied every outbox event written so far.
+    pub async fn wait_indexed(&self) {
+        let last: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events").fetch_one(&self.state.db.pool).await.unwrap();
+        for _ in 0..200 {
+            if self.matcher.applied() >= last {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("matching did not catch up with event {last} (at {})", self.matcher.applied());
+    }
+
     pub async fn send(&self, method: &str, path: &str, key: Option<&str>, body: Option<Value>) -> Answer {
         let mut req = self.client.request(method.parse().unwrap(), format!("{}{}", self.base, path));
         if let Some(k) = key {

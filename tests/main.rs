@@ -10,6 +10,8 @@ mod auth;
 mod durability;
 mod jobs;
 mod jobs_input;
+mod matching;
+mod matching_rules;
 mod ops;
 mod orgs;
 mod persons;
