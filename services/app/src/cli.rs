@@ -50,6 +50,15 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Score matching on an evaluation set (../shared/eval/FORMAT.md): load
+    /// it into a fresh store through the API and print nDCG@k both ways and
+    /// the count of hard-rule violations as one JSON line.
+    Eval {
+        /// The folder with jobs.jsonl, persons.jsonl, judgments.tsv, forbidden.tsv.
+        dir: PathBuf,
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+    },
     /// Rebuild the matching indexes from the store (stop the servers using
     /// this data folder first).
     Reindex,
@@ -115,6 +124,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Bench { command: BenchCommand::ImportPersons { rows } } => {
             crate::bench::import_persons(rows, cli.settings.database_url.clone()).await
+        }
+        Command::Eval { dir, k } => {
+            let out = crate::eval::run(&dir, k, cli.settings.database_url.clone()).await?;
+            println!("{out}");
+            Ok(())
         }
         Command::Reindex => {
             let settings = cli.settings.resolve()?;

@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod eval;
 pub mod ops;
 
 use std::future::Future;

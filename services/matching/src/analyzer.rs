@@ -16,6 +16,9 @@ use crate::config::MatchConfig;
 /// The analyzer's name in tantivy's tokenizer registry.
 pub const ZH: &str = "zh";
 
+/// Prefix of the sound-alike term of a word (homophone typos: 宝洁 ~ 保洁).
+pub const PINYIN_PREFIX: &str = "py:";
+
 /// Shared, immutable analysis state.
 pub struct Analysis {
     jieba: Jieba,
@@ -146,9 +149,25 @@ impl Analysis {
                         }
                     }
                 }
+                if let Some(py) = self.pinyin_term(w) {
+                    push(&py);
+                }
             }
         }
         out
+    }
+
+    /// `py:` and the toneless pinyin of a Chinese word of two or more
+    /// characters (None when any character has no reading).
+    pub fn pinyin_term(&self, word: &str) -> Option<String> {
+        if word.chars().count() < 2 || word.is_ascii() {
+            return None;
+        }
+        let mut out = String::from(PINYIN_PREFIX);
+        for c in word.chars() {
+            out.push_str(self.config.pinyin.get(&c)?);
+        }
+        Some(out)
     }
 
     /// The distinct terms of `text`, in order of first appearance.
@@ -242,6 +261,14 @@ mod tests {
         let a = analysis();
         assert_eq!(a.terms("河道保潔員"), a.terms("河道保洁员"));
         assert!(a.terms("ＰＬＣ懂一点").contains(&"plc".to_string()));
+    }
+
+    #[test]
+    fn a_homophone_typo_meets_the_right_word() {
+        let a = analysis();
+        let typo = a.terms("宝洁员");
+        let right = a.terms("保洁员");
+        assert!(typo.iter().any(|t| t.starts_with(PINYIN_PREFIX) && right.contains(t)), "{typo:?} / {right:?}");
     }
 
     #[test]

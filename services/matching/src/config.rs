@@ -9,7 +9,8 @@ use std::path::Path;
 use jobmatch_core::vocab::ConfigFileError;
 use serde::Deserialize;
 
-const EMBEDDED: [(&str, &str); 5] = [
+const EMBEDDED: [(&str, &str); 6] = [
+    ("pinyin.txt", include_str!("../../../index-config/pinyin.txt")),
     ("dictionary.txt", include_str!("../../../index-config/dictionary.txt")),
     ("synonyms.txt", include_str!("../../../index-config/synonyms.txt")),
     ("stopwords.txt", include_str!("../../../index-config/stopwords.txt")),
@@ -71,6 +72,8 @@ pub struct MatchConfig {
     pub synonyms: HashMap<String, Vec<String>>,
     pub stopwords: HashSet<String>,
     pub t2s: HashMap<char, char>,
+    /// Toneless pinyin of each character (homophone typos).
+    pub pinyin: HashMap<char, String>,
     pub weights: Weights,
 }
 
@@ -94,13 +97,15 @@ impl MatchConfig {
             };
             texts.insert(name, text);
         }
-        Self::from_texts(
+        let mut c = Self::from_texts(
             &texts["dictionary.txt"],
             &texts["synonyms.txt"],
             &texts["stopwords.txt"],
             &texts["t2s.txt"],
             &texts["weights.toml"],
-        )
+        )?;
+        c.pinyin = parse_pinyin(&texts["pinyin.txt"])?;
+        Ok(c)
     }
 
     pub fn from_texts(
@@ -162,8 +167,27 @@ impl MatchConfig {
         if (sum - 1.0).abs() > 0.01 {
             return Err(err("weights.toml", 1, format!("[rank] shares add up to {sum}, not 1")));
         }
-        Ok(MatchConfig { dictionary, synonyms, stopwords, t2s: table, weights })
+        Ok(MatchConfig { dictionary, synonyms, stopwords, t2s: table, pinyin: HashMap::new(), weights })
     }
+}
+
+fn parse_pinyin(text: &str) -> Result<HashMap<char, String>, ConfigFileError> {
+    let mut out = HashMap::new();
+    for (n, line) in lines(text) {
+        let mut parts = line.split_whitespace();
+        let (Some(c), Some(p), None) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(err("pinyin.txt", n, "expected a character, a space and its pinyin"));
+        };
+        let mut chars = c.chars();
+        let (Some(ch), None) = (chars.next(), chars.next()) else {
+            return Err(err("pinyin.txt", n, "expected one character"));
+        };
+        if !p.bytes().all(|b| b.is_ascii_lowercase()) {
+            return Err(err("pinyin.txt", n, format!("'{p}' is not toneless pinyin")));
+        }
+        out.insert(ch, p.to_string());
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -176,6 +200,8 @@ mod tests {
         assert!(c.synonyms["打扫卫生"].contains(&"保洁".to_string()));
         assert_eq!(c.t2s[&'潔'], '洁');
         assert!(c.stopwords.contains("的"));
+        assert_eq!(c.pinyin[&'洁'], "jie");
+        assert!(parse_pinyin("洁 jié\n").is_err());
     }
 
     #[test]

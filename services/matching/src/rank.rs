@@ -57,9 +57,13 @@ pub fn score(job: &JobFacts, person: &PersonFacts, w: &Weights, vocab: &Vocabula
         } else {
             continue;
         };
-        let weight = idf.idf(t) * field / max_field;
+        // A sound-alike match (a typo) says less than the word itself.
+        let sound_alike = t.starts_with(crate::analyzer::PINYIN_PREFIX);
+        let weight = idf.idf(t) * field / max_field * if sound_alike { 0.5 } else { 1.0 };
         matched += weight;
-        shown.push((weight, t));
+        if !sound_alike {
+            shown.push((weight, t));
+        }
     }
     let saturation = matched / (matched + TEXT_SATURATION);
     // How many of the skills the job asks for (each a phrase; else its
