@@ -138,8 +138,27 @@ both_backends! {
         assert_eq!(ids(&app.get("/v1/jobs?region=330400-ETDZ", &app.admin).await.body), [made[1].clone()]);
         assert_eq!(ids(&app.get("/v1/jobs?region=330402007", &app.admin).await.body), [made[0].clone()]);
         assert_eq!(ids(&app.get("/v1/jobs?category=cleaning", &app.admin).await.body).len(), 2);
+        app.wait_indexed().await;
         let q = app.get("/v1/jobs?q=%E4%BF%9D%E6%B4%81", &app.admin).await; // 保洁
-        assert_eq!(ids(&q.body), [made[3].clone(), made[0].clone()]);
+        let mut found = ids(&q.body);
+        found.sort();
+        let mut cleaning = vec![made[0].clone(), made[3].clone()];
+        cleaning.sort();
+        assert_eq!(found, cleaning);
+        // The analyzer bridges wording and script: 打扫卫生 and 保潔 find the cleaning jobs too.
+        for q in ["%E6%89%93%E6%89%AB%E5%8D%AB%E7%94%9F", "%E4%BF%9D%E6%BD%94"] {
+            let mut found = ids(&app.get(&format!("/v1/jobs?q={q}"), &app.admin).await.body);
+            found.sort();
+            assert_eq!(found, cleaning, "q={q}");
+        }
+        // Ranked results page by rank.
+        let first = app.get("/v1/jobs?q=%E4%BF%9D%E6%B4%81&limit=1", &app.admin).await;
+        let next = first.body["next_cursor"].as_str().unwrap().to_string();
+        let second = app.get(&format!("/v1/jobs?q=%E4%BF%9D%E6%B4%81&limit=1&cursor={next}"), &app.admin).await;
+        let mut paged = [ids(&first.body), ids(&second.body)].concat();
+        paged.sort();
+        assert_eq!(paged, cleaning);
+        assert!(second.body["next_cursor"].is_null());
         // Closed jobs leave the default (open) list but can be asked for.
         app.post(&format!("/v1/jobs/{}/close", made[0]), &key, json!({"reason": "filled"})).await;
         assert!(!ids(&app.get("/v1/jobs", &app.admin).await.body).contains(&made[0]));

@@ -74,6 +74,25 @@ pub enum Command {
 
 #[derive(Subcommand, Debug)]
 pub enum BenchCommand {
+    /// Index generated jobs and people and time matches both ways; with
+    /// --postgres, answer the same queries with ILIKE / pg_trgm there.
+    Matching {
+        #[arg(long, default_value_t = 100_000)]
+        jobs: usize,
+        #[arg(long, default_value_t = 100_000)]
+        people: usize,
+        #[arg(long, default_value_t = 1000)]
+        queries: usize,
+        /// An empty PostgreSQL database for the SQL comparison (its bench_* tables are replaced).
+        #[arg(long)]
+        postgres: Option<String>,
+    },
+    /// nDCG of the ILIKE / pg_trgm approach on an evaluation set.
+    PgEval {
+        dir: PathBuf,
+        #[arg(long)]
+        postgres: String,
+    },
     /// Import a generated department list of people through the API, twice.
     ImportPersons {
         #[arg(long, default_value_t = 50_000)]
@@ -122,6 +141,13 @@ impl SettingFlags {
 /// Run a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Bench { command: BenchCommand::Matching { jobs, people, queries, postgres } } => {
+            crate::bench_matching::run(jobs, people, queries, postgres).await
+        }
+        Command::Bench { command: BenchCommand::PgEval { dir, postgres } } => {
+            println!("{}", crate::bench_pg::eval(&dir, &postgres).await?);
+            Ok(())
+        }
         Command::Bench { command: BenchCommand::ImportPersons { rows } } => {
             crate::bench::import_persons(rows, cli.settings.database_url.clone()).await
         }

@@ -4,6 +4,8 @@
 //! future resolves, then lets background tasks finish.
 
 pub mod bench;
+pub mod bench_matching;
+pub mod bench_pg;
 pub mod cli;
 pub mod eval;
 pub mod ops;
@@ -143,7 +145,9 @@ impl Application {
         let state = AppState::open(settings).await?;
         let matcher = if role.runs(ServiceRole::Matching) {
             let config = jobmatch_matching::config::MatchConfig::load(state.settings.index_config_dir.as_deref())?;
-            Some(Matcher::open(state.clone(), Arc::new(config)).await?)
+            let m = Matcher::open(state.clone(), Arc::new(config)).await?;
+            let _ = state.job_search.set(Arc::new(jobmatch_matching::matcher::WeakJobSearch(Arc::downgrade(&m))));
+            Some(m)
         } else {
             None
         };

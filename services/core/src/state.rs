@@ -10,6 +10,14 @@ use crate::policy::Policy;
 use crate::regions::Regions;
 use crate::vocab::Vocabulary;
 
+/// Text search over open jobs with the Chinese analyzer. The matching service
+/// provides it when it runs in the same process; without it, job search
+/// falls back to plain substring matching.
+pub trait JobSearch: Send + Sync {
+    /// Ids of open jobs matching `q`, best first, at most `limit`.
+    fn search_open_jobs(&self, q: &str, limit: usize) -> anyhow::Result<Vec<String>>;
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
@@ -19,6 +27,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub vault: Arc<Vault>,
     pub policy: Arc<Policy>,
+    /// Set once when the matching service starts in this process.
+    pub job_search: Arc<std::sync::OnceLock<Arc<dyn JobSearch>>>,
 }
 
 impl AppState {
@@ -43,6 +53,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             vault: Arc::new(vault),
             policy: Arc::new(policy),
+            job_search: Arc::new(std::sync::OnceLock::new()),
         })
     }
 }

@@ -17,7 +17,7 @@ use crate::analyzer::{self, Analysis, ZH};
 
 /// Bumped when the schema or the analysis changes: an index of another
 /// version is rebuilt.
-pub const SCHEMA_VERSION: &str = "jobmatch-index-v1";
+pub const SCHEMA_VERSION: &str = "jobmatch-index-v2";
 
 /// Text fields searched with the Chinese analyzer.
 pub struct TextFields {
@@ -25,8 +25,6 @@ pub struct TextFields {
     pub skills: Field,
     pub category: Field,
     pub description: Field,
-    /// Every text of the document (document frequencies for rarity).
-    pub all: Field,
 }
 
 /// One index with its fields, reader and writer.
@@ -56,7 +54,8 @@ pub struct Side {
 
 fn text_options(stored: bool) -> TextOptions {
     let o = TextOptions::default().set_indexing_options(
-        TextFieldIndexing::default().set_tokenizer(ZH).set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        // Frequencies only: matching asks for words, never phrases.
+        TextFieldIndexing::default().set_tokenizer(ZH).set_index_option(IndexRecordOption::WithFreqs),
     );
     if stored {
         o.set_stored()
@@ -74,12 +73,6 @@ fn schema() -> Schema {
     b.add_text_field("skills", text_options(false));
     b.add_text_field("category", text_options(false));
     b.add_text_field("description", text_options(false));
-    b.add_text_field(
-        "all",
-        TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default().set_tokenizer(ZH).set_index_option(IndexRecordOption::Basic),
-        ),
-    );
     b.add_text_field("region", STRING);
     b.add_text_field("home", STRING);
     b.add_text_field("cert", STRING);
@@ -114,7 +107,7 @@ impl Side {
         analyzer::register(&index, analysis);
         let s = index.schema();
         let f = |n: &str| s.get_field(n).map_err(|e| anyhow::anyhow!("index field {n}: {e}"));
-        let writer = index.writer_with_num_threads(1, 64_000_000)?;
+        let writer = index.writer_with_num_threads(1, 200_000_000)?;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         Ok((
             Side {
@@ -125,7 +118,6 @@ impl Side {
                     skills: f("skills")?,
                     category: f("category")?,
                     description: f("description")?,
-                    all: f("all")?,
                 },
                 region: f("region")?,
                 home: f("home")?,
@@ -211,16 +203,35 @@ impl Side {
         Ok(out)
     }
 
+    /// The ids of the best `limit` documents.
+    pub fn search_ids(&self, query: &dyn Query, limit: usize) -> anyhow::Result<Vec<String>> {
+        let searcher = self.reader.searcher();
+        let hits = searcher.search(query, &TopDocs::with_limit(limit.max(1)))?;
+        let mut out = Vec::with_capacity(hits.len());
+        for (_, addr) in hits {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            if let Some(id) = doc.get_first(self.id).and_then(|v| v.as_str()) {
+                out.push(id.to_string());
+            }
+        }
+        Ok(out)
+    }
+
     /// The stored facts of the document with this id.
     pub fn get(&self, id: &str) -> anyhow::Result<Option<String>> {
         let q = TermQuery::new(Term::from_field_text(self.id, id), IndexRecordOption::Basic);
         Ok(self.search(&q, 1)?.into_iter().next().map(|(_, f)| f))
     }
 
-    /// Document frequency of an analysed term among all texts, and the doc count.
+    /// Document frequency of an analysed term (the most in any one text
+    /// field), and the doc count.
     pub fn doc_freq(&self, term: &str) -> (u64, u64) {
         let searcher = self.reader.searcher();
-        let df = searcher.doc_freq(&Term::from_field_text(self.text.all, term)).unwrap_or(0);
+        let df = [self.text.title, self.text.skills, self.text.description]
+            .into_iter()
+            .map(|f| searcher.doc_freq(&Term::from_field_text(f, term)).unwrap_or(0))
+            .max()
+            .unwrap_or(0);
         (df, searcher.num_docs())
     }
 }

@@ -49,6 +49,7 @@ pub struct Matcher {
     state: AppState,
     applied: AtomicI64,
     ready: AtomicBool,
+    category_cache: std::sync::Mutex<HashMap<String, Vec<Token>>>,
 }
 
 fn pre(text: &str, tokens: Vec<Token>) -> PreTokenizedString {
@@ -100,6 +101,7 @@ impl Matcher {
             state,
             applied: AtomicI64::new(applied),
             ready: AtomicBool::new(false),
+            category_cache: std::sync::Mutex::new(HashMap::new()),
         });
         if fresh_jobs || fresh_persons || jobs_and_persons_disagree(&m) {
             m.rebuild().await?;
@@ -122,14 +124,14 @@ impl Matcher {
         let s = &self.jobs;
         let input = &facts.job.input;
         let mut doc = s.new_doc(&facts.job.id, &serde_json::to_string(facts)?);
-        let texts = [&input.title, &input.requirements.skills.join("，"), &String::new(), &input.description];
-        let fields = [s.text.title, s.text.skills, s.text.category, s.text.description];
-        let mut all = Vec::new();
-        for ((field, text), toks) in fields.into_iter().zip(texts).zip(tokens) {
-            all.extend(toks.iter().cloned());
-            doc.add_pre_tokenized_text(field, pre(text, toks));
-        }
-        doc.add_pre_tokenized_text(s.text.all, pre("", all));
+        // The category's words are the same for every job of it: they are
+        // matched through the category code, not indexed per job.
+        let [title, skills, _category, mut description] = tokens;
+        // Sound-alikes (typos) are matched in titles and skills, not in long descriptions.
+        description.retain(|t| !t.text.starts_with(crate::analyzer::PINYIN_PREFIX));
+        doc.add_pre_tokenized_text(s.text.title, pre("", title));
+        doc.add_pre_tokenized_text(s.text.skills, pre("", skills));
+        doc.add_pre_tokenized_text(s.text.description, pre("", description));
         for r in &facts.scopes {
             doc.add_text(s.region, r);
         }
@@ -148,14 +150,10 @@ impl Matcher {
     pub fn job_facts(&self, job: jobmatch_core::domain::Job) -> (JobFacts, [Vec<Token>; 4]) {
         let a = &self.analysis;
         let vocab = &self.state.vocab;
-        let category_text = vocab
-            .category(&job.input.category)
-            .map(|c| format!("{} {}", c.name, c.words.join(" ")))
-            .unwrap_or_default();
         let tokens = [
             a.tokens(&job.input.title),
             a.tokens(&job.input.requirements.skills.join("，")),
-            a.tokens(&category_text),
+            self.category_tokens(&job.input.category),
             a.tokens(&job.input.description),
         ];
         let mut facts = JobFacts::build(job, &self.state.regions, vocab, a, false);
@@ -164,9 +162,27 @@ impl Matcher {
             skills: distinct(&tokens[1]),
             category: distinct(&tokens[2]),
             description: distinct(&tokens[3]),
-            skill_phrases: facts.job.input.requirements.skills.iter().map(|s| self.analysis.terms(s)).collect(),
+            skill_phrases: self.skill_phrases(&facts.job.input.requirements.skills),
         };
         (facts, tokens)
+    }
+
+    /// The tokens of a category's name and words, analysed once per category.
+    fn category_tokens(&self, code: &str) -> Vec<Token> {
+        if let Some(t) = self.category_cache.lock().ok().and_then(|c| c.get(code).cloned()) {
+            return t;
+        }
+        let text =
+            self.state.vocab.category(code).map(|c| format!("{} {}", c.name, c.words.join(" "))).unwrap_or_default();
+        let tokens = self.analysis.tokens(&text);
+        if let Ok(mut c) = self.category_cache.lock() {
+            c.insert(code.to_string(), tokens.clone());
+        }
+        tokens
+    }
+
+    fn skill_phrases(&self, skills: &[String]) -> Vec<Vec<String>> {
+        skills.iter().map(|s| self.analysis.terms(s)).collect()
     }
 
     /// Put a job in the index, or take it out when it cannot be offered.
@@ -202,11 +218,8 @@ impl Matcher {
             .collect();
         let category_text = category_text.join(" ");
         let category_tokens = self.analysis.tokens(&category_text);
-        let mut all = skill_tokens.clone();
-        all.extend(category_tokens.iter().cloned());
         doc.add_pre_tokenized_text(s.text.skills, pre(&skills, skill_tokens));
         doc.add_pre_tokenized_text(s.text.category, pre(&category_text, category_tokens));
-        doc.add_pre_tokenized_text(s.text.all, pre("", all));
         for r in &facts.accept {
             doc.add_text(s.region, r);
         }
@@ -291,6 +304,12 @@ impl Matcher {
                 return Ok(total);
             }
         }
+    }
+
+    /// Commit what was indexed directly (benchmarks, tools), keeping the
+    /// outbox position.
+    pub fn commit_now(&self) -> anyhow::Result<()> {
+        self.commit(self.applied())
     }
 
     fn commit(&self, applied: i64) -> anyhow::Result<()> {
@@ -408,8 +427,13 @@ impl Matcher {
         for t in person.terms.iter().chain(&person.category_terms) {
             clauses.push((Occur::Should, boost(term(s.text.title, t), w.fields.title)));
             clauses.push((Occur::Should, boost(term(s.text.skills, t), w.fields.skills)));
-            clauses.push((Occur::Should, boost(term(s.text.category, t), w.fields.category)));
-            clauses.push((Occur::Should, boost(term(s.text.description, t), w.fields.description)));
+            if !t.starts_with(crate::analyzer::PINYIN_PREFIX) {
+                clauses.push((Occur::Should, boost(term(s.text.description, t), w.fields.description)));
+            }
+        }
+        // Categories whose words the person uses count like a stated preference, a little less.
+        for c in self.categories_for_terms(&person.terms) {
+            clauses.push((Occur::Should, boost(term(s.category_code, &c), w.fields.category)));
         }
         for c in &profile.preferred_categories {
             clauses.push((Occur::Should, boost(term(s.category_code, c), 4.0)));
@@ -496,6 +520,17 @@ impl Matcher {
         Ok(out)
     }
 
+    /// Category codes whose name or words appear among `terms`.
+    fn categories_for_terms(&self, terms: &[String]) -> Vec<String> {
+        self.state
+            .vocab
+            .categories
+            .iter()
+            .filter(|c| self.category_tokens(&c.code).iter().any(|t| terms.contains(&t.text)))
+            .map(|c| c.code.clone())
+            .collect()
+    }
+
     /// The facts of a person as the index holds them (None: not matchable or not yet indexed).
     pub fn person_facts(&self, id: &str) -> anyhow::Result<Option<PersonFacts>> {
         Ok(match self.persons.get(id)? {
@@ -513,6 +548,47 @@ impl Matcher {
 
     pub fn state(&self) -> &AppState {
         &self.state
+    }
+}
+
+/// The matcher as the posting service's job search, held weakly: the matcher
+/// holds the state that holds this, and a strong reference would keep the
+/// indexes (and their writer locks) alive after shutdown.
+pub struct WeakJobSearch(pub std::sync::Weak<Matcher>);
+
+impl jobmatch_core::state::JobSearch for WeakJobSearch {
+    fn search_open_jobs(&self, q: &str, limit: usize) -> anyhow::Result<Vec<String>> {
+        match self.0.upgrade() {
+            Some(m) => jobmatch_core::state::JobSearch::search_open_jobs(m.as_ref(), q, limit),
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+impl jobmatch_core::state::JobSearch for Matcher {
+    /// Open jobs whose title, skills, category or description hold the words
+    /// of `q` (analysed like the jobs), best first.
+    fn search_open_jobs(&self, q: &str, limit: usize) -> anyhow::Result<Vec<String>> {
+        let w = &self.analysis.config().weights;
+        let s = &self.jobs;
+        let terms = self.analysis.terms(q);
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut words = Vec::new();
+        for t in &terms {
+            words.push((Occur::Should, boost(term(s.text.title, t), w.fields.title)));
+            words.push((Occur::Should, boost(term(s.text.skills, t), w.fields.skills)));
+            words.push((Occur::Should, boost(term(s.text.description, t), w.fields.description)));
+        }
+        for c in self.categories_for_terms(&terms) {
+            words.push((Occur::Should, boost(term(s.category_code, &c), w.fields.category)));
+        }
+        let query = boolean(vec![
+            (Occur::Must, Box::new(boolean(words)) as Box<dyn tantivy::query::Query>),
+            (Occur::Must, range_i64(s.until, Bound::Excluded(Utc::now().timestamp()), Bound::Unbounded)),
+        ]);
+        s.search_ids(&query, limit)
     }
 }
 

@@ -201,8 +201,9 @@ async fn close_job(
 
 /// List and search jobs: open jobs by default, newest first.
 ///
-/// `q` searches titles and descriptions; `region` includes everything below
-/// that region. Publishers also see their own closed and expired jobs; staff
+/// `q` searches open jobs with the Chinese analyzer (synonyms, traditional
+/// characters, sound-alike typos), best first; for closed or expired jobs it
+/// matches text plainly. `region` includes everything below that region. Publishers also see their own closed and expired jobs; staff
 /// those of their region.
 #[utoipa::path(get, path = "/v1/jobs", tag = "jobs",
     params(("q" = Option<String>, Query), ("region" = Option<String>, Query), ("category" = Option<String>, Query),
@@ -229,6 +230,25 @@ async fn list_jobs(State(state): State<AppState>, p: Principal, q: QueryParams) 
         errs.add("q", "too_long", "搜索词最长 100 个字符");
     }
     QueryParams::finish(errs)?;
+
+    // Open jobs searched by words go through the Chinese analyzer when the
+    // matching service runs here: ranked by relevance, paged by rank.
+    let ranked = match (&text, status, state.job_search.get()) {
+        (Some(t), JobStatus::Open, Some(search)) => {
+            let search = search.clone();
+            let t = t.clone();
+            Some(
+                tokio::task::spawn_blocking(move || search.search_open_jobs(&t, 1000))
+                    .await
+                    .map_err(anyhow::Error::from)??,
+            )
+        }
+        _ => None,
+    };
+    let offset = match (&ranked, &cursor) {
+        (Some(_), Some(c)) => c.strip_prefix('r').and_then(|n| n.parse::<usize>().ok()).unwrap_or(0),
+        _ => 0,
+    };
 
     let now = now_text();
     let mut b = Binds(Vec::new());
@@ -261,7 +281,13 @@ async fn list_jobs(State(state): State<AppState>, p: Principal, q: QueryParams) 
             wh.push(format!("{col} = {s}"));
         }
     }
-    if let Some(t) = &text {
+    if let Some(ids) = &ranked {
+        if ids.is_empty() {
+            return Ok(Json(JobPage { items: Vec::new(), next_cursor: None }));
+        }
+        let marks: Vec<String> = ids.iter().map(|id| b.push(id)).collect();
+        wh.push(format!("id IN ({})", marks.join(", ")));
+    } else if let Some(t) = &text {
         let escaped = t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         let s = b.push(format!("%{escaped}%"));
         wh.push(format!("search_text LIKE {s} ESCAPE '\\'"));
@@ -280,6 +306,15 @@ async fn list_jobs(State(state): State<AppState>, p: Principal, q: QueryParams) 
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         items.push(store::from_row(row, &now)?.job);
+    }
+    if let Some(ids) = &ranked {
+        let rank: std::collections::HashMap<&str, usize> =
+            ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+        items.sort_by_key(|j| rank.get(j.id.as_str()).copied().unwrap_or(usize::MAX));
+        let total = items.len();
+        let page: Vec<Job> = items.into_iter().skip(offset).take(limit).collect();
+        let next_cursor = (offset + limit < total).then(|| encode_cursor(&format!("r{}", offset + limit)));
+        return Ok(Json(JobPage { items: page, next_cursor }));
     }
     let next_cursor = if items.len() > limit {
         items.truncate(limit);
