@@ -252,3 +252,32 @@ async fn no_id_number_or_phone_ever_reaches_a_log_line() {
         assert!(!text.contains(secret), "{secret} appears in the log");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_processes_starting_at_once_migrate_one_postgres_safely() {
+    let dir = temp_dir();
+    let Some(db) = fresh_database(Backend::Postgres, &dir).await else {
+        eprintln!("skipped: JOBMATCH_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    // Three real processes race to migrate the same empty database.
+    let children: Vec<_> = (0..3)
+        .map(|i| {
+            command(&dir, &db, free_port())
+                .args(["keys", "create", "--org", &format!("并发机构{i}"), "--kind", "bureau", "--role", "admin", "--region", "330400"])
+                .env("JOBMATCH_DATA_KEY", "11".repeat(32))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let store = jobmatch_core::db::Db::connect(&db).await.unwrap();
+    let migrations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&store.pool).await.unwrap();
+    let orgs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orgs").fetch_one(&store.pool).await.unwrap();
+    assert_eq!((migrations, orgs), (2, 3));
+}
