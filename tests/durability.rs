@@ -264,7 +264,18 @@ async fn several_processes_starting_at_once_migrate_one_postgres_safely() {
     let children: Vec<_> = (0..3)
         .map(|i| {
             command(&dir, &db, free_port())
-                .args(["keys", "create", "--org", &format!("并发机构{i}"), "--kind", "bureau", "--role", "admin", "--region", "330400"])
+                .args([
+                    "keys",
+                    "create",
+                    "--org",
+                    &format!("并发机构{i}"),
+                    "--kind",
+                    "bureau",
+                    "--role",
+                    "admin",
+                    "--region",
+                    "330400",
+                ])
                 .env("JOBMATCH_DATA_KEY", "11".repeat(32))
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -277,7 +288,8 @@ async fn several_processes_starting_at_once_migrate_one_postgres_safely() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     }
     let store = jobmatch_core::db::Db::connect(&db).await.unwrap();
-    let migrations: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&store.pool).await.unwrap();
+    let migrations: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&store.pool).await.unwrap();
     let orgs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM orgs").fetch_one(&store.pool).await.unwrap();
     assert_eq!((migrations, orgs), (2, 3));
 }

@@ -164,6 +164,29 @@ impl QueryParams {
         }
     }
 
+    /// A `true` / `false` parameter (absent: false).
+    pub fn flag(&self, name: &str, errs: &mut Errors) -> bool {
+        match self.get(name) {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(_) => {
+                errs.add(name, "not_allowed", "应为 true 或 false");
+                false
+            }
+        }
+    }
+
+    /// A `region` parameter that must be a known region code.
+    pub fn region(&self, regions: &crate::regions::Regions, errs: &mut Errors) -> Option<String> {
+        let r = self.get("region")?;
+        if regions.contains(r) {
+            Some(r.to_string())
+        } else {
+            errs.add("region", "unknown_region", "未知区划代码");
+            None
+        }
+    }
+
     /// The decoded `cursor` parameter.
     pub fn cursor(&self, errs: &mut Errors) -> Option<String> {
         let raw = self.get("cursor")?;

@@ -221,10 +221,7 @@ async fn list_jobs(State(state): State<AppState>, p: Principal, q: QueryParams) 
     let category = q.one_of("category", state.vocab.category_codes(), &mut errs);
     let source = q.one_of("source", JobSource::ALL, &mut errs);
     let employment_type = q.one_of("employment_type", EmploymentType::ALL, &mut errs);
-    let region = q.get("region").map(str::to_string);
-    if region.as_ref().is_some_and(|r| !state.regions.contains(r)) {
-        errs.add("region", "unknown_region", "未知区划代码");
-    }
+    let region = q.region(&state.regions, &mut errs);
     let text = q.get("q").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     if text.as_ref().is_some_and(|t| t.chars().count() > 100) {
         errs.add("q", "too_long", "搜索词最长 100 个字符");
@@ -341,14 +338,7 @@ async fn import_jobs(
     p.require(&[Role::Admin, Role::Staff, Role::Publisher])?;
     let mut errs = Errors::default();
     q.deny_unknown(&["dry_run"], &mut errs);
-    let dry_run = match q.get("dry_run") {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => {
-            errs.add("dry_run", "not_allowed", "应为 true 或 false");
-            false
-        }
-    };
+    let dry_run = q.flag("dry_run", &mut errs);
     QueryParams::finish(errs)?;
     let max_rows = state.settings.import_max_rows;
     let body = json_from_request(req, state.settings.max_body_bytes.saturating_mul(16)).await?;

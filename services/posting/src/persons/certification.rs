@@ -338,10 +338,7 @@ async fn expiring(State(state): State<AppState>, p: Principal, q: QueryParams) -
             0
         }),
     };
-    let region = q.get("region").map(str::to_string);
-    if region.as_ref().is_some_and(|r| !state.regions.contains(r)) {
-        errs.add("region", "unknown_region", "未知区划代码");
-    }
+    let region = q.region(&state.regions, &mut errs);
     QueryParams::finish(errs)?;
     let today = today();
     let mut b = Binds::default();

@@ -496,14 +496,7 @@ async fn import_persons(
         }
         None => None,
     };
-    let dry_run = match q.get("dry_run") {
-        None | Some("false") => false,
-        Some("true") => true,
-        Some(_) => {
-            errs.add("dry_run", "not_allowed", "应为 true 或 false");
-            false
-        }
-    };
+    let dry_run = q.flag("dry_run", &mut errs);
     QueryParams::finish(errs)?;
     let source = source.unwrap_or_default();
     let default_group = SOURCES.iter().find(|s| s.0 == source).and_then(|s| s.1);

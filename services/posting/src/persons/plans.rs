@@ -198,10 +198,7 @@ async fn overdue_plans(State(state): State<AppState>, p: Principal, q: QueryPara
     q.deny_unknown(&["region", "limit", "cursor"], &mut errs);
     let limit = q.limit(50, 200, &mut errs);
     let cursor = q.cursor(&mut errs);
-    let region = q.get("region").map(str::to_string);
-    if region.as_ref().is_some_and(|r| !state.regions.contains(r)) {
-        errs.add("region", "unknown_region", "未知区划代码");
-    }
+    let region = q.region(&state.regions, &mut errs);
     QueryParams::finish(errs)?;
     let today = today();
     let mut b = Binds::default();

@@ -210,10 +210,7 @@ async fn list_persons(State(state): State<AppState>, p: Principal, q: QueryParam
     let status = q.one_of("employment_status", EmploymentStatus::ALL, &mut errs);
     let willingness = q.one_of("willingness", Willingness::ALL, &mut errs);
     let certification = q.one_of("certification", CertificationStatus::ALL, &mut errs);
-    let region = q.get("region").map(str::to_string);
-    if region.as_ref().is_some_and(|r| !state.regions.contains(r)) {
-        errs.add("region", "unknown_region", "未知区划代码");
-    }
+    let region = q.region(&state.regions, &mut errs);
     let name = q.get("name").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     if name.as_ref().is_some_and(|n| n.chars().count() > 50) {
         errs.add("name", "too_long", "最长 50 个字符");
