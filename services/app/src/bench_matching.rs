@@ -307,6 +307,14 @@ pub async fn run(n_jobs: usize, n_people: usize, queries: usize, postgres: Optio
     }
     let per = t.elapsed().as_secs_f64() / world.jobs.len().clamp(1, 20_000) as f64;
     println!("analysis alone (facts and tokens): {:.0} docs/s", 1.0 / per);
+    let sample: Vec<JobFacts> = world.jobs.iter().take(20_000).map(|j| matcher.job_facts(j.clone()).0).collect();
+    let t = Instant::now();
+    let mut json_bytes = 0;
+    for f in &sample {
+        json_bytes += serde_json::to_string(f)?.len();
+    }
+    let per_json = t.elapsed().as_secs_f64() / sample.len().max(1) as f64;
+    println!("facts as JSON alone: {:.0} docs/s, {} bytes each", 1.0 / per_json, json_bytes / sample.len().max(1));
     let now = Utc::now().timestamp();
     let t = Instant::now();
     for job in &world.jobs {

@@ -98,6 +98,16 @@ impl Analysis {
 
     /// Every token of `text`: (term, byte offsets into `text`, position).
     pub fn tokens(&self, text: &str) -> Vec<Token> {
+        self.tokens_with(text, true)
+    }
+
+    /// Tokens without sound-alikes: for long texts (job descriptions), where
+    /// typos are not looked for.
+    pub fn tokens_plain(&self, text: &str) -> Vec<Token> {
+        self.tokens_with(text, false)
+    }
+
+    fn tokens_with(&self, text: &str, sound_alikes: bool) -> Vec<Token> {
         let normal = self.normalise(text);
         // Byte offset in `text` of each character, and one past the end.
         let mut starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
@@ -105,7 +115,7 @@ impl Analysis {
         let mut out = Vec::new();
         let mut position = 0;
         let mut first = true;
-        for t in self.jieba.tokenize(&normal, TokenizeMode::Default, true) {
+        for t in self.jieba.tokenize(&normal, TokenizeMode::Default, false) {
             let word = t.word.trim();
             // The word itself, then domain words inside it, all at one position.
             let mut words: Vec<(usize, usize, &str)> = Vec::new();
@@ -149,7 +159,7 @@ impl Analysis {
                         }
                     }
                 }
-                if let Some(py) = self.pinyin_term(w) {
+                if let Some(py) = sound_alikes.then(|| self.pinyin_term(w)).flatten() {
                     push(&py);
                 }
             }

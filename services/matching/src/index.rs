@@ -17,7 +17,7 @@ use crate::analyzer::{self, Analysis, ZH};
 
 /// Bumped when the schema or the analysis changes: an index of another
 /// version is rebuilt.
-pub const SCHEMA_VERSION: &str = "jobmatch-index-v2";
+pub const SCHEMA_VERSION: &str = "jobmatch-index-v3";
 
 /// Text fields searched with the Chinese analyzer.
 pub struct TextFields {
@@ -72,7 +72,13 @@ fn schema() -> Schema {
     b.add_text_field("title", text_options(false));
     b.add_text_field("skills", text_options(false));
     b.add_text_field("category", text_options(false));
-    b.add_text_field("description", text_options(false));
+    // Descriptions: which documents hold a word, not how often (cheaper to index).
+    b.add_text_field(
+        "description",
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default().set_tokenizer(ZH).set_index_option(IndexRecordOption::Basic),
+        ),
+    );
     b.add_text_field("region", STRING);
     b.add_text_field("home", STRING);
     b.add_text_field("cert", STRING);

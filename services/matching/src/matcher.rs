@@ -126,9 +126,8 @@ impl Matcher {
         let mut doc = s.new_doc(&facts.job.id, &serde_json::to_string(facts)?);
         // The category's words are the same for every job of it: they are
         // matched through the category code, not indexed per job.
-        let [title, skills, _category, mut description] = tokens;
-        // Sound-alikes (typos) are matched in titles and skills, not in long descriptions.
-        description.retain(|t| !t.text.starts_with(crate::analyzer::PINYIN_PREFIX));
+        // Descriptions carry no sound-alikes: typos are looked for in titles and skills.
+        let [title, skills, _category, description] = tokens;
         doc.add_pre_tokenized_text(s.text.title, pre("", title));
         doc.add_pre_tokenized_text(s.text.skills, pre("", skills));
         doc.add_pre_tokenized_text(s.text.description, pre("", description));
@@ -154,7 +153,7 @@ impl Matcher {
             a.tokens(&job.input.title),
             a.tokens(&job.input.requirements.skills.join("，")),
             self.category_tokens(&job.input.category),
-            a.tokens(&job.input.description),
+            a.tokens_plain(&job.input.description),
         ];
         let mut facts = JobFacts::build(job, &self.state.regions, vocab, a, false);
         facts.terms = JobTerms {
