@@ -23,6 +23,29 @@ fn search_text(input: &JobInput) -> String {
     parts.join("\n")
 }
 
+/// Bind the job's own columns, in this order: title, source, category,
+/// employment_type, region_code, street_code, county_code, unit_code,
+/// headcount, valid_until, search_text, doc.
+fn bind_job_columns<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    input: &'q JobInput,
+    place: &'q jobmatch_core::regions::Placement,
+    doc: String,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(&input.title)
+        .bind(input.source.as_str())
+        .bind(&input.category)
+        .bind(input.employment_type.as_str())
+        .bind(&input.region_code)
+        .bind(&place.street_code)
+        .bind(&place.county_code)
+        .bind(&place.unit_code)
+        .bind(input.headcount)
+        .bind(&input.valid_until)
+        .bind(search_text(input))
+        .bind(doc)
+}
+
 fn event_payload(job_id: &str, input: &JobInput, status: JobStatus) -> serde_json::Value {
     json!({"job_id": job_id, "status": status.as_str(), "category": input.category, "headcount": input.headcount})
 }
@@ -34,28 +57,14 @@ pub async fn insert(db: &Db, regions: &Regions, org_id: &str, input: &JobInput) 
     let place = regions.placement(&input.region_code);
     let doc = serde_json::to_string(input).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let mut tx = db.pool.begin().await?;
-    sqlx::query(
+    let insert = sqlx::query(
         "INSERT INTO jobs (id, publisher_org_id, status, title, source, category, employment_type, region_code,
             street_code, county_code, unit_code, headcount, valid_until, search_text, doc, created_at, updated_at)
          VALUES ($1, $2, 'open', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
     )
     .bind(&id)
-    .bind(org_id)
-    .bind(&input.title)
-    .bind(input.source.as_str())
-    .bind(&input.category)
-    .bind(input.employment_type.as_str())
-    .bind(&input.region_code)
-    .bind(&place.street_code)
-    .bind(&place.county_code)
-    .bind(&place.unit_code)
-    .bind(input.headcount)
-    .bind(&input.valid_until)
-    .bind(search_text(input))
-    .bind(&doc)
-    .bind(&now)
-    .execute(&mut *tx)
-    .await?;
+    .bind(org_id);
+    bind_job_columns(insert, input, &place, doc).bind(&now).execute(&mut *tx).await?;
     events::append(&mut tx, "job.created", &id, &input.region_code, &event_payload(&id, input, JobStatus::Open))
         .await?;
     tx.commit().await?;
@@ -94,27 +103,16 @@ pub async fn update(db: &Db, regions: &Regions, id: &str, input: &JobInput) -> a
         return Ok(Change::NotOpen(current.job.status));
     }
     let place = regions.placement(&input.region_code);
-    sqlx::query(
+    let update = sqlx::query(
         "UPDATE jobs SET title = $1, source = $2, category = $3, employment_type = $4, region_code = $5, street_code = $6,
             county_code = $7, unit_code = $8, headcount = $9, valid_until = $10, search_text = $11, doc = $12, updated_at = $13
          WHERE id = $14",
-    )
-    .bind(&input.title)
-    .bind(input.source.as_str())
-    .bind(&input.category)
-    .bind(input.employment_type.as_str())
-    .bind(&input.region_code)
-    .bind(&place.street_code)
-    .bind(&place.county_code)
-    .bind(&place.unit_code)
-    .bind(input.headcount)
-    .bind(&input.valid_until)
-    .bind(search_text(input))
-    .bind(serde_json::to_string(input)?)
-    .bind(&now)
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
+    );
+    bind_job_columns(update, input, &place, serde_json::to_string(input)?)
+        .bind(&now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     let mut payload = event_payload(id, input, JobStatus::Open);
     payload["previous_headcount"] = json!(current.job.input.headcount);
     events::append(&mut tx, "job.updated", id, &input.region_code, &payload).await?;
