@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::helpers::{fresh_database, job_body, temp_dir, Backend};
+use crate::helpers::{fresh_database, job_body, temp_dir, Backend, Cleanup};
 
 const BIN: &str = env!("CARGO_BIN_EXE_jobmatch");
 
@@ -52,6 +52,7 @@ fn keys_create(dir: &Path, db: &str, args: &[&str]) -> String {
 
 async fn killed_server_keeps_every_acknowledged_job(backend: Backend) {
     let dir = temp_dir();
+    let _cleanup = Cleanup(dir.clone());
     let Some(db) = fresh_database(backend, &dir).await else {
         eprintln!("skipped: JOBMATCH_TEST_POSTGRES_URL is not set");
         return;
@@ -114,6 +115,7 @@ async fn a_killed_server_keeps_every_job_it_answered_201_for_on_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_stops_the_server_cleanly() {
     let dir = temp_dir();
+    let _cleanup = Cleanup(dir.clone());
     let db = format!("sqlite://{}", dir.join("data/jobmatch.db").display());
     let port = free_port();
     let server = start(&dir, &db, port).await;
@@ -126,6 +128,7 @@ async fn sigterm_stops_the_server_cleanly() {
 #[test]
 fn the_default_store_is_an_sqlite_file_created_in_the_data_folder() {
     let dir = temp_dir();
+    let _cleanup = Cleanup(dir.clone());
     let out = Command::new(BIN)
         .args(["keys", "create", "--org", "市人社局", "--kind", "bureau", "--role", "admin", "--region", "330400"])
         .env_remove("JOBMATCH_DATABASE_URL")
@@ -141,6 +144,7 @@ fn the_default_store_is_an_sqlite_file_created_in_the_data_folder() {
 #[test]
 fn bad_settings_stop_the_start_naming_the_setting() {
     let dir = temp_dir();
+    let _cleanup = Cleanup(dir.clone());
     let out = Command::new(BIN).arg("serve").env("JOBMATCH_LISTEN", "localhost").current_dir(&dir).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("`listen`"));
@@ -158,6 +162,7 @@ fn bad_settings_stop_the_start_naming_the_setting() {
 #[test]
 fn a_bad_index_config_file_stops_the_start_naming_file_and_line() {
     let dir = temp_dir();
+    let _cleanup = Cleanup(dir.clone());
     let cfg = dir.join("index-config");
     std::fs::create_dir_all(&cfg).unwrap();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../index-config");
@@ -180,6 +185,7 @@ fn a_bad_index_config_file_stops_the_start_naming_file_and_line() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_id_number_or_phone_ever_reaches_a_log_line() {
     let dir = temp_dir();
+    let _cleanup = Cleanup(dir.clone());
     let db = format!("sqlite://{}", dir.join("data/jobmatch.db").display());
     let port = free_port();
     let log_path = dir.join("debug.log");
@@ -256,6 +262,7 @@ async fn no_id_number_or_phone_ever_reaches_a_log_line() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn several_processes_starting_at_once_migrate_one_postgres_safely() {
     let dir = temp_dir();
+    let _cleanup = Cleanup(dir.clone());
     let Some(db) = fresh_database(Backend::Postgres, &dir).await else {
         eprintln!("skipped: JOBMATCH_TEST_POSTGRES_URL is not set");
         return;

@@ -52,6 +52,28 @@ pub struct TestApp {
     pub database_url: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// Remove the test's folder when the app is dropped (not after `shutdown`,
+    /// whose caller restarts on it).
+    cleanup: bool,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if self.cleanup {
+            if let Some(root) = self.data_dir.parent().filter(|p| p.starts_with(std::env::temp_dir())) {
+                let _ = std::fs::remove_dir_all(root);
+            }
+        }
+    }
+}
+
+/// Removes a test's folder when dropped.
+pub struct Cleanup(pub PathBuf);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// A fresh temporary folder.
@@ -110,7 +132,10 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Option<TestApp> {
     init_logs();
     let dir = temp_dir();
-    let database_url = fresh_database(backend, &dir).await?;
+    let Some(database_url) = fresh_database(backend, &dir).await else {
+        let _ = std::fs::remove_dir_all(&dir);
+        return None;
+    };
     start_app(&dir.join("data"), &database_url, tweak).await
 }
 
@@ -143,6 +168,7 @@ pub async fn start_app(
         database_url: database_url.to_string(),
         stop: Some(stop),
         server: Some(server),
+        cleanup: true,
     })
 }
 
@@ -170,6 +196,7 @@ impl Answer {
 impl TestApp {
     /// Stop the server gracefully and wait for it (its indexes are committed).
     pub async fn shutdown(mut self) -> (PathBuf, String) {
+        self.cleanup = false;
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }

@@ -174,6 +174,6 @@ both_backends! {
         let mut got = ids(&app.get(&format!("/v1/persons/{pid}/matches"), &app.admin).await.body, "job");
         got.sort();
         assert_eq!(got, want, "rebuilt from the store");
-        app.shutdown().await;
+        drop(app); // removes the folder
     }
 }

@@ -169,5 +169,6 @@ mod tests {
             assert_eq!(mode & 0o777, 0o600);
         }
         assert!(Vault::load(Some("zz"), &dir).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
