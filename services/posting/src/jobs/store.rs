@@ -85,6 +85,21 @@ async fn lock(conn: &mut AnyConnection, backend: Backend, id: &str) -> Result<Op
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM jobs WHERE id = $1{lock}")).bind(id).fetch_optional(conn).await
 }
 
+/// Lock an open job for the rest of the transaction, or say why not.
+async fn lock_open(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    id: &str,
+    now: &str,
+) -> anyhow::Result<Result<StoredJob, Change>> {
+    let Some(row) = lock(conn, backend, id).await? else { return Ok(Err(Change::NotFound)) };
+    let current = from_row(row, now)?;
+    if current.job.status != JobStatus::Open {
+        return Ok(Err(Change::NotOpen(current.job.status)));
+    }
+    Ok(Ok(current))
+}
+
 /// The outcome of a state change.
 pub enum Change {
     Done(Box<Job>),
@@ -97,11 +112,10 @@ pub enum Change {
 pub async fn update(db: &Db, regions: &Regions, id: &str, input: &JobInput) -> anyhow::Result<Change> {
     let mut tx = db.pool.begin().await?;
     let now = now_text();
-    let Some(row) = lock(&mut tx, db.backend, id).await? else { return Ok(Change::NotFound) };
-    let current = from_row(row, &now)?;
-    if current.job.status != JobStatus::Open {
-        return Ok(Change::NotOpen(current.job.status));
-    }
+    let current = match lock_open(&mut tx, db.backend, id, &now).await? {
+        Ok(current) => current,
+        Err(refused) => return Ok(refused),
+    };
     let place = regions.placement(&input.region_code);
     let update = sqlx::query(
         "UPDATE jobs SET title = $1, source = $2, category = $3, employment_type = $4, region_code = $5, street_code = $6,
@@ -124,11 +138,10 @@ pub async fn update(db: &Db, regions: &Regions, id: &str, input: &JobInput) -> a
 pub async fn close(db: &Db, id: &str, reason: CloseReason) -> anyhow::Result<Change> {
     let mut tx = db.pool.begin().await?;
     let now = now_text();
-    let Some(row) = lock(&mut tx, db.backend, id).await? else { return Ok(Change::NotFound) };
-    let current = from_row(row, &now)?;
-    if current.job.status != JobStatus::Open {
-        return Ok(Change::NotOpen(current.job.status));
-    }
+    let current = match lock_open(&mut tx, db.backend, id, &now).await? {
+        Ok(current) => current,
+        Err(refused) => return Ok(refused),
+    };
     sqlx::query("UPDATE jobs SET status = 'closed', close_reason = $1, updated_at = $2 WHERE id = $3")
         .bind(reason.as_str())
         .bind(&now)
