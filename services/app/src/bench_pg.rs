@@ -61,7 +61,7 @@ impl Pg {
             let mut cols: JobCols = Default::default();
             let mut nums: JobNums = Default::default();
             for j in chunk {
-                let f = JobFacts::build(j.clone(), &state.regions, &state.vocab, dummy_analysis(), false);
+                let f = JobFacts::build(j.clone(), &state.regions);
                 cols.0.push(j.id.clone());
                 cols.1.push(j.input.category.clone());
                 cols.2.push(format!(
@@ -334,7 +334,7 @@ pub async fn eval(dir: &Path, url: &str) -> anyhow::Result<Value> {
     }
     for j in &open_world.jobs {
         let jk = &job_keys[&j.id];
-        let f = JobFacts::build(j.clone(), &state.regions, &state.vocab, analysis, false);
+        let f = JobFacts::build(j.clone(), &state.regions);
         let ranked: Vec<String> = pg.candidates(&f, 10).await?.iter().map(|id| person_keys[id].clone()).collect();
         violations += ranked.iter().filter(|pk| forbidden.contains(&((*pk).clone(), jk.clone()))).count();
         if let Some(v) = by_job.get(jk).and_then(|g| crate::eval::ndcg(&ranked, g, 10)) {

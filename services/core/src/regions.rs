@@ -159,6 +159,20 @@ impl Regions {
         })
     }
 
+    /// Every region a record in `code` lies in: itself and its parents, each
+    /// followed by the zone that reports for it where one does.
+    pub fn scopes(&self, code: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for r in self.ancestors(code) {
+            for c in std::iter::once(&r.code).chain(r.reporting_unit.as_ref()) {
+                if !out.contains(c) {
+                    out.push(c.clone());
+                }
+            }
+        }
+        out
+    }
+
     /// Whether a key scoped to `scope` may act on `code`: `code` is `scope` or
     /// below it, or `scope` is the reporting unit of a street above `code`.
     pub fn covers(&self, scope: &str, code: &str) -> bool {

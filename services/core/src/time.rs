@@ -7,6 +7,11 @@ pub fn shanghai() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("valid offset")
 }
 
+/// Today in Asia/Shanghai (ages, certification and follow-up dates, matching).
+pub fn today() -> chrono::NaiveDate {
+    Utc::now().with_timezone(&shanghai()).date_naive()
+}
+
 /// A UTC instant in the fixed-width text form used in the store and the API.
 pub fn to_text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)

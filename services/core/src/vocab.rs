@@ -39,6 +39,13 @@ pub struct Category {
     pub related: Vec<String>,
 }
 
+impl Category {
+    /// The category's name and words as one text, for analysis.
+    pub fn text(&self) -> String {
+        format!("{} {}", self.name, self.words.join(" "))
+    }
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Certificate {

@@ -84,41 +84,19 @@ pub fn limit_rank(p: Option<Physical>) -> u64 {
 }
 
 impl JobFacts {
-    pub fn build(job: Job, regions: &Regions, vocab: &Vocabulary, analysis: &Analysis, analyse: bool) -> JobFacts {
-        let mut scopes: Vec<String> = Vec::new();
-        for r in regions.ancestors(&job.input.region_code) {
-            scopes.push(r.code.clone());
-            if let Some(u) = &r.reporting_unit {
-                if !scopes.contains(u) {
-                    scopes.push(u.clone());
-                }
-            }
-        }
+    /// The facts of a job; the analysed `terms` are filled in by the matcher,
+    /// which analyses each text once for both the index and the facts.
+    pub fn build(job: Job, regions: &Regions) -> JobFacts {
         let place = regions.placement(&job.input.region_code);
-        let category_text = vocab
-            .category(&job.input.category)
-            .map(|c| format!("{} {}", c.name, c.words.join(" ")))
-            .unwrap_or_default();
-        let terms = if analyse {
-            JobTerms {
-                title: analysis.terms(&job.input.title),
-                skills: analysis.terms(&job.input.requirements.skills.join("，")),
-                category: analysis.terms(&category_text),
-                description: analysis.terms(&job.input.description),
-                skill_phrases: job.input.requirements.skills.iter().map(|s| analysis.terms(s)).collect(),
-            }
-        } else {
-            JobTerms::default()
-        };
         let valid_until_ts =
             job.input.valid_until.as_deref().and_then(jobmatch_core::time::from_text).map(|t| t.timestamp());
         JobFacts {
             slots: job.input.headcount,
             street: place.street_code,
             county: place.county_code,
-            scopes,
+            scopes: regions.scopes(&job.input.region_code),
             valid_until_ts,
-            terms,
+            terms: JobTerms::default(),
             job,
         }
     }
@@ -139,13 +117,8 @@ impl PersonFacts {
             person.profile.preferred_regions.clone()
         };
         let terms = analysis.terms(&person.profile.skills.join("，"));
-        let category_text: Vec<String> = person
-            .profile
-            .preferred_categories
-            .iter()
-            .filter_map(|c| vocab.category(c))
-            .map(|c| format!("{} {}", c.name, c.words.join(" ")))
-            .collect();
+        let category_text: Vec<String> =
+            person.profile.preferred_categories.iter().filter_map(|c| vocab.category(c)).map(|c| c.text()).collect();
         Some(PersonFacts {
             category_terms: analysis.terms(&category_text.join(" ")),
             terms,

@@ -186,15 +186,6 @@ impl Side {
         d
     }
 
-    /// How many documents are searchable.
-    pub fn len(&self) -> u64 {
-        self.reader.searcher().num_docs()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Run `query` and return the stored facts of the best `limit` documents.
     pub fn search(&self, query: &dyn Query, limit: usize) -> anyhow::Result<Vec<(f32, String)>> {
         let searcher = self.reader.searcher();
@@ -221,12 +212,6 @@ impl Side {
             }
         }
         Ok(out)
-    }
-
-    /// The stored facts of the document with this id.
-    pub fn get(&self, id: &str) -> anyhow::Result<Option<String>> {
-        let q = TermQuery::new(Term::from_field_text(self.id, id), IndexRecordOption::Basic);
-        Ok(self.search(&q, 1)?.into_iter().next().map(|(_, f)| f))
     }
 
     /// Document frequency of an analysed term (the most in any one text

@@ -12,7 +12,6 @@ use chrono::{NaiveDate, Utc};
 use jobmatch_core::domain::Person;
 use jobmatch_core::idcard::age_on;
 use jobmatch_core::records;
-use jobmatch_core::time::shanghai;
 use jobmatch_core::AppState;
 use tantivy::query::Occur;
 use tantivy::tokenizer::{PreTokenizedString, Token};
@@ -25,10 +24,7 @@ use crate::index::{any_of, boolean, boost, index_dir, range_i64, range_u64, term
 use crate::rank::{self, Idf, Scored};
 use crate::rules::{born_after_for_max_age, born_before_for_min_age, broken_rule};
 
-/// Today in Asia/Shanghai.
-pub fn today() -> NaiveDate {
-    Utc::now().with_timezone(&shanghai()).date_naive()
-}
+pub use jobmatch_core::time::today;
 
 /// A job with its score and reasons.
 pub struct JobMatch {
@@ -148,14 +144,13 @@ impl Matcher {
     /// Analyse a job once: its facts and the tokens of each text field.
     pub fn job_facts(&self, job: jobmatch_core::domain::Job) -> (JobFacts, [Vec<Token>; 4]) {
         let a = &self.analysis;
-        let vocab = &self.state.vocab;
         let tokens = [
             a.tokens(&job.input.title),
             a.tokens(&job.input.requirements.skills.join("，")),
             self.category_tokens(&job.input.category),
             a.tokens_plain(&job.input.description),
         ];
-        let mut facts = JobFacts::build(job, &self.state.regions, vocab, a, false);
+        let mut facts = JobFacts::build(job, &self.state.regions);
         facts.terms = JobTerms {
             title: distinct(&tokens[0]),
             skills: distinct(&tokens[1]),
@@ -171,8 +166,7 @@ impl Matcher {
         if let Some(t) = self.category_cache.lock().ok().and_then(|c| c.get(code).cloned()) {
             return t;
         }
-        let text =
-            self.state.vocab.category(code).map(|c| format!("{} {}", c.name, c.words.join(" "))).unwrap_or_default();
+        let text = self.state.vocab.category(code).map(|c| c.text()).unwrap_or_default();
         let tokens = self.analysis.tokens(&text);
         if let Ok(mut c) = self.category_cache.lock() {
             c.insert(code.to_string(), tokens.clone());
@@ -209,24 +203,15 @@ impl Matcher {
         let mut doc = s.new_doc(&id, &serde_json::to_string(&facts)?);
         let skills = profile.skills.join("，");
         let skill_tokens = self.analysis.tokens(&skills);
-        let category_text: Vec<String> = profile
-            .preferred_categories
-            .iter()
-            .filter_map(|c| self.state.vocab.category(c))
-            .map(|c| format!("{} {}", c.name, c.words.join(" ")))
-            .collect();
-        let category_text = category_text.join(" ");
-        let category_tokens = self.analysis.tokens(&category_text);
+        let category_tokens: Vec<Token> =
+            profile.preferred_categories.iter().flat_map(|c| self.category_tokens(c)).collect();
         doc.add_pre_tokenized_text(s.text.skills, pre(&skills, skill_tokens));
-        doc.add_pre_tokenized_text(s.text.category, pre(&category_text, category_tokens));
+        doc.add_pre_tokenized_text(s.text.category, pre("", category_tokens));
         for r in &facts.accept {
             doc.add_text(s.region, r);
         }
-        for r in self.state.regions.ancestors(&profile.region_code) {
-            doc.add_text(s.home, &r.code);
-            if let Some(u) = &r.reporting_unit {
-                doc.add_text(s.home, u);
-            }
+        for r in self.state.regions.scopes(&profile.region_code) {
+            doc.add_text(s.home, &r);
         }
         for c in &profile.certificates {
             doc.add_text(s.cert, c);
@@ -528,25 +513,6 @@ impl Matcher {
             .filter(|c| self.category_tokens(&c.code).iter().any(|t| terms.contains(&t.text)))
             .map(|c| c.code.clone())
             .collect()
-    }
-
-    /// The facts of a person as the index holds them (None: not matchable or not yet indexed).
-    pub fn person_facts(&self, id: &str) -> anyhow::Result<Option<PersonFacts>> {
-        Ok(match self.persons.get(id)? {
-            Some(json) => Some(serde_json::from_str(&json)?),
-            None => None,
-        })
-    }
-
-    pub fn job_facts_indexed(&self, id: &str) -> anyhow::Result<Option<JobFacts>> {
-        Ok(match self.jobs.get(id)? {
-            Some(json) => Some(serde_json::from_str(&json)?),
-            None => None,
-        })
-    }
-
-    pub fn state(&self) -> &AppState {
-        &self.state
     }
 }
 

@@ -4,11 +4,9 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{NaiveDate, Utc};
 use jobmatch_core::domain::{CertificationStatus, EmploymentStatus, Group, Person, Willingness};
 use jobmatch_core::error::{ApiResult, Problem};
 use jobmatch_core::http::{encode_cursor, Binds, JsonBody, QueryParams};
-use jobmatch_core::time::shanghai;
 use jobmatch_core::validate::Errors;
 use jobmatch_core::{ApiError, AppState, Principal, Role};
 use serde::Serialize;
@@ -29,10 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_audit))
 }
 
-/// Today in Asia/Shanghai (ages, certification and follow-up dates).
-pub fn today() -> NaiveDate {
-    Utc::now().with_timezone(&shanghai()).date_naive()
-}
+pub use jobmatch_core::time::today;
 
 pub fn rules(state: &AppState) -> PersonRules<'_> {
     PersonRules { vocab: &state.vocab, regions: &state.regions, today: today() }
