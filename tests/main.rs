@@ -16,3 +16,5 @@ mod ops;
 mod orgs;
 mod persons;
 mod persons_import;
+mod push;
+mod receiver;

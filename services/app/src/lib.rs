@@ -57,6 +57,7 @@ impl ServiceRole {
         (name = "jobs", description = "岗位 Jobs (posting service)"),
         (name = "persons", description = "人员登记 The person registry (posting service)"),
         (name = "matching", description = "人岗匹配 Matching service"),
+        (name = "push", description = "岗位推送 Push service: inbox, SMS, agency webhooks"),
         (name = "ops", description = "运维 Operations")
     )
 )]
@@ -136,6 +137,7 @@ pub struct Application {
     state: AppState,
     role: ServiceRole,
     matcher: Option<Arc<Matcher>>,
+    recipients: Option<Arc<dyn jobmatch_core::state::CandidateSource>>,
 }
 
 impl Application {
@@ -151,9 +153,17 @@ impl Application {
         } else {
             None
         };
+        let recipients: Option<Arc<dyn jobmatch_core::state::CandidateSource>> = if role.runs(ServiceRole::Push) {
+            Some(match &matcher {
+                Some(m) => Arc::new(jobmatch_matching::matcher::MatcherCandidates(Arc::downgrade(m))),
+                None => jobmatch_push::http_source(&state)?,
+            })
+        } else {
+            None
+        };
         let listener =
             TcpListener::bind(listen).await.map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-        Ok(Application { listener, state, role, matcher })
+        Ok(Application { listener, state, role, matcher, recipients })
     }
 
     pub fn port(&self) -> u16 {
@@ -179,6 +189,9 @@ impl Application {
         }
         if let Some(m) = &self.matcher {
             tasks.push(m.clone().spawn(stop_rx.clone()));
+        }
+        if let Some(source) = self.recipients.clone() {
+            tasks.push(jobmatch_push::spawn(self.state.clone(), source, stop_rx.clone())?);
         }
         let app = router(self.state.clone(), self.role, self.matcher.clone());
         tracing::info!(addr = %self.listener.local_addr()?, role = ?self.role, "jobmatch listening");

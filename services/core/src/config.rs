@@ -65,67 +65,157 @@ pub struct Settings {
     pub data_key: Option<Secret>,
     /// A replacement for the embedded `schemas/seed/policy.toml` (`JOBMATCH_POLICY_FILE`).
     pub policy_file: Option<PathBuf>,
+    /// The push service's settings (`JOBMATCH_PUSH_*`, `JOBMATCH_SMS_*`, `JOBMATCH_MATCHING_*`).
+    pub push: PushSettings,
+    /// Requests per minute one agency key may make to list endpoints
+    /// (`JOBMATCH_AGENCY_RATE_LIMIT_PER_MINUTE`, default 120).
+    pub agency_rate_limit_per_minute: u32,
 }
 
-/// The raw, optional form of every setting: what a file, the environment or
-/// flags may provide.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawSettings {
-    pub listen: Option<String>,
-    pub database_url: Option<String>,
-    pub data_dir: Option<String>,
-    pub log_format: Option<String>,
-    pub index_config_dir: Option<String>,
-    pub max_body_bytes: Option<String>,
-    pub expiry_sweep_secs: Option<String>,
-    pub import_max_rows: Option<String>,
-    pub person_import_max_bytes: Option<String>,
-    pub data_key: Option<String>,
-    pub policy_file: Option<String>,
+/// Quiet hours in Asia/Shanghai, as minutes after midnight: no message to a
+/// person is sent from `start` until `end` (the window may wrap midnight).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QuietHours {
+    pub start: u32,
+    pub end: u32,
 }
+
+/// The SMS gateway: an HTTP endpoint taking `POST {"phone","template","text"}`.
+#[derive(Clone, Debug)]
+pub struct SmsGateway {
+    pub url: String,
+    /// Sent as `Authorization: Bearer …` when set.
+    pub key: Option<Secret>,
+    pub template: String,
+}
+
+/// How the push service picks recipients and delivers.
+#[derive(Clone, Debug)]
+pub struct PushSettings {
+    /// Lowest match score that is pushed (`JOBMATCH_PUSH_MIN_SCORE`, 0–1, default 0.3).
+    pub min_score: f32,
+    /// Most people notified per job (`JOBMATCH_PUSH_MAX_PER_JOB`, default 200).
+    pub max_per_job: usize,
+    /// Most jobs pushed to one person per day (`JOBMATCH_PUSH_DAILY_CAP`, default 3).
+    pub daily_cap: u32,
+    /// `JOBMATCH_PUSH_QUIET_HOURS`, default `21:00-08:00`; `off` for none.
+    pub quiet_hours: Option<QuietHours>,
+    /// Waits before each retry (`JOBMATCH_PUSH_RETRY_SCHEDULE`, default
+    /// `30s,2m,10m,1h,6h,24h`); after the last one a row is `dead`.
+    pub retry_schedule: Vec<std::time::Duration>,
+    /// How long a claimed row is a worker's (`JOBMATCH_PUSH_LEASE_SECS`, default 60).
+    pub lease: std::time::Duration,
+    /// How often the queue and the outbox are polled (`JOBMATCH_PUSH_POLL_MS`, default 200).
+    pub poll: std::time::Duration,
+    /// Timeout of one outbound call (`JOBMATCH_PUSH_HTTP_TIMEOUT_SECS`, default 10).
+    pub http_timeout: std::time::Duration,
+    /// Deliveries in flight at once per process (`JOBMATCH_PUSH_CONCURRENCY`, default 64).
+    pub concurrency: usize,
+    /// `JOBMATCH_SMS_GATEWAY_URL`, `JOBMATCH_SMS_GATEWAY_KEY`, `JOBMATCH_SMS_TEMPLATE`.
+    pub sms: Option<SmsGateway>,
+    /// The matching service when push runs apart from it
+    /// (`JOBMATCH_MATCHING_URL`, with an admin key in `JOBMATCH_MATCHING_KEY`).
+    pub matching_url: Option<String>,
+    pub matching_key: Option<Secret>,
+}
+
+fn parse_clock(s: &str) -> Option<u32> {
+    let (h, m) = s.trim().split_once(':')?;
+    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+    (h < 24 && m < 60).then_some(h * 60 + m)
+}
+
+/// `21:00-08:00` or `off`.
+pub fn parse_quiet_hours(s: &str) -> Option<Option<QuietHours>> {
+    if s.trim() == "off" {
+        return Some(None);
+    }
+    let (a, b) = s.split_once('-')?;
+    let (start, end) = (parse_clock(a)?, parse_clock(b)?);
+    (start != end).then_some(Some(QuietHours { start, end }))
+}
+
+/// `30s,2m,1h` (each 1 s to 7 days).
+pub fn parse_durations(s: &str) -> Option<Vec<std::time::Duration>> {
+    s.split(',')
+        .map(|part| {
+            let part = part.trim();
+            let unit = part.chars().last()?;
+            let n: u64 = part[..part.len() - unit.len_utf8()].parse().ok()?;
+            let secs = match unit {
+                's' => n,
+                'm' => n * 60,
+                'h' => n * 3600,
+                'd' => n * 86_400,
+                _ => return None,
+            };
+            (1..=7 * 86_400).contains(&secs).then(|| std::time::Duration::from_secs(secs))
+        })
+        .collect::<Option<Vec<_>>>()
+        .filter(|v| !v.is_empty() && v.len() <= 20)
+}
+
+/// Declares the raw settings: each is an optional string from a file, the
+/// environment (`JOBMATCH_<NAME>`) or flags.
+macro_rules! raw_settings {
+    ($($f:ident),* $(,)?) => {
+        /// The raw, optional form of every setting: what a file, the environment or
+        /// flags may provide.
+        #[derive(Clone, Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct RawSettings {
+            $(pub $f: Option<String>,)*
+        }
+
+        impl RawSettings {
+            /// Layer `other` over `self`: every value `other` sets wins.
+            pub fn overlay(mut self, other: RawSettings) -> RawSettings {
+                $( if other.$f.is_some() { self.$f = other.$f; } )*
+                self
+            }
+
+            /// Read the `JOBMATCH_*` variables from an environment listing.
+            pub fn from_env(vars: impl IntoIterator<Item = (String, String)>) -> RawSettings {
+                let vars: BTreeMap<String, String> = vars.into_iter().collect();
+                let get = |name: &str| {
+                    vars.get(&format!("JOBMATCH_{}", name.to_ascii_uppercase())).filter(|v| !v.is_empty()).cloned()
+                };
+                RawSettings { $($f: get(stringify!($f)),)* }
+            }
+        }
+    };
+}
+
+raw_settings!(
+    listen,
+    database_url,
+    data_dir,
+    log_format,
+    index_config_dir,
+    max_body_bytes,
+    expiry_sweep_secs,
+    import_max_rows,
+    person_import_max_bytes,
+    data_key,
+    policy_file,
+    push_min_score,
+    push_max_per_job,
+    push_daily_cap,
+    push_quiet_hours,
+    push_retry_schedule,
+    push_lease_secs,
+    push_poll_ms,
+    push_http_timeout_secs,
+    push_concurrency,
+    sms_gateway_url,
+    sms_gateway_key,
+    sms_template,
+    matching_url,
+    matching_key,
+    agency_rate_limit_per_minute,
+);
 
 impl RawSettings {
-    /// Layer `other` over `self`: every value `other` sets wins.
-    pub fn overlay(mut self, other: RawSettings) -> RawSettings {
-        macro_rules! take {
-            ($($f:ident),*) => { $( if other.$f.is_some() { self.$f = other.$f; } )* };
-        }
-        take!(
-            listen,
-            database_url,
-            data_dir,
-            log_format,
-            index_config_dir,
-            max_body_bytes,
-            expiry_sweep_secs,
-            import_max_rows,
-            person_import_max_bytes,
-            data_key,
-            policy_file
-        );
-        self
-    }
-
-    /// Read the `JOBMATCH_*` variables from an environment listing.
-    pub fn from_env(vars: impl IntoIterator<Item = (String, String)>) -> RawSettings {
-        let vars: BTreeMap<String, String> = vars.into_iter().collect();
-        let get = |name: &str| vars.get(name).filter(|v| !v.is_empty()).cloned();
-        RawSettings {
-            listen: get("JOBMATCH_LISTEN"),
-            database_url: get("JOBMATCH_DATABASE_URL"),
-            data_dir: get("JOBMATCH_DATA_DIR"),
-            log_format: get("JOBMATCH_LOG_FORMAT"),
-            index_config_dir: get("JOBMATCH_INDEX_CONFIG_DIR"),
-            max_body_bytes: get("JOBMATCH_MAX_BODY_BYTES"),
-            expiry_sweep_secs: get("JOBMATCH_EXPIRY_SWEEP_SECS"),
-            import_max_rows: get("JOBMATCH_IMPORT_MAX_ROWS"),
-            person_import_max_bytes: get("JOBMATCH_PERSON_IMPORT_MAX_BYTES"),
-            data_key: get("JOBMATCH_DATA_KEY"),
-            policy_file: get("JOBMATCH_POLICY_FILE"),
-        }
-    }
-
     /// Read a TOML settings file; keys are the setting names in snake case.
     pub fn from_toml_file(path: &Path) -> Result<RawSettings, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
@@ -207,6 +297,63 @@ impl RawSettings {
                 None => None,
             },
             policy_file: self.policy_file.map(PathBuf::from),
+            push: PushSettings {
+                min_score: match self.push_min_score {
+                    None => 0.3,
+                    Some(s) => match s.trim().parse::<f32>() {
+                        Ok(v) if (0.0..=1.0).contains(&v) => v,
+                        _ => return Err(err("push_min_score", format!("'{s}' is not a number from 0 to 1"))),
+                    },
+                },
+                max_per_job: number("push_max_per_job", self.push_max_per_job, 200, 1, 10_000)? as usize,
+                daily_cap: number("push_daily_cap", self.push_daily_cap, 3, 1, 100)? as u32,
+                quiet_hours: match self.push_quiet_hours {
+                    None => Some(QuietHours { start: 21 * 60, end: 8 * 60 }),
+                    Some(s) => parse_quiet_hours(&s)
+                        .ok_or_else(|| err("push_quiet_hours", format!("'{s}' is not like 21:00-08:00 (or off)")))?,
+                },
+                retry_schedule: parse_durations(self.push_retry_schedule.as_deref().unwrap_or("30s,2m,10m,1h,6h,24h"))
+                    .ok_or_else(|| {
+                        err("push_retry_schedule", "expected waits like 30s,2m,10m,1h (1 s to 7 d, at most 20)".into())
+                    })?,
+                lease: std::time::Duration::from_secs(number("push_lease_secs", self.push_lease_secs, 60, 1, 3600)?),
+                poll: std::time::Duration::from_millis(number("push_poll_ms", self.push_poll_ms, 200, 10, 60_000)?),
+                http_timeout: std::time::Duration::from_secs(number(
+                    "push_http_timeout_secs",
+                    self.push_http_timeout_secs,
+                    10,
+                    1,
+                    300,
+                )?),
+                concurrency: number("push_concurrency", self.push_concurrency, 64, 1, 1024)? as usize,
+                sms: match self.sms_gateway_url {
+                    None => None,
+                    Some(url) => {
+                        if !(url.starts_with("http://") || url.starts_with("https://")) {
+                            return Err(err("sms_gateway_url", "must be an http:// or https:// URL".into()));
+                        }
+                        Some(SmsGateway {
+                            url,
+                            key: self.sms_gateway_key.map(Secret::new),
+                            template: self.sms_template.unwrap_or_else(|| "JOB_NOTICE".into()),
+                        })
+                    }
+                },
+                matching_url: match self.matching_url {
+                    Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
+                        return Err(err("matching_url", "must be an http:// or https:// URL".into()))
+                    }
+                    other => other.map(|u| u.trim_end_matches('/').to_string()),
+                },
+                matching_key: self.matching_key.map(Secret::new),
+            },
+            agency_rate_limit_per_minute: number(
+                "agency_rate_limit_per_minute",
+                self.agency_rate_limit_per_minute,
+                120,
+                1,
+                100_000,
+            )? as u32,
         })
     }
 }
@@ -267,6 +414,26 @@ mod tests {
         assert_eq!(e.setting, "database_url");
         let e = env(&[("JOBMATCH_MAX_BODY_BYTES", "-5")]).resolve().unwrap_err();
         assert_eq!(e.setting, "max_body_bytes");
+    }
+
+    #[test]
+    fn push_settings_parse_and_name_bad_values() {
+        let s = RawSettings::default().resolve().unwrap();
+        assert_eq!(s.push.quiet_hours, Some(QuietHours { start: 21 * 60, end: 8 * 60 }));
+        assert_eq!(s.push.retry_schedule.len(), 6);
+        let s = env(&[("JOBMATCH_PUSH_QUIET_HOURS", "off"), ("JOBMATCH_PUSH_RETRY_SCHEDULE", "1s,2m,1h")])
+            .resolve()
+            .unwrap();
+        assert_eq!(s.push.quiet_hours, None);
+        assert_eq!(s.push.retry_schedule[1].as_secs(), 120);
+        for (k, v, name) in [
+            ("JOBMATCH_PUSH_QUIET_HOURS", "25:00-08:00", "push_quiet_hours"),
+            ("JOBMATCH_PUSH_RETRY_SCHEDULE", "5x", "push_retry_schedule"),
+            ("JOBMATCH_PUSH_MIN_SCORE", "1.5", "push_min_score"),
+            ("JOBMATCH_SMS_GATEWAY_URL", "ftp://x", "sms_gateway_url"),
+        ] {
+            assert_eq!(env(&[(k, v)]).resolve().unwrap_err().setting, name);
+        }
     }
 
     #[test]

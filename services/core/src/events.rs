@@ -58,3 +58,20 @@ pub async fn read_after(pool: &sqlx::AnyPool, after: i64, limit: i64) -> Result<
         })
         .collect())
 }
+
+/// How far a reader of `batch` (read after `from`) may move its cursor, and
+/// whether it stopped at a gap. On PostgreSQL an id can commit after a later
+/// one, so a reader moves over contiguous ids only; a gap older than five
+/// seconds is a rolled-back id and is passed.
+pub fn contiguous_end(from: i64, batch: &[Event], now: chrono::DateTime<chrono::Utc>) -> (i64, bool) {
+    let mut cursor = from;
+    for e in batch {
+        let old = crate::time::from_text(&e.created_at).is_some_and(|t| now - t > chrono::Duration::seconds(5));
+        if e.id == cursor + 1 || old {
+            cursor = e.id;
+        } else {
+            return (cursor, true);
+        }
+    }
+    (cursor, false)
+}

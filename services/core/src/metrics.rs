@@ -27,6 +27,14 @@ pub struct Metrics {
     requests: Mutex<BTreeMap<(String, String, u16), u64>>,
     latency: Mutex<BTreeMap<String, Histogram>>,
     counters: Mutex<BTreeMap<(String, String), u64>>,
+    labeled: Mutex<BTreeMap<(String, String), u64>>,
+    gauges: Mutex<BTreeMap<(String, String), f64>>,
+    histograms: Mutex<BTreeMap<String, Histogram>>,
+}
+
+/// `a="x",b="y"` from label pairs (values are codes, never personal data).
+fn labels(pairs: &[(&str, &str)]) -> String {
+    pairs.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect::<Vec<_>>().join(",")
 }
 
 impl Metrics {
@@ -46,6 +54,29 @@ impl Metrics {
     /// Add to a named counter with one label, e.g. `jobmatch_jobs_expired_total`.
     pub fn count(&self, name: &str, label: &str, by: u64) {
         *self.counters.lock().expect("metrics lock").entry((name.into(), label.into())).or_default() += by;
+    }
+
+    /// Add to a counter with labels, e.g. deliveries by channel and outcome.
+    pub fn count_with(&self, name: &str, pairs: &[(&str, &str)], by: u64) {
+        *self.labeled.lock().expect("metrics lock").entry((name.into(), labels(pairs))).or_default() += by;
+    }
+
+    /// Set a gauge with labels, e.g. queue depth by state.
+    pub fn gauge(&self, name: &str, pairs: &[(&str, &str)], value: f64) {
+        self.gauges.lock().expect("metrics lock").insert((name.into(), labels(pairs)), value);
+    }
+
+    /// Observe seconds in a named histogram (buckets 1 ms … 10 s).
+    pub fn observe_seconds(&self, name: &str, seconds: f64) {
+        let mut hs = self.histograms.lock().expect("metrics lock");
+        let h = hs.entry(name.to_string()).or_default();
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if seconds <= *b {
+                h.counts[i] += 1;
+            }
+        }
+        h.sum += seconds;
+        h.count += 1;
     }
 
     /// The Prometheus text exposition.
@@ -79,6 +110,31 @@ impl Metrics {
                 last = name;
             }
             let _ = writeln!(out, "{name}{{kind=\"{label}\"}} {n}");
+        }
+        let mut last = String::new();
+        for ((name, label), n) in self.labeled.lock().expect("metrics lock").iter() {
+            if *name != last {
+                let _ = writeln!(out, "# TYPE {name} counter");
+                last.clone_from(name);
+            }
+            let _ = writeln!(out, "{name}{{{label}}} {n}");
+        }
+        let mut last = String::new();
+        for ((name, label), v) in self.gauges.lock().expect("metrics lock").iter() {
+            if *name != last {
+                let _ = writeln!(out, "# TYPE {name} gauge");
+                last.clone_from(name);
+            }
+            let _ = writeln!(out, "{name}{{{label}}} {v}");
+        }
+        for (name, h) in self.histograms.lock().expect("metrics lock").iter() {
+            let _ = writeln!(out, "# TYPE {name} histogram");
+            for (i, b) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {}", h.counts[i]);
+            }
+            let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", h.count);
+            let _ = writeln!(out, "{name}_sum {}", h.sum);
+            let _ = writeln!(out, "{name}_count {}", h.count);
         }
         out
     }

@@ -18,6 +18,26 @@ pub trait JobSearch: Send + Sync {
     fn search_open_jobs(&self, q: &str, limit: usize) -> anyhow::Result<Vec<String>>;
 }
 
+/// A person who fits a job, as the push service needs it.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    pub person_id: String,
+    pub score: f32,
+    pub region_code: String,
+    pub push_consent: bool,
+    pub share_consent: bool,
+}
+
+/// The fitting people of an open job, best first: the matching service in
+/// this process, or its HTTP API when the push service runs apart.
+pub trait CandidateSource: Send + Sync {
+    fn fitting_people<'a>(
+        &'a self,
+        job_id: &'a str,
+        limit: usize,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Vec<Candidate>>> + Send + 'a>>;
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,

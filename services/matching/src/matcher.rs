@@ -248,26 +248,13 @@ impl Matcher {
             total += batch.len();
             let mut job_ids = HashSet::new();
             let mut person_ids = HashSet::new();
-            // Advance over contiguous ids only: on PostgreSQL an id can commit
-            // after a later one. A gap older than a few seconds is a rolled
-            // back id and is passed.
-            let mut cursor = from;
-            let mut blocked = false;
             let now = Utc::now();
+            let (cursor, blocked) = jobmatch_core::events::contiguous_end(from, &batch, now);
             for e in &batch {
                 if e.kind.starts_with("job.") {
                     job_ids.insert(e.entity_id.clone());
                 } else if e.kind.starts_with("person.") {
                     person_ids.insert(e.entity_id.clone());
-                }
-                if !blocked {
-                    let old = jobmatch_core::time::from_text(&e.created_at)
-                        .is_some_and(|t| now - t > chrono::Duration::seconds(5));
-                    if e.id == cursor + 1 || old {
-                        cursor = e.id;
-                    } else {
-                        blocked = true;
-                    }
                 }
             }
             let now_ts = now.timestamp();
@@ -559,4 +546,40 @@ impl jobmatch_core::state::JobSearch for Matcher {
 
 fn jobs_and_persons_disagree(m: &Matcher) -> bool {
     m.jobs.applied() != m.persons.applied()
+}
+
+/// The matching service as the push service's source of recipients, in
+/// the same process (weak, so that the matcher closes when the app stops).
+pub struct MatcherCandidates(pub std::sync::Weak<Matcher>);
+
+impl jobmatch_core::state::CandidateSource for MatcherCandidates {
+    fn fitting_people<'a>(
+        &'a self,
+        job_id: &'a str,
+        limit: usize,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = anyhow::Result<Vec<jobmatch_core::state::Candidate>>> + Send + 'a>,
+    > {
+        Box::pin(async move {
+            let Some(m) = self.0.upgrade() else { return Ok(Vec::new()) };
+            let Some(sj) = jobmatch_core::records::jobs::get(&m.state.db, job_id).await? else {
+                return Ok(Vec::new());
+            };
+            let found = tokio::task::spawn_blocking(move || {
+                let (facts, _) = m.job_facts(sj.job);
+                m.candidates_for(&facts, None, limit)
+            })
+            .await??;
+            Ok(found
+                .into_iter()
+                .map(|c| jobmatch_core::state::Candidate {
+                    person_id: c.facts.person.id,
+                    score: c.scored.score,
+                    region_code: c.facts.person.profile.region_code,
+                    push_consent: c.facts.person.profile.consent.push,
+                    share_consent: c.facts.person.profile.consent.share_with_agencies,
+                })
+                .collect())
+        })
+    }
 }

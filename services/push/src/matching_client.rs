@@ -1,0 +1,66 @@
+//! The matching service over HTTP, for a push process running apart from it
+//! (`JOBMATCH_MATCHING_URL` and an admin key in `JOBMATCH_MATCHING_KEY`).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use jobmatch_core::state::{Candidate, CandidateSource};
+use serde::Deserialize;
+
+pub struct HttpCandidates {
+    pub client: reqwest::Client,
+    pub base: String,
+    pub key: String,
+}
+
+#[derive(Deserialize)]
+struct Consent {
+    push: bool,
+    share_with_agencies: bool,
+}
+
+#[derive(Deserialize)]
+struct PersonPart {
+    id: String,
+    region_code: String,
+    consent: Consent,
+}
+
+#[derive(Deserialize)]
+struct Item {
+    person: PersonPart,
+    score: f32,
+}
+
+#[derive(Deserialize)]
+struct Page {
+    items: Vec<Item>,
+}
+
+impl CandidateSource for HttpCandidates {
+    fn fitting_people<'a>(
+        &'a self,
+        job_id: &'a str,
+        limit: usize,
+    ) -> Pin<Box<dyn Future<Output = anyhow::Result<Vec<Candidate>>> + Send + 'a>> {
+        Box::pin(async move {
+            let url = format!("{}/v1/jobs/{}/candidates?limit={}", self.base, job_id, limit.clamp(1, 200));
+            let r = self.client.get(url).bearer_auth(&self.key).send().await?;
+            if r.status() == reqwest::StatusCode::NOT_FOUND {
+                return Ok(Vec::new());
+            }
+            let page: Page = r.error_for_status()?.json().await?;
+            Ok(page
+                .items
+                .into_iter()
+                .map(|i| Candidate {
+                    person_id: i.person.id,
+                    score: i.score,
+                    region_code: i.person.region_code,
+                    push_consent: i.person.consent.push,
+                    share_consent: i.person.consent.share_with_agencies,
+                })
+                .collect())
+        })
+    }
+}

@@ -1,0 +1,269 @@
+//! The planner: reads job events from the outbox and, when a job opens,
+//! reopens or its headcount grows, queues one notification per fitting
+//! person (inbox, and SMS when a phone is on record) and one webhook per
+//! agency with fitting people assigned to it. The queue's unique key
+//! (recipient, job, channel) makes a repeated plan harmless, so several push
+//! processes may plan the same events.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use jobmatch_core::domain::JobStatus;
+use jobmatch_core::events;
+use jobmatch_core::records;
+use jobmatch_core::state::{Candidate, CandidateSource};
+use jobmatch_core::time::{from_text, now_text, to_text};
+use jobmatch_core::AppState;
+use serde_json::json;
+use sqlx::AnyConnection;
+
+use crate::message::person_notice;
+
+const CURSOR_KEY: &str = "push_planned_event";
+
+pub struct Planner {
+    pub state: AppState,
+    pub source: Arc<dyn CandidateSource>,
+}
+
+/// What a plan queued.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Planned {
+    pub people: usize,
+    pub rows: usize,
+}
+
+impl Planner {
+    async fn cursor(&self) -> anyhow::Result<i64> {
+        let pool = &self.state.db.pool;
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, '0') ON CONFLICT (key) DO NOTHING")
+            .bind(CURSOR_KEY)
+            .execute(pool)
+            .await?;
+        let v: String =
+            sqlx::query_scalar("SELECT value FROM meta WHERE key = $1").bind(CURSOR_KEY).fetch_one(pool).await?;
+        Ok(v.parse().unwrap_or(0))
+    }
+
+    /// Plan for the job events after the stored cursor; returns how many
+    /// events were read.
+    pub async fn run_once(&self) -> anyhow::Result<usize> {
+        let from = self.cursor().await?;
+        let batch = events::read_after(&self.state.db.pool, from, 500).await?;
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let (upto, _) = events::contiguous_end(from, &batch, Utc::now());
+        // One plan per job, timed from its earliest event in the batch.
+        let mut jobs: Vec<(String, String)> = Vec::new();
+        for e in batch.iter().filter(|e| e.id <= upto && e.kind.starts_with("job.")) {
+            if !jobs.iter().any(|(id, _)| *id == e.entity_id) {
+                jobs.push((e.entity_id.clone(), e.created_at.clone()));
+            }
+        }
+        for (job_id, at) in &jobs {
+            let at = from_text(at).unwrap_or_else(Utc::now);
+            self.plan(job_id, at).await?;
+        }
+        if upto > from {
+            // Another push process may have moved it on: only move forward.
+            sqlx::query("UPDATE meta SET value = $1 WHERE key = $2 AND value = $3")
+                .bind(upto.to_string())
+                .bind(CURSOR_KEY)
+                .bind(from.to_string())
+                .execute(&self.state.db.pool)
+                .await?;
+        }
+        Ok(batch.len())
+    }
+
+    /// Decide whether `job_id` needs notices now and queue them.
+    pub async fn plan(&self, job_id: &str, event_at: DateTime<Utc>) -> anyhow::Result<Planned> {
+        let state = &self.state;
+        let Some(sj) = records::jobs::get(&state.db, job_id).await? else { return Ok(Planned::default()) };
+        let open = sj.job.status == JobStatus::Open;
+        let headcount = sj.job.input.headcount;
+        let prev: Option<(i64, i64)> = sqlx::query_as("SELECT was_open, headcount FROM push_jobs WHERE job_id = $1")
+            .bind(job_id)
+            .fetch_optional(&state.db.pool)
+            .await?;
+        let trigger = open && prev.is_none_or(|(was_open, planned)| was_open == 0 || headcount > planned);
+        if !trigger {
+            remember(&mut *state.db.pool.acquire().await?, job_id, open, headcount, None).await?;
+            return Ok(Planned::default());
+        }
+        let s = &state.settings.push;
+        let found = self.source.fitting_people(job_id, (s.max_per_job * 2).max(100)).await?;
+        let fitting: Vec<&Candidate> = found.iter().filter(|c| c.score >= s.min_score).collect();
+        let people: Vec<&Candidate> = fitting.iter().copied().filter(|c| c.push_consent).take(s.max_per_job).collect();
+        let (title, body) = person_notice(&sj.job, &state.regions);
+        let now = now_text();
+        let opened = to_text(event_at);
+        let mut rows = 0;
+        let mut tx = state.db.pool.begin().await?;
+        for c in &people {
+            rows += queue_person(&mut tx, job_id, c, "inbox", &title, &body, &opened, &now).await?;
+            rows += queue_person(&mut tx, job_id, c, "sms", &title, &body, &opened, &now).await?;
+        }
+        rows += queue_agencies(&mut tx, state, &sj.job, &fitting, &opened, &now).await?;
+        remember(&mut tx, job_id, true, headcount, Some(&opened)).await?;
+        tx.commit().await?;
+        let secs = (Utc::now() - event_at).num_milliseconds().max(0) as f64 / 1000.0;
+        state.metrics.observe_seconds("jobmatch_push_open_to_queued_seconds", secs);
+        state.metrics.count_with("jobmatch_push_queued_total", &[], rows as u64);
+        tracing::info!(job_id, people = people.len(), rows, "push planned");
+        Ok(Planned { people: people.len(), rows })
+    }
+}
+
+async fn remember(
+    conn: &mut AnyConnection,
+    job_id: &str,
+    open: bool,
+    headcount: i64,
+    opened_at: Option<&str>,
+) -> anyhow::Result<()> {
+    let now = now_text();
+    sqlx::query(
+        "INSERT INTO push_jobs (job_id, was_open, headcount, opened_at, planned_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (job_id) DO UPDATE SET was_open = excluded.was_open, headcount = excluded.headcount,
+           opened_at = CASE WHEN $6 = 1 THEN excluded.opened_at ELSE push_jobs.opened_at END,
+           planned_at = CASE WHEN $6 = 1 THEN excluded.planned_at ELSE push_jobs.planned_at END",
+    )
+    .bind(job_id)
+    .bind(open as i64)
+    .bind(headcount)
+    .bind(opened_at.unwrap_or(&now))
+    .bind(&now)
+    .bind(opened_at.is_some() as i64)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn queue_person(
+    conn: &mut AnyConnection,
+    job_id: &str,
+    c: &Candidate,
+    channel: &str,
+    title: &str,
+    body: &str,
+    opened: &str,
+    now: &str,
+) -> anyhow::Result<usize> {
+    // SMS only for people with a phone on record.
+    let phone_rule = if channel == "sms" { "AND phone_cipher IS NOT NULL" } else { "" };
+    let done = sqlx::query(&format!(
+        "INSERT INTO notifications (id, job_id, recipient_id, person_id, channel, status, score, region_code, title,
+             body, due_at, job_opened_at, created_at, updated_at)
+         SELECT $1, $2, id, id, $3, 'pending', $4, region_code, $5, $6, $7, $8, $7, $7 FROM persons
+         WHERE id = $9 {phone_rule}
+         ON CONFLICT (recipient_id, job_id, channel) DO NOTHING"
+    ))
+    .bind(jobmatch_core::ids::new_id("ntf"))
+    .bind(job_id)
+    .bind(channel)
+    .bind(c.score as f64)
+    .bind(title)
+    .bind(body)
+    .bind(now)
+    .bind(opened)
+    .bind(&c.person_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() as usize)
+}
+
+/// `陈*华`: enough for an agency to recognise its own person in a list.
+pub fn mask_name(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    match chars.len() {
+        0 => String::new(),
+        1 => "*".into(),
+        2 => format!("{}*", chars[0]),
+        n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
+    }
+}
+
+/// One webhook row per agency that has an active endpoint and fitting
+/// people assigned to it who consented to sharing: ids, masked names and
+/// scores only — the agency reads details through the API.
+async fn queue_agencies(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    job: &jobmatch_core::domain::Job,
+    fitting: &[&Candidate],
+    opened: &str,
+    now: &str,
+) -> anyhow::Result<usize> {
+    let shared: Vec<&&Candidate> = fitting.iter().filter(|c| c.share_consent).collect();
+    if shared.is_empty() {
+        return Ok(0);
+    }
+    let mut by_agency: std::collections::BTreeMap<String, Vec<serde_json::Value>> = Default::default();
+    for c in shared {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT g.agency_org_id, p.name FROM assignments a
+             JOIN agreements g ON g.id = a.agreement_id
+             JOIN persons p ON p.id = a.person_id
+             JOIN webhooks w ON w.agency_org_id = g.agency_org_id AND w.active = 1
+             WHERE a.person_id = $1 AND a.ended_at IS NULL",
+        )
+        .bind(&c.person_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (agency, name) in rows {
+            by_agency.entry(agency).or_default().push(json!({
+                "person_id": c.person_id,
+                "name": mask_name(&name),
+                "score": (c.score * 1000.0).round() / 1000.0,
+            }));
+        }
+    }
+    let mut queued = 0;
+    for (agency, people) in by_agency {
+        let id = jobmatch_core::ids::new_id("ntf");
+        let input = &job.input;
+        let payload = json!({
+            "type": "job.matched",
+            "timestamp": now,
+            "data": {
+                "job_id": job.id,
+                "job": { "title": input.title, "category": input.category, "region_code": input.region_code,
+                         "pay": input.pay, "headcount": input.headcount },
+                "people": people,
+            }
+        });
+        let done = sqlx::query(
+            "INSERT INTO notifications (id, job_id, recipient_id, agency_org_id, channel, status, score, region_code,
+                 title, body, due_at, job_opened_at, created_at, updated_at)
+             VALUES ($1, $2, $3, $3, 'webhook', 'pending', $4, $5, $6, $7, $8, $9, $8, $8)
+             ON CONFLICT (recipient_id, job_id, channel) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(&job.id)
+        .bind(&agency)
+        .bind(people.iter().filter_map(|p| p["score"].as_f64()).fold(0.0, f64::max))
+        .bind(&input.region_code)
+        .bind(format!("岗位匹配：{}", input.title))
+        .bind(payload.to_string())
+        .bind(now)
+        .bind(opened)
+        .execute(&mut *conn)
+        .await?;
+        queued += done.rows_affected() as usize;
+    }
+    let _ = state;
+    Ok(queued)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_are_masked_in_the_middle() {
+        assert_eq!(super::mask_name("陈美华"), "陈*华");
+        assert_eq!(super::mask_name("欧阳娜娜"), "欧**娜");
+        assert_eq!(super::mask_name("李四"), "李*");
+    }
+}

@@ -1,0 +1,414 @@
+//! `GET /v1/notifications`, the in-app inbox and agency webhooks.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use jobmatch_core::error::{ApiResult, Problem};
+use jobmatch_core::http::{encode_cursor, Binds, JsonBody, QueryParams};
+use jobmatch_core::records;
+use jobmatch_core::time::now_text;
+use jobmatch_core::validate::{Errors, Fields};
+use jobmatch_core::{ApiError, AppState, Principal, Role};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::signature::secret_key;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_notifications))
+        .routes(routes!(retry_notification))
+        .routes(routes!(inbox))
+        .routes(routes!(mark_read))
+        .routes(routes!(create_webhook, list_webhooks))
+}
+
+pub const STATUSES: &[&str] = &["pending", "held", "sent", "failed", "dead"];
+pub const CHANNELS: &[&str] = &["inbox", "sms", "webhook"];
+
+/// One notification's delivery state.
+#[derive(Serialize, ToSchema)]
+pub struct Notification {
+    pub id: String,
+    pub job_id: String,
+    /// For `inbox` and `sms`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<String>,
+    /// For `webhook`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agency_org_id: Option<String>,
+    /// `inbox`, `sms` or `webhook`.
+    pub channel: String,
+    /// `pending`, `held`, `sent`, `failed` or `dead`.
+    pub status: String,
+    pub attempts: i64,
+    /// A stable code, a colon and a Chinese explanation (e.g. `quiet_hours: …`).
+    pub last_error: Option<String>,
+    /// When the next attempt is due (pending, held, failed).
+    pub due_at: String,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct NotificationPage {
+    pub items: Vec<Notification>,
+    pub next_cursor: Option<String>,
+}
+
+type NotificationRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+    i64,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+);
+const NOTIFICATION_COLUMNS: &str =
+    "id, job_id, person_id, agency_org_id, channel, status, attempts, last_error, due_at, created_at, sent_at";
+
+fn notification(r: NotificationRow) -> Notification {
+    Notification {
+        id: r.0,
+        job_id: r.1,
+        person_id: r.2,
+        agency_org_id: r.3,
+        channel: r.4,
+        status: r.5,
+        attempts: r.6,
+        last_error: r.7,
+        due_at: r.8,
+        created_at: r.9,
+        sent_at: r.10,
+    }
+}
+
+/// The condition limiting notifications to what `p` may see.
+fn visibility(state: &AppState, p: &Principal, b: &mut Binds) -> ApiResult<String> {
+    Ok(match p.role {
+        Role::Admin => "1 = 1".into(),
+        Role::Staff => {
+            let param = b.push(p.region_code.clone());
+            format!("person_id IN (SELECT id FROM persons WHERE {})", state.regions.scope_sql(&p.region_code, &param))
+        }
+        Role::Agency => format!("agency_org_id = {}", b.push(p.org_id.clone())),
+        Role::Publisher => return Err(ApiError::forbidden("发布机构不能查看推送记录")),
+    })
+}
+
+/// Delivery state of notifications, oldest first: admin all, staff those to
+/// people of their region, an agency its own webhooks.
+#[utoipa::path(get, path = "/v1/notifications", tag = "push",
+    params(("job_id" = Option<String>, Query), ("person_id" = Option<String>, Query),
+           ("status" = Option<String>, Query, description = "pending, held, sent, failed or dead"),
+           ("channel" = Option<String>, Query, description = "inbox, sms or webhook"),
+           ("limit" = Option<usize>, Query, description = "1–200, default 20"), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = NotificationPage), (status = 400, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn list_notifications(
+    State(state): State<AppState>,
+    p: Principal,
+    q: QueryParams,
+) -> ApiResult<Json<NotificationPage>> {
+    let mut errs = Errors::default();
+    q.deny_unknown(&["job_id", "person_id", "status", "channel", "limit", "cursor"], &mut errs);
+    let limit = q.limit(20, 200, &mut errs);
+    let status = q.one_of("status", STATUSES, &mut errs);
+    let channel = q.one_of("channel", CHANNELS, &mut errs);
+    let cursor = q.cursor(&mut errs);
+    QueryParams::finish(errs)?;
+    let mut b = Binds::default();
+    let mut conds = vec![visibility(&state, &p, &mut b)?];
+    for (col, v) in [
+        ("job_id", q.get("job_id").map(str::to_string)),
+        ("person_id", q.get("person_id").map(str::to_string)),
+        ("status", status),
+        ("channel", channel),
+    ] {
+        if let Some(v) = v {
+            conds.push(format!("{col} = {}", b.push(v)));
+        }
+    }
+    if let Some(c) = cursor {
+        conds.push(format!("id > {}", b.push(c)));
+    }
+    let sql = format!(
+        "SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE {} ORDER BY id LIMIT {}",
+        conds.join(" AND "),
+        limit + 1
+    );
+    let mut query = sqlx::query_as::<_, NotificationRow>(&sql);
+    for v in &b.0 {
+        query = query.bind(v);
+    }
+    let rows = query.fetch_all(&state.db.pool).await?;
+    let mut items: Vec<Notification> = rows.into_iter().map(notification).collect();
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|n| encode_cursor(&n.id))
+    } else {
+        None
+    };
+    Ok(Json(NotificationPage { items, next_cursor }))
+}
+
+/// Send a `dead`, `failed` or `held` notification again now, with a fresh
+/// retry schedule (its earlier attempts stay on record). Admin, or staff for
+/// people of their region.
+#[utoipa::path(post, path = "/v1/notifications/{id}/retry", tag = "push", params(("id" = String, Path)),
+    responses((status = 200, body = Notification), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+async fn retry_notification(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Notification>> {
+    p.require(&[Role::Admin, Role::Staff])?;
+    let mut b = Binds::default();
+    let vis = visibility(&state, &p, &mut b)?;
+    let idp = b.push(id.clone());
+    let sql = format!("SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE {vis} AND id = {idp}");
+    let mut query = sqlx::query_as::<_, NotificationRow>(&sql);
+    for v in &b.0 {
+        query = query.bind(v);
+    }
+    let n = query.fetch_optional(&state.db.pool).await?.map(notification).ok_or_else(ApiError::not_found)?;
+    if n.status == "sent" || n.status == "pending" {
+        return Err(ApiError::conflict("not_retryable", format!("状态为 {} 的通知无需重发", n.status)));
+    }
+    let now = now_text();
+    sqlx::query(
+        "UPDATE notifications SET status = 'pending', attempts = 0, due_at = $1, updated_at = $1,
+             lease_owner = NULL, lease_until = NULL WHERE id = $2",
+    )
+    .bind(&now)
+    .bind(&id)
+    .execute(&state.db.pool)
+    .await?;
+    let row: NotificationRow =
+        sqlx::query_as(&format!("SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE id = $1"))
+            .bind(&id)
+            .fetch_one(&state.db.pool)
+            .await?;
+    Ok(Json(notification(row)))
+}
+
+/// A message in a person's in-app inbox.
+#[derive(Serialize, ToSchema)]
+pub struct InboxItem {
+    pub id: String,
+    pub job_id: String,
+    pub title: String,
+    pub body: String,
+    /// When it reached the inbox.
+    pub created_at: String,
+    pub read: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct InboxPage {
+    pub items: Vec<InboxItem>,
+    pub next_cursor: Option<String>,
+}
+
+type InboxRow = (String, String, String, String, Option<String>, Option<String>);
+
+fn inbox_item(r: InboxRow) -> InboxItem {
+    InboxItem { id: r.0, job_id: r.1, title: r.2, body: r.3, created_at: r.4.unwrap_or_default(), read: r.5.is_some() }
+}
+
+/// The person must exist and be the caller's to see (admin, staff of the region).
+async fn own_person(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
+    p.require(&[Role::Admin, Role::Staff])?;
+    let sp = records::persons::get(&state.db.pool, id).await?.ok_or_else(ApiError::not_found)?;
+    if !p.covers_region(state, &sp.profile.region_code) {
+        return Err(ApiError::not_found());
+    }
+    Ok(())
+}
+
+/// A person's in-app inbox, newest first: each job at most once.
+#[utoipa::path(get, path = "/v1/persons/{id}/inbox", tag = "push",
+    params(("id" = String, Path), ("unread" = Option<bool>, Query, description = "only unread messages"),
+           ("limit" = Option<usize>, Query, description = "1–200, default 20"), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = InboxPage), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn inbox(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    q: QueryParams,
+) -> ApiResult<Json<InboxPage>> {
+    let mut errs = Errors::default();
+    q.deny_unknown(&["unread", "limit", "cursor"], &mut errs);
+    let limit = q.limit(20, 200, &mut errs);
+    let unread = q.flag("unread", &mut errs);
+    let cursor = q.cursor(&mut errs);
+    QueryParams::finish(errs)?;
+    own_person(&state, &p, &id).await?;
+    let rows: Vec<InboxRow> = sqlx::query_as(&format!(
+        "SELECT id, job_id, title, body, sent_at, read_at FROM notifications
+         WHERE person_id = $1 AND channel = 'inbox' AND status = 'sent' AND ($2 = 0 OR read_at IS NULL)
+           AND ($3 = '' OR id < $3)
+         ORDER BY id DESC LIMIT {}",
+        limit + 1
+    ))
+    .bind(&id)
+    .bind(unread as i64)
+    .bind(cursor.unwrap_or_default())
+    .fetch_all(&state.db.pool)
+    .await?;
+    let mut items: Vec<InboxItem> = rows.into_iter().map(inbox_item).collect();
+    let next_cursor = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(|n| encode_cursor(&n.id))
+    } else {
+        None
+    };
+    Ok(Json(InboxPage { items, next_cursor }))
+}
+
+/// Mark an inbox message read.
+#[utoipa::path(post, path = "/v1/persons/{id}/inbox/{message_id}/read", tag = "push",
+    params(("id" = String, Path), ("message_id" = String, Path)),
+    responses((status = 200, body = InboxItem), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn mark_read(
+    State(state): State<AppState>,
+    p: Principal,
+    Path((id, message_id)): Path<(String, String)>,
+) -> ApiResult<Json<InboxItem>> {
+    own_person(&state, &p, &id).await?;
+    sqlx::query(
+        "UPDATE notifications SET read_at = $1 WHERE id = $2 AND person_id = $3 AND channel = 'inbox'
+           AND status = 'sent' AND read_at IS NULL",
+    )
+    .bind(now_text())
+    .bind(&message_id)
+    .bind(&id)
+    .execute(&state.db.pool)
+    .await?;
+    let row: Option<InboxRow> = sqlx::query_as(
+        "SELECT id, job_id, title, body, sent_at, read_at FROM notifications
+         WHERE id = $1 AND person_id = $2 AND channel = 'inbox' AND status = 'sent'",
+    )
+    .bind(&message_id)
+    .bind(&id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    row.map(|r| Json(inbox_item(r))).ok_or_else(ApiError::not_found)
+}
+
+/// An agency's webhook endpoint (the secret is never answered).
+#[derive(Serialize, ToSchema)]
+pub struct Webhook {
+    pub id: String,
+    pub agency_org_id: String,
+    pub url: String,
+    /// False after the endpoint answered 410 Gone or was replaced.
+    pub active: bool,
+    pub disabled_reason: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WebhookList {
+    pub items: Vec<Webhook>,
+}
+
+/// The webhook request: `{ "url": "https://…", "secret": "whsec_…" }`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct WebhookCreate {
+    /// http:// or https://, at most 500 characters.
+    url: String,
+    /// Standard Webhooks secret: `whsec_` and base64 of 24–64 random bytes.
+    secret: String,
+}
+
+type WebhookRow = (String, String, String, i64, Option<String>, String);
+
+fn webhook(r: WebhookRow) -> Webhook {
+    Webhook { id: r.0, agency_org_id: r.1, url: r.2, active: r.3 == 1, disabled_reason: r.4, created_at: r.5 }
+}
+
+/// Register the calling agency's webhook endpoint; it replaces any earlier
+/// one. Deliveries are signed the Standard Webhooks way with `secret`.
+#[utoipa::path(post, path = "/v1/webhooks", tag = "push", request_body = WebhookCreate,
+    responses((status = 201, body = Webhook), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn create_webhook(
+    State(state): State<AppState>,
+    p: Principal,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Webhook>)> {
+    p.require(&[Role::Agency])?;
+    let mut errs = Errors::default();
+    let (url, secret) = match Fields::root(&body, &mut errs) {
+        Some(f) => {
+            f.deny_unknown(&["url", "secret"], &mut errs);
+            let url = f.string("url", true, 8, 500, &mut errs);
+            if let Some(u) = &url {
+                match reqwest::Url::parse(u) {
+                    Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host_str().is_some() => {}
+                    _ => errs.add("url", "invalid_url", "应为 http:// 或 https:// 开头的完整地址"),
+                }
+            }
+            let secret = f.string("secret", true, 10, 200, &mut errs);
+            if secret.as_deref().is_some_and(|s| secret_key(s).is_none()) {
+                errs.add("secret", "invalid_secret", "应为 whsec_ 加 24–64 字节随机数的 base64 编码");
+            }
+            (url, secret)
+        }
+        None => (None, None),
+    };
+    let (url, secret) = errs.finish(|| (url.unwrap_or_default(), secret.unwrap_or_default()))?;
+    let now = now_text();
+    let id = jobmatch_core::ids::new_id("whk");
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query(
+        "UPDATE webhooks SET active = 0, disabled_reason = 'replaced', updated_at = $1
+         WHERE agency_org_id = $2 AND active = 1",
+    )
+    .bind(&now)
+    .bind(&p.org_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO webhooks (id, agency_org_id, url, secret_cipher, active, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 1, $5, $5)",
+    )
+    .bind(&id)
+    .bind(&p.org_id)
+    .bind(&url)
+    .bind(state.vault.encrypt(&secret))
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(webhook_id = %id, org_id = %p.org_id, "webhook registered");
+    Ok((
+        StatusCode::CREATED,
+        Json(Webhook { id, agency_org_id: p.org_id, url, active: true, disabled_reason: None, created_at: now }),
+    ))
+}
+
+/// Webhook endpoints: an agency its own, admin all.
+#[utoipa::path(get, path = "/v1/webhooks", tag = "push",
+    responses((status = 200, body = WebhookList), (status = 403, body = Problem)), security(("bearer" = [])))]
+async fn list_webhooks(State(state): State<AppState>, p: Principal) -> ApiResult<Json<WebhookList>> {
+    p.require(&[Role::Admin, Role::Agency])?;
+    let rows: Vec<WebhookRow> = sqlx::query_as(
+        "SELECT id, agency_org_id, url, active, disabled_reason, created_at FROM webhooks
+         WHERE ($1 = '' OR agency_org_id = $1) ORDER BY id DESC LIMIT 200",
+    )
+    .bind(if p.role == Role::Agency { p.org_id.as_str() } else { "" })
+    .fetch_all(&state.db.pool)
+    .await?;
+    Ok(Json(WebhookList { items: rows.into_iter().map(webhook).collect() }))
+}

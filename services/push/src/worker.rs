@@ -1,0 +1,339 @@
+//! The delivery worker: claims due rows with a lease (`FOR UPDATE SKIP
+//! LOCKED` on PostgreSQL; SQLite has one writer), applies quiet hours, the
+//! daily cap and job state, delivers through the channel, and records the
+//! outcome. A crashed worker's rows are claimed again when their lease
+//! ends, so delivery is at least once; the unique key keeps one row per
+//! recipient, job and channel, so the inbox shows each job once.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use jobmatch_core::db::Backend;
+use jobmatch_core::domain::JobStatus;
+use jobmatch_core::records;
+use jobmatch_core::time::{now_text, to_text};
+use jobmatch_core::AppState;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::channels::{Channels, Outcome};
+use crate::polite::{day_start, next_day_morning, quiet_until};
+
+/// A claimed row.
+#[derive(Clone, Debug)]
+pub struct Claimed {
+    pub id: String,
+    pub job_id: String,
+    pub person_id: Option<String>,
+    pub agency_org_id: Option<String>,
+    pub channel: String,
+    pub title: String,
+    pub body: String,
+    pub attempts: i64,
+    pub score: f64,
+    pub job_opened_at: String,
+}
+
+type ClaimRow = (String, String, Option<String>, Option<String>, String, String, String, i64, f64, String);
+
+pub struct Worker {
+    pub state: AppState,
+    pub channels: Channels,
+    pub owner: String,
+    permits: Arc<Semaphore>,
+    /// People with a delivery in flight here: their other rows wait, so the
+    /// daily cap sees every send.
+    busy: Arc<Mutex<HashSet<String>>>,
+}
+
+/// What happened to a row.
+enum Next {
+    Sent,
+    Held { until: DateTime<Utc>, reason: String },
+    Retry { error: String },
+    Dead { error: String },
+}
+
+impl Worker {
+    pub fn new(state: AppState) -> anyhow::Result<Arc<Worker>> {
+        let channels = Channels::new(&state)?;
+        let permits = Arc::new(Semaphore::new(state.settings.push.concurrency));
+        Ok(Arc::new(Worker {
+            state,
+            channels,
+            owner: uuid::Uuid::new_v4().simple().to_string(),
+            permits,
+            busy: Arc::new(Mutex::new(HashSet::new())),
+        }))
+    }
+
+    /// Claim up to `limit` due rows for this worker.
+    pub async fn claim(&self, limit: usize) -> anyhow::Result<Vec<Claimed>> {
+        let now = Utc::now();
+        let lease = to_text(now + chrono::Duration::from_std(self.state.settings.push.lease)?);
+        let lock = match self.state.db.backend {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let now = to_text(now);
+        let rows: Vec<ClaimRow> = sqlx::query_as(&format!(
+            "UPDATE notifications SET lease_owner = $1, lease_until = $2, updated_at = $3
+             WHERE id IN (SELECT id FROM notifications
+                          WHERE status IN ('pending', 'held', 'failed') AND due_at <= $3
+                            AND (lease_until IS NULL OR lease_until < $3)
+                          ORDER BY due_at, score DESC LIMIT $4 {lock})
+             RETURNING id, job_id, person_id, agency_org_id, channel, title, body, attempts, score, job_opened_at"
+        ))
+        .bind(&self.owner)
+        .bind(lease)
+        .bind(now)
+        .bind(limit as i64)
+        .fetch_all(&self.state.db.pool)
+        .await?;
+        let mut out: Vec<Claimed> = rows
+            .into_iter()
+            .map(|r| Claimed {
+                id: r.0,
+                job_id: r.1,
+                person_id: r.2,
+                agency_org_id: r.3,
+                channel: r.4,
+                title: r.5,
+                body: r.6,
+                attempts: r.7,
+                score: r.8,
+                job_opened_at: r.9,
+            })
+            .collect();
+        out.sort_by(|a, b| b.score.total_cmp(&a.score));
+        Ok(out)
+    }
+
+    /// Give a row back unprocessed (its person is busy here).
+    async fn release(&self, id: &str) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE notifications SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2",
+        )
+        .bind(id)
+        .bind(&self.owner)
+        .execute(&self.state.db.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Claim what free capacity allows and start delivering it; returns how
+    /// many rows were started.
+    pub async fn tick(self: &Arc<Self>, tasks: &mut JoinSet<()>) -> anyhow::Result<usize> {
+        let free = self.permits.available_permits();
+        if free == 0 {
+            return Ok(0);
+        }
+        let rows = self.claim(free).await?;
+        let mut groups: HashMap<String, Vec<Claimed>> = HashMap::new();
+        let mut order = Vec::new();
+        for row in rows {
+            let key = row.person_id.clone().unwrap_or_else(|| row.id.clone());
+            if !groups.contains_key(&key) {
+                order.push(key.clone());
+            }
+            groups.entry(key).or_default().push(row);
+        }
+        let mut started = 0;
+        for key in order {
+            let group = groups.remove(&key).unwrap_or_default();
+            let is_person = group[0].person_id.is_some();
+            if is_person && !self.busy.lock().expect("busy lock").insert(key.clone()) {
+                for row in &group {
+                    self.release(&row.id).await?;
+                }
+                continue;
+            }
+            let permit = self.permits.clone().acquire_many_owned(group.len() as u32).await?;
+            started += group.len();
+            let me = self.clone();
+            tasks.spawn(async move {
+                for row in group {
+                    if let Err(e) = me.process(&row).await {
+                        tracing::warn!(notification_id = %row.id, error = %e, "push delivery not recorded");
+                    }
+                }
+                if is_person {
+                    me.busy.lock().expect("busy lock").remove(&key);
+                }
+                drop(permit);
+            });
+        }
+        Ok(started)
+    }
+
+    async fn process(&self, row: &Claimed) -> anyhow::Result<()> {
+        let next = self.decide_and_deliver(row).await?;
+        self.record(row, next).await
+    }
+
+    async fn decide_and_deliver(&self, row: &Claimed) -> anyhow::Result<Next> {
+        let state = &self.state;
+        let s = &state.settings.push;
+        let open = records::jobs::get(&state.db, &row.job_id).await?.is_some_and(|j| j.job.status == JobStatus::Open);
+        if !open {
+            return Ok(Next::Dead { error: "job_closed: 岗位已关闭、招满或过期，不再发送".into() });
+        }
+        let now = Utc::now();
+        if let Some(person_id) = &row.person_id {
+            let Some(person) = records::persons::get(&state.db.pool, person_id).await? else {
+                return Ok(Next::Dead { error: "person_missing: 人员记录不存在".into() });
+            };
+            if !person.profile.consent.push {
+                return Ok(Next::Dead { error: "consent_withdrawn: 本人已撤回推送同意".into() });
+            }
+            if let Some(until) = quiet_until(now, s.quiet_hours) {
+                return Ok(Next::Held { until, reason: "quiet_hours: 夜间免打扰，早上再发送".into() });
+            }
+            let sent_today: i64 = sqlx::query_scalar(
+                "SELECT COUNT(DISTINCT job_id) FROM notifications
+                 WHERE person_id = $1 AND status = 'sent' AND sent_at >= $2 AND job_id <> $3",
+            )
+            .bind(person_id)
+            .bind(to_text(day_start(now)))
+            .bind(&row.job_id)
+            .fetch_one(&state.db.pool)
+            .await?;
+            if sent_today >= s.daily_cap as i64 {
+                return Ok(Next::Held {
+                    until: next_day_morning(now, s.quiet_hours),
+                    reason: format!("daily_cap: 今天已推送{sent_today}个岗位，明天再发送"),
+                });
+            }
+            let outcome = match row.channel.as_str() {
+                "inbox" => Outcome::Delivered,
+                "sms" => match &person.phone_cipher {
+                    None => return Ok(Next::Dead { error: "no_phone: 没有登记手机号".into() }),
+                    Some(c) => {
+                        let phone = state.vault.decrypt(c)?;
+                        self.channels.sms(&phone, &row.body).await
+                    }
+                },
+                other => anyhow::bail!("unknown channel {other}"),
+            };
+            return Ok(Worker::after(outcome));
+        }
+        let Some(agency) = &row.agency_org_id else { anyhow::bail!("a webhook row without an agency") };
+        let endpoint: Option<(String, String, String)> =
+            sqlx::query_as("SELECT id, url, secret_cipher FROM webhooks WHERE agency_org_id = $1 AND active = 1")
+                .bind(agency)
+                .fetch_optional(&state.db.pool)
+                .await?;
+        let Some((endpoint_id, url, secret_cipher)) = endpoint else {
+            return Ok(Next::Dead { error: "webhook_disabled: 机构没有可用的回调地址".into() });
+        };
+        let secret = state.vault.decrypt(&secret_cipher)?;
+        let outcome = self.channels.webhook(&url, &secret, &row.id, &row.body).await;
+        if matches!(outcome, Outcome::Gone) {
+            sqlx::query("UPDATE webhooks SET active = 0, disabled_reason = 'gone_410', updated_at = $1 WHERE id = $2")
+                .bind(now_text())
+                .bind(&endpoint_id)
+                .execute(&state.db.pool)
+                .await?;
+            tracing::warn!(webhook_id = %endpoint_id, "webhook endpoint answered 410: disabled");
+        }
+        Ok(Worker::after(outcome))
+    }
+
+    fn after(outcome: Outcome) -> Next {
+        match outcome {
+            Outcome::Delivered => Next::Sent,
+            Outcome::NotConfigured => Next::Held {
+                until: Utc::now() + chrono::Duration::hours(1),
+                reason: "sms_gateway_not_configured: 未配置短信网关，短信暂存待发".into(),
+            },
+            Outcome::Gone => Next::Dead { error: "endpoint_gone: 对方回调地址已停用(410)".into() },
+            Outcome::Failed(e) => Next::Retry { error: e },
+        }
+    }
+
+    /// Write the outcome, if this worker still holds the row's lease.
+    async fn record(&self, row: &Claimed, next: Next) -> anyhow::Result<()> {
+        let state = &self.state;
+        let now = Utc::now();
+        let now_t = to_text(now);
+        let schedule = &state.settings.push.retry_schedule;
+        let (status, attempts, error, due, sent_at, outcome) = match &next {
+            Next::Sent => ("sent", row.attempts + 1, None, now_t.clone(), Some(now_t.clone()), "sent"),
+            Next::Held { until, reason } => ("held", row.attempts, Some(reason.clone()), to_text(*until), None, "held"),
+            Next::Dead { error } => {
+                let attempted = error.starts_with("endpoint_gone");
+                let attempts = row.attempts + attempted as i64;
+                ("dead", attempts, Some(error.clone()), now_t.clone(), None, "dead")
+            }
+            Next::Retry { error } => {
+                let attempts = row.attempts + 1;
+                match schedule.get(attempts as usize - 1) {
+                    Some(wait) => {
+                        let due = to_text(now + chrono::Duration::from_std(*wait)?);
+                        ("failed", attempts, Some(error.clone()), due, None, "failed")
+                    }
+                    None => ("dead", attempts, Some(error.clone()), now_t.clone(), None, "dead"),
+                }
+            }
+        };
+        let mut tx = state.db.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE notifications SET status = $1, attempts = $2, last_error = $3, due_at = $4,
+                 sent_at = COALESCE($5, sent_at), lease_owner = NULL, lease_until = NULL, updated_at = $6
+             WHERE id = $7 AND lease_owner = $8",
+        )
+        .bind(status)
+        .bind(attempts)
+        .bind(&error)
+        .bind(&due)
+        .bind(&sent_at)
+        .bind(&now_t)
+        .bind(&row.id)
+        .bind(&self.owner)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            tracing::warn!(notification_id = %row.id, "lease lost before the outcome was written");
+            return Ok(());
+        }
+        if attempts > row.attempts {
+            sqlx::query(
+                "INSERT INTO notification_attempts (notification_id, attempt, outcome, detail, created_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&row.id)
+            .bind(attempts)
+            .bind(outcome)
+            .bind(&error)
+            .bind(&now_t)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        state.metrics.count_with(
+            "jobmatch_push_deliveries_total",
+            &[("channel", &row.channel), ("outcome", outcome)],
+            1,
+        );
+        if status == "sent" {
+            if let Some(opened) = jobmatch_core::time::from_text(&row.job_opened_at) {
+                let secs = (now - opened).num_milliseconds().max(0) as f64 / 1000.0;
+                state.metrics.observe_seconds("jobmatch_push_open_to_sent_seconds", secs);
+            }
+        }
+        Ok(())
+    }
+
+    /// Queue depth by state, for `/metrics`.
+    pub async fn refresh_depth(&self) -> anyhow::Result<()> {
+        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM notifications GROUP BY status")
+            .fetch_all(&self.state.db.pool)
+            .await?;
+        for s in ["pending", "held", "sent", "failed", "dead"] {
+            let n = rows.iter().find(|(st, _)| st == s).map(|(_, n)| *n).unwrap_or(0);
+            self.state.metrics.gauge("jobmatch_push_queue_depth", &[("state", s)], n as f64);
+        }
+        Ok(())
+    }
+}

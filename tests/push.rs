@@ -1,0 +1,222 @@
+//! The push service end to end: planning from the outbox, the inbox, SMS
+//! through a real loopback gateway, quiet hours, the daily cap, closed jobs.
+
+use std::time::Duration;
+
+use chrono::Timelike;
+use jobmatch_core::config::{QuietHours, SmsGateway};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+use crate::receiver::{Mode, Receiver};
+
+/// Settings for push tests: no quiet hours, a fast poll, short retries.
+pub fn quick(s: &mut jobmatch_core::config::Settings) {
+    s.push.quiet_hours = None;
+    s.push.poll = Duration::from_millis(50);
+    s.push.retry_schedule = vec![Duration::from_secs(1), Duration::from_secs(1)];
+    s.push.http_timeout = Duration::from_secs(2);
+}
+
+impl TestApp {
+    /// The notifications of a job, polled until `done` holds (up to 10 s).
+    pub async fn notifications_until(&self, job_id: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let mut items = Vec::new();
+        for _ in 0..200 {
+            let r = self.get(&format!("/v1/notifications?job_id={job_id}&limit=200"), &self.admin).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            items = r.body["items"].as_array().cloned().unwrap_or_default();
+            if done(&items) {
+                return items;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("notifications of {job_id} never reached the expected state: {items:?}");
+    }
+}
+
+fn of<'a>(items: &'a [Value], person: &str, channel: &str) -> Vec<&'a Value> {
+    items.iter().filter(|n| n["person_id"] == person && n["channel"] == channel).collect()
+}
+
+fn all_settled(items: &[Value]) -> bool {
+    !items.is_empty() && items.iter().all(|n| n["status"] != "pending")
+}
+
+/// A quiet window around the present moment in Asia/Shanghai.
+fn quiet_now() -> QuietHours {
+    let local = chrono::Utc::now().with_timezone(&jobmatch_core::time::shanghai());
+    let m = local.hour() * 60 + local.minute();
+    QuietHours { start: (m + 1440 - 60) % 1440, end: (m + 60) % 1440 }
+}
+
+async fn reach_once(backend: Backend) {
+    let sms = Receiver::start(Mode::Ok).await;
+    let url = sms.url.clone();
+    let Some(app) = spawn_app_with(backend, |s| {
+        quick(s);
+        s.push.sms =
+            Some(SmsGateway { url, key: Some(jobmatch_core::config::Secret::new("gw-key")), template: "T1".into() });
+    })
+    .await
+    else {
+        return eprintln!("skipped: JOBMATCH_TEST_POSTGRES_URL is not set");
+    };
+    let yes = app.create_person(person_body(101)).await;
+    let no = app.create_person(with(person_body(103), |b| b["consent"]["push"] = json!(false))).await;
+    app.wait_indexed().await;
+    let (_, publisher) = app.publisher("推送零工市场").await;
+    let job = app.create_job(&publisher, job_body()).await;
+    let items = app
+        .notifications_until(&job, |items| {
+            of(items, &yes, "sms").first().is_some_and(|n| n["status"] == "sent")
+                && of(items, &yes, "inbox").first().is_some_and(|n| n["status"] == "sent")
+        })
+        .await;
+    assert_eq!(of(&items, &yes, "inbox").len(), 1, "{items:?}");
+    assert_eq!(of(&items, &yes, "inbox")[0]["status"], "sent");
+    assert!(of(&items, &no, "inbox").is_empty() && of(&items, &no, "sms").is_empty(), "no consent, no notice");
+    // The gateway got the phone in full, the template and the plain text.
+    let hits = sms.hits();
+    assert_eq!(hits.len(), 1, "one SMS, to the one person who consented");
+    let sent: Value = serde_json::from_str(&hits[0].body).unwrap();
+    assert_eq!(sent["phone"], "13905738765");
+    assert_eq!(sent["template"], "T1");
+    assert!(sent["text"].as_str().unwrap().contains("小区保洁员"), "{sent}");
+    assert_eq!(hits[0].headers.get("authorization").map(String::as_str), Some("Bearer gw-key"));
+
+    // The inbox shows the job once; reading it marks it read.
+    let inbox = app.get(&format!("/v1/persons/{yes}/inbox"), &app.admin).await;
+    assert_eq!(inbox.status, StatusCode::OK, "{}", inbox.body);
+    let msgs = inbox.body["items"].as_array().unwrap().clone();
+    assert_eq!(msgs.len(), 1);
+    assert_eq!(msgs[0]["job_id"], job.as_str());
+    assert_eq!(msgs[0]["read"], false);
+    assert!(msgs[0]["body"].as_str().unwrap().contains("13805731234"), "how to answer: {}", msgs[0]["body"]);
+    let id = msgs[0]["id"].as_str().unwrap();
+    let read = app.post(&format!("/v1/persons/{yes}/inbox/{id}/read"), &app.admin, json!({})).await;
+    assert_eq!(read.status, StatusCode::OK, "{}", read.body);
+    assert_eq!(read.body["read"], true);
+    let unread = app.get(&format!("/v1/persons/{yes}/inbox?unread=true"), &app.admin).await;
+    assert_eq!(unread.body["items"].as_array().unwrap().len(), 0);
+
+    // A grown headcount plans again: nobody gets the job twice.
+    let r = app.patch(&format!("/v1/jobs/{job}"), &publisher, json!({"headcount": 5})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.wait_indexed().await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let again = app.notifications_until(&job, all_settled).await;
+    assert_eq!(again.len(), items.len(), "{again:?}");
+    assert_eq!(sms.hits().len(), 1);
+    let inbox = app.get(&format!("/v1/persons/{yes}/inbox"), &app.admin).await;
+    assert_eq!(inbox.body["items"].as_array().unwrap().len(), 1);
+
+    // Metrics show the queue and the deliveries.
+    let m = app.client.get(format!("{}/metrics", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(m.contains("jobmatch_push_deliveries_total{channel=\"sms\",outcome=\"sent\"} 1"), "{m}");
+    assert!(m.contains("jobmatch_push_open_to_queued_seconds_count"), "{m}");
+    assert!(m.contains("jobmatch_push_open_to_sent_seconds_count"), "{m}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_job_reaches_each_fitting_consenting_person_once_sqlite() {
+    reach_once(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_job_reaches_each_fitting_consenting_person_once_postgres() {
+    reach_once(Backend::Postgres).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quiet_hours_hold_notices_until_the_window_ends_and_closed_jobs_are_never_sent() {
+    let quiet = quiet_now();
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        quick(s);
+        s.push.quiet_hours = Some(quiet);
+    })
+    .await
+    .unwrap();
+    let person = app.create_person(person_body(111)).await;
+    app.wait_indexed().await;
+    let (_, publisher) = app.publisher("夜间零工市场").await;
+    let job = app.create_job(&publisher, job_body()).await;
+    let items =
+        app.notifications_until(&job, |i| of(i, &person, "inbox").first().is_some_and(|n| n["status"] == "held")).await;
+    let inbox = &of(&items, &person, "inbox")[0];
+    assert!(inbox["last_error"].as_str().unwrap().starts_with("quiet_hours"), "{inbox}");
+    // Due when the window ends, in Shanghai time.
+    let due = chrono::DateTime::parse_from_rfc3339(inbox["due_at"].as_str().unwrap()).unwrap();
+    let local = due.with_timezone(&jobmatch_core::time::shanghai());
+    assert_eq!(local.hour() * 60 + local.minute(), quiet.end, "{due}");
+    assert!(due > chrono::Utc::now());
+    assert_eq!(inbox["attempts"], 0);
+    let shown = app.get(&format!("/v1/persons/{person}/inbox"), &app.admin).await;
+    assert_eq!(shown.body["items"].as_array().unwrap().len(), 0, "nothing reaches the inbox at night");
+
+    // The job closes before morning; when morning comes the notice is dropped.
+    let r = app.post(&format!("/v1/jobs/{job}/close"), &publisher, json!({"reason": "filled"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    sqlx::query("UPDATE notifications SET due_at = '2000-01-01T00:00:00.000000Z'")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let items =
+        app.notifications_until(&job, |i| of(i, &person, "inbox").first().is_some_and(|n| n["status"] == "dead")).await;
+    assert!(of(&items, &person, "inbox")[0]["last_error"].as_str().unwrap().starts_with("job_closed"));
+    let shown = app.get(&format!("/v1/persons/{person}/inbox"), &app.admin).await;
+    assert_eq!(shown.body["items"].as_array().unwrap().len(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_cap_holds_the_rest_until_the_next_morning_and_sms_waits_for_a_gateway() {
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        quick(s);
+        s.push.daily_cap = 2;
+    })
+    .await
+    .unwrap();
+    let person = app.create_person(person_body(121)).await;
+    app.wait_indexed().await;
+    let (_, publisher) = app.publisher("限额零工市场").await;
+    let mut jobs = Vec::new();
+    for i in 0..3 {
+        let job = app
+            .create_job(&publisher, with(job_body(), |b| b["title"] = json!(format!("小区保洁员{}号", i + 1))))
+            .await;
+        app.notifications_until(&job, |items| {
+            of(items, &person, "inbox").first().is_some_and(|n| n["status"] != "pending")
+        })
+        .await;
+        jobs.push(job);
+    }
+    let r = app.get(&format!("/v1/notifications?person_id={person}&channel=inbox"), &app.admin).await;
+    let items = r.body["items"].as_array().unwrap().clone();
+    let sent = items.iter().filter(|n| n["status"] == "sent").count();
+    let held: Vec<&Value> = items.iter().filter(|n| n["status"] == "held").collect();
+    assert_eq!((sent, held.len()), (2, 1), "{items:?}");
+    assert!(held[0]["last_error"].as_str().unwrap().starts_with("daily_cap"), "{}", held[0]);
+    let due = chrono::DateTime::parse_from_rfc3339(held[0]["due_at"].as_str().unwrap()).unwrap();
+    let today = chrono::Utc::now().with_timezone(&jobmatch_core::time::shanghai()).date_naive();
+    assert_eq!(due.with_timezone(&jobmatch_core::time::shanghai()).date_naive(), today.succ_opt().unwrap());
+    // No gateway: SMS rows are held with the reason, not lost.
+    let r = app.get(&format!("/v1/notifications?person_id={person}&channel=sms"), &app.admin).await;
+    let sms = r.body["items"].as_array().unwrap();
+    assert!(!sms.is_empty());
+    assert!(
+        sms.iter()
+            .any(|n| n["status"] == "held"
+                && n["last_error"].as_str().unwrap().starts_with("sms_gateway_not_configured")),
+        "{sms:?}"
+    );
+    // Bad filters are named.
+    let r = app.get("/v1/notifications?status=lost&colour=red", &app.admin).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let mut fields = r.error_fields();
+    fields.sort();
+    assert_eq!(fields, ["colour", "status"]);
+    // Publishers see no delivery records.
+    let r = app.get("/v1/notifications", &publisher).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
