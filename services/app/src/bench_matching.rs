@@ -356,7 +356,7 @@ pub async fn run(n_jobs: usize, n_people: usize, queries: usize, postgres: Optio
     let mut found = 0;
     for f in &facts_j {
         let t = Instant::now();
-        found += matcher.candidates_for(f, None, 20)?.len();
+        found += matcher.candidates_for(f, &jobmatch_matching::matcher::Only::default(), 20)?.len();
         lat_c.push(t.elapsed().as_secs_f64() * 1000.0);
     }
     let (c50, c99) = (percentile(&mut lat_c, 0.5), percentile(&mut lat_c, 0.99));

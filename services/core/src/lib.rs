@@ -14,6 +14,7 @@ pub mod idcard;
 pub mod ids;
 pub mod metrics;
 pub mod policy;
+pub mod ratelimit;
 pub mod records;
 pub mod regions;
 pub mod state;

@@ -35,6 +35,61 @@ pub struct Certification {
 pub struct Policy {
     pub version: u32,
     pub certification: Certification,
+    #[serde(default)]
+    pub agency: AgencyPolicy,
+    #[serde(default)]
+    pub allowance: AllowancePolicy,
+    #[serde(default)]
+    pub report: ReportPolicy,
+}
+
+/// HR agency service subsidies.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgencyPolicy {
+    /// Months of social insurance after the labour contract before the
+    /// service subsidy is due, when an agreement does not say.
+    pub insurance_months: i64,
+}
+
+impl Default for AgencyPolicy {
+    fn default() -> Self {
+        AgencyPolicy { insurance_months: 3 }
+    }
+}
+
+/// Temporary living allowance (临时生活补助) and its taper (待遇渐退).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AllowancePolicy {
+    /// The local monthly standard in yuan.
+    pub monthly_standard: i64,
+    /// At most this many months per person.
+    pub max_months: i64,
+    /// After a placement lifts the person out: months still paid, and the
+    /// share of the standard paid in them (percent).
+    pub taper_months: i64,
+    pub taper_percent: i64,
+}
+
+impl Default for AllowancePolicy {
+    fn default() -> Self {
+        AllowancePolicy { monthly_standard: 1131, max_months: 6, taper_months: 3, taper_percent: 50 }
+    }
+}
+
+/// The monthly progress report.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportPolicy {
+    /// The city's yearly target of certified persons into work.
+    pub city_target: i64,
+}
+
+impl Default for ReportPolicy {
+    fn default() -> Self {
+        ReportPolicy { city_target: 8500 }
+    }
 }
 
 impl Policy {
@@ -62,6 +117,13 @@ impl Policy {
         }
         if !(1..=3650).contains(&policy.certification.validity_days) {
             return Err(bad("certification.validity_days must be 1–3650".into()));
+        }
+        if !(1..=36).contains(&policy.agency.insurance_months) {
+            return Err(bad("agency.insurance_months must be 1–36".into()));
+        }
+        let a = &policy.allowance;
+        if !(1..=12).contains(&a.max_months) || a.monthly_standard < 0 || !(0..=100).contains(&a.taper_percent) {
+            return Err(bad("allowance: max_months 1–12, monthly_standard ≥ 0, taper_percent 0–100".into()));
         }
         if policy.certification.ground.is_empty() {
             return Err(bad("certification needs at least one ground".into()));

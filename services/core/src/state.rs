@@ -28,6 +28,15 @@ pub struct Candidate {
     pub share_consent: bool,
 }
 
+/// Which fitting people a push plan asks for.
+#[derive(Clone, Debug, Default)]
+pub struct CandidateQuery {
+    /// Only people who consented to push.
+    pub push_consent: bool,
+    /// Only these people (an agency's assigned people).
+    pub ids: Option<Vec<String>>,
+}
+
 /// The fitting people of an open job, best first: the matching service in
 /// this process, or its HTTP API when the push service runs apart.
 pub trait CandidateSource: Send + Sync {
@@ -35,6 +44,7 @@ pub trait CandidateSource: Send + Sync {
         &'a self,
         job_id: &'a str,
         limit: usize,
+        query: CandidateQuery,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Vec<Candidate>>> + Send + 'a>>;
 }
 
@@ -47,6 +57,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub vault: Arc<Vault>,
     pub policy: Arc<Policy>,
+    /// Per-key budgets of agency list endpoints.
+    pub limiter: Arc<crate::ratelimit::RateLimiter>,
     /// Set once when the matching service starts in this process.
     pub job_search: Arc<std::sync::OnceLock<Arc<dyn JobSearch>>>,
 }
@@ -73,6 +85,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             vault: Arc::new(vault),
             policy: Arc::new(policy),
+            limiter: Arc::new(crate::ratelimit::RateLimiter::default()),
             job_search: Arc::new(std::sync::OnceLock::new()),
         })
     }

@@ -26,6 +26,17 @@ use crate::rules::{born_after_for_max_age, born_before_for_min_age, broken_rule}
 
 pub use jobmatch_core::time::today;
 
+/// Which people a candidate search may return.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Only<'a> {
+    /// People whose home lies in this region (staff scope).
+    pub home_scope: Option<&'a str>,
+    /// These people only (an agency's assigned people).
+    pub ids: Option<&'a [String]>,
+    /// People who consented to push.
+    pub push_consent: bool,
+}
+
 /// A job with its score and reasons.
 pub struct JobMatch {
     pub facts: JobFacts,
@@ -428,12 +439,7 @@ impl Matcher {
 
     /// The best matchable people for an open job, best first; `home_scope`
     /// keeps only people living in that region (staff).
-    pub fn candidates_for(
-        &self,
-        job: &JobFacts,
-        home_scope: Option<&str>,
-        limit: usize,
-    ) -> anyhow::Result<Vec<PersonMatch>> {
+    pub fn candidates_for(&self, job: &JobFacts, only: &Only, limit: usize) -> anyhow::Result<Vec<PersonMatch>> {
         let today = today();
         let now = Utc::now().timestamp();
         if !job.is_open(now) {
@@ -462,8 +468,17 @@ impl Matcher {
         for c in &req.certificates {
             clauses.push((Occur::Must, term(s.cert, c)));
         }
-        if let Some(scope) = home_scope {
+        if let Some(scope) = only.home_scope {
             clauses.push((Occur::Must, term(s.home, scope)));
+        }
+        if let Some(ids) = only.ids {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            clauses.push((Occur::Must, any_of(s.id, ids)));
+        }
+        if only.push_consent {
+            clauses.push((Occur::Must, range_i64(s.until, Bound::Included(1), Bound::Unbounded)));
         }
         let terms: HashSet<&String> = job.terms.title.iter().chain(&job.terms.skills).collect();
         for t in terms {
@@ -557,6 +572,7 @@ impl jobmatch_core::state::CandidateSource for MatcherCandidates {
         &'a self,
         job_id: &'a str,
         limit: usize,
+        query: jobmatch_core::state::CandidateQuery,
     ) -> std::pin::Pin<
         Box<dyn std::future::Future<Output = anyhow::Result<Vec<jobmatch_core::state::Candidate>>> + Send + 'a>,
     > {
@@ -567,7 +583,8 @@ impl jobmatch_core::state::CandidateSource for MatcherCandidates {
             };
             let found = tokio::task::spawn_blocking(move || {
                 let (facts, _) = m.job_facts(sj.job);
-                m.candidates_for(&facts, None, limit)
+                let only = Only { push_consent: query.push_consent, ids: query.ids.as_deref(), home_scope: None };
+                m.candidates_for(&facts, &only, limit)
             })
             .await??;
             Ok(found

@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::facts::PersonFacts;
-use crate::matcher::{today, Matcher};
+use crate::matcher::{today, Matcher, Only};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(person_matches)).routes(routes!(job_candidates))
@@ -60,7 +60,8 @@ fn read_limit(q: &QueryParams, default: usize, max: usize) -> ApiResult<usize> {
 
 /// The best open jobs for a person, best first. Only jobs that keep every
 /// hard rule of the contract are ever listed; a person who is employed or
-/// not wanting work now gets none. Admin, and staff of the person's region.
+/// not wanting work now gets none. Admin, staff of the person's region, and
+/// the agency the person is assigned to (with consent); others get 404.
 #[utoipa::path(get, path = "/v1/persons/{id}/matches", tag = "matching",
     params(("id" = String, Path), ("limit" = Option<usize>, Query, description = "1–100, default 20")),
     responses((status = 200, body = MatchList), (status = 404, body = Problem)), security(("bearer" = [])))]
@@ -73,7 +74,11 @@ async fn person_matches(
 ) -> ApiResult<Json<MatchList>> {
     let limit = read_limit(&q, 20, 100)?;
     let sp = records::persons::get(&state.db.pool, &id).await?.ok_or_else(ApiError::not_found)?;
-    if !p.covers_region(&state, &sp.profile.region_code) {
+    let allowed = match p.role {
+        Role::Agency => records::agency::assigned_to(&state.db.pool, &id, &p.org_id).await?,
+        _ => p.covers_region(&state, &sp.profile.region_code),
+    };
+    if !allowed {
         return Err(ApiError::not_found());
     }
     let person = records::persons::to_person(&state, &sp, false, today())?;
@@ -91,7 +96,8 @@ async fn person_matches(
 }
 
 /// The best people for an open job, best first, masked. Admin sees all;
-/// staff the people of their region; a publisher only for its own jobs.
+/// staff the people of their region; a publisher only for its own jobs; an
+/// agency only the people assigned to it (without disability or allowance details).
 #[utoipa::path(get, path = "/v1/jobs/{id}/candidates", tag = "matching",
     params(("id" = String, Path), ("limit" = Option<usize>, Query, description = "1–200, default 50")),
     responses((status = 200, body = CandidateList), (status = 403, body = Problem), (status = 404, body = Problem)),
@@ -103,27 +109,40 @@ async fn job_candidates(
     Path(id): Path<String>,
     q: QueryParams,
 ) -> ApiResult<Json<CandidateList>> {
-    p.require(&[Role::Admin, Role::Staff, Role::Publisher])?;
+    p.require(&[Role::Admin, Role::Staff, Role::Publisher, Role::Agency])?;
     let limit = read_limit(&q, 50, 200)?;
     let sj = records::jobs::get(&state.db, &id).await?.ok_or_else(ApiError::not_found)?;
     let visible = match p.role {
         Role::Admin => true,
         Role::Staff => sj.job.status == JobStatus::Open || p.covers_region(&state, &sj.job.input.region_code),
-        _ => sj.publisher_org_id == p.org_id,
+        Role::Agency => sj.job.status == JobStatus::Open,
+        Role::Publisher => sj.publisher_org_id == p.org_id,
     };
     if !visible {
         return Err(ApiError::not_found());
     }
     let scope = (p.role == Role::Staff).then(|| p.region_code.clone());
+    let agency = p.role == Role::Agency;
+    let ids = if agency {
+        state.limiter.check(&p.key_id, state.settings.agency_rate_limit_per_minute)?;
+        Some(records::agency::assigned_people(&state.db.pool, &p.org_id).await?)
+    } else {
+        None
+    };
     let found = tokio::task::spawn_blocking(move || {
         let (facts, _) = matcher.job_facts(sj.job);
-        matcher.candidates_for(&facts, scope.as_deref(), limit)
+        let only = Only { home_scope: scope.as_deref(), ids: ids.as_deref(), push_consent: false };
+        matcher.candidates_for(&facts, &only, limit)
     })
     .await
     .map_err(anyhow::Error::from)??;
     let items = found
         .into_iter()
-        .map(|m| CandidateItem { person: m.facts.person, score: m.scored.score, reasons: m.scored.reasons })
+        .map(|m| CandidateItem {
+            person: if agency { records::agency::for_agency(m.facts.person) } else { m.facts.person },
+            score: m.scored.score,
+            reasons: m.scored.reasons,
+        })
         .collect();
     Ok(Json(CandidateList { items }))
 }

@@ -2,8 +2,10 @@
 //! published by gig markets, communities, employers and public-welfare
 //! programmes. Every job change appends an outbox event in its transaction.
 
+pub mod agencies;
 pub mod jobs;
 pub mod orgs;
+pub mod outcomes;
 pub mod persons;
 pub mod regions_api;
 
@@ -20,6 +22,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(regions_api::router())
         .merge(jobs::router())
         .merge(persons::router())
+        .merge(agencies::router())
+        .merge(outcomes::router())
 }
 
 /// Background work: expire jobs past `valid_until` and certifications past their end. Stops when `shutdown` turns true.

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use jobmatch_core::state::{Candidate, CandidateSource};
+use jobmatch_core::state::{Candidate, CandidateQuery, CandidateSource};
 use serde::Deserialize;
 
 pub struct HttpCandidates {
@@ -42,17 +42,22 @@ impl CandidateSource for HttpCandidates {
         &'a self,
         job_id: &'a str,
         limit: usize,
+        query: CandidateQuery,
     ) -> Pin<Box<dyn Future<Output = anyhow::Result<Vec<Candidate>>> + Send + 'a>> {
         Box::pin(async move {
-            let url = format!("{}/v1/jobs/{}/candidates?limit={}", self.base, job_id, limit.clamp(1, 200));
+            let _ = limit;
+            let url = format!("{}/v1/jobs/{}/candidates?limit=200", self.base, job_id);
             let r = self.client.get(url).bearer_auth(&self.key).send().await?;
             if r.status() == reqwest::StatusCode::NOT_FOUND {
                 return Ok(Vec::new());
             }
             let page: Page = r.error_for_status()?.json().await?;
+            // The HTTP API has no filters: ask for the most and filter here.
             Ok(page
                 .items
                 .into_iter()
+                .filter(|i| !query.push_consent || i.person.consent.push)
+                .filter(|i| query.ids.as_ref().is_none_or(|ids| ids.contains(&i.person.id)))
                 .map(|i| Candidate {
                     person_id: i.person.id,
                     score: i.score,

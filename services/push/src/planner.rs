@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use jobmatch_core::domain::JobStatus;
 use jobmatch_core::events;
 use jobmatch_core::records;
-use jobmatch_core::state::{Candidate, CandidateSource};
+use jobmatch_core::state::{Candidate, CandidateQuery, CandidateSource};
 use jobmatch_core::time::{from_text, now_text, to_text};
 use jobmatch_core::AppState;
 use serde_json::json;
@@ -93,9 +93,24 @@ impl Planner {
             return Ok(Planned::default());
         }
         let s = &state.settings.push;
-        let found = self.source.fitting_people(job_id, (s.max_per_job * 2).max(100)).await?;
-        let fitting: Vec<&Candidate> = found.iter().filter(|c| c.score >= s.min_score).collect();
-        let people: Vec<&Candidate> = fitting.iter().copied().filter(|c| c.push_consent).take(s.max_per_job).collect();
+        let push = CandidateQuery { push_consent: true, ids: None };
+        let found = self.source.fitting_people(job_id, s.max_per_job, push).await?;
+        let people: Vec<&Candidate> =
+            found.iter().filter(|c| c.score >= s.min_score && c.push_consent).take(s.max_per_job).collect();
+        // Agencies hear about their own people who fit, whatever their push consent.
+        let watched: Vec<String> = sqlx::query_scalar(
+            "SELECT a.person_id FROM assignments a JOIN webhooks w ON w.agency_org_id = a.agency_org_id AND w.active = 1
+             WHERE a.ended_at IS NULL",
+        )
+        .fetch_all(&state.db.pool)
+        .await?;
+        let agency_found = if watched.is_empty() {
+            Vec::new()
+        } else {
+            let q = CandidateQuery { push_consent: false, ids: Some(watched) };
+            self.source.fitting_people(job_id, s.max_per_job, q).await?
+        };
+        let fitting: Vec<&Candidate> = agency_found.iter().filter(|c| c.score >= s.min_score).collect();
         let (title, body) = person_notice(&sj.job, &state.regions);
         let now = now_text();
         let opened = to_text(event_at);

@@ -3,3 +3,4 @@
 
 pub mod jobs;
 pub mod persons;
+pub mod agency;

@@ -34,8 +34,8 @@ pub fn rules(state: &AppState) -> PersonRules<'_> {
 }
 
 /// Whether `p` may see this person with full values: admin, and staff whose
-/// region covers the person. Everyone else is answered 404 for now (agencies
-/// get their assigned people, masked, with the agency work).
+/// region covers the person. Agencies see their assigned people masked
+/// (`agencies::access`); everyone else is answered 404.
 pub fn may_see_full(p: &Principal, state: &AppState, sp: &StoredPerson) -> bool {
     p.covers_region(state, &sp.profile.region_code)
 }
@@ -110,10 +110,14 @@ async fn create_person(
 }
 
 /// Read a person. Admin and staff of the person's region see the full ID
-/// number and phone (each such read is audited); others get 404.
+/// number and phone (each such read is audited); an agency sees its assigned
+/// people masked, without disability or allowance details; others get 404.
 #[utoipa::path(get, path = "/v1/persons/{id}", tag = "persons", params(("id" = String, Path)),
     responses((status = 200, body = Person), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn get_person(State(state): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Json<Person>> {
+    if p.role == Role::Agency {
+        return Ok(Json(crate::agencies::access::agency_view(&state, &p, &id).await?));
+    }
     let sp = load_for_staff(&state, &p, &id).await?;
     Ok(Json(answer_full(&state, &p, &sp, "read").await?))
 }

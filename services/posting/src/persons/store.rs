@@ -243,6 +243,9 @@ pub async fn update(
         return Ok(Updated::Stale);
     }
     let fields: Vec<String> = changes.keys().cloned().collect();
+    if current.profile.consent.share_with_agencies && !profile.consent.share_with_agencies {
+        crate::agencies::assignments::end_for_withdrawn_consent(conn, &current.id, &now).await?;
+    }
     append_history(conn, &current.id, version, actor, &Value::Object(changes), &now).await?;
     events::append(
         conn,

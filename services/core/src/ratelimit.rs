@@ -1,0 +1,57 @@
+//! A per-key request budget for list endpoints (a fixed one-minute window,
+//! kept per process: with several replicas each enforces its own share).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+
+use crate::error::{ApiError, Problem};
+
+#[derive(Default)]
+pub struct RateLimiter {
+    windows: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl RateLimiter {
+    /// Count one request of `key_id`; 429 when it has used `per_minute` in
+    /// the current minute.
+    pub fn check(&self, key_id: &str, per_minute: u32) -> Result<(), ApiError> {
+        let now = Instant::now();
+        let mut w = self.windows.lock().expect("rate limit lock");
+        if w.len() > 10_000 {
+            w.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
+        }
+        let entry = w.entry(key_id.to_string()).or_insert((now, 0));
+        if now.duration_since(entry.0) >= Duration::from_secs(60) {
+            *entry = (now, 0);
+        }
+        if entry.1 >= per_minute {
+            let wait = 60 - now.duration_since(entry.0).as_secs().min(59);
+            return Err(Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "请求过于频繁",
+                format!("每个密钥每分钟最多 {per_minute} 次列表请求，请 {wait} 秒后再试"),
+            )
+            .with("retry_after_seconds", wait)
+            .into());
+        }
+        entry.1 += 1;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_key_gets_its_budget_then_429() {
+        let r = super::RateLimiter::default();
+        for _ in 0..3 {
+            r.check("k1", 3).unwrap();
+        }
+        assert!(r.check("k1", 3).is_err());
+        r.check("k2", 3).unwrap();
+    }
+}
