@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 
-use crate::helpers::{fresh_database, job_body, temp_dir, Backend, Cleanup};
+use serde_json::{json, Value};
+
+use crate::helpers::{fresh_database, job_body, person_body, temp_dir, Backend, Cleanup};
+use crate::receiver::{Mode, Receiver};
 
 const BIN: &str = env!("CARGO_BIN_EXE_jobmatch");
 
@@ -27,8 +30,14 @@ fn command(dir: &Path, db: &str, port: u16) -> Command {
 }
 
 async fn start(dir: &Path, db: &str, port: u16) -> Child {
+    start_with(dir, db, port, &[]).await
+}
+
+async fn start_with(dir: &Path, db: &str, port: u16, envs: &[(&str, &str)]) -> Child {
     let log = std::fs::File::create(dir.join(format!("server-{}.log", uuid::Uuid::new_v4().simple()))).unwrap();
-    let mut child = command(dir, db, port).arg("serve").stdout(Stdio::null()).stderr(log).spawn().unwrap();
+    let mut c = command(dir, db, port);
+    c.envs(envs.iter().copied());
+    let mut child = c.arg("serve").stdout(Stdio::null()).stderr(log).spawn().unwrap();
     let client = reqwest::Client::new();
     for _ in 0..200 {
         if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await {
@@ -110,6 +119,102 @@ async fn a_killed_server_keeps_every_job_it_answered_201_for_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_server_keeps_every_job_it_answered_201_for_on_postgres() {
     killed_server_keeps_every_acknowledged_job(Backend::Postgres).await;
+}
+
+/// Push: the server is killed while SMS deliveries hang at the gateway; after
+/// a restart every queued notification is delivered at least once and each
+/// inbox shows the job once.
+async fn killed_push_delivers_everything_after_restart(backend: Backend) {
+    let dir = temp_dir();
+    let _cleanup = Cleanup(dir.clone());
+    let Some(db) = fresh_database(backend, &dir).await else {
+        eprintln!("skipped: JOBMATCH_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let gateway = Receiver::start(Mode::Hang).await;
+    let envs = [
+        ("JOBMATCH_SMS_GATEWAY_URL", gateway.url.as_str()),
+        ("JOBMATCH_PUSH_QUIET_HOURS", "off"),
+        ("JOBMATCH_PUSH_LEASE_SECS", "2"),
+        ("JOBMATCH_PUSH_HTTP_TIMEOUT_SECS", "60"),
+        ("JOBMATCH_PUSH_POLL_MS", "50"),
+    ];
+    let port = free_port();
+    let mut server = start_with(&dir, &db, port, &envs).await;
+    let admin =
+        keys_create(&dir, &db, &["--org", "市人社局", "--kind", "bureau", "--role", "admin", "--region", "330400"]);
+    let publisher = keys_create(
+        &dir,
+        &db,
+        &["--org", "南湖零工市场", "--kind", "gig_market", "--role", "publisher", "--region", "330402"],
+    );
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut people = Vec::new();
+    for i in 0..6u32 {
+        let mut body = person_body(401 + 2 * i);
+        body["phone"] = json!(format!("1390573{:04}", 100 + i));
+        let r = client.post(format!("{base}/v1/persons")).bearer_auth(&admin).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        people.push(r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string());
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let r = client.post(format!("{base}/v1/jobs")).bearer_auth(&publisher).json(&job_body()).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let job = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    // Wait until SMS deliveries hang in flight, then kill.
+    for _ in 0..200 {
+        if gateway.hits().len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(gateway.hits().len() >= 2, "deliveries were in flight before the kill");
+    server.kill().unwrap(); // SIGKILL
+    server.wait().unwrap();
+    gateway.set(Mode::Ok);
+    let mut server = start_with(&dir, &db, port, &envs).await;
+    let mut items = Vec::new();
+    for _ in 0..300 {
+        let r = client
+            .get(format!("{base}/v1/notifications?job_id={job}&limit=200"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        items = r.json::<Value>().await.unwrap()["items"].as_array().cloned().unwrap_or_default();
+        if items.len() == 12 && items.iter().all(|n| n["status"] == "sent") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(items.len(), 12, "inbox and SMS for each of six people: {items:?}");
+    assert!(items.iter().all(|n| n["status"] == "sent"), "{items:?}");
+    let phones: std::collections::HashSet<String> = gateway
+        .hits()
+        .iter()
+        .map(|h| serde_json::from_str::<Value>(&h.body).unwrap()["phone"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(phones.len(), 6, "every SMS reached the gateway at least once");
+    for p in &people {
+        let r = client.get(format!("{base}/v1/persons/{p}/inbox")).bearer_auth(&admin).send().await.unwrap();
+        let inbox = r.json::<Value>().await.unwrap();
+        let jobs: Vec<&Value> =
+            inbox["items"].as_array().unwrap().iter().filter(|m| m["job_id"] == job.as_str()).collect();
+        assert_eq!(jobs.len(), 1, "the inbox shows the job once: {inbox}");
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_push_service_delivers_every_queued_notice_after_restart_on_sqlite() {
+    killed_push_delivers_everything_after_restart(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_push_service_delivers_every_queued_notice_after_restart_on_postgres() {
+    killed_push_delivers_everything_after_restart(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,6 +6,7 @@
 #[macro_use]
 mod helpers;
 
+mod agencies;
 mod auth;
 mod durability;
 mod jobs;

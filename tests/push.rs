@@ -220,3 +220,189 @@ async fn the_daily_cap_holds_the_rest_until_the_next_morning_and_sms_waits_for_a
     let r = app.get("/v1/notifications", &publisher).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+/// An agency with a webhook at `url` and one fitting person assigned to it
+/// (who refused push: agencies hear about their people regardless).
+async fn agency_with_webhook(app: &TestApp, name: &str, url: &str, seq: u32) -> (String, String, String) {
+    let (org, key) = app.org_with_key(name, "hr_agency", "330400", "agency").await;
+    let r = app.post("/v1/webhooks", &key, json!({"url": url, "secret": SECRET})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert!(r.body.get("secret").is_none(), "the secret is never answered");
+    let agreement = app
+        .post(
+            "/v1/agreements",
+            &app.admin,
+            json!({"agency_org_id": org, "starts_on": "2026-01-01",
+            "ends_on": "2030-12-31", "people_target": 5, "subsidy": {"amount": 300}}),
+        )
+        .await;
+    let person = app.create_person(with(person_body(seq), |b| b["consent"]["push"] = json!(false))).await;
+    app.assign(agreement.body["id"].as_str().unwrap(), &person).await;
+    (org, key, person)
+}
+
+fn webhook_of<'a>(items: &'a [Value], org: &str) -> Option<&'a Value> {
+    items.iter().find(|n| n["channel"] == "webhook" && n["agency_org_id"] == org)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_signed_carry_only_the_agencys_people_and_retry_with_the_same_id() {
+    let hook = Receiver::start(Mode::FailTimes(2)).await;
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        quick(s);
+        s.push.retry_schedule = vec![Duration::from_secs(1), Duration::from_secs(1), Duration::from_secs(1)];
+    })
+    .await
+    .unwrap();
+    let (org, key, mine) = agency_with_webhook(&app, "回调人力资源公司", &hook.url, 301).await;
+    let other = app.create_person(person_body(303)).await;
+    app.wait_indexed().await;
+    let (_, publisher) = app.publisher("回调零工市场").await;
+    let job = app.create_job(&publisher, job_body()).await;
+    let items = app.notifications_until(&job, |i| webhook_of(i, &org).is_some_and(|n| n["status"] == "sent")).await;
+    let n = webhook_of(&items, &org).unwrap();
+    assert_eq!(n["attempts"], 3, "two failures, then delivered: {n}");
+    assert!(of(&items, &mine, "inbox").is_empty(), "the person refused push");
+    let hits = hook.hits();
+    assert_eq!(hits.len(), 3);
+    let id = &hits[0].headers["webhook-id"];
+    assert!(hits.iter().all(|h| &h.headers["webhook-id"] == id), "the same webhook-id on every retry");
+    for w in hits.windows(2) {
+        assert!(w[1].at - w[0].at >= Duration::from_millis(900), "retries follow the schedule");
+    }
+    // Each attempt is signed over its own timestamp, verifiable with the secret.
+    let key_bytes = jobmatch_push::signature::secret_key(SECRET).unwrap();
+    for h in &hits {
+        let ts: i64 = h.headers["webhook-timestamp"].parse().unwrap();
+        assert_eq!(
+            h.headers["webhook-signature"],
+            jobmatch_push::signature::sign(&key_bytes, id, ts, h.body.as_bytes())
+        );
+    }
+    let payload: Value = serde_json::from_str(&hits[2].body).unwrap();
+    assert_eq!(payload["type"], "job.matched");
+    assert_eq!(payload["data"]["job_id"], job.as_str());
+    let people = payload["data"]["people"].as_array().unwrap();
+    assert_eq!(people.len(), 1, "only the agency's own person: {payload}");
+    assert_eq!(people[0]["person_id"], mine.as_str());
+    assert_eq!(people[0]["name"], "张*芳", "masked");
+    assert!(!hits[2].body.contains(&other) && !hits[2].body.contains("1968"), "no other people, no ID numbers");
+    // The agency sees its own delivery record, and the attempts are on record.
+    let r = app.get("/v1/notifications?channel=webhook", &key).await;
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 1);
+    let attempts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notification_attempts WHERE notification_id = $1")
+        .bind(n["id"].as_str().unwrap())
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(attempts, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_410_disables_the_endpoint_a_failing_one_ends_dead_and_a_hung_one_stalls_no_one() {
+    let gone = Receiver::start(Mode::Status(410)).await;
+    let failing = Receiver::start(Mode::Status(500)).await;
+    let hung = Receiver::start(Mode::Hang).await;
+    let fine = Receiver::start(Mode::Ok).await;
+    let app = spawn_app_with(Backend::Sqlite, |s| {
+        quick(s);
+        s.push.retry_schedule = vec![Duration::from_secs(1)];
+        s.push.http_timeout = Duration::from_secs(3);
+    })
+    .await
+    .unwrap();
+    let (gone_org, gone_key, _) = agency_with_webhook(&app, "停用人力资源公司", &gone.url, 311).await;
+    let (failing_org, _, _) = agency_with_webhook(&app, "故障人力资源公司", &failing.url, 313).await;
+    let (hung_org, _, _) = agency_with_webhook(&app, "无响应人力资源公司", &hung.url, 315).await;
+    let (fine_org, _, _) = agency_with_webhook(&app, "正常人力资源公司", &fine.url, 317).await;
+    app.wait_indexed().await;
+    let (_, publisher) = app.publisher("故障零工市场").await;
+    let started = std::time::Instant::now();
+    let job = app.create_job(&publisher, job_body()).await;
+    // The fine receiver is served while the hung one holds its call.
+    app.notifications_until(&job, |i| webhook_of(i, &fine_org).is_some_and(|n| n["status"] == "sent")).await;
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "not stalled by the hung receiver: {:?}",
+        started.elapsed()
+    );
+    assert!(!hung.hits().is_empty(), "the hung receiver was called");
+    let items = app
+        .notifications_until(&job, |i| {
+            ["dead"].contains(&webhook_of(i, &gone_org).map_or("", |n| n["status"].as_str().unwrap()))
+                && webhook_of(i, &failing_org).is_some_and(|n| n["status"] == "dead")
+                && webhook_of(i, &hung_org).is_some_and(|n| n["status"] == "dead")
+        })
+        .await;
+    let g = webhook_of(&items, &gone_org).unwrap();
+    assert!(g["last_error"].as_str().unwrap().starts_with("endpoint_gone"), "{g}");
+    assert_eq!(gone.hits().len(), 1, "no retry after 410");
+    let w = app.get("/v1/webhooks", &gone_key).await;
+    assert_eq!(w.body["items"][0]["active"], false);
+    let f = webhook_of(&items, &failing_org).unwrap();
+    assert_eq!(f["attempts"], 2, "first try and the one retry of the schedule: {f}");
+    assert!(f["last_error"].as_str().unwrap().starts_with("http_500"), "{f}");
+    let h = webhook_of(&items, &hung_org).unwrap();
+    assert!(h["last_error"].as_str().unwrap().starts_with("timeout"), "{h}");
+    // Dead rows are listed, never dropped, and can be sent again.
+    let dead = app.get("/v1/notifications?status=dead&channel=webhook", &app.admin).await;
+    assert_eq!(dead.body["items"].as_array().unwrap().len(), 3);
+    failing.set(Mode::Ok);
+    let id = f["id"].as_str().unwrap();
+    let r = app.post(&format!("/v1/notifications/{id}/retry"), &app.admin, json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.notifications_until(&job, |i| webhook_of(i, &failing_org).is_some_and(|n| n["status"] == "sent")).await;
+}
+
+async fn claims_never_overlap(backend: Backend) {
+    let quiet = quiet_now();
+    let Some(app) = spawn_app_with(backend, |s| {
+        quick(s);
+        s.push.quiet_hours = Some(quiet);
+    })
+    .await
+    else {
+        return eprintln!("skipped: JOBMATCH_TEST_POSTGRES_URL is not set");
+    };
+    for i in 0..20u32 {
+        app.create_person(with(person_body(501 + 2 * i), |b| b["phone"] = json!(format!("1370573{:04}", i)))).await;
+    }
+    app.wait_indexed().await;
+    let (_, publisher) = app.publisher("并发零工市场").await;
+    let job = app.create_job(&publisher, job_body()).await;
+    let items = app.notifications_until(&job, |i| i.len() == 40 && i.iter().all(|n| n["status"] == "held")).await;
+    assert_eq!(items.len(), 40);
+    // Morning comes for every row at once; three workers race for them.
+    sqlx::query("UPDATE notifications SET due_at = '2000-01-01T00:00:00.000000Z'")
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let w1 = jobmatch_push::worker::Worker::new(app.state.clone()).unwrap();
+    let w2 = jobmatch_push::worker::Worker::new(app.state.clone()).unwrap();
+    let (a, b) = tokio::join!(w1.claim(25), w2.claim(25));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let ids_a: std::collections::HashSet<String> = a.iter().map(|c| c.id.clone()).collect();
+    let ids_b: std::collections::HashSet<String> = b.iter().map(|c| c.id.clone()).collect();
+    assert!(!ids_a.is_empty() || !ids_b.is_empty());
+    assert!(ids_a.is_disjoint(&ids_b), "a row was claimed by two workers at once");
+    // A claimed row is not claimed again while its lease holds.
+    let again = w1.claim(100).await.unwrap();
+    assert!(again.iter().all(|c| !ids_a.contains(&c.id) && !ids_b.contains(&c.id)));
+    let leased: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE lease_owner IS NOT NULL")
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert!(leased as usize >= ids_a.len() + ids_b.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_never_claim_the_same_row_at_once_on_sqlite() {
+    claims_never_overlap(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn workers_never_claim_the_same_row_at_once_on_postgres() {
+    claims_never_overlap(Backend::Postgres).await
+}

@@ -176,7 +176,11 @@ async fn create_agreement(
 /// Read one agreement.
 #[utoipa::path(get, path = "/v1/agreements/{id}", tag = "agencies", params(("id" = String, Path)),
     responses((status = 200, body = Agreement), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn get_agreement(State(state): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Json<Agreement>> {
+async fn get_agreement(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Agreement>> {
     Ok(Json(visible(&state, &p, &id).await?))
 }
 
@@ -184,7 +188,11 @@ async fn get_agreement(State(state): State<AppState>, p: Principal, Path(id): Pa
 #[utoipa::path(get, path = "/v1/agreements", tag = "agencies",
     params(("agency_org_id" = Option<String>, Query), ("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = AgreementPage), (status = 429, body = Problem)), security(("bearer" = [])))]
-async fn list_agreements(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<AgreementPage>> {
+async fn list_agreements(
+    State(state): State<AppState>,
+    p: Principal,
+    q: QueryParams,
+) -> ApiResult<Json<AgreementPage>> {
     p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
     if p.role == Role::Agency {
         state.limiter.check(&p.key_id, state.settings.agency_rate_limit_per_minute)?;
@@ -194,7 +202,8 @@ async fn list_agreements(State(state): State<AppState>, p: Principal, q: QueryPa
     let limit = q.limit(20, 200, &mut errs);
     let cursor = q.cursor(&mut errs).unwrap_or_default();
     QueryParams::finish(errs)?;
-    let agency = if p.role == Role::Agency { p.org_id.clone() } else { q.get("agency_org_id").unwrap_or("").to_string() };
+    let agency =
+        if p.role == Role::Agency { p.org_id.clone() } else { q.get("agency_org_id").unwrap_or("").to_string() };
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "{SELECT} WHERE ($1 = '' OR g.agency_org_id = $1) AND g.id > $2 ORDER BY g.id LIMIT 1000"
     ))

@@ -24,10 +24,7 @@ use super::agreements::visible;
 pub const PURPOSE: &str = "就业帮扶：岗位推荐、一对一跟踪服务与就业结果核实";
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(assign, list_assignments))
-        .routes(routes!(unassign))
-        .routes(routes!(my_people))
+    OpenApiRouter::new().routes(routes!(assign, list_assignments)).routes(routes!(unassign)).routes(routes!(my_people))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -102,7 +99,11 @@ async fn assign(
     let person_id = errs.finish(|| person_id.unwrap_or_default())?;
     let sp = persons::get(&state.db.pool, &person_id).await?;
     let Some(sp) = sp.filter(|sp| p.covers_region(&state, &sp.profile.region_code)) else {
-        return Err(ApiError::validation(vec![FieldError::new("person_id", "unknown_person", "人员不存在或不在本人负责区域")]));
+        return Err(ApiError::validation(vec![FieldError::new(
+            "person_id",
+            "unknown_person",
+            "人员不存在或不在本人负责区域",
+        )]));
     };
     if !sp.profile.consent.share_with_agencies {
         return Err(consent_missing());
@@ -307,7 +308,12 @@ async fn my_people(State(state): State<AppState>, p: Principal, q: QueryParams) 
         }
         let Some(sp) = persons::get(&state.db.pool, &a.person_id).await? else { continue };
         let person = for_agency(persons::to_person(&state, &sp, false, today())?);
-        items.push(AssignedPerson { assignment_id: a.id, agreement_id: a.agreement_id, assigned_at: a.assigned_at, person });
+        items.push(AssignedPerson {
+            assignment_id: a.id,
+            agreement_id: a.agreement_id,
+            assigned_at: a.assigned_at,
+            person,
+        });
     }
     Ok(Json(AssignedPage { items, next_cursor }))
 }

@@ -33,11 +33,13 @@ pub const STATUSES: &[&str] = &["referred", "contacted", "interviewed", "hired",
 
 /// Whether a referral may move from `from` to `to`.
 pub fn allowed(from: &str, to: &str) -> bool {
-    match (from, to) {
-        ("referred", "contacted") | ("contacted", "interviewed") | ("interviewed", "hired") => true,
-        ("referred" | "contacted" | "interviewed", "rejected" | "withdrawn") => true,
-        _ => false,
-    }
+    matches!(
+        (from, to),
+        ("referred", "contacted")
+            | ("contacted", "interviewed")
+            | ("interviewed", "hired")
+            | ("referred" | "contacted" | "interviewed", "rejected" | "withdrawn")
+    )
 }
 
 #[derive(Serialize, ToSchema)]
@@ -95,7 +97,8 @@ type Row = (String, String, String, Option<String>, String, Option<String>, Stri
 const SELECT: &str = "SELECT id, job_id, person_id, agency_org_id, status, note, created_at, updated_at FROM referrals";
 
 async fn load(state: &AppState, r: Row) -> ApiResult<Referral> {
-    let steps: Vec<(Option<String>, String, Option<String>, String, String)> = sqlx::query_as(
+    type StepRow = (Option<String>, String, Option<String>, String, String);
+    let steps: Vec<StepRow> = sqlx::query_as(
         "SELECT from_status, to_status, note, actor_org_id, created_at FROM referral_events
          WHERE referral_id = $1 ORDER BY id",
     )
@@ -170,9 +173,14 @@ async fn create_referral(
     .fetch_optional(&state.db.pool)
     .await?;
     if let Some(existing) = open {
-        return Err(Problem::new(StatusCode::CONFLICT, "already_referred", "已推荐", "该人员已被推荐到此岗位，推荐仍在进行中")
-            .with("referral_id", existing)
-            .into());
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "already_referred",
+            "已推荐",
+            "该人员已被推荐到此岗位，推荐仍在进行中",
+        )
+        .with("referral_id", existing)
+        .into());
     }
     let id = jobmatch_core::ids::new_id("ref");
     let now = now_text();
@@ -225,7 +233,11 @@ async fn step(
 /// Read a referral with its history.
 #[utoipa::path(get, path = "/v1/referrals/{id}", tag = "agencies", params(("id" = String, Path)),
     responses((status = 200, body = Referral), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn get_referral(State(state): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Json<Referral>> {
+async fn get_referral(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Referral>> {
     let row = visible(&state, &p, &id).await?;
     Ok(Json(load(&state, row).await?))
 }
@@ -301,10 +313,12 @@ async fn move_referral(
         };
         let employer = match employer {
             Some(e) => Some(e),
-            None => sqlx::query_scalar("SELECT o.name FROM jobs j JOIN orgs o ON o.id = j.publisher_org_id WHERE j.id = $1")
-                .bind(&row.1)
-                .fetch_optional(&mut *tx)
-                .await?,
+            None => {
+                sqlx::query_scalar("SELECT o.name FROM jobs j JOIN orgs o ON o.id = j.publisher_org_id WHERE j.id = $1")
+                    .bind(&row.1)
+                    .fetch_optional(&mut *tx)
+                    .await?
+            }
         };
         let np = NewPlacement {
             person_id: row.2.clone(),
@@ -358,11 +372,18 @@ async fn list_referrals(State(state): State<AppState>, p: Principal, q: QueryPar
         }
         Role::Staff => {
             let r = b.push(p.region_code.clone());
-            conds.push(format!("person_id IN (SELECT id FROM persons WHERE {})", state.regions.scope_sql(&p.region_code, &r)));
+            conds.push(format!(
+                "person_id IN (SELECT id FROM persons WHERE {})",
+                state.regions.scope_sql(&p.region_code, &r)
+            ));
         }
         _ => {}
     }
-    for (col, v) in [("person_id", q.get("person_id").map(String::from)), ("job_id", q.get("job_id").map(String::from)), ("status", status)] {
+    for (col, v) in [
+        ("person_id", q.get("person_id").map(String::from)),
+        ("job_id", q.get("job_id").map(String::from)),
+        ("status", status),
+    ] {
         if let Some(v) = v {
             conds.push(format!("{col} = {}", b.push(v)));
         }

@@ -128,7 +128,8 @@ async fn person_trail(State(state): State<AppState>, p: Principal, Path(id): Pat
     person_for(&state, &p, &id).await?;
     let pool = &state.db.pool;
     let mut items = Vec::new();
-    let assigned: Vec<(String, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+    type AssignedRow = (String, String, String, Option<String>, Option<String>);
+    let assigned: Vec<AssignedRow> = sqlx::query_as(
         "SELECT agreement_id, agency_org_id, assigned_at, ended_at, end_reason FROM assignments WHERE person_id = $1",
     )
     .bind(&id)
@@ -150,16 +151,21 @@ async fn person_trail(State(state): State<AppState>, p: Principal, Path(id): Pat
             });
         }
     }
-    let contacts: Vec<(String, Option<String>, String, String)> = sqlx::query_as(
-        "SELECT contacted_at, agency_org_id, method, note FROM contacts WHERE person_id = $1",
-    )
-    .bind(&id)
-    .fetch_all(pool)
-    .await?;
+    let contacts: Vec<(String, Option<String>, String, String)> =
+        sqlx::query_as("SELECT contacted_at, agency_org_id, method, note FROM contacts WHERE person_id = $1")
+            .bind(&id)
+            .fetch_all(pool)
+            .await?;
     for (at, agency, method, note) in contacts {
-        items.push(TrailEntry { at, kind: "contact".into(), agency_org_id: agency, detail: json!({"method": method, "note": note}) });
+        items.push(TrailEntry {
+            at,
+            kind: "contact".into(),
+            agency_org_id: agency,
+            detail: json!({"method": method, "note": note}),
+        });
     }
-    let steps: Vec<(String, Option<String>, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+    type StepRow = (String, Option<String>, String, String, Option<String>, Option<String>);
+    let steps: Vec<StepRow> = sqlx::query_as(
         "SELECT e.created_at, r.agency_org_id, r.id, r.job_id, e.from_status, e.to_status || '|' || COALESCE(e.note, '')
          FROM referral_events e JOIN referrals r ON r.id = e.referral_id WHERE r.person_id = $1",
     )
@@ -176,7 +182,8 @@ async fn person_trail(State(state): State<AppState>, p: Principal, Path(id): Pat
                            "note": if note.is_empty() { Value::Null } else { json!(note) }}),
         });
     }
-    let placed: Vec<(String, Option<String>, String, String, String, Option<String>, Option<String>)> = sqlx::query_as(
+    type PlacedRow = (String, Option<String>, String, String, String, Option<String>, Option<String>);
+    let placed: Vec<PlacedRow> = sqlx::query_as(
         "SELECT created_at, agency_org_id, id, channel, started_on, ended_on, employer_name FROM placements WHERE person_id = $1",
     )
     .bind(&id)
@@ -206,7 +213,12 @@ async fn person_trail(State(state): State<AppState>, p: Principal, Path(id): Pat
     .fetch_all(pool)
     .await?;
     for (at, agency, pid, months) in insurance {
-        items.push(TrailEntry { at, kind: "insurance".into(), agency_org_id: agency, detail: json!({"placement_id": pid, "months": months}) });
+        items.push(TrailEntry {
+            at,
+            kind: "insurance".into(),
+            agency_org_id: agency,
+            detail: json!({"placement_id": pid, "months": months}),
+        });
     }
     if p.role == Role::Agency {
         items.retain(|e| e.agency_org_id.as_deref() == Some(p.org_id.as_str()));

@@ -174,7 +174,8 @@ pub async fn refresh_status(
     .fetch_optional(&mut *conn)
     .await?;
     let status = channel.as_deref().map(status_for).unwrap_or(EmploymentStatus::Unemployed);
-    let current = persons::get(&mut *conn, person_id).await?.ok_or_else(|| anyhow::anyhow!("person {person_id} vanished"))?;
+    let current =
+        persons::get(&mut *conn, person_id).await?.ok_or_else(|| anyhow::anyhow!("person {person_id} vanished"))?;
     if current.profile.employment_status == status {
         return Ok(());
     }
@@ -182,9 +183,7 @@ pub async fn refresh_status(
     profile.employment_status = status;
     let actor = Actor { source: "placement".into(), ..Actor::staff(p) };
     match person_store::update(conn, state, &current, &profile, None, &actor).await? {
-        Updated::Stale => {
-            Err(InsertError::Api(ApiError::conflict("stale", "人员记录刚被他人修改，请重试")))
-        }
+        Updated::Stale => Err(InsertError::Api(ApiError::conflict("stale", "人员记录刚被他人修改，请重试"))),
         _ => Ok(()),
     }
 }
@@ -334,14 +333,17 @@ async fn create_placement(
             errs.add("agency_org_id", "required", "合作项目渠道须填写人力资源服务机构");
         }
         if let Some(a) = &agency {
-            let kind: Option<String> =
-                sqlx::query_scalar("SELECT kind FROM orgs WHERE id = $1").bind(a).fetch_optional(&state.db.pool).await?;
+            let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM orgs WHERE id = $1")
+                .bind(a)
+                .fetch_optional(&state.db.pool)
+                .await?;
             if kind.as_deref() != Some("hr_agency") {
                 errs.add("agency_org_id", "not_an_agency", "应为已登记的人力资源服务机构");
             }
         }
         if let Some(j) = &job_id {
-            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE id = $1").bind(j).fetch_one(&state.db.pool).await?;
+            let n: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE id = $1").bind(j).fetch_one(&state.db.pool).await?;
             if n == 0 {
                 errs.add("job_id", "unknown_job", "岗位不存在");
             }
@@ -507,7 +509,11 @@ async fn report_insurance(
            ("channel" = Option<String>, Query), ("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = PlacementPage), (status = 400, body = Problem), (status = 429, body = Problem)),
     security(("bearer" = [])))]
-async fn list_placements(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<PlacementPage>> {
+async fn list_placements(
+    State(state): State<AppState>,
+    p: Principal,
+    q: QueryParams,
+) -> ApiResult<Json<PlacementPage>> {
     p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
     if p.role == Role::Agency {
         state.limiter.check(&p.key_id, state.settings.agency_rate_limit_per_minute)?;
@@ -529,7 +535,10 @@ async fn list_placements(State(state): State<AppState>, p: Principal, q: QueryPa
         }
         Role::Staff => {
             let r = b.push(p.region_code.clone());
-            conds.push(format!("p.person_id IN (SELECT id FROM persons WHERE {})", state.regions.scope_sql(&p.region_code, &r)));
+            conds.push(format!(
+                "p.person_id IN (SELECT id FROM persons WHERE {})",
+                state.regions.scope_sql(&p.region_code, &r)
+            ));
         }
         _ => {}
     }
@@ -610,7 +619,8 @@ async fn list_subsidies(State(state): State<AppState>, p: Principal, q: QueryPar
         }
     };
     QueryParams::finish(errs)?;
-    let agency = if p.role == Role::Agency { p.org_id.clone() } else { q.get("agency_org_id").unwrap_or("").to_string() };
+    let agency =
+        if p.role == Role::Agency { p.org_id.clone() } else { q.get("agency_org_id").unwrap_or("").to_string() };
     // The first report at or above the requirement, per placement in force (not corrected).
     let rows: Vec<(String, String, i64, String, String, String, i64)> = sqlx::query_as(
         "SELECT g.agency_org_id, g.id, g.subsidy_amount, p.person_id, p.id, MIN(i.reported_on), MAX(i.months)
