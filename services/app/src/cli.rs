@@ -93,6 +93,16 @@ pub enum BenchCommand {
         #[arg(long)]
         postgres: String,
     },
+    /// With many people indexed: job created → notifications queued, and
+    /// webhook deliveries per second to a loopback receiver.
+    Push {
+        #[arg(long, default_value_t = 100_000)]
+        people: usize,
+        #[arg(long, default_value_t = 200)]
+        jobs: usize,
+        #[arg(long, default_value_t = 5000)]
+        webhooks: usize,
+    },
     /// Import a generated department list of people through the API, twice.
     ImportPersons {
         #[arg(long, default_value_t = 50_000)]
@@ -147,6 +157,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench { command: BenchCommand::PgEval { dir, postgres } } => {
             println!("{}", crate::bench_pg::eval(&dir, &postgres).await?);
             Ok(())
+        }
+        Command::Bench { command: BenchCommand::Push { people, jobs, webhooks } } => {
+            crate::bench_push::run(people, jobs, webhooks, cli.settings.database_url.clone()).await
         }
         Command::Bench { command: BenchCommand::ImportPersons { rows } } => {
             crate::bench::import_persons(rows, cli.settings.database_url.clone()).await

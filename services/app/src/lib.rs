@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod bench_matching;
 pub mod bench_pg;
+pub mod bench_push;
 pub mod cli;
 pub mod eval;
 pub mod ops;
