@@ -19,3 +19,4 @@ mod persons;
 mod persons_import;
 mod push;
 mod receiver;
+mod reports;

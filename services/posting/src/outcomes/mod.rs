@@ -12,3 +12,43 @@ use utoipa_axum::router::OpenApiRouter;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().merge(placements::router()).merge(allowances::router()).merge(report::router())
 }
+
+use chrono::{Datelike, NaiveDate};
+
+/// The first day of a `YYYY-MM` month.
+pub fn parse_month(s: &str) -> Option<NaiveDate> {
+    if s.len() != 7 || s.as_bytes()[4] != b'-' {
+        return None;
+    }
+    NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").ok()
+}
+
+/// The first day of the month `n` months after `first`'s.
+pub fn add_months(first: NaiveDate, n: i64) -> NaiveDate {
+    let total = first.year() as i64 * 12 + first.month0() as i64 + n;
+    NaiveDate::from_ymd_opt((total.div_euclid(12)) as i32, (total.rem_euclid(12) + 1) as u32, 1).expect("a valid month")
+}
+
+/// The last day of `first`'s month.
+pub fn last_day(first: NaiveDate) -> NaiveDate {
+    add_months(first, 1).pred_opt().expect("a day before")
+}
+
+/// `YYYY-MM`.
+pub fn month_text(d: NaiveDate) -> String {
+    d.format("%Y-%m").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_add_and_end() {
+        let oct = parse_month("2026-10").unwrap();
+        assert_eq!(add_months(oct, 3), parse_month("2027-01").unwrap());
+        assert_eq!(add_months(oct, -10), parse_month("2025-12").unwrap());
+        assert_eq!(last_day(parse_month("2028-02").unwrap()).to_string(), "2028-02-29");
+        assert!(parse_month("2026-13").is_none() && parse_month("2026-1").is_none());
+    }
+}
