@@ -103,6 +103,13 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5000)]
         webhooks: usize,
     },
+    /// The monthly progress report over generated people and a year of records.
+    Report {
+        #[arg(long, default_value_t = 100_000)]
+        people: usize,
+        #[arg(long, default_value_t = 2025)]
+        year: i32,
+    },
     /// Import a generated department list of people through the API, twice.
     ImportPersons {
         #[arg(long, default_value_t = 50_000)]
@@ -160,6 +167,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench { command: BenchCommand::Push { people, jobs, webhooks } } => {
             crate::bench_push::run(people, jobs, webhooks, cli.settings.database_url.clone()).await
+        }
+        Command::Bench { command: BenchCommand::Report { people, year } } => {
+            crate::bench_report::run(people, year, cli.settings.database_url.clone()).await
         }
         Command::Bench { command: BenchCommand::ImportPersons { rows } } => {
             crate::bench::import_persons(rows, cli.settings.database_url.clone()).await

@@ -7,6 +7,7 @@ pub mod bench;
 pub mod bench_matching;
 pub mod bench_pg;
 pub mod bench_push;
+pub mod bench_report;
 pub mod cli;
 pub mod eval;
 pub mod ops;

@@ -185,13 +185,15 @@ fn certified_on(events: &[CertRow], day: &str) -> bool {
 
 /// Every column's people for the period.
 pub async fn compute(state: &AppState, period: Period) -> anyhow::Result<Vec<Vec<Entry>>> {
+    let mut cols = compute_placed(state, period).await?;
+    compute_others(state, period, &mut cols).await?;
+    Ok(cols)
+}
+
+/// Columns 1–6 and 9 (the rest left empty).
+pub async fn compute_placed(state: &AppState, period: Period) -> anyhow::Result<Vec<Vec<Entry>>> {
     let pool = &state.db.pool;
     let (first, last) = (period.first.to_string(), period.last.to_string());
-    let end = period.end_instant();
-    let moved = movers(state, &end).await?;
-    let unit_now = |person: &str, current: Option<String>| -> String {
-        moved.get(person).cloned().unwrap_or_else(|| current.unwrap_or_default())
-    };
     let mut cols: Vec<Vec<Entry>> = vec![Vec::new(); 10];
 
     // Columns 1–6 and 9: the first placement of the period per person.
@@ -239,6 +241,18 @@ pub async fn compute(state: &AppState, period: Period) -> anyhow::Result<Vec<Vec
         cols[col].push(entry.clone());
         cols[0].push(entry);
     }
+    Ok(cols)
+}
+
+/// Columns 7, 8 and 10.
+async fn compute_others(state: &AppState, period: Period, cols: &mut [Vec<Entry>]) -> anyhow::Result<()> {
+    let pool = &state.db.pool;
+    let (first, last) = (period.first.to_string(), period.last.to_string());
+    let end = period.end_instant();
+    let moved = movers(state, &end).await?;
+    let unit_now = |person: &str, current: Option<String>| -> String {
+        moved.get(person).cloned().unwrap_or_else(|| current.unwrap_or_default())
+    };
 
     // Column 7: allowances paid in a month of the period.
     let from_month = month_text(add_months(period.first, -24));
@@ -299,11 +313,13 @@ pub async fn compute(state: &AppState, period: Period) -> anyhow::Result<Vec<Vec
 
     // Column 10: certified at the last day and not in work that day.
     let still: Vec<(i64, String, Option<String>)> = sqlx::query_as(
-        "SELECT e.id, e.person_id, pr.unit_code FROM certification_events e JOIN persons pr ON pr.id = e.person_id
-         WHERE e.id = (SELECT MAX(x.id) FROM certification_events x WHERE x.person_id = e.person_id
-                        AND (x.effective_on <= $1 OR (x.from_status IS NULL AND x.grounds = '[]')))
-           AND e.to_status = 'certified' AND (e.valid_until IS NULL OR e.valid_until >= $1)
+        "SELECT e.id, e.person_id, pr.unit_code FROM certification_events e
+         JOIN persons pr ON pr.id = e.person_id
+         WHERE e.to_status = 'certified' AND (e.valid_until IS NULL OR e.valid_until >= $1)
+           AND (e.effective_on <= $1 OR (e.from_status IS NULL AND e.grounds = '[]'))
            AND pr.created_at < $2
+           AND NOT EXISTS (SELECT 1 FROM certification_events x WHERE x.person_id = e.person_id AND x.id > e.id
+                AND (x.effective_on <= $1 OR (x.from_status IS NULL AND x.grounds = '[]')))
            AND NOT EXISTS (SELECT 1 FROM placements p WHERE p.person_id = e.person_id AND p.started_on <= $1
                 AND (p.ended_on IS NULL OR p.ended_on >= $1)
                 AND NOT EXISTS (SELECT 1 FROM placements c WHERE c.supersedes = p.id))",
@@ -316,7 +332,7 @@ pub async fn compute(state: &AppState, period: Period) -> anyhow::Result<Vec<Vec
         let unit = unit_now(&person, unit);
         cols[9].push(Entry { person_id: person, unit, reference: format!("certification_event:{id}") });
     }
-    Ok(cols)
+    Ok(())
 }
 
 /// The reporting units under `region`, in the form's order (counties by
@@ -620,7 +636,7 @@ async fn progress_year(State(state): State<AppState>, p: Principal, q: QueryPara
     may_read(&state, &p, &region)?;
     let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| anyhow::anyhow!("a valid year"))?;
     let last = NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| anyhow::anyhow!("a valid year"))?.min(today());
-    let cols = if last >= first { compute(&state, Period { first, last }).await? } else { vec![Vec::new(); 10] };
+    let cols = if last >= first { compute_placed(&state, Period { first, last }).await? } else { vec![Vec::new(); 10] };
     let target = state.policy.report.city_target;
     let pct = |n: i64| if target > 0 { (n as f64 * 1000.0 / target as f64).round() / 10.0 } else { 0.0 };
     let rows: Vec<YearRow> = units
