@@ -305,6 +305,7 @@ async fn a_410_disables_the_endpoint_a_failing_one_ends_dead_and_a_hung_one_stal
     let gone = Receiver::start(Mode::Status(410)).await;
     let failing = Receiver::start(Mode::Status(500)).await;
     let hung = Receiver::start(Mode::Hang).await;
+    let redirecting = Receiver::start(Mode::RedirectOtherHost).await;
     let fine = Receiver::start(Mode::Ok).await;
     let app = spawn_app_with(Backend::Sqlite, |s| {
         quick(s);
@@ -317,6 +318,7 @@ async fn a_410_disables_the_endpoint_a_failing_one_ends_dead_and_a_hung_one_stal
     let (failing_org, _, _) = agency_with_webhook(&app, "故障人力资源公司", &failing.url, 313).await;
     let (hung_org, _, _) = agency_with_webhook(&app, "无响应人力资源公司", &hung.url, 315).await;
     let (fine_org, _, _) = agency_with_webhook(&app, "正常人力资源公司", &fine.url, 317).await;
+    let (moved_org, _, _) = agency_with_webhook(&app, "转址人力资源公司", &redirecting.url, 319).await;
     app.wait_indexed().await;
     let (_, publisher) = app.publisher("故障零工市场").await;
     let started = std::time::Instant::now();
@@ -334,8 +336,13 @@ async fn a_410_disables_the_endpoint_a_failing_one_ends_dead_and_a_hung_one_stal
             ["dead"].contains(&webhook_of(i, &gone_org).map_or("", |n| n["status"].as_str().unwrap()))
                 && webhook_of(i, &failing_org).is_some_and(|n| n["status"] == "dead")
                 && webhook_of(i, &hung_org).is_some_and(|n| n["status"] == "dead")
+                && webhook_of(i, &moved_org).is_some_and(|n| n["status"] == "dead")
         })
         .await;
+    // A redirect to another host is not followed.
+    let r = webhook_of(&items, &moved_org).unwrap();
+    assert!(r["last_error"].as_str().unwrap().starts_with("http_307"), "{r}");
+    assert!(redirecting.hits().iter().all(|h| h.path == "/hook"), "never went to the other host");
     let g = webhook_of(&items, &gone_org).unwrap();
     assert!(g["last_error"].as_str().unwrap().starts_with("endpoint_gone"), "{g}");
     assert_eq!(gone.hits().len(), 1, "no retry after 410");
@@ -348,7 +355,7 @@ async fn a_410_disables_the_endpoint_a_failing_one_ends_dead_and_a_hung_one_stal
     assert!(h["last_error"].as_str().unwrap().starts_with("timeout"), "{h}");
     // Dead rows are listed, never dropped, and can be sent again.
     let dead = app.get("/v1/notifications?status=dead&channel=webhook", &app.admin).await;
-    assert_eq!(dead.body["items"].as_array().unwrap().len(), 3);
+    assert_eq!(dead.body["items"].as_array().unwrap().len(), 4);
     failing.set(Mode::Ok);
     let id = f["id"].as_str().unwrap();
     let r = app.post(&format!("/v1/notifications/{id}/retry"), &app.admin, json!({})).await;

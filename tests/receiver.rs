@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -19,10 +20,13 @@ pub enum Mode {
     FailTimes(u32),
     /// Never answer.
     Hang,
+    /// Answer 307 to the same port under another host name (`localhost`).
+    RedirectOtherHost,
 }
 
 #[derive(Clone, Debug)]
 pub struct Hit {
+    pub path: String,
     pub headers: HashMap<String, String>,
     pub body: String,
     pub at: Instant,
@@ -30,6 +34,7 @@ pub struct Hit {
 
 #[derive(Default)]
 pub struct Recorded {
+    pub port: Mutex<u16>,
     pub mode: Mutex<Option<Mode>>,
     pub hits: Mutex<Vec<Hit>>,
 }
@@ -46,8 +51,9 @@ impl Drop for Receiver {
     }
 }
 
-async fn handle(State(s): State<Arc<Recorded>>, headers: HeaderMap, body: Bytes) -> StatusCode {
+async fn handle(State(s): State<Arc<Recorded>>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let hit = Hit {
+        path: uri.path().to_string(),
         headers: headers
             .iter()
             .map(|(k, v)| (k.as_str().to_string(), v.to_str().unwrap_or_default().to_string()))
@@ -61,16 +67,22 @@ async fn handle(State(s): State<Arc<Recorded>>, headers: HeaderMap, body: Bytes)
         let current = m.unwrap_or(Mode::Ok);
         if let Mode::FailTimes(n) = current {
             *m = Some(if n <= 1 { Mode::Ok } else { Mode::FailTimes(n - 1) });
-            return StatusCode::INTERNAL_SERVER_ERROR;
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
         current
     };
     match mode {
-        Mode::Ok | Mode::FailTimes(_) => StatusCode::OK,
-        Mode::Status(s) => StatusCode::from_u16(s).unwrap(),
+        Mode::Ok | Mode::FailTimes(_) => StatusCode::OK.into_response(),
+        Mode::Status(s) => StatusCode::from_u16(s).unwrap().into_response(),
         Mode::Hang => {
             tokio::time::sleep(Duration::from_secs(3600)).await;
-            StatusCode::OK
+            StatusCode::OK.into_response()
+        }
+        Mode::RedirectOtherHost if uri.path() == "/elsewhere" => StatusCode::OK.into_response(),
+        Mode::RedirectOtherHost => {
+            let port = *s.port.lock().unwrap();
+            (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, format!("http://localhost:{port}/elsewhere"))])
+                .into_response()
         }
     }
 }
@@ -82,6 +94,7 @@ impl Receiver {
         let app = axum::Router::new().fallback(axum::routing::post(handle)).with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        *state.port.lock().unwrap() = listener.local_addr().unwrap().port();
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
