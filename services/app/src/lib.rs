@@ -60,6 +60,9 @@ impl ServiceRole {
         (name = "persons", description = "人员登记 The person registry (posting service)"),
         (name = "matching", description = "人岗匹配 Matching service"),
         (name = "push", description = "岗位推送 Push service: inbox, SMS, agency webhooks"),
+        (name = "agencies", description = "人力资源机构合作 HR agencies: agreements, assignments, referrals, follow-up"),
+        (name = "outcomes", description = "帮扶成效 Placements, insurance months, subsidies, allowances"),
+        (name = "reports", description = "进度表 The monthly progress report"),
         (name = "ops", description = "运维 Operations")
     )
 )]
