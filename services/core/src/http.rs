@@ -221,6 +221,18 @@ impl Binds {
     }
 }
 
+/// A page from `items` read with `LIMIT limit + 1`: at most `limit` items,
+/// and the cursor after the last when there are more.
+pub fn page<T>(mut items: Vec<T>, limit: usize, position: impl Fn(&T) -> &str) -> (Vec<T>, Option<String>) {
+    if items.len() > limit {
+        items.truncate(limit);
+        let next = items.last().map(|x| encode_cursor(position(x)));
+        (items, next)
+    } else {
+        (items, None)
+    }
+}
+
 /// An opaque cursor for a position in a list.
 pub fn encode_cursor(position: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(position.as_bytes())

@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use jobmatch_core::error::{ApiResult, Problem};
-use jobmatch_core::http::{encode_cursor, Binds, JsonBody, QueryParams};
+use jobmatch_core::http::{page, Binds, JsonBody, QueryParams};
 use jobmatch_core::records;
 use jobmatch_core::time::now_text;
 use jobmatch_core::validate::{Errors, Fields};
@@ -149,13 +149,8 @@ async fn list_notifications(
         query = query.bind(v);
     }
     let rows = query.fetch_all(&state.db.pool).await?;
-    let mut items: Vec<Notification> = rows.into_iter().map(notification).collect();
-    let next_cursor = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|n| encode_cursor(&n.id))
-    } else {
-        None
-    };
+    let items: Vec<Notification> = rows.into_iter().map(notification).collect();
+    let (items, next_cursor) = page(items, limit, |x| &x.id);
     Ok(Json(NotificationPage { items, next_cursor }))
 }
 
@@ -264,13 +259,8 @@ async fn inbox(
     .bind(cursor.unwrap_or_default())
     .fetch_all(&state.db.pool)
     .await?;
-    let mut items: Vec<InboxItem> = rows.into_iter().map(inbox_item).collect();
-    let next_cursor = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|n| encode_cursor(&n.id))
-    } else {
-        None
-    };
+    let items: Vec<InboxItem> = rows.into_iter().map(inbox_item).collect();
+    let (items, next_cursor) = page(items, limit, |x| &x.id);
     Ok(Json(InboxPage { items, next_cursor }))
 }
 

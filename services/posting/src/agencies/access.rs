@@ -49,3 +49,31 @@ pub async fn audit(state: &AppState, p: &Principal, person_id: &str, action: &st
     .await?;
     Ok(())
 }
+
+/// SQL keeping only rows about people `p` may see, for a table with a
+/// `person_id` and an `agency_org_id` column (prefixed by `table.` when
+/// given): staff their region's people, an agency its own rows about its
+/// current people, admin everything; parameters go into `b`.
+pub fn list_scope(
+    state: &AppState,
+    p: &Principal,
+    b: &mut jobmatch_core::http::Binds,
+    table: &str,
+) -> ApiResult<String> {
+    let t = if table.is_empty() { String::new() } else { format!("{table}.") };
+    Ok(match p.role {
+        Role::Admin => "1 = 1".into(),
+        Role::Agency => {
+            let o = b.push(p.org_id.clone());
+            format!(
+                "{t}agency_org_id = {o} AND {t}person_id IN
+                 (SELECT person_id FROM assignments WHERE agency_org_id = {o} AND ended_at IS NULL)"
+            )
+        }
+        Role::Staff => {
+            let r = b.push(p.region_code.clone());
+            format!("{t}person_id IN (SELECT id FROM persons WHERE {})", state.regions.scope_sql(&p.region_code, &r))
+        }
+        Role::Publisher => return Err(ApiError::forbidden("发布机构不能查看人员记录")),
+    })
+}

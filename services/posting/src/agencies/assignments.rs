@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use jobmatch_core::error::{FieldError, Problem};
-use jobmatch_core::http::{encode_cursor, JsonBody, QueryParams};
+use jobmatch_core::http::{encode_cursor, page, JsonBody, QueryParams};
 use jobmatch_core::records::persons;
 use jobmatch_core::time::{now_text, today};
 use jobmatch_core::validate::{Errors, Fields};
@@ -253,13 +253,8 @@ async fn list_assignments(
     .bind(current_only)
     .fetch_all(&state.db.pool)
     .await?;
-    let mut items: Vec<Assignment> = rows.into_iter().map(from_row).collect();
-    let next_cursor = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|a| encode_cursor(&a.id))
-    } else {
-        None
-    };
+    let items: Vec<Assignment> = rows.into_iter().map(from_row).collect();
+    let (items, next_cursor) = page(items, limit, |x| &x.id);
     Ok(Json(AssignmentPage { items, next_cursor }))
 }
 

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::access::person_for;
+use super::access::{list_scope, person_for};
 use super::read_date;
 use crate::outcomes::placements::{self, NewPlacement};
 
@@ -362,23 +362,7 @@ async fn list_referrals(State(state): State<AppState>, p: Principal, q: QueryPar
     let cursor = q.cursor(&mut errs);
     QueryParams::finish(errs)?;
     let mut b = Binds::default();
-    let mut conds: Vec<String> = Vec::new();
-    match p.role {
-        Role::Agency => {
-            let o = b.push(p.org_id.clone());
-            conds.push(format!(
-                "agency_org_id = {o} AND person_id IN (SELECT person_id FROM assignments WHERE agency_org_id = {o} AND ended_at IS NULL)"
-            ));
-        }
-        Role::Staff => {
-            let r = b.push(p.region_code.clone());
-            conds.push(format!(
-                "person_id IN (SELECT id FROM persons WHERE {})",
-                state.regions.scope_sql(&p.region_code, &r)
-            ));
-        }
-        _ => {}
-    }
+    let mut conds = vec![list_scope(&state, &p, &mut b, "")?];
     for (col, v) in [
         ("person_id", q.get("person_id").map(String::from)),
         ("job_id", q.get("job_id").map(String::from)),
@@ -391,8 +375,7 @@ async fn list_referrals(State(state): State<AppState>, p: Principal, q: QueryPar
     if let Some(c) = cursor {
         conds.push(format!("id > {}", b.push(c)));
     }
-    let where_ = if conds.is_empty() { "1 = 1".to_string() } else { conds.join(" AND ") };
-    let sql = format!("{SELECT} WHERE {where_} ORDER BY id LIMIT {}", limit + 1);
+    let sql = format!("{SELECT} WHERE {} ORDER BY id LIMIT {}", conds.join(" AND "), limit + 1);
     let mut query = sqlx::query_as::<_, Row>(&sql);
     for v in &b.0 {
         query = query.bind(v);

@@ -10,7 +10,7 @@ use axum::Json;
 use chrono::NaiveDate;
 use jobmatch_core::domain::EmploymentStatus;
 use jobmatch_core::error::{FieldError, Problem};
-use jobmatch_core::http::{encode_cursor, Binds, JsonBody, QueryParams};
+use jobmatch_core::http::{page, Binds, JsonBody, QueryParams};
 use jobmatch_core::records::persons;
 use jobmatch_core::time::{now_text, today};
 use jobmatch_core::validate::{Errors, Fields};
@@ -21,7 +21,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::agencies::access::person_for;
+use crate::agencies::access::{list_scope, person_for};
 use crate::agencies::read_date;
 use crate::persons::store::{self as person_store, Actor, Updated};
 
@@ -525,23 +525,7 @@ async fn list_placements(
     let cursor = q.cursor(&mut errs);
     QueryParams::finish(errs)?;
     let mut b = Binds::default();
-    let mut conds = vec!["1 = 1".to_string()];
-    match p.role {
-        Role::Agency => {
-            let o = b.push(p.org_id.clone());
-            conds.push(format!(
-                "p.agency_org_id = {o} AND p.person_id IN (SELECT person_id FROM assignments WHERE agency_org_id = {o} AND ended_at IS NULL)"
-            ));
-        }
-        Role::Staff => {
-            let r = b.push(p.region_code.clone());
-            conds.push(format!(
-                "p.person_id IN (SELECT id FROM persons WHERE {})",
-                state.regions.scope_sql(&p.region_code, &r)
-            ));
-        }
-        _ => {}
-    }
+    let mut conds = vec![list_scope(&state, &p, &mut b, "p")?];
     for (col, v) in [
         ("p.person_id", q.get("person_id").map(String::from)),
         ("p.agency_org_id", q.get("agency_org_id").map(String::from)),
@@ -559,13 +543,8 @@ async fn list_placements(
     for v in &b.0 {
         query = query.bind(v);
     }
-    let mut items: Vec<Placement> = query.fetch_all(&state.db.pool).await?.into_iter().map(from_row).collect();
-    let next_cursor = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(|x| encode_cursor(&x.id))
-    } else {
-        None
-    };
+    let items: Vec<Placement> = query.fetch_all(&state.db.pool).await?.into_iter().map(from_row).collect();
+    let (items, next_cursor) = page(items, limit, |x| &x.id);
     Ok(Json(PlacementPage { items, next_cursor }))
 }
 
