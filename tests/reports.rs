@@ -295,3 +295,65 @@ async fn a_month_of_records_gives_every_cell_in_json_csv_and_xlsx_on_postgres() 
         None => eprintln!("skipped: JOBMATCH_TEST_POSTGRES_URL is not set"),
     }
 }
+
+both_backends! {
+    async fn allowances_keep_their_rules_and_taper_after_a_placement(app: TestApp) {
+        let m = months();
+        let f = app.resident("低保甲", "330481001", &["low_income_family"], 701).await;
+        let path = "/v1/allowances";
+        // Not of a low-income family: refused with the reason.
+        let other = app.resident("普通乙", "330481002", &["disabled"], 703).await;
+        let r = app.post(path, &app.admin, json!({"person_id": other, "start_month": ym(m.prev), "months": 2})).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.body["errors"][0]["code"], "not_low_income");
+        // Bad fields are all named.
+        let r = app.post(path, &app.admin, json!({"person_id": f, "start_month": "2026-13", "months": 7, "monthly_amount": 5})).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let mut fields = r.error_fields();
+        fields.sort();
+        assert_eq!(fields, ["monthly_amount", "months", "start_month"]);
+        let r = app.post(path, &app.admin, json!({"person_id": f, "start_month": ym(m.prev), "months": 4})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        assert_eq!(r.body["monthly_amount"], 1131, "the local standard");
+        // Beyond six months in all: refused, saying how many are left.
+        let later = ym(m.this.checked_add_months(chrono::Months::new(6)).unwrap());
+        let r = app.post(path, &app.admin, json!({"person_id": f, "start_month": later, "months": 3})).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.body["errors"][0]["code"], "over_limit");
+        assert!(r.body["errors"][0]["message"].as_str().unwrap().contains("最多还能申请 2 个月"), "{}", r.body);
+        // Overlapping months: refused.
+        let r = app.post(path, &app.admin, json!({"person_id": f, "start_month": ym(m.this), "months": 1})).await;
+        assert_eq!(r.body["errors"][0]["code"], "overlaps", "{}", r.body);
+        assert_eq!(app.count("allowances").await, 1, "nothing stored from refused requests");
+
+        // Placed this month: this month is paid in full, then the taper (50 % for 3 months).
+        app.place(&f, "flexible", m.this, json!({})).await;
+        let r = app.get(&format!("/v1/allowances?person_id={f}"), &app.admin).await;
+        let amounts: Vec<i64> = r.body["items"][0]["schedule"].as_array().unwrap().iter().map(|x| x["amount"].as_i64().unwrap()).collect();
+        assert_eq!(amounts, [1131, 1131, 565, 565]);
+        // Employed now: no new allowance.
+        let r = app.post(path, &app.admin, json!({"person_id": f, "start_month": later, "months": 1})).await;
+        assert_eq!(r.body["errors"][0]["code"], "not_unemployed");
+    }
+
+    async fn a_correction_is_a_new_record_that_replaces_the_old_in_the_report(app: TestApp) {
+        let m = months();
+        let p = app.resident("更正丙", "330402007", &["hardship_certified"], 711).await;
+        let wrong = app.place(&p, "employer", m.this, json!({})).await;
+        let before = app.report(&ym(m.this)).await;
+        assert_eq!((before["total"]["employer"].as_i64(), before["total"]["public_welfare"].as_i64()), (Some(1), Some(0)));
+        let right = app.place(&p, "public_welfare", m.this, json!({"supersedes": wrong})).await;
+        let after = app.report(&ym(m.this)).await;
+        assert_eq!(after["total"]["helped_total"], 1);
+        assert_eq!((after["total"]["employer"].as_i64(), after["total"]["public_welfare"].as_i64()), (Some(0), Some(1)));
+        // The wrong record stays, marked; it cannot be corrected twice.
+        let list = app.get(&format!("/v1/placements?person_id={p}"), &app.admin).await;
+        let old = list.body["items"].as_array().unwrap().iter().find(|x| x["id"] == wrong.as_str()).unwrap().clone();
+        assert_eq!(old["superseded_by"], right.as_str());
+        let r = app.post("/v1/placements", &app.admin, json!({"person_id": p, "channel": "flexible",
+            "started_on": m.this.to_string(), "supersedes": wrong})).await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+        let me = app.get(&format!("/v1/persons/{p}"), &app.admin).await;
+        assert_eq!(me.body["employment_status"], "public_welfare");
+    }
+}
