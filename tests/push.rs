@@ -413,3 +413,92 @@ async fn workers_never_claim_the_same_row_at_once_on_sqlite() {
 async fn workers_never_claim_the_same_row_at_once_on_postgres() {
     claims_never_overlap(Backend::Postgres).await
 }
+
+async fn cap_across_workers(backend: Backend) {
+    // The app's own push worker sleeps: two other workers share the queue.
+    let Some(app) = spawn_app_with(backend, |s| {
+        s.push.poll = Duration::from_secs(60);
+        s.push.daily_cap = 2;
+    })
+    .await
+    else {
+        return eprintln!("skipped: JOBMATCH_TEST_POSTGRES_URL is not set");
+    };
+    let person = app.create_person(person_body(801)).await;
+    let (_, publisher) = app.publisher("限额并发零工市场").await;
+    for i in 0..6 {
+        let job = app.create_job(&publisher, with(job_body(), |b| b["title"] = json!(format!("保洁员{i}号")))).await;
+        sqlx::query(
+            "INSERT INTO notifications (id, job_id, recipient_id, person_id, channel, status, score, region_code, title, body,
+                 due_at, job_opened_at, created_at, updated_at)
+             VALUES ($1, $2, $3, $3, 'inbox', 'pending', 0.5, '330402008', 't', 'b', $4, $4, $4, $4)",
+        )
+        .bind(format!("ntf_cap{i}"))
+        .bind(&job)
+        .bind(&person)
+        .bind(jobmatch_core::time::now_text())
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    }
+    let mut state = app.state.clone();
+    let mut settings = (*state.settings).clone();
+    settings.push.quiet_hours = None;
+    // One row at a time each, so the two workers hold rows of the same person at once.
+    settings.push.concurrency = 1;
+    state.settings = std::sync::Arc::new(settings);
+    let workers = [
+        jobmatch_push::worker::Worker::new(state.clone()).unwrap(),
+        jobmatch_push::worker::Worker::new(state.clone()).unwrap(),
+    ];
+    let (mut ta, mut tb) = (tokio::task::JoinSet::new(), tokio::task::JoinSet::new());
+    for _ in 0..20 {
+        let (a, b) = tokio::join!(workers[0].tick(&mut ta), workers[1].tick(&mut tb));
+        a.unwrap();
+        b.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    while ta.join_next().await.is_some() {}
+    while tb.join_next().await.is_some() {}
+    let r = app.get(&format!("/v1/notifications?person_id={person}"), &app.admin).await;
+    let items = r.body["items"].as_array().unwrap();
+    let sent = items.iter().filter(|n| n["status"] == "sent").count();
+    let held = items
+        .iter()
+        .filter(|n| n["status"] == "held" && n["last_error"].as_str().unwrap().starts_with("daily_cap"))
+        .count();
+    assert_eq!((sent, held), (2, 4), "two workers together keep the cap of 2: {items:?}");
+
+    // Tomorrow, twenty reservations race for the same person: two win.
+    let tomorrow = chrono::Utc::now() + chrono::Duration::days(1);
+    let jobs: Vec<String> = sqlx::query_scalar("SELECT id FROM jobs").fetch_all(&app.state.db.pool).await.unwrap();
+    let w = std::sync::Arc::new(jobmatch_push::worker::Worker::new(state.clone()).unwrap());
+    let mut race = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let (w, person, job) = (w.clone(), person.clone(), jobs[i % jobs.len()].clone());
+        race.spawn(async move { w.reserve(&person, &job, tomorrow).await.unwrap().is_none() });
+    }
+    let mut granted = 0;
+    while let Some(ok) = race.join_next().await {
+        granted += ok.unwrap() as usize;
+    }
+    let day = tomorrow.with_timezone(&jobmatch_core::time::shanghai()).date_naive().to_string();
+    let reserved: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM push_daily_sends WHERE person_id = $1 AND day = $2")
+        .bind(&person)
+        .bind(&day)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(reserved, 2, "never more jobs a day than the cap");
+    assert!(granted >= 2, "the two reserved jobs (and repeats of them) are allowed: {granted}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_together_keep_the_daily_cap_on_sqlite() {
+    cap_across_workers(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_workers_together_keep_the_daily_cap_on_postgres() {
+    cap_across_workers(Backend::Postgres).await
+}

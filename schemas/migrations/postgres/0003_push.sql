@@ -64,3 +64,14 @@ CREATE TABLE push_jobs (
     opened_at     TEXT NOT NULL,
     planned_at    TEXT NOT NULL
 );
+
+-- The daily cap: the jobs each person was sent on each day (Asia/Shanghai),
+-- reserved before sending under a per-person lock, so that several push
+-- processes together never pass the cap.
+CREATE TABLE push_daily_sends (
+    person_id  TEXT NOT NULL REFERENCES persons (id),
+    day        TEXT NOT NULL,
+    job_id     TEXT NOT NULL REFERENCES jobs (id),
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (person_id, day, job_id)
+);

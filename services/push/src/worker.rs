@@ -190,16 +190,7 @@ impl Worker {
             if let Some(until) = quiet_until(now, s.quiet_hours) {
                 return Ok(Next::Held { until, reason: "quiet_hours: 夜间免打扰，早上再发送".into() });
             }
-            let sent_today: i64 = sqlx::query_scalar(
-                "SELECT COUNT(DISTINCT job_id) FROM notifications
-                 WHERE person_id = $1 AND status = 'sent' AND sent_at >= $2 AND job_id <> $3",
-            )
-            .bind(person_id)
-            .bind(to_text(day_start(now)))
-            .bind(&row.job_id)
-            .fetch_one(&state.db.pool)
-            .await?;
-            if sent_today >= s.daily_cap as i64 {
+            if let Some(sent_today) = self.reserve(person_id, &row.job_id, now).await? {
                 return Ok(Next::Held {
                     until: next_day_morning(now, s.quiet_hours),
                     reason: format!("daily_cap: 今天已推送{sent_today}个岗位，明天再发送"),
@@ -250,6 +241,39 @@ impl Worker {
             Outcome::Gone => Next::Dead { error: "endpoint_gone: 对方回调地址已停用(410)".into() },
             Outcome::Failed(e) => Next::Retry { error: e },
         }
+    }
+
+    /// Count this job against the person's daily cap, unless the cap is
+    /// reached (then the number of jobs already sent today). The check and
+    /// the reservation run under a per-person lock (PostgreSQL advisory lock;
+    /// SQLite has one writer), so several push processes never pass the cap.
+    pub async fn reserve(&self, person_id: &str, job_id: &str, now: DateTime<Utc>) -> anyhow::Result<Option<i64>> {
+        let day = day_start(now).with_timezone(&jobmatch_core::time::shanghai()).date_naive().to_string();
+        let mut tx = self.state.db.pool.begin().await?;
+        if self.state.db.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))::text").bind(person_id).fetch_one(&mut *tx).await?;
+        }
+        let jobs: Vec<String> =
+            sqlx::query_scalar("SELECT job_id FROM push_daily_sends WHERE person_id = $1 AND day = $2")
+                .bind(person_id)
+                .bind(&day)
+                .fetch_all(&mut *tx)
+                .await?;
+        if jobs.iter().any(|j| j == job_id) {
+            return Ok(None);
+        }
+        if jobs.len() >= self.state.settings.push.daily_cap as usize {
+            return Ok(Some(jobs.len() as i64));
+        }
+        sqlx::query("INSERT INTO push_daily_sends (person_id, day, job_id, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(person_id)
+            .bind(&day)
+            .bind(job_id)
+            .bind(to_text(now))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(None)
     }
 
     /// Write the outcome, if this worker still holds the row's lease.
