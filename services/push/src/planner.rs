@@ -46,7 +46,7 @@ impl Planner {
     }
 
     /// Plan for the job events after the stored cursor; returns how many
-    /// events were read.
+    /// events it moved past (events behind an id gap wait for it to close).
     pub async fn run_once(&self) -> anyhow::Result<usize> {
         let from = self.cursor().await?;
         let batch = events::read_after(&self.state.db.pool, from, 500).await?;
@@ -74,7 +74,7 @@ impl Planner {
                 .execute(&self.state.db.pool)
                 .await?;
         }
-        Ok(batch.len())
+        Ok(batch.iter().filter(|e| e.id <= upto).count())
     }
 
     /// Decide whether `job_id` needs notices now and queue them.
