@@ -141,7 +141,15 @@ async fn assign(
     .bind(&now)
     .bind(&p.key_id)
     .execute(&mut *tx)
-    .await?;
+    .await
+    .map_err(|e| {
+        // Another request assigned the person in the meantime (the one-active index).
+        if jobmatch_core::db::is_unique_violation(&e) {
+            ApiError::conflict("already_assigned", "该人员刚被指派给机构，请刷新后查看")
+        } else {
+            e.into()
+        }
+    })?;
     sqlx::query(
         "INSERT INTO consent_records (person_id, recipient_org_id, purpose, given_at, recorded_by_key, created_at)
          VALUES ($1, $2, $3, $4, $5, $4)",

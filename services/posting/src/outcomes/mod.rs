@@ -3,14 +3,21 @@
 //! allowances, and the monthly progress report computed from them.
 
 pub mod allowances;
+pub mod figures;
+pub mod form;
 pub mod placements;
 pub mod report;
+pub mod subsidies;
 
 use jobmatch_core::AppState;
 use utoipa_axum::router::OpenApiRouter;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(placements::router()).merge(allowances::router()).merge(report::router())
+    OpenApiRouter::new()
+        .merge(placements::router())
+        .merge(subsidies::router())
+        .merge(allowances::router())
+        .merge(report::router())
 }
 
 use chrono::{Datelike, NaiveDate};

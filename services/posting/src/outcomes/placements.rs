@@ -30,7 +30,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_placement, list_placements))
         .routes(routes!(end_placement))
         .routes(routes!(report_insurance))
-        .routes(routes!(list_subsidies))
 }
 
 /// The channels of the progress report (DOMAIN.md), as API codes.
@@ -546,99 +545,4 @@ async fn list_placements(
     let items: Vec<Placement> = query.fetch_all(&state.db.pool).await?.into_iter().map(from_row).collect();
     let (items, next_cursor) = page(items, limit, |x| &x.id);
     Ok(Json(PlacementPage { items, next_cursor }))
-}
-
-/// A person whose placement met the service-subsidy condition.
-#[derive(Serialize, ToSchema)]
-pub struct QualifiedPerson {
-    pub person_id: String,
-    pub placement_id: String,
-    /// The day the reported months reached the agreement's requirement.
-    pub qualified_on: String,
-    pub insurance_months: i64,
-}
-
-/// What one agency earned under one agreement in the month.
-#[derive(Serialize, ToSchema)]
-pub struct SubsidyDue {
-    pub agency_org_id: String,
-    pub agreement_id: String,
-    pub amount_per_person: i64,
-    pub people: Vec<QualifiedPerson>,
-    /// `amount_per_person` × people, in yuan.
-    pub amount_due: i64,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct SubsidyList {
-    pub month: String,
-    pub items: Vec<SubsidyDue>,
-}
-
-/// Service subsidies due for `month` (YYYY-MM): for each agency and
-/// agreement, the placements whose reported social-insurance months first
-/// reached the agreement's requirement in that month, and the amount —
-/// computed from the records, never typed. Admin, staff; an agency its own.
-#[utoipa::path(get, path = "/v1/subsidies", tag = "outcomes",
-    params(("month" = String, Query, description = "YYYY-MM"), ("agency_org_id" = Option<String>, Query)),
-    responses((status = 200, body = SubsidyList), (status = 400, body = Problem)), security(("bearer" = [])))]
-async fn list_subsidies(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<SubsidyList>> {
-    p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
-    let mut errs = Errors::default();
-    q.deny_unknown(&["month", "agency_org_id"], &mut errs);
-    let month = match q.get("month") {
-        Some(m) if NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d").is_ok() && m.len() == 7 => m.to_string(),
-        Some(_) => {
-            errs.add("month", "invalid_month", "月份格式应为 YYYY-MM");
-            String::new()
-        }
-        None => {
-            errs.add("month", "required", "必填");
-            String::new()
-        }
-    };
-    QueryParams::finish(errs)?;
-    let agency =
-        if p.role == Role::Agency { p.org_id.clone() } else { q.get("agency_org_id").unwrap_or("").to_string() };
-    // The first report at or above the requirement, per placement in force (not corrected).
-    let rows: Vec<(String, String, i64, String, String, String, i64)> = sqlx::query_as(
-        "SELECT g.agency_org_id, g.id, g.subsidy_amount, p.person_id, p.id, MIN(i.reported_on), MAX(i.months)
-         FROM placements p
-         JOIN agreements g ON g.id = p.agreement_id
-         JOIN insurance_reports i ON i.placement_id = p.id AND i.months >= g.insurance_months
-         WHERE ($1 = '' OR g.agency_org_id = $1)
-           AND NOT EXISTS (SELECT 1 FROM placements c WHERE c.supersedes = p.id)
-         GROUP BY g.agency_org_id, g.id, g.subsidy_amount, p.person_id, p.id
-         ORDER BY g.agency_org_id, g.id, p.id",
-    )
-    .bind(&agency)
-    .fetch_all(&state.db.pool)
-    .await?;
-    let mut items: Vec<SubsidyDue> = Vec::new();
-    for (agency_org_id, agreement_id, amount, person_id, placement_id, qualified_on, months) in rows {
-        if !qualified_on.starts_with(&month) {
-            continue;
-        }
-        if p.role == Role::Staff {
-            let sp = persons::get(&state.db.pool, &person_id).await?;
-            if !sp.is_some_and(|sp| p.covers_region(&state, &sp.profile.region_code)) {
-                continue;
-            }
-        }
-        let person = QualifiedPerson { person_id, placement_id, qualified_on, insurance_months: months };
-        match items.iter_mut().find(|s| s.agreement_id == agreement_id) {
-            Some(s) => s.people.push(person),
-            None => items.push(SubsidyDue {
-                agency_org_id,
-                agreement_id,
-                amount_per_person: amount,
-                people: vec![person],
-                amount_due: 0,
-            }),
-        }
-    }
-    for s in &mut items {
-        s.amount_due = s.amount_per_person * s.people.len() as i64;
-    }
-    Ok(Json(SubsidyList { month, items }))
 }
