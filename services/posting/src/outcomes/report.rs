@@ -193,7 +193,11 @@ fn read_month(q: &QueryParams, errs: &mut Errors) -> Option<NaiveDate> {
 #[utoipa::path(get, path = "/v1/reports/progress", tag = "reports",
     params(("month" = String, Query, description = "YYYY-MM"), ("region" = Option<String>, Query, description = "city, county or zone code; default 330400"),
            ("format" = Option<String>, Query, description = "json (default), csv or xlsx")),
-    responses((status = 200, body = ProgressReport), (status = 400, body = Problem), (status = 403, body = Problem)),
+    responses((status = 200, description = "JSON, CSV or XLSX by `format`", content(
+                  (ProgressReport = "application/json"),
+                  (String = "text/csv"),
+                  (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+              (status = 400, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
 async fn progress(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Response> {
     let mut errs = Errors::default();
