@@ -236,6 +236,21 @@ async fn month_of_records(app: TestApp) {
     want.sort();
     assert_eq!(ids, want);
     assert!(r.body["items"][0]["id_number"].as_str().unwrap().contains('*'));
+    // Paged by person: two, then the third.
+    let path = format!("/v1/reports/progress/people?month={}&region=330400&column=10&limit=2", ym(first));
+    let p1 = app.get(&path, &app.admin).await;
+    let cursor = p1.body["next_cursor"].as_str().expect("a second page").to_string();
+    let p2 = app.get(&format!("{path}&cursor={cursor}"), &app.admin).await;
+    let mut paged: Vec<&str> = p1.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(p2.body["items"].as_array().unwrap())
+        .map(|i| i["person_id"].as_str().unwrap())
+        .collect();
+    paged.sort();
+    assert_eq!(paged, want);
+    assert!(p2.body["next_cursor"].is_null());
     let r =
         app.get(&format!("/v1/reports/progress/people?month={}&region=330400&column=9", ym(first)), &app.admin).await;
     let ids: Vec<&str> = r.body["items"].as_array().unwrap().iter().map(|i| i["person_id"].as_str().unwrap()).collect();

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
 use jobmatch_core::error::Problem;
-use jobmatch_core::http::QueryParams;
+use jobmatch_core::http::{encode_cursor, QueryParams};
 use jobmatch_core::records::persons;
 use jobmatch_core::time::today;
 use jobmatch_core::validate::Errors;
@@ -250,20 +250,25 @@ pub struct FigurePeople {
     pub month: String,
     pub region: String,
     pub column: String,
+    /// By person id.
     pub items: Vec<FigurePerson>,
+    pub next_cursor: Option<String>,
 }
 
 /// The people behind one figure of the report (staff of the region, admin).
 /// `column` is a JSON key (`still_needing_help`) or its number (1–10).
 #[utoipa::path(get, path = "/v1/reports/progress/people", tag = "reports",
-    params(("month" = String, Query), ("region" = Option<String>, Query), ("column" = String, Query)),
+    params(("month" = String, Query), ("region" = Option<String>, Query), ("column" = String, Query),
+           ("limit" = Option<usize>, Query, description = "1–1000, default 200"), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = FigurePeople), (status = 400, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
 async fn progress_people(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<FigurePeople>> {
     let mut errs = Errors::default();
-    q.deny_unknown(&["month", "region", "column"], &mut errs);
+    q.deny_unknown(&["month", "region", "column", "limit", "cursor"], &mut errs);
     let month = read_month(&q, &mut errs);
     let units = read_region(&state, &p, &q, &mut errs);
+    let limit = q.limit(200, 1000, &mut errs);
+    let cursor = q.cursor(&mut errs).unwrap_or_default();
     let column = q.get("column").and_then(|c| {
         COLUMNS
             .iter()
@@ -281,8 +286,13 @@ async fn progress_people(State(state): State<AppState>, p: Principal, q: QueryPa
     may_read(&state, &p, &region)?;
     let cols = compute(&state, Period { first: month, last: last_day(month) }).await?;
     let codes: BTreeSet<&str> = units.iter().map(|(c, _)| c.as_str()).collect();
+    let mut entries: Vec<&Entry> =
+        cols[column].iter().filter(|e| codes.contains(e.unit.as_str()) && e.person_id > cursor).collect();
+    entries.sort_by(|a, b| a.person_id.cmp(&b.person_id));
+    let next_cursor = (entries.len() > limit).then(|| encode_cursor(&entries[limit - 1].person_id));
+    entries.truncate(limit);
     let mut items = Vec::new();
-    for e in cols[column].iter().filter(|e| codes.contains(e.unit.as_str())) {
+    for e in entries {
         let Some(sp) = persons::get(&state.db.pool, &e.person_id).await? else { continue };
         items.push(FigurePerson {
             person_id: e.person_id.clone(),
@@ -292,8 +302,7 @@ async fn progress_people(State(state): State<AppState>, p: Principal, q: QueryPa
             reference: e.reference.clone(),
         });
     }
-    items.sort_by(|a, b| (&a.unit_code, &a.person_id).cmp(&(&b.unit_code, &b.person_id)));
-    Ok(Json(FigurePeople { month: month_text(month), region, column: COLUMNS[column].0.into(), items }))
+    Ok(Json(FigurePeople { month: month_text(month), region, column: COLUMNS[column].0.into(), items, next_cursor }))
 }
 
 #[derive(Serialize, ToSchema)]
