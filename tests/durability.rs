@@ -34,10 +34,15 @@ async fn start(dir: &Path, db: &str, port: u16) -> Child {
 }
 
 async fn start_with(dir: &Path, db: &str, port: u16, envs: &[(&str, &str)]) -> Child {
+    start_role(dir, db, port, envs, &[]).await
+}
+
+async fn start_role(dir: &Path, db: &str, port: u16, envs: &[(&str, &str)], args: &[&str]) -> Child {
+    std::fs::create_dir_all(dir).unwrap();
     let log = std::fs::File::create(dir.join(format!("server-{}.log", uuid::Uuid::new_v4().simple()))).unwrap();
     let mut c = command(dir, db, port);
     c.envs(envs.iter().copied());
-    let mut child = c.arg("serve").stdout(Stdio::null()).stderr(log).spawn().unwrap();
+    let mut child = c.arg("serve").args(args).stdout(Stdio::null()).stderr(log).spawn().unwrap();
     let client = reqwest::Client::new();
     for _ in 0..200 {
         if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await {
@@ -215,6 +220,104 @@ async fn a_killed_push_service_delivers_every_queued_notice_after_restart_on_sql
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_push_service_delivers_every_queued_notice_after_restart_on_postgres() {
     killed_push_delivers_everything_after_restart(Backend::Postgres).await;
+}
+
+/// The k8s shape: posting, matching and push as three processes on one
+/// store; push asks matching over HTTP for the fitting people.
+async fn three_roles_as_three_processes(backend: Backend) {
+    let dir = temp_dir();
+    let _cleanup = Cleanup(dir.clone());
+    let Some(db) = fresh_database(backend, &dir).await else {
+        eprintln!("skipped: JOBMATCH_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let key = "22".repeat(32);
+    let common =
+        [("JOBMATCH_DATA_KEY", key.as_str()), ("JOBMATCH_PUSH_QUIET_HOURS", "off"), ("JOBMATCH_PUSH_POLL_MS", "50")];
+    let (posting_port, matching_port, push_port) = (free_port(), free_port(), free_port());
+    let mut posting = start_role(&dir.join("posting"), &db, posting_port, &common, &["--role", "posting"]).await;
+    let admin = {
+        let out = command(&dir.join("posting"), &db, free_port())
+            .env("JOBMATCH_DATA_KEY", &key)
+            .args(["keys", "create", "--org", "市人社局", "--kind", "bureau", "--role", "admin", "--region", "330400"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().lines().last().unwrap().to_string()
+    };
+    let mut matching = start_role(&dir.join("matching"), &db, matching_port, &common, &["--role", "matching"]).await;
+    let matching_url = format!("http://127.0.0.1:{matching_port}");
+    let mut envs = common.to_vec();
+    envs.push(("JOBMATCH_MATCHING_URL", &matching_url));
+    envs.push(("JOBMATCH_MATCHING_KEY", &admin));
+    let mut push = start_role(&dir.join("push"), &db, push_port, &envs, &["--role", "push"]).await;
+    let client = reqwest::Client::new();
+    let posting_base = format!("http://127.0.0.1:{posting_port}");
+    let r = client
+        .post(format!("{posting_base}/v1/persons"))
+        .bearer_auth(&admin)
+        .json(&person_body(901))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let person = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let r = client
+        .post(format!("{posting_base}/v1/orgs"))
+        .bearer_auth(&admin)
+        .json(&json!({"name": "三进程零工市场", "kind": "gig_market", "region_code": "330402"}))
+        .send()
+        .await
+        .unwrap();
+    let org = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let r = client
+        .post(format!("{posting_base}/v1/orgs/{org}/keys"))
+        .bearer_auth(&admin)
+        .json(&json!({"role": "publisher"}))
+        .send()
+        .await
+        .unwrap();
+    let publisher = r.json::<Value>().await.unwrap()["key"].as_str().unwrap().to_string();
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let r =
+        client.post(format!("{posting_base}/v1/jobs")).bearer_auth(&publisher).json(&job_body()).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let job = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let mut items = Vec::new();
+    for _ in 0..200 {
+        let r = client
+            .get(format!("http://127.0.0.1:{push_port}/v1/notifications?job_id={job}"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        items = r.json::<Value>().await.unwrap()["items"].as_array().cloned().unwrap_or_default();
+        if items.iter().any(|n| n["person_id"] == person.as_str() && n["channel"] == "inbox" && n["status"] == "sent") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        items.iter().any(|n| n["person_id"] == person.as_str() && n["channel"] == "inbox" && n["status"] == "sent"),
+        "push found the person through matching's API: {items:?}"
+    );
+    // Each process serves its own routes only.
+    let r = client.get(format!("http://127.0.0.1:{push_port}/v1/jobs")).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    for child in [&mut posting, &mut matching, &mut push] {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn posting_matching_and_push_run_as_three_processes_on_sqlite() {
+    three_roles_as_three_processes(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn posting_matching_and_push_run_as_three_processes_on_postgres() {
+    three_roles_as_three_processes(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
