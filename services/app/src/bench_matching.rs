@@ -259,7 +259,8 @@ pub fn generate(state: &AppState, n: usize, m: usize, seed: u64) -> World {
     World { jobs, persons }
 }
 
-fn percentile(v: &mut [f64], p: f64) -> f64 {
+/// The `p` quantile of `v` (sorted in place), 0 when empty.
+pub fn percentile(v: &mut [f64], p: f64) -> f64 {
     v.sort_by(f64::total_cmp);
     v.get(((v.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0)
 }

@@ -11,12 +11,7 @@ use jobmatch_core::AppState;
 use jobmatch_matching::matcher::{Matcher, MatcherCandidates};
 use jobmatch_push::planner::Planner;
 
-use crate::bench_matching::generate;
-
-fn percentile(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
+use crate::bench_matching::{generate, percentile};
 
 async fn insert_people(
     state: &AppState,

@@ -97,6 +97,15 @@ impl Principal {
         }
     }
 
+    /// Count a list request against an agency key's per-minute budget
+    /// (429 beyond it); other roles are not limited.
+    pub fn limit_agency_lists(&self, state: &AppState) -> ApiResult<()> {
+        if self.role == Role::Agency {
+            state.limiter.check(&self.key_id, state.settings.agency_rate_limit_per_minute)?;
+        }
+        Ok(())
+    }
+
     /// Whether the caller acts for `code` as bureau or staff.
     pub fn covers_region(&self, state: &AppState, code: &str) -> bool {
         match self.role {

@@ -21,6 +21,18 @@ struct Histogram {
     count: u64,
 }
 
+impl Histogram {
+    fn observe(&mut self, seconds: f64) {
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if seconds <= *b {
+                self.counts[i] += 1;
+            }
+        }
+        self.sum += seconds;
+        self.count += 1;
+    }
+}
+
 /// The process's request metrics.
 #[derive(Default)]
 pub struct Metrics {
@@ -40,15 +52,7 @@ fn labels(pairs: &[(&str, &str)]) -> String {
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         *self.requests.lock().expect("metrics lock").entry((method.into(), route.into(), status)).or_default() += 1;
-        let mut lat = self.latency.lock().expect("metrics lock");
-        let h = lat.entry(route.to_string()).or_default();
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if seconds <= *b {
-                h.counts[i] += 1;
-            }
-        }
-        h.sum += seconds;
-        h.count += 1;
+        self.latency.lock().expect("metrics lock").entry(route.to_string()).or_default().observe(seconds);
     }
 
     /// Add to a named counter with one label, e.g. `jobmatch_jobs_expired_total`.
@@ -68,15 +72,7 @@ impl Metrics {
 
     /// Observe seconds in a named histogram (buckets 1 ms … 10 s).
     pub fn observe_seconds(&self, name: &str, seconds: f64) {
-        let mut hs = self.histograms.lock().expect("metrics lock");
-        let h = hs.entry(name.to_string()).or_default();
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if seconds <= *b {
-                h.counts[i] += 1;
-            }
-        }
-        h.sum += seconds;
-        h.count += 1;
+        self.histograms.lock().expect("metrics lock").entry(name.to_string()).or_default().observe(seconds);
     }
 
     /// The Prometheus text exposition.

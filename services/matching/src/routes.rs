@@ -123,12 +123,8 @@ async fn job_candidates(
     }
     let scope = (p.role == Role::Staff).then(|| p.region_code.clone());
     let agency = p.role == Role::Agency;
-    let ids = if agency {
-        state.limiter.check(&p.key_id, state.settings.agency_rate_limit_per_minute)?;
-        Some(records::agency::assigned_people(&state.db.pool, &p.org_id).await?)
-    } else {
-        None
-    };
+    p.limit_agency_lists(&state)?;
+    let ids = if agency { Some(records::agency::assigned_people(&state.db.pool, &p.org_id).await?) } else { None };
     let found = tokio::task::spawn_blocking(move || {
         let (facts, _) = matcher.job_facts(sj.job);
         let only = Only { home_scope: scope.as_deref(), ids: ids.as_deref(), push_consent: false };

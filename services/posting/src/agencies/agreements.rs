@@ -194,9 +194,7 @@ async fn list_agreements(
     q: QueryParams,
 ) -> ApiResult<Json<AgreementPage>> {
     p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
-    if p.role == Role::Agency {
-        state.limiter.check(&p.key_id, state.settings.agency_rate_limit_per_minute)?;
-    }
+    p.limit_agency_lists(&state)?;
     let mut errs = Errors::default();
     q.deny_unknown(&["agency_org_id", "limit", "cursor"], &mut errs);
     let limit = q.limit(20, 200, &mut errs);

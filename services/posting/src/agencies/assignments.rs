@@ -241,9 +241,7 @@ async fn list_assignments(
     Path(id): Path<String>,
     q: QueryParams,
 ) -> ApiResult<Json<AssignmentPage>> {
-    if p.role == Role::Agency {
-        state.limiter.check(&p.key_id, state.settings.agency_rate_limit_per_minute)?;
-    }
+    p.limit_agency_lists(&state)?;
     let agreement = visible(&state, &p, &id).await?;
     let mut errs = Errors::default();
     q.deny_unknown(&["limit", "cursor"], &mut errs);
@@ -288,7 +286,7 @@ pub struct AssignedPage {
     security(("bearer" = [])))]
 async fn my_people(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<AssignedPage>> {
     p.require(&[Role::Agency])?;
-    state.limiter.check(&p.key_id, state.settings.agency_rate_limit_per_minute)?;
+    p.limit_agency_lists(&state)?;
     let mut errs = Errors::default();
     q.deny_unknown(&["limit", "cursor"], &mut errs);
     let limit = q.limit(20, 200, &mut errs);

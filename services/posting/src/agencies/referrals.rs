@@ -352,9 +352,7 @@ async fn move_referral(
     security(("bearer" = [])))]
 async fn list_referrals(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<ReferralPage>> {
     p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
-    if p.role == Role::Agency {
-        state.limiter.check(&p.key_id, state.settings.agency_rate_limit_per_minute)?;
-    }
+    p.limit_agency_lists(&state)?;
     let mut errs = Errors::default();
     q.deny_unknown(&["person_id", "job_id", "status", "limit", "cursor"], &mut errs);
     let limit = q.limit(20, 200, &mut errs);

@@ -514,9 +514,7 @@ async fn list_placements(
     q: QueryParams,
 ) -> ApiResult<Json<PlacementPage>> {
     p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
-    if p.role == Role::Agency {
-        state.limiter.check(&p.key_id, state.settings.agency_rate_limit_per_minute)?;
-    }
+    p.limit_agency_lists(&state)?;
     let mut errs = Errors::default();
     q.deny_unknown(&["person_id", "agency_org_id", "channel", "limit", "cursor"], &mut errs);
     let limit = q.limit(20, 200, &mut errs);
