@@ -5,6 +5,7 @@
 //! (recipient, job, channel) makes a repeated plan harmless, so several push
 //! processes may plan the same events.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -98,16 +99,22 @@ impl Planner {
         let people: Vec<&Candidate> =
             found.iter().filter(|c| c.score >= s.min_score && c.push_consent).take(s.max_per_job).collect();
         // Agencies hear about their own people who fit, whatever their push consent.
-        let watched: Vec<String> = sqlx::query_scalar(
-            "SELECT a.person_id FROM assignments a JOIN webhooks w ON w.agency_org_id = a.agency_org_id AND w.active = 1
+        let mut watched: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT a.person_id, a.agency_org_id, p.name FROM assignments a
+             JOIN webhooks w ON w.agency_org_id = a.agency_org_id AND w.active = 1
+             JOIN persons p ON p.id = a.person_id
              WHERE a.ended_at IS NULL",
         )
         .fetch_all(&state.db.pool)
         .await?;
+        for (person, agency, name) in rows {
+            watched.entry(person).or_default().push((agency, name));
+        }
         let agency_found = if watched.is_empty() {
             Vec::new()
         } else {
-            let q = CandidateQuery { push_consent: false, ids: Some(watched) };
+            let q = CandidateQuery { push_consent: false, ids: Some(watched.keys().cloned().collect()) };
             self.source.fitting_people(job_id, s.max_per_job, q).await?
         };
         let fitting: Vec<&Candidate> = agency_found.iter().filter(|c| c.score >= s.min_score).collect();
@@ -120,7 +127,7 @@ impl Planner {
             rows += queue_person(&mut tx, job_id, c, "inbox", &title, &body, &opened, &now).await?;
             rows += queue_person(&mut tx, job_id, c, "sms", &title, &body, &opened, &now).await?;
         }
-        rows += queue_agencies(&mut tx, state, &sj.job, &fitting, &opened, &now).await?;
+        rows += queue_agencies(&mut tx, &sj.job, &fitting, &watched, &opened, &now).await?;
         remember(&mut tx, job_id, true, headcount, Some(&opened)).await?;
         tx.commit().await?;
         let secs = (Utc::now() - event_at).num_milliseconds().max(0) as f64 / 1000.0;
@@ -203,35 +210,22 @@ pub fn mask_name(name: &str) -> String {
 
 /// One webhook row per agency that has an active endpoint and fitting
 /// people assigned to it who consented to sharing: ids, masked names and
-/// scores only — the agency reads details through the API.
+/// scores only — the agency reads details through the API. `watched` maps
+/// each assigned person to their agencies (with an active endpoint) and name.
 async fn queue_agencies(
     conn: &mut AnyConnection,
-    state: &AppState,
     job: &jobmatch_core::domain::Job,
     fitting: &[&Candidate],
+    watched: &HashMap<String, Vec<(String, String)>>,
     opened: &str,
     now: &str,
 ) -> anyhow::Result<usize> {
-    let shared: Vec<&&Candidate> = fitting.iter().filter(|c| c.share_consent).collect();
-    if shared.is_empty() {
-        return Ok(0);
-    }
-    let mut by_agency: std::collections::BTreeMap<String, Vec<serde_json::Value>> = Default::default();
-    for c in shared {
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT g.agency_org_id, p.name FROM assignments a
-             JOIN agreements g ON g.id = a.agreement_id
-             JOIN persons p ON p.id = a.person_id
-             JOIN webhooks w ON w.agency_org_id = g.agency_org_id AND w.active = 1
-             WHERE a.person_id = $1 AND a.ended_at IS NULL",
-        )
-        .bind(&c.person_id)
-        .fetch_all(&mut *conn)
-        .await?;
-        for (agency, name) in rows {
+    let mut by_agency: std::collections::BTreeMap<&str, Vec<serde_json::Value>> = Default::default();
+    for c in fitting.iter().filter(|c| c.share_consent) {
+        for (agency, name) in watched.get(&c.person_id).into_iter().flatten() {
             by_agency.entry(agency).or_default().push(json!({
                 "person_id": c.person_id,
-                "name": mask_name(&name),
+                "name": mask_name(name),
                 "score": (c.score * 1000.0).round() / 1000.0,
             }));
         }
@@ -258,7 +252,7 @@ async fn queue_agencies(
         )
         .bind(&id)
         .bind(&job.id)
-        .bind(&agency)
+        .bind(agency)
         .bind(people.iter().filter_map(|p| p["score"].as_f64()).fold(0.0, f64::max))
         .bind(&input.region_code)
         .bind(format!("岗位匹配：{}", input.title))
@@ -269,7 +263,6 @@ async fn queue_agencies(
         .await?;
         queued += done.rows_affected() as usize;
     }
-    let _ = state;
     Ok(queued)
 }
 

@@ -50,9 +50,20 @@ pub struct Worker {
 /// What happened to a row.
 enum Next {
     Sent,
-    Held { until: DateTime<Utc>, reason: String },
-    Retry { error: String },
-    Dead { error: String },
+    Held {
+        until: DateTime<Utc>,
+        reason: String,
+    },
+    Retry {
+        error: String,
+    },
+    Dead {
+        error: String,
+    },
+    /// The receiver refused for good (410): an attempt that ends the row.
+    Refused {
+        error: String,
+    },
 }
 
 impl Worker {
@@ -238,7 +249,7 @@ impl Worker {
                 until: Utc::now() + chrono::Duration::hours(1),
                 reason: "sms_gateway_not_configured: 未配置短信网关，短信暂存待发".into(),
             },
-            Outcome::Gone => Next::Dead { error: "endpoint_gone: 对方回调地址已停用(410)".into() },
+            Outcome::Gone => Next::Refused { error: "endpoint_gone: 对方回调地址已停用(410)".into() },
             Outcome::Failed(e) => Next::Retry { error: e },
         }
     }
@@ -285,11 +296,8 @@ impl Worker {
         let (status, attempts, error, due, sent_at, outcome) = match &next {
             Next::Sent => ("sent", row.attempts + 1, None, now_t.clone(), Some(now_t.clone()), "sent"),
             Next::Held { until, reason } => ("held", row.attempts, Some(reason.clone()), to_text(*until), None, "held"),
-            Next::Dead { error } => {
-                let attempted = error.starts_with("endpoint_gone");
-                let attempts = row.attempts + attempted as i64;
-                ("dead", attempts, Some(error.clone()), now_t.clone(), None, "dead")
-            }
+            Next::Dead { error } => ("dead", row.attempts, Some(error.clone()), now_t.clone(), None, "dead"),
+            Next::Refused { error } => ("dead", row.attempts + 1, Some(error.clone()), now_t.clone(), None, "dead"),
             Next::Retry { error } => {
                 let attempts = row.attempts + 1;
                 match schedule.get(attempts as usize - 1) {
