@@ -147,6 +147,11 @@ impl Regions {
         self.by_code.is_empty()
     }
 
+    /// The regions directly below `code`.
+    pub fn children<'a>(&'a self, code: &str) -> impl Iterator<Item = &'a Region> + 'a {
+        self.children.get(code).into_iter().flatten().filter_map(|c| self.by_code.get(c))
+    }
+
     /// The region itself, then its parent, up to the root.
     pub fn ancestors<'a>(&'a self, code: &'a str) -> impl Iterator<Item = &'a Region> + 'a {
         let mut next = self.by_code.get(code);

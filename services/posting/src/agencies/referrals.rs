@@ -333,10 +333,7 @@ async fn move_referral(
             social_insurance_months: months,
             supersedes: None,
         };
-        placements::insert(&mut tx, &state, &np, &p).await.map_err(|e| match e {
-            placements::InsertError::Api(a) => a,
-            placements::InsertError::Other(o) => o.into(),
-        })?;
+        placements::insert(&mut tx, &state, &np, &p).await?;
     }
     tx.commit().await?;
     let row = visible(&state, &p, &id).await?;

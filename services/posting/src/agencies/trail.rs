@@ -164,22 +164,20 @@ async fn person_trail(State(state): State<AppState>, p: Principal, Path(id): Pat
             detail: json!({"method": method, "note": note}),
         });
     }
-    type StepRow = (String, Option<String>, String, String, Option<String>, Option<String>);
+    type StepRow = (String, Option<String>, String, String, Option<String>, String, Option<String>);
     let steps: Vec<StepRow> = sqlx::query_as(
-        "SELECT e.created_at, r.agency_org_id, r.id, r.job_id, e.from_status, e.to_status || '|' || COALESCE(e.note, '')
+        "SELECT e.created_at, r.agency_org_id, r.id, r.job_id, e.from_status, e.to_status, e.note
          FROM referral_events e JOIN referrals r ON r.id = e.referral_id WHERE r.person_id = $1",
     )
     .bind(&id)
     .fetch_all(pool)
     .await?;
-    for (at, agency, rid, job, from, to_note) in steps {
-        let (to, note) = to_note.as_deref().and_then(|s| s.split_once('|')).unwrap_or(("", ""));
+    for (at, agency, rid, job, from, to, note) in steps {
         items.push(TrailEntry {
             at,
             kind: "referral".into(),
             agency_org_id: agency,
-            detail: json!({"referral_id": rid, "job_id": job, "from": from, "to": to,
-                           "note": if note.is_empty() { Value::Null } else { json!(note) }}),
+            detail: json!({"referral_id": rid, "job_id": job, "from": from, "to": to, "note": note}),
         });
     }
     type PlacedRow = (String, Option<String>, String, String, String, Option<String>, Option<String>);

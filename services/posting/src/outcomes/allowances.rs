@@ -22,7 +22,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{add_months, month_text, parse_month};
+use super::{add_months, month_text, months_between, parse_month};
 use crate::agencies::access::person_for;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -95,26 +95,26 @@ pub fn schedule(
         .collect()
 }
 
-fn months_between(a: NaiveDate, b: NaiveDate) -> i64 {
-    use chrono::Datelike;
-    (b.year() as i64 * 12 + b.month0() as i64) - (a.year() as i64 * 12 + a.month0() as i64)
+/// The month a placement lifted the person out: that of the first
+/// placement (of `started_on` days) starting in or after `start`'s month.
+pub fn lifted<'a>(start: NaiveDate, started_on: impl IntoIterator<Item = &'a str>) -> Option<NaiveDate> {
+    started_on.into_iter().filter_map(|d| parse_month(d.get(..7)?)).filter(|m| *m >= start).min()
 }
 
-/// The month of the first placement in force starting on or after `start`'s month.
+/// [`lifted`] for one person, from their placements in force.
 pub async fn lifted_month(
     ex: &mut sqlx::AnyConnection,
     person_id: &str,
     start: NaiveDate,
 ) -> Result<Option<NaiveDate>, sqlx::Error> {
-    let first: Option<String> = sqlx::query_scalar(
-        "SELECT MIN(started_on) FROM placements p WHERE person_id = $1 AND started_on >= $2
+    let started: Vec<String> = sqlx::query_scalar(
+        "SELECT started_on FROM placements p WHERE person_id = $1
            AND NOT EXISTS (SELECT 1 FROM placements c WHERE c.supersedes = p.id)",
     )
     .bind(person_id)
-    .bind(start.to_string())
-    .fetch_one(ex)
+    .fetch_all(ex)
     .await?;
-    Ok(first.as_deref().and_then(|d| parse_month(d.get(..7)?)))
+    Ok(lifted(start, started.iter().map(String::as_str)))
 }
 
 type Row = (String, String, String, i64, i64, String);

@@ -28,7 +28,7 @@ use jobmatch_core::time::{shanghai, to_text};
 use jobmatch_core::AppState;
 use serde_json::Value;
 
-use super::allowances::schedule;
+use super::allowances::{lifted, schedule};
 use super::{add_months, month_text, parse_month};
 
 /// One person behind a figure.
@@ -184,11 +184,7 @@ async fn compute_others(state: &AppState, period: Period, cols: &mut [Vec<Entry>
     let mut paid = HashSet::new();
     for (id, person, start, months, amount, unit) in allowances {
         let Some(start_d) = parse_month(&start) else { continue };
-        let lifted = placed_after
-            .iter()
-            .filter(|(p, s)| *p == person && s.as_str() >= start.as_str())
-            .filter_map(|(_, s)| parse_month(s.get(..7)?))
-            .min();
+        let lifted = lifted(start_d, placed_after.iter().filter(|(p, _)| *p == person).map(|(_, s)| s.as_str()));
         let pays = schedule(start_d, months, amount, lifted, &state.policy.allowance)
             .iter()
             .any(|m| m.amount > 0 && m.month >= pf && m.month <= pl);

@@ -21,6 +21,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 use chrono::{Datelike, NaiveDate};
+use jobmatch_core::http::QueryParams;
+use jobmatch_core::validate::Errors;
 
 /// The first day of a `YYYY-MM` month.
 pub fn parse_month(s: &str) -> Option<NaiveDate> {
@@ -36,9 +38,31 @@ pub fn add_months(first: NaiveDate, n: i64) -> NaiveDate {
     NaiveDate::from_ymd_opt((total.div_euclid(12)) as i32, (total.rem_euclid(12) + 1) as u32, 1).expect("a valid month")
 }
 
+/// Whole months from `a`'s month to `b`'s.
+pub fn months_between(a: NaiveDate, b: NaiveDate) -> i64 {
+    (b.year() as i64 * 12 + b.month0() as i64) - (a.year() as i64 * 12 + a.month0() as i64)
+}
+
 /// The last day of `first`'s month.
 pub fn last_day(first: NaiveDate) -> NaiveDate {
     add_months(first, 1).pred_opt().expect("a day before")
+}
+
+/// The required `month` query parameter (`YYYY-MM`), or an error on it.
+pub fn read_month(q: &QueryParams, errs: &mut Errors) -> Option<NaiveDate> {
+    match q.get("month") {
+        None => {
+            errs.add("month", "required", "必填，格式 YYYY-MM");
+            None
+        }
+        Some(m) => match parse_month(m) {
+            Some(d) => Some(d),
+            None => {
+                errs.add("month", "invalid_month", "月份格式应为 YYYY-MM");
+                None
+            }
+        },
+    }
 }
 
 /// `YYYY-MM`.

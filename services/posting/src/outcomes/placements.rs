@@ -60,18 +60,6 @@ pub struct NewPlacement {
     pub supersedes: Option<String>,
 }
 
-#[derive(Debug)]
-pub enum InsertError {
-    Api(ApiError),
-    Other(anyhow::Error),
-}
-
-impl<E: Into<anyhow::Error>> From<E> for InsertError {
-    fn from(e: E) -> Self {
-        InsertError::Other(e.into())
-    }
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct Placement {
     pub id: String,
@@ -160,7 +148,7 @@ pub async fn refresh_status(
     state: &AppState,
     person_id: &str,
     p: &Principal,
-) -> Result<(), InsertError> {
+) -> ApiResult<()> {
     let day = today().to_string();
     let channel: Option<String> = sqlx::query_scalar(
         "SELECT channel FROM placements p WHERE person_id = $1 AND started_on <= $2
@@ -182,18 +170,13 @@ pub async fn refresh_status(
     profile.employment_status = status;
     let actor = Actor { source: "placement".into(), ..Actor::staff(p) };
     match person_store::update(conn, state, &current, &profile, None, &actor).await? {
-        Updated::Stale => Err(InsertError::Api(ApiError::conflict("stale", "人员记录刚被他人修改，请重试"))),
+        Updated::Stale => Err(ApiError::conflict("stale", "人员记录刚被他人修改，请重试")),
         _ => Ok(()),
     }
 }
 
 /// Insert a placement in the caller's transaction and update the person.
-pub async fn insert(
-    conn: &mut AnyConnection,
-    state: &AppState,
-    np: &NewPlacement,
-    p: &Principal,
-) -> Result<String, InsertError> {
+pub async fn insert(conn: &mut AnyConnection, state: &AppState, np: &NewPlacement, p: &Principal) -> ApiResult<String> {
     let sp = persons::get(&mut *conn, &np.person_id).await?.ok_or_else(|| anyhow::anyhow!("person vanished"))?;
     let place = state.regions.placement(&sp.profile.region_code);
     let id = jobmatch_core::ids::new_id("plc");
@@ -251,13 +234,6 @@ async fn insert_insurance(
     .execute(conn)
     .await?;
     Ok(())
-}
-
-fn api(e: InsertError) -> ApiError {
-    match e {
-        InsertError::Api(a) => a,
-        InsertError::Other(o) => o.into(),
-    }
 }
 
 /// The `POST /v1/placements` request.
@@ -391,7 +367,7 @@ async fn create_placement(
             }
         }
     }
-    let id = insert(&mut tx, &state, &np, &p).await.map_err(api)?;
+    let id = insert(&mut tx, &state, &np, &p).await?;
     let created = get(&mut tx, &id).await?.ok_or_else(|| anyhow::anyhow!("placement vanished"))?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(created)))
@@ -453,7 +429,7 @@ async fn end_placement(
         .bind(&id)
         .execute(&mut *tx)
         .await?;
-    refresh_status(&mut tx, &state, &pl.person_id, &p).await.map_err(api)?;
+    refresh_status(&mut tx, &state, &pl.person_id, &p).await?;
     let after = get(&mut tx, &id).await?.ok_or_else(|| anyhow::anyhow!("placement vanished"))?;
     tx.commit().await?;
     Ok(Json(after))

@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 
 use super::figures::{compute, compute_placed, Entry, Period};
 use super::form::{csv_text, xlsx};
-use super::{last_day, month_text, parse_month};
+use super::{last_day, month_text, read_month};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(progress)).routes(routes!(progress_people)).routes(routes!(progress_year))
@@ -112,14 +112,9 @@ pub fn units(state: &AppState, region: &str) -> Option<Vec<(String, String)>> {
     match r.level.as_str() {
         "county" | "zone" => Some(vec![(r.code.clone(), r.name.clone())]),
         "city" => {
-            let all = jobmatch_core::regions::parse_csv(jobmatch_core::regions::SEED_CSV).unwrap_or_default();
             let mut counties: Vec<(String, String)> = Vec::new();
             let mut zones: Vec<(String, String)> = Vec::new();
-            for x in all {
-                let Some(known) = state.regions.get(&x.code) else { continue };
-                if known.parent.as_deref() != Some(region) {
-                    continue;
-                }
+            for known in state.regions.children(region) {
                 match known.level.as_str() {
                     "county" => counties.push((known.code.clone(), known.name.clone())),
                     "zone" => zones.push((known.code.clone(), known.name.clone())),
@@ -150,13 +145,12 @@ pub fn tabulate(cols: &[Vec<Entry>], units: &[(String, String)]) -> (Vec<ReportR
     (rows, Figures::from_values(total))
 }
 
-fn read_region(state: &AppState, p: &Principal, q: &QueryParams, errs: &mut Errors) -> Option<Vec<(String, String)>> {
+fn read_region(state: &AppState, q: &QueryParams, errs: &mut Errors) -> Option<Vec<(String, String)>> {
     let region = q.get("region").unwrap_or("330400");
     match units(state, region) {
         Some(u) => Some(u),
         None => {
             errs.add("region", "not_a_report_region", "报表区域应为市、县（市、区）或开发区代码");
-            let _ = p;
             None
         }
     }
@@ -168,22 +162,6 @@ fn may_read(state: &AppState, p: &Principal, region: &str) -> ApiResult<()> {
         return Err(ApiError::forbidden("只能查看本人负责区域的报表"));
     }
     Ok(())
-}
-
-fn read_month(q: &QueryParams, errs: &mut Errors) -> Option<NaiveDate> {
-    match q.get("month") {
-        None => {
-            errs.add("month", "required", "必填，格式 YYYY-MM");
-            None
-        }
-        Some(m) => match parse_month(m) {
-            Some(d) => Some(d),
-            None => {
-                errs.add("month", "invalid_month", "月份格式应为 YYYY-MM");
-                None
-            }
-        },
-    }
 }
 
 /// The progress report (进度表) of a month: one row per county-level unit
@@ -204,7 +182,7 @@ async fn progress(State(state): State<AppState>, p: Principal, q: QueryParams) -
     q.deny_unknown(&["month", "region", "format"], &mut errs);
     let month = read_month(&q, &mut errs);
     let format = q.one_of("format", &["json", "csv", "xlsx"], &mut errs).unwrap_or_else(|| "json".into());
-    let units = read_region(&state, &p, &q, &mut errs);
+    let units = read_region(&state, &q, &mut errs);
     QueryParams::finish(errs)?;
     let (Some(month), Some(units)) = (month, units) else { return Err(anyhow::anyhow!("checked above").into()) };
     let region = q.get("region").unwrap_or("330400").to_string();
@@ -266,7 +244,7 @@ async fn progress_people(State(state): State<AppState>, p: Principal, q: QueryPa
     let mut errs = Errors::default();
     q.deny_unknown(&["month", "region", "column", "limit", "cursor"], &mut errs);
     let month = read_month(&q, &mut errs);
-    let units = read_region(&state, &p, &q, &mut errs);
+    let units = read_region(&state, &q, &mut errs);
     let limit = q.limit(200, 1000, &mut errs);
     let cursor = q.cursor(&mut errs).unwrap_or_default();
     let column = q.get("column").and_then(|c| {
@@ -345,7 +323,7 @@ async fn progress_year(State(state): State<AppState>, p: Principal, q: QueryPara
     if year.is_none() {
         errs.add("year", "invalid_year", "应为四位年份，如 2026");
     }
-    let units = read_region(&state, &p, &q, &mut errs);
+    let units = read_region(&state, &q, &mut errs);
     QueryParams::finish(errs)?;
     let (Some(year), Some(units)) = (year, units) else { return Err(anyhow::anyhow!("checked above").into()) };
     let region = q.get("region").unwrap_or("330400").to_string();

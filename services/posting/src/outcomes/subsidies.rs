@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::parse_month;
+use super::{month_text, read_month};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_subsidies))
@@ -58,17 +58,7 @@ async fn list_subsidies(State(state): State<AppState>, p: Principal, q: QueryPar
     p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
     let mut errs = Errors::default();
     q.deny_unknown(&["month", "agency_org_id"], &mut errs);
-    let month = match q.get("month") {
-        Some(m) if parse_month(m).is_some() => m.to_string(),
-        Some(_) => {
-            errs.add("month", "invalid_month", "月份格式应为 YYYY-MM");
-            String::new()
-        }
-        None => {
-            errs.add("month", "required", "必填");
-            String::new()
-        }
-    };
+    let month = read_month(&q, &mut errs).map(month_text).unwrap_or_default();
     QueryParams::finish(errs)?;
     let agency =
         if p.role == Role::Agency { p.org_id.clone() } else { q.get("agency_org_id").unwrap_or("").to_string() };
