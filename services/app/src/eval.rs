@@ -139,9 +139,8 @@ pub async fn run(dir: &Path, k: usize, database_url: Option<String>) -> anyhow::
         }
     }
     // Wait for matching to apply every write (the contract: within a second).
-    let last: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events").fetch_one(&state.db.pool).await?;
     let waited = Instant::now();
-    while matcher.applied() < last && waited.elapsed().as_secs() < 10 {
+    while !matcher.caught_up().await? && waited.elapsed().as_secs() < 10 {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use jobmatch_core::domain::JobStatus;
-use jobmatch_core::events;
+use jobmatch_core::events::{self, Position};
 use jobmatch_core::records;
 use jobmatch_core::state::{Candidate, CandidateQuery, CandidateSource};
 use jobmatch_core::time::{from_text, now_text, to_text};
@@ -35,29 +35,28 @@ pub struct Planned {
 }
 
 impl Planner {
-    async fn cursor(&self) -> anyhow::Result<i64> {
+    async fn cursor(&self) -> anyhow::Result<String> {
         let pool = &self.state.db.pool;
         sqlx::query("INSERT INTO meta (key, value) VALUES ($1, '0') ON CONFLICT (key) DO NOTHING")
             .bind(CURSOR_KEY)
             .execute(pool)
             .await?;
-        let v: String =
-            sqlx::query_scalar("SELECT value FROM meta WHERE key = $1").bind(CURSOR_KEY).fetch_one(pool).await?;
-        Ok(v.parse().unwrap_or(0))
+        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1").bind(CURSOR_KEY).fetch_one(pool).await?)
     }
 
     /// Plan for the job events after the stored cursor; returns how many
-    /// events it moved past (events behind an id gap wait for it to close).
+    /// events it moved past (events of transactions still open wait for
+    /// them: see `core::events`).
     pub async fn run_once(&self) -> anyhow::Result<usize> {
-        let from = self.cursor().await?;
-        let batch = events::read_after(&self.state.db.pool, from, 500).await?;
-        if batch.is_empty() {
+        let stored = self.cursor().await?;
+        let from = Position::parse(&stored).ok_or_else(|| anyhow::anyhow!("bad push cursor {stored:?}"))?;
+        let batch = events::read_after(&self.state.db, from, 500).await?;
+        let Some(upto) = batch.last().map(events::Event::position) else {
             return Ok(0);
-        }
-        let (upto, _) = events::contiguous_end(from, &batch, Utc::now());
+        };
         // One plan per job, timed from its earliest event in the batch.
         let mut jobs: Vec<(String, String)> = Vec::new();
-        for e in batch.iter().filter(|e| e.id <= upto && e.kind.starts_with("job.")) {
+        for e in batch.iter().filter(|e| e.kind.starts_with("job.")) {
             if !jobs.iter().any(|(id, _)| *id == e.entity_id) {
                 jobs.push((e.entity_id.clone(), e.created_at.clone()));
             }
@@ -66,16 +65,15 @@ impl Planner {
             let at = from_text(at).unwrap_or_else(Utc::now);
             self.plan(job_id, at).await?;
         }
-        if upto > from {
-            // Another push process may have moved it on: only move forward.
-            sqlx::query("UPDATE meta SET value = $1 WHERE key = $2 AND value = $3")
-                .bind(upto.to_string())
-                .bind(CURSOR_KEY)
-                .bind(from.to_string())
-                .execute(&self.state.db.pool)
-                .await?;
-        }
-        Ok(batch.iter().filter(|e| e.id <= upto).count())
+        // Another push process may have moved it on: only move it from
+        // where this one read.
+        sqlx::query("UPDATE meta SET value = $1 WHERE key = $2 AND value = $3")
+            .bind(upto.to_string())
+            .bind(CURSOR_KEY)
+            .bind(&stored)
+            .execute(&self.state.db.pool)
+            .await?;
+        Ok(batch.len())
     }
 
     /// Decide whether `job_id` needs notices now and queue them.
@@ -197,16 +195,7 @@ async fn queue_person(
     Ok(done.rows_affected() as usize)
 }
 
-/// `陈*华`: enough for an agency to recognise its own person in a list.
-pub fn mask_name(name: &str) -> String {
-    let chars: Vec<char> = name.chars().collect();
-    match chars.len() {
-        0 => String::new(),
-        1 => "*".into(),
-        2 => format!("{}*", chars[0]),
-        n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
-    }
-}
+pub use jobmatch_core::records::persons::mask_name;
 
 /// One webhook row per agency that has an active endpoint and fitting
 /// people assigned to it who consented to sharing: ids, masked names and
