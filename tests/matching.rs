@@ -125,7 +125,12 @@ both_backends! {
         assert_eq!(ids(&app.get(&path, &xiuzhou).await.body, "person"), [xiuzhou_person.as_str()]);
         let mine = app.get(&path, &market).await;
         assert_eq!(mine.status, StatusCode::OK);
-        assert!(mine.body.to_string().contains("****"), "publishers see masked people");
+        assert_eq!(mine.body["items"], json!([]), "nobody agreed to be recommended to employers");
+        app.patch(&format!("/v1/persons/{nanhu_person}"), &app.admin, json!({"consent": {"recommend_to_employers": true}})).await;
+        app.wait_indexed().await;
+        let mine = app.get(&path, &market).await;
+        assert_eq!(ids(&mine.body, "person"), [nanhu_person.as_str()], "only who consented");
+        assert!(mine.body["items"][0]["person"]["name"].as_str().unwrap().contains('*'), "publishers see masked names");
         assert!(!mine.body.to_string().contains("13905738765"));
         assert_eq!(app.get(&path, &other_market).await.status, StatusCode::NOT_FOUND, "only for its own jobs");
         let theirs = app.get(&path, &agency).await;

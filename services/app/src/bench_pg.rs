@@ -272,7 +272,7 @@ pub fn load_eval(dir: &Path) -> anyhow::Result<EvalSet> {
             expected_pay: serde_json::from_value(v["expected_pay"].clone()).ok(),
             availability: serde_json::from_value(v["availability"].clone()).unwrap_or_default(),
             physical_limit: serde_json::from_value(v["physical_limit"].clone()).ok(),
-            consent: Consent { push: true, share_with_agencies: true },
+            consent: Consent { push: true, share_with_agencies: true, recommend_to_employers: false },
         };
         let id = format!("per_{key}");
         person_keys.insert(id.clone(), key);
@@ -281,7 +281,7 @@ pub fn load_eval(dir: &Path) -> anyhow::Result<EvalSet> {
             id_number: String::new(),
             phone: None,
             profile,
-            birth_date: parsed.birth_date.format("%Y-%m-%d").to_string(),
+            birth_date: Some(parsed.birth_date.format("%Y-%m-%d").to_string()),
             age: jobmatch_core::idcard::age_on(parsed.birth_date, today),
             sex: parsed.sex.into(),
             certification: None,

@@ -161,11 +161,16 @@ pub struct ExpectedPay {
     pub unit: PayUnit,
 }
 
-/// What a person agreed to (PIPL): job pushes, sharing with HR agencies.
+/// What a person agreed to (PIPL): job pushes, sharing with HR agencies,
+/// being recommended to employers. Each defaults to `false`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Consent {
     pub push: bool,
     pub share_with_agencies: bool,
+    /// Listed to publishers (employers, gig markets) as a candidate for
+    /// their jobs, masked. Without it a person is never shown to a publisher.
+    #[serde(default)]
+    pub recommend_to_employers: bool,
 }
 
 /// Everything of a person's record but the ID number and phone (which are
@@ -207,14 +212,16 @@ pub struct CertificationSummary {
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Person {
     pub id: String,
-    /// Full to admin and staff of the person's region, else `330402********1234`.
+    /// Full to admin and staff of the person's region, else `3****************4` (first and last character only).
     pub id_number: String,
     /// Full to admin and staff of the person's region, else `138****5678`.
     pub phone: Option<String>,
     #[serde(flatten)]
     pub profile: PersonProfile,
-    /// `YYYY-MM-DD`, from the ID number.
-    pub birth_date: String,
+    /// `YYYY-MM-DD`, from the ID number: only to admin and staff of the
+    /// person's region (with a masked ID number it would rebuild the number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birth_date: Option<String>,
     pub age: i64,
     /// `male` or `female`, from the ID number.
     pub sex: String,

@@ -53,6 +53,10 @@ pub fn parse(raw: &str, today: NaiveDate) -> Result<ResidentId, IdError> {
     if s.chars().count() != 18 {
         return Err(err("bad_length", format!("身份证号应为 18 位，实际为 {} 位", s.chars().count())));
     }
+    // Every test below indexes bytes: only ASCII may reach them.
+    if !s.is_ascii() {
+        return Err(err("bad_characters", "身份证号前 17 位应为数字，末位为数字或 X"));
+    }
     let (body, last) = s.split_at(17);
     if !body.bytes().all(|b| b.is_ascii_digit()) || !(last == "X" || last.bytes().all(|b| b.is_ascii_digit())) {
         return Err(err("bad_characters", "身份证号前 17 位应为数字，末位为数字或 X"));
@@ -82,12 +86,19 @@ pub fn age_on(birth: NaiveDate, today: NaiveDate) -> i64 {
     age as i64
 }
 
-/// `330402********1234`: the region and the last four stay.
+/// `3****************4`: only the first and the last character stay.
+///
+/// The birth date (digits 7–14), the sequence (15–17) and the region of
+/// issue all stay hidden, so no other answered field (an age, an age band,
+/// the sex, the home region) can rebuild the number: with the first and last
+/// characters known, some 16 digits remain unknown (GB/T 35273 practice of
+/// showing as little as identifies the record to its reader).
 pub fn mask(number: &str) -> String {
-    if number.len() != 18 {
-        return "*".repeat(number.chars().count());
+    let chars: Vec<char> = number.chars().collect();
+    if chars.len() != 18 {
+        return "*".repeat(chars.len());
     }
-    format!("{}********{}", &number[..6], &number[14..])
+    format!("{}{}{}", chars[0], "*".repeat(16), chars[17])
 }
 
 #[cfg(test)]
@@ -140,7 +151,16 @@ mod tests {
     }
 
     #[test]
-    fn masks_keep_region_and_last_four() {
-        assert_eq!(mask("330402196805121241"), "330402********1241");
+    fn masks_keep_only_the_first_and_last_character() {
+        assert_eq!(mask("330402196805121241"), "3****************1");
+        assert_eq!(mask("3304021968"), "**********");
+    }
+
+    #[test]
+    fn non_ascii_characters_are_refused_not_panicked_on() {
+        // 17 ASCII characters and a multi-byte one: byte 17 is inside it.
+        assert_eq!(parse("3304021968051212中4", today()).unwrap_err().code, "bad_characters");
+        assert_eq!(parse("33040219680512124中", today()).unwrap_err().code, "bad_characters");
+        assert_eq!(parse("中30402196805121241", today()).unwrap_err().code, "bad_characters");
     }
 }

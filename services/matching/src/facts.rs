@@ -54,7 +54,8 @@ pub struct JobFacts {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PersonFacts {
-    /// The masked answer object.
+    /// The person as matching keeps it (`records::persons::to_matchable`:
+    /// codes and skill words, no name, address or numbers).
     pub person: Person,
     pub birth_date: NaiveDate,
     /// The regions the person accepts work in: the preferred ones, or the home county.
@@ -109,7 +110,7 @@ impl JobFacts {
 
 impl PersonFacts {
     pub fn build(person: Person, regions: &Regions, vocab: &Vocabulary, analysis: &Analysis) -> Option<PersonFacts> {
-        let birth_date = NaiveDate::parse_from_str(&person.birth_date, "%Y-%m-%d").ok()?;
+        let birth_date = NaiveDate::parse_from_str(person.birth_date.as_deref()?, "%Y-%m-%d").ok()?;
         let place = regions.placement(&person.profile.region_code);
         let accept = if person.profile.preferred_regions.is_empty() {
             place.county_code.clone().into_iter().collect()

@@ -2,6 +2,7 @@
 //! can be matched. Each stores the last outbox event it has applied in its
 //! commit payload; a missing or unreadable index is rebuilt from the store.
 
+use jobmatch_core::events::Position;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -17,7 +18,7 @@ use crate::analyzer::{self, Analysis, ZH};
 
 /// Bumped when the schema or the analysis changes: an index of another
 /// version is rebuilt.
-pub const SCHEMA_VERSION: &str = "jobmatch-index-v3";
+pub const SCHEMA_VERSION: &str = "jobmatch-index-v4";
 
 /// Text fields searched with the Chinese analyzer.
 pub struct TextFields {
@@ -50,6 +51,8 @@ pub struct Side {
     pub age_hi: Field,
     /// Jobs: end of validity (Unix seconds). People: push consent (0/1).
     pub until: Field,
+    /// People: what else they consented to (`recommend_to_employers`).
+    pub consent: Field,
 }
 
 fn text_options(stored: bool) -> TextOptions {
@@ -87,6 +90,7 @@ fn schema() -> Schema {
     b.add_i64_field("age_lo", num());
     b.add_i64_field("age_hi", num());
     b.add_i64_field("until", num());
+    b.add_text_field("consent", STRING);
     b.build()
 }
 
@@ -132,6 +136,7 @@ impl Side {
                 category_code: f("category_code")?,
                 age_lo: f("age_lo")?,
                 age_hi: f("age_hi")?,
+                consent: f("consent")?,
                 until: f("until")?,
                 index,
                 reader,
@@ -142,8 +147,8 @@ impl Side {
     }
 
     /// The last outbox event applied, from the last commit.
-    pub fn applied(&self) -> i64 {
-        self.index.load_metas().ok().and_then(|m| m.payload).and_then(|p| p.parse().ok()).unwrap_or(0)
+    pub fn applied(&self) -> Position {
+        self.index.load_metas().ok().and_then(|m| m.payload).and_then(|p| Position::parse(&p)).unwrap_or_default()
     }
 
     /// Replace (or add) the document with this id.
@@ -167,8 +172,8 @@ impl Side {
         Ok(())
     }
 
-    /// Commit with the last applied event id and make it visible.
-    pub fn commit(&self, applied: i64) -> anyhow::Result<()> {
+    /// Commit with the last applied outbox position and make it visible.
+    pub fn commit(&self, applied: Position) -> anyhow::Result<()> {
         {
             let mut w = self.writer.lock().map_err(|_| anyhow::anyhow!("index writer poisoned"))?;
             let mut prepared = w.prepare_commit()?;

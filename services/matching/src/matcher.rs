@@ -4,12 +4,13 @@
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::ops::Bound;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
 use jobmatch_core::domain::Person;
+use jobmatch_core::events::{self, Position};
 use jobmatch_core::idcard::age_on;
 use jobmatch_core::records;
 use jobmatch_core::AppState;
@@ -26,6 +27,9 @@ use crate::rules::{born_after_for_max_age, born_before_for_min_age, broken_rule}
 
 pub use jobmatch_core::time::today;
 
+/// The people index's `consent` term for `recommend_to_employers`.
+const RECOMMEND: &str = "recommend_to_employers";
+
 /// Which people a candidate search may return.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Only<'a> {
@@ -35,6 +39,8 @@ pub struct Only<'a> {
     pub ids: Option<&'a [String]>,
     /// People who consented to push.
     pub push_consent: bool,
+    /// People who consented to being recommended to employers.
+    pub recommend_consent: bool,
 }
 
 /// A job with its score and reasons.
@@ -54,7 +60,7 @@ pub struct Matcher {
     pub persons: Side,
     pub analysis: Arc<Analysis>,
     state: AppState,
-    applied: AtomicI64,
+    applied: std::sync::Mutex<Position>,
     ready: AtomicBool,
     category_cache: std::sync::Mutex<HashMap<String, Vec<Token>>>,
 }
@@ -106,7 +112,7 @@ impl Matcher {
             persons,
             analysis,
             state,
-            applied: AtomicI64::new(applied),
+            applied: std::sync::Mutex::new(applied),
             ready: AtomicBool::new(false),
             category_cache: std::sync::Mutex::new(HashMap::new()),
         });
@@ -123,8 +129,13 @@ impl Matcher {
     }
 
     /// The last outbox event both indexes reflect.
-    pub fn applied(&self) -> i64 {
-        self.applied.load(Ordering::Acquire)
+    pub fn applied(&self) -> Position {
+        *self.applied.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether every event committed so far has been applied.
+    pub async fn caught_up(&self) -> anyhow::Result<bool> {
+        Ok(events::count_after(&self.state.db, self.applied()).await? == 0)
     }
 
     fn job_doc(&self, facts: &JobFacts, tokens: [Vec<Token>; 4]) -> anyhow::Result<tantivy::TantivyDocument> {
@@ -233,6 +244,9 @@ impl Matcher {
         }
         doc.add_i64(s.age_lo, facts.birth_date.signed_duration_since(NaiveDate::default()).num_days());
         doc.add_i64(s.until, i64::from(profile.consent.push));
+        if profile.consent.recommend_to_employers {
+            doc.add_text(s.consent, RECOMMEND);
+        }
         s.upsert(&id, doc)
     }
 
@@ -242,7 +256,7 @@ impl Matcher {
 
     async fn load_person(&self, id: &str) -> anyhow::Result<Option<Person>> {
         match records::persons::get(&self.state.db.pool, id).await? {
-            Some(sp) => Ok(Some(records::persons::to_person(&self.state, &sp, false, today())?)),
+            Some(sp) => Ok(Some(records::persons::to_matchable(&self.state, &sp, today())?)),
             None => Ok(None),
         }
     }
@@ -252,15 +266,14 @@ impl Matcher {
         let mut total = 0;
         loop {
             let from = self.applied();
-            let batch = jobmatch_core::events::read_after(&self.state.db.pool, from, 1000).await?;
-            if batch.is_empty() {
+            let batch = events::read_after(&self.state.db, from, 1000).await?;
+            let Some(cursor) = batch.last().map(events::Event::position) else {
                 return Ok(total);
-            }
+            };
             total += batch.len();
             let mut job_ids = HashSet::new();
             let mut person_ids = HashSet::new();
             let now = Utc::now();
-            let (cursor, blocked) = jobmatch_core::events::contiguous_end(from, &batch, now);
             for e in &batch {
                 if e.kind.starts_with("job.") {
                     job_ids.insert(e.entity_id.clone());
@@ -282,7 +295,7 @@ impl Matcher {
                 }
             }
             self.commit(cursor)?;
-            if blocked || batch.len() < 1000 {
+            if batch.len() < 1000 {
                 return Ok(total);
             }
         }
@@ -294,19 +307,19 @@ impl Matcher {
         self.commit(self.applied())
     }
 
-    fn commit(&self, applied: i64) -> anyhow::Result<()> {
+    fn commit(&self, applied: Position) -> anyhow::Result<()> {
         self.jobs.commit(applied)?;
         self.persons.commit(applied)?;
-        self.applied.store(applied, Ordering::Release);
+        *self.applied.lock().unwrap_or_else(|e| e.into_inner()) = applied;
         Ok(())
     }
 
     /// Rebuild both indexes from the store.
     pub async fn rebuild(&self) -> anyhow::Result<(usize, usize)> {
         let started = std::time::Instant::now();
-        // Everything up to this id is in the rows read below; later events are re-applied.
-        let upto: i64 =
-            sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM events").fetch_one(&self.state.db.pool).await?;
+        // Everything before this position is in the rows read below; later
+        // events are applied again.
+        let upto = events::start_position(&self.state.db).await?;
         self.jobs.clear()?;
         self.persons.clear()?;
         let now = Utc::now().timestamp();
@@ -344,7 +357,7 @@ impl Matcher {
             last = row.0.clone();
             for row in rows {
                 let sp = records::persons::from_row(row)?;
-                self.index_person(records::persons::to_person(&self.state, &sp, false, day)?)?;
+                self.index_person(records::persons::to_matchable(&self.state, &sp, day)?)?;
                 persons += 1;
             }
         }
@@ -480,6 +493,9 @@ impl Matcher {
         if only.push_consent {
             clauses.push((Occur::Must, range_i64(s.until, Bound::Included(1), Bound::Unbounded)));
         }
+        if only.recommend_consent {
+            clauses.push((Occur::Must, term(s.consent, RECOMMEND)));
+        }
         let terms: HashSet<&String> = job.terms.title.iter().chain(&job.terms.skills).collect();
         for t in terms {
             clauses.push((Occur::Should, boost(term(s.text.skills, t), w.fields.skills)));
@@ -583,7 +599,12 @@ impl jobmatch_core::state::CandidateSource for MatcherCandidates {
             };
             let found = tokio::task::spawn_blocking(move || {
                 let (facts, _) = m.job_facts(sj.job);
-                let only = Only { push_consent: query.push_consent, ids: query.ids.as_deref(), home_scope: None };
+                let only = Only {
+                    push_consent: query.push_consent,
+                    recommend_consent: false,
+                    ids: query.ids.as_deref(),
+                    home_scope: None,
+                };
                 m.candidates_for(&facts, &only, limit)
             })
             .await??;

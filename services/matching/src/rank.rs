@@ -177,7 +177,16 @@ pub fn score(job: &JobFacts, person: &PersonFacts, w: &Weights, vocab: &Vocabula
         rk.text * text + rk.category * category + rk.availability * availability + rk.region * region + rk.pay * pay;
     if person.is_disabled() && job.job.input.disability_friendly {
         total += rk.disability_bonus;
-        reasons.push("适合残障人士".to_string());
+        reasons.push(DISABILITY_REASON.to_string());
     }
     Scored { score: (total.clamp(0.0, 1.0) * 10_000.0).round() / 10_000.0, reasons }
+}
+
+/// The reason that tells a person is disabled.
+const DISABILITY_REASON: &str = "适合残障人士";
+
+/// Whether a reason tells which hardship group a person is in (never shown
+/// to publishers).
+pub fn reveals_group(reason: &str) -> bool {
+    reason == DISABILITY_REASON
 }

@@ -1,5 +1,6 @@
 //! `GET /v1/persons/{id}/matches` and `GET /v1/jobs/{id}/candidates`.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
@@ -37,12 +38,41 @@ pub struct MatchList {
     pub items: Vec<JobMatchItem>,
 }
 
-/// A person for a job (masked).
+/// A person for a job, as the caller may see them.
 #[derive(Serialize, ToSchema)]
 pub struct CandidateItem {
-    pub person: Person,
+    pub person: CandidatePerson,
     pub score: f32,
     pub reasons: Vec<String>,
+}
+
+/// Admin and staff get the masked record; an agency the masked record
+/// without disability, allowance, family or address details; a publisher
+/// only what an employer needs to decide whether to call.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum CandidatePerson {
+    Record(Box<Person>),
+    Publisher(PublisherCandidate),
+}
+
+/// A candidate as a publisher (employer, gig market) sees them: nothing of
+/// hardship groups, service needs, address, birth date or numbers.
+#[derive(Serialize, ToSchema)]
+pub struct PublisherCandidate {
+    pub id: String,
+    /// Surname and last character, e.g. `王*国`.
+    pub name: String,
+    /// Five-year band, e.g. `55-59`.
+    pub age_band: String,
+    pub skills: Vec<String>,
+    pub certificates: Vec<String>,
+}
+
+/// `55-59` for 57.
+pub fn age_band(age: i64) -> String {
+    let lo = age.div_euclid(5) * 5;
+    format!("{lo}-{}", lo + 4)
 }
 
 #[derive(Serialize, ToSchema)]
@@ -81,7 +111,7 @@ async fn person_matches(
     if !allowed {
         return Err(ApiError::not_found());
     }
-    let person = records::persons::to_person(&state, &sp, false, today())?;
+    let person = records::persons::to_matchable(&state, &sp, today())?;
     let Some(facts) = PersonFacts::build(person, &state.regions, &state.vocab, &matcher.analysis) else {
         return Ok(Json(MatchList { items: Vec::new() }));
     };
@@ -96,8 +126,11 @@ async fn person_matches(
 }
 
 /// The best people for an open job, best first, masked. Admin sees all;
-/// staff the people of their region; a publisher only for its own jobs; an
-/// agency only the people assigned to it (without disability or allowance details).
+/// staff the people of their region; an agency only the people assigned to
+/// it (without disability or allowance details); a publisher, for its own
+/// jobs only, the people who consented to being recommended to employers
+/// (`consent.recommend_to_employers`), as a masked name, an age band, skills
+/// and certificates, with no reason that tells a hardship group.
 #[utoipa::path(get, path = "/v1/jobs/{id}/candidates", tag = "matching",
     params(("id" = String, Path), ("limit" = Option<usize>, Query, description = "1–200, default 50")),
     responses((status = 200, body = CandidateList), (status = 403, body = Problem), (status = 404, body = Problem)),
@@ -122,23 +155,65 @@ async fn job_candidates(
         return Err(ApiError::not_found());
     }
     let scope = (p.role == Role::Staff).then(|| p.region_code.clone());
-    let agency = p.role == Role::Agency;
+    let role = p.role;
     p.limit_agency_lists(&state)?;
-    let ids = if agency { Some(records::agency::assigned_people(&state.db.pool, &p.org_id).await?) } else { None };
+    let ids = if role == Role::Agency {
+        Some(records::agency::assigned_people(&state.db.pool, &p.org_id).await?)
+    } else {
+        None
+    };
     let found = tokio::task::spawn_blocking(move || {
         let (facts, _) = matcher.job_facts(sj.job);
-        let only = Only { home_scope: scope.as_deref(), ids: ids.as_deref(), push_consent: false };
+        let only = Only {
+            home_scope: scope.as_deref(),
+            ids: ids.as_deref(),
+            push_consent: false,
+            recommend_consent: role == Role::Publisher,
+        };
         matcher.candidates_for(&facts, &only, limit)
     })
     .await
     .map_err(anyhow::Error::from)??;
-    let items = found
-        .into_iter()
-        .map(|m| CandidateItem {
-            person: if agency { records::agency::for_agency(m.facts.person) } else { m.facts.person },
-            score: m.scored.score,
-            reasons: m.scored.reasons,
-        })
-        .collect();
+    // What is shown comes from the store, not the index (which keeps no
+    // names): a person changed since indexing is shown as they are now.
+    let ids: Vec<String> = found.iter().map(|m| m.facts.person.id.clone()).collect();
+    let stored: HashMap<String, records::persons::StoredPerson> =
+        records::persons::get_many(&state.db.pool, &ids).await?.into_iter().map(|sp| (sp.id.clone(), sp)).collect();
+    let day = today();
+    let mut items = Vec::with_capacity(found.len());
+    for m in found {
+        let Some(sp) = stored.get(&m.facts.person.id) else { continue };
+        let person = records::persons::to_person(&state, sp, false, day)?;
+        let (person, reasons) = match role {
+            Role::Publisher => {
+                if !person.profile.consent.recommend_to_employers {
+                    continue;
+                }
+                let shown = PublisherCandidate {
+                    id: person.id,
+                    name: records::persons::mask_name(&person.profile.name),
+                    age_band: age_band(person.age),
+                    skills: person.profile.skills,
+                    certificates: person.profile.certificates,
+                };
+                let reasons = m.scored.reasons.into_iter().filter(|r| !crate::rank::reveals_group(r)).collect();
+                (CandidatePerson::Publisher(shown), reasons)
+            }
+            Role::Agency => (CandidatePerson::Record(Box::new(records::agency::for_agency(person))), m.scored.reasons),
+            Role::Admin | Role::Staff => (CandidatePerson::Record(Box::new(person)), m.scored.reasons),
+        };
+        items.push(CandidateItem { person, score: m.scored.score, reasons });
+    }
     Ok(Json(CandidateList { items }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_are_shown_to_publishers_in_five_year_bands() {
+        assert_eq!(age_band(57), "55-59");
+        assert_eq!(age_band(60), "60-64");
+    }
 }

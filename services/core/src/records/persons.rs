@@ -68,13 +68,57 @@ pub fn from_row(r: Row) -> anyhow::Result<StoredPerson> {
     })
 }
 
+/// `陈*华`, `李*`: enough for an agency or employer to recognise a person
+/// in a list, not to name them.
+pub fn mask_name(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    match chars.len() {
+        0 => String::new(),
+        1 => "*".into(),
+        2 => format!("{}*", chars[0]),
+        n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
+    }
+}
+
 /// `138****5678`.
 pub fn mask_phone(phone: &str) -> String {
-    if phone.len() == 11 {
-        format!("{}****{}", &phone[..3], &phone[7..])
+    let chars: Vec<char> = phone.chars().collect();
+    if chars.len() == 11 {
+        let head: String = chars[..3].iter().collect();
+        let tail: String = chars[7..].iter().collect();
+        format!("{head}****{tail}")
     } else {
-        "*".repeat(phone.len())
+        "*".repeat(chars.len())
     }
+}
+
+/// What the matcher keeps of a person: the masked answer with the birth
+/// date (the age rule needs it) and without the free text that ranking
+/// never reads (name, address, the reason for not wanting work), so the
+/// index on disk holds ids, codes and skill words only.
+pub fn to_matchable(state: &AppState, sp: &StoredPerson, today: NaiveDate) -> anyhow::Result<Person> {
+    let mut person = to_person(state, sp, false, today)?;
+    person.birth_date = Some(sp.birth_date.clone());
+    person.id_number = String::new();
+    person.phone = None;
+    person.profile.name = String::new();
+    person.profile.address = None;
+    person.profile.willingness_reason = None;
+    Ok(person)
+}
+
+/// Read several people at once (missing ids are left out).
+pub async fn get_many<'e>(ex: impl Executor<'e, Database = Any>, ids: &[String]) -> anyhow::Result<Vec<StoredPerson>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!("SELECT {COLUMNS} FROM persons WHERE id IN ({})", marks.join(", "));
+    let mut query = sqlx::query_as::<_, Row>(&sql);
+    for id in ids {
+        query = query.bind(id);
+    }
+    query.fetch_all(ex).await?.into_iter().map(from_row).collect()
 }
 
 /// Read one person.
@@ -127,7 +171,7 @@ pub fn to_person(state: &AppState, sp: &StoredPerson, full: bool, today: NaiveDa
         id_number,
         phone,
         profile,
-        birth_date: sp.birth_date.clone(),
+        birth_date: full.then(|| sp.birth_date.clone()),
         age: age_on(birth, today),
         sex: sp.sex.clone(),
         certification,

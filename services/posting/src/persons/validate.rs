@@ -147,10 +147,11 @@ pub fn read_person(body: &Value, rules: &PersonRules<'_>, phone_required: bool) 
     let physical_limit = f.one_of("physical_limit", false, Physical::ALL, &mut errs).and_then(|p| Physical::parse(&p));
     let consent = f
         .object("consent", false, &mut errs, |c, errs| {
-            c.deny_unknown(&["push", "share_with_agencies"], errs);
+            c.deny_unknown(&["push", "share_with_agencies", "recommend_to_employers"], errs);
             Consent {
                 push: c.boolean("push", false, errs).unwrap_or(false),
                 share_with_agencies: c.boolean("share_with_agencies", false, errs).unwrap_or(false),
+                recommend_to_employers: c.boolean("recommend_to_employers", false, errs).unwrap_or(false),
             }
         })
         .unwrap_or_default();
