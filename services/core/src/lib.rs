@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod http;
 pub mod idcard;
 pub mod ids;

@@ -59,6 +59,8 @@ pub struct AppState {
     pub policy: Arc<Policy>,
     /// Per-key budgets of agency list endpoints.
     pub limiter: Arc<crate::ratelimit::RateLimiter>,
+    /// Failed authentications per presented key and per client address.
+    pub auth_failures: Arc<crate::ratelimit::RateLimiter>,
     /// Set once when the matching service starts in this process.
     pub job_search: Arc<std::sync::OnceLock<Arc<dyn JobSearch>>>,
 }
@@ -68,9 +70,23 @@ impl AppState {
     pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
         let vocab = Vocabulary::load(settings.index_config_dir.as_deref())?;
         let policy = Policy::load(settings.policy_file.as_deref())?;
-        std::fs::create_dir_all(&settings.data_dir)
+        crate::files::private_dir(&settings.data_dir)
             .map_err(|e| anyhow::anyhow!("cannot create the data folder {}: {e}", settings.data_dir.display()))?;
+        let swept = crate::files::sweep_spool(&settings.data_dir)?;
+        if swept > 0 {
+            tracing::warn!(files = swept, "removed import spools left by an earlier process");
+        }
         let db = Db::connect(settings.database_url.expose()).await?;
+        if db.backend == crate::db::Backend::Sqlite {
+            let path = crate::db::sqlite_path(settings.database_url.expose());
+            for suffix in ["", "-wal", "-shm"] {
+                let mut file = path.clone().into_os_string();
+                file.push(suffix);
+                crate::files::make_private(std::path::Path::new(&file))?;
+            }
+        }
+        // Indexes and files of earlier versions: private too.
+        crate::files::restrict_tree(&settings.data_dir)?;
         let seed = crate::regions::parse_csv(crate::regions::SEED_CSV)
             .map_err(|e| anyhow::anyhow!("schemas/seed/regions-jiaxing.csv: {e}"))?;
         Regions::seed(&db, &seed).await?;
@@ -86,6 +102,7 @@ impl AppState {
             vault: Arc::new(vault),
             policy: Arc::new(policy),
             limiter: Arc::new(crate::ratelimit::RateLimiter::default()),
+            auth_failures: Arc::new(crate::ratelimit::RateLimiter::default()),
             job_search: Arc::new(std::sync::OnceLock::new()),
         })
     }

@@ -57,8 +57,26 @@ pub struct ImportConflict {
 #[derive(Serialize, ToSchema)]
 pub struct ImportInvalid {
     pub row: usize,
+    /// `invalid` (a bad value), `duplicate_row`, `out_of_scope` (the row is
+    /// about someone outside the importer's region, or would register
+    /// someone there; nothing about that person is said), `busy`, `unreadable`.
+    pub code: &'static str,
     pub message: String,
 }
+
+impl ImportInvalid {
+    fn new(row: usize, code: &'static str, message: impl Into<String>) -> ImportInvalid {
+        ImportInvalid { row, code, message: message.into() }
+    }
+
+    /// The one answer for any row about a person the importer may not
+    /// touch: the same whether that person exists elsewhere or not at all.
+    fn out_of_scope(row: usize) -> ImportInvalid {
+        ImportInvalid::new(row, "out_of_scope", OUT_OF_SCOPE)
+    }
+}
+
+const OUT_OF_SCOPE: &str = "该行人员不在本人负责的区域内（新登记人员须填写本区域的区划代码）";
 
 /// What an import did (or, on a dry run, would do).
 #[derive(Serialize, ToSchema, Default)]
@@ -220,37 +238,115 @@ fn parse_csv(path: &Path, tx: &mpsc::Sender<Batch>) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Limits that keep a hostile workbook from exhausting memory: what its
+/// parts may decompress to in all (a zip bomb), how many parts it may have,
+/// and how many columns a sheet may use (a far cell must not make a reader
+/// allocate the rectangle up to it).
+const XLSX_MAX_UNPACKED_BYTES: u64 = 200 << 20;
+const XLSX_MAX_PARTS: usize = 10_000;
+const XLSX_MAX_COLUMNS: u32 = 256;
+const XLSX_MAX_ROWS: u32 = 1_048_576;
+
+fn too_large(code: &str, message: String) -> ApiError {
+    ApiError::validation(vec![FieldError::new("body", code, message)])
+}
+
+/// Refuse a workbook whose parts decompress to more than the limit. The
+/// sizes are measured by decompressing (the sizes a zip declares may lie).
+fn check_unpacked_size(path: &Path) -> Result<(), ApiError> {
+    let bad = |e: String| ApiError::bad_request("bad_xlsx", format!("XLSX 无法读取：{e}"));
+    let file = std::fs::File::open(path).map_err(anyhow::Error::from)?;
+    let mut zip = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| bad(e.to_string()))?;
+    if zip.len() > XLSX_MAX_PARTS {
+        return Err(too_large("xlsx_too_many_parts", format!("XLSX 文件最多包含 {XLSX_MAX_PARTS} 个部件")));
+    }
+    let mut total: u64 = 0;
+    for i in 0..zip.len() {
+        let mut part = zip.by_index(i).map_err(|e| bad(e.to_string()))?;
+        let left = XLSX_MAX_UNPACKED_BYTES - total;
+        let n = std::io::copy(&mut (&mut part).take(left + 1), &mut std::io::sink()).map_err(|e| bad(e.to_string()))?;
+        total += n;
+        if total > XLSX_MAX_UNPACKED_BYTES {
+            return Err(too_large(
+                "xlsx_too_large",
+                format!("XLSX 解压后不能超过 {} MB", XLSX_MAX_UNPACKED_BYTES >> 20),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn sheet_too_large() -> ApiError {
+    too_large(
+        "sheet_too_large",
+        format!("工作表最多 {XLSX_MAX_COLUMNS} 列、{XLSX_MAX_ROWS} 行；请删除表格右侧或下方多余的单元格"),
+    )
+}
+
+/// Read the first sheet cell by cell (never as a whole rectangle), row by row.
 fn parse_xlsx(path: &Path, tx: &mpsc::Sender<Batch>) -> Result<(), ApiError> {
     use calamine::{open_workbook, Data, Reader, Xlsx};
+    check_unpacked_size(path)?;
     let bad = |e: String| ApiError::bad_request("bad_xlsx", format!("XLSX 无法读取：{e}"));
     let mut wb: Xlsx<_> = open_workbook(path).map_err(|e: calamine::XlsxError| bad(e.to_string()))?;
-    let range = wb.worksheet_range_at(0).ok_or_else(|| bad("没有工作表".into()))?.map_err(|e| bad(e.to_string()))?;
-    let text = |c: &Data| match c {
+    let first = wb.sheet_names().into_iter().next().ok_or_else(|| bad("没有工作表".into()))?;
+    let mut cells = wb.worksheet_cells_reader(&first).map_err(|e| bad(e.to_string()))?;
+    let declared = cells.dimensions();
+    if declared.end.1 >= XLSX_MAX_COLUMNS || declared.end.0 >= XLSX_MAX_ROWS {
+        return Err(sheet_too_large());
+    }
+    let text = |c: Data| match c {
         // Long numbers typed as numbers: print them whole, not in exponent form.
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
         Data::Int(i) => i.to_string(),
         other => other.to_string(),
     };
-    let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
-    let mut rows = range.rows();
-    let header: Vec<String> = match rows.next() {
-        Some(h) => h.iter().map(text).collect(),
-        None => return Err(ApiError::validation(vec![FieldError::new("header", "empty_file", "工作表为空")])),
-    };
-    let (map, ignored) = read_header(&header)?;
-    if !send(tx, Batch::Header(ignored)) {
-        return Ok(());
-    }
+    // (sheet row, cells by column) of the row being read.
+    let mut current: Option<(u32, Vec<String>)> = None;
+    let mut header: Option<HashMap<usize, Col>> = None;
     let mut batch = Vec::with_capacity(BATCH);
-    for (i, row) in rows.enumerate() {
-        let cells: Vec<String> = row.iter().map(text).collect();
+    let mut finish_row = |row: u32, cells: Vec<String>, batch: &mut Vec<RawRow>| -> Result<bool, ApiError> {
+        let Some(map) = &header else {
+            let (map, ignored) = read_header(&cells)?;
+            header = Some(map);
+            return Ok(send(tx, Batch::Header(ignored)));
+        };
         if cells.iter().all(|c| c.trim().is_empty()) {
-            continue;
+            return Ok(true);
         }
-        batch.push(raw_row(first_row + i + 2, &cells, &map));
-        if batch.len() == BATCH && !send(tx, Batch::Rows(std::mem::take(&mut batch))) {
+        batch.push(raw_row(row as usize + 1, &cells, map));
+        if batch.len() == BATCH && !send(tx, Batch::Rows(std::mem::take(batch))) {
+            return Ok(false);
+        }
+        Ok(true)
+    };
+    loop {
+        let cell = cells.next_cell().map_err(|e| bad(e.to_string()))?;
+        let Some(cell) = cell else { break };
+        let (row, col) = cell.get_position();
+        if col >= XLSX_MAX_COLUMNS || row >= XLSX_MAX_ROWS {
+            return Err(sheet_too_large());
+        }
+        if current.as_ref().is_some_and(|(r, _)| *r != row) {
+            let (r, done) = current.take().unwrap_or_default();
+            if !finish_row(r, done, &mut batch)? {
+                return Ok(());
+            }
+        }
+        let (_, row_cells) = current.get_or_insert_with(|| (row, Vec::new()));
+        let col = col as usize;
+        if row_cells.len() <= col {
+            row_cells.resize(col + 1, String::new());
+        }
+        row_cells[col] = text(Data::from(cell.get_value().clone()));
+    }
+    if let Some((r, done)) = current.take() {
+        if !finish_row(r, done, &mut batch)? {
             return Ok(());
         }
+    }
+    if header.is_none() {
+        return Err(ApiError::validation(vec![FieldError::new("header", "empty_file", "工作表为空")]));
     }
     if !batch.is_empty() {
         send(tx, Batch::Rows(batch));
@@ -348,10 +444,13 @@ fn check_row(state: &AppState, r: &RawRow, default_group: Option<Group>) -> Resu
     })
 }
 
-/// Apply one checked row inside the batch transaction.
+/// Apply one checked row inside the batch transaction. The importer may
+/// create people only inside its region (the caller checked the row's
+/// region) and touch only existing people who live inside it.
 async fn apply_row(
     conn: &mut sqlx::AnyConnection,
     state: &AppState,
+    p: &Principal,
     row: usize,
     listed: Listed,
     actor: &Actor,
@@ -360,7 +459,13 @@ async fn apply_row(
     let existing = store::find_by_id_number(&mut *conn, state, &listed.id_number).await?;
     let Some(existing) = existing else {
         if !listed.region_given {
-            report.invalid.push(ImportInvalid { row, message: "新登记人员须填写区划代码".into() });
+            // Staff must not learn from this answer whether the number is
+            // registered elsewhere in the city.
+            report.invalid.push(if p.role == Role::Admin {
+                ImportInvalid::new(row, "invalid", "新登记人员须填写区划代码")
+            } else {
+                ImportInvalid::out_of_scope(row)
+            });
             return Ok(());
         }
         if let Err(existing) = store::insert(conn, state, &listed.input, actor, today()).await? {
@@ -374,6 +479,10 @@ async fn apply_row(
     };
     let current =
         store::get(&mut *conn, &existing).await?.ok_or_else(|| anyhow::anyhow!("person {existing} vanished"))?;
+    if !p.covers_region(state, &current.profile.region_code) {
+        report.invalid.push(ImportInvalid::out_of_scope(row));
+        return Ok(());
+    }
     let mut profile = current.profile.clone();
     let mut phone_change: Option<Option<&str>> = None;
     let staff_set = |field: &str| current.field_sources.get(field).is_some_and(|s| s == "staff");
@@ -427,9 +536,7 @@ async fn apply_row(
     match store::update(conn, state, &current, &profile, phone_change, actor).await? {
         Updated::Changed(..) => report.updated += 1,
         Updated::Unchanged => report.unchanged += 1,
-        Updated::Stale => {
-            report.invalid.push(ImportInvalid { row, message: "该人员正被他人修改，请稍后重试".into() })
-        }
+        Updated::Stale => report.invalid.push(ImportInvalid::new(row, "busy", "该人员正被他人修改，请稍后重试")),
     }
     Ok(())
 }
@@ -443,11 +550,13 @@ impl Drop for Spool {
     }
 }
 
+/// Write the body to a new private file (0600 in a 0700 folder; removed by
+/// [`Spool`] however the import ends, and swept at start after a crash).
 async fn spool(req: Request, path: &Path, limit: usize) -> ApiResult<()> {
     if let Some(dir) = path.parent() {
-        tokio::fs::create_dir_all(dir).await.map_err(anyhow::Error::from)?;
+        jobmatch_core::files::private_dir(dir).map_err(anyhow::Error::from)?;
     }
-    let mut file = std::fs::File::create(path).map_err(anyhow::Error::from)?;
+    let mut file = jobmatch_core::files::create_private(path).map_err(anyhow::Error::from)?;
     let mut stream = req.into_body().into_data_stream();
     let mut size = 0usize;
     while let Some(chunk) = stream.next().await {
@@ -500,7 +609,8 @@ async fn import_persons(
     QueryParams::finish(errs)?;
     let source = source.unwrap_or_default();
     let default_group = SOURCES.iter().find(|s| s.0 == source).and_then(|s| s.1);
-    let spool_path = Spool(state.settings.data_dir.join("tmp").join(format!("{}.upload", new_id("import"))));
+    let spool_path =
+        Spool(jobmatch_core::files::spool_dir(&state.settings.data_dir).join(format!("{}.upload", new_id("import"))));
     spool(req, &spool_path.0, state.settings.person_import_max_bytes).await?;
 
     let mut magic = [0u8; 4];
@@ -539,27 +649,24 @@ async fn import_persons(
             let listed = match check_row(&state, &raw, default_group) {
                 Ok(l) => l,
                 Err(message) => {
-                    report.invalid.push(ImportInvalid { row: raw.line, message });
+                    report.invalid.push(ImportInvalid::new(raw.line, "invalid", message));
                     continue;
                 }
             };
             if let Some(first) = seen.get(&listed.id_number) {
-                report
-                    .invalid
-                    .push(ImportInvalid { row: raw.line, message: format!("身份证号与第 {first} 行重复") });
+                report.invalid.push(ImportInvalid::new(
+                    raw.line,
+                    "duplicate_row",
+                    format!("身份证号与第 {first} 行重复"),
+                ));
                 continue;
             }
             seen.insert(listed.id_number.clone(), raw.line);
-            if p.role == Role::Staff
-                && listed.region_given
-                && !p.covers_region(&state, &listed.input.profile.region_code)
-            {
-                report
-                    .invalid
-                    .push(ImportInvalid { row: raw.line, message: "区划不在本人负责的区域内".into() });
+            if listed.region_given && !p.covers_region(&state, &listed.input.profile.region_code) {
+                report.invalid.push(ImportInvalid::new(raw.line, "out_of_scope", "区划不在本人负责的区域内"));
                 continue;
             }
-            apply_row(&mut txn, &state, raw.line, listed, &actor, &mut report).await?;
+            apply_row(&mut txn, &state, &p, raw.line, listed, &actor, &mut report).await?;
         }
         if dry_run {
             txn.rollback().await?;
@@ -574,9 +681,8 @@ async fn import_persons(
             return Err(e);
         }
         // A file broken part-way: what was read stands; say where it broke.
-        report
-            .invalid
-            .push(ImportInvalid { row: report.rows + 2, message: format!("文件在此处无法继续读取：{e}") });
+        let message = format!("文件在此处无法继续读取：{e}");
+        report.invalid.push(ImportInvalid::new(report.rows + 2, "unreadable", message));
     }
     tracing::info!(
         source = %source, dry_run, rows = report.rows, created = report.created, updated = report.updated,

@@ -75,10 +75,14 @@ pub async fn answer_full(state: &AppState, p: &Principal, sp: &StoredPerson, act
     Ok(person)
 }
 
-fn duplicate(existing: String) -> ApiError {
-    Problem::new(StatusCode::CONFLICT, "duplicate_id_number", "与现有记录冲突", "该身份证号已登记")
-        .with("existing_id", existing)
-        .into()
+/// 409 for a number already registered; the existing id only to a caller
+/// who may see that person (staff elsewhere learn nothing they could use).
+async fn duplicate(state: &AppState, p: &Principal, existing: String) -> ApiResult<ApiError> {
+    let problem = Problem::new(StatusCode::CONFLICT, "duplicate_id_number", "与现有记录冲突", "该身份证号已登记");
+    Ok(match load_for_staff(state, p, &existing).await {
+        Ok(_) => problem.with("existing_id", existing).into(),
+        Err(_) => problem.into(),
+    })
 }
 
 /// Register a person (admin, or staff of the person's region).
@@ -101,7 +105,10 @@ async fn create_person(
     let mut tx = state.db.pool.begin().await?;
     let id = match store::insert(&mut tx, &state, &input, &Actor::staff(&p), today()).await? {
         Ok(id) => id,
-        Err(existing) => return Err(duplicate(existing)),
+        Err(existing) => {
+            tx.rollback().await?;
+            return Err(duplicate(&state, &p, existing).await?);
+        }
     };
     let created = store::get(&mut *tx, &id).await?.ok_or_else(|| anyhow::anyhow!("person {id} vanished"))?;
     tx.commit().await?;
