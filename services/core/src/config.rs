@@ -70,6 +70,18 @@ pub struct Settings {
     /// Requests per minute one agency key may make to list endpoints
     /// (`JOBMATCH_AGENCY_RATE_LIMIT_PER_MINUTE`, default 120).
     pub agency_rate_limit_per_minute: u32,
+    /// Connections served at once (`JOBMATCH_MAX_CONNECTIONS`, default
+    /// 1024); more wait in the listen queue.
+    pub max_connections: usize,
+    /// Longest time one request may take, body included
+    /// (`JOBMATCH_REQUEST_TIMEOUT_SECS`, default 120; imports of large files
+    /// need the most). Request headers must arrive within 10 s and an idle
+    /// connection is closed after 60 s.
+    pub request_timeout: std::time::Duration,
+    /// Failed authentications answered per minute, per key and per client
+    /// address (`JOBMATCH_AUTH_FAILURES_PER_MINUTE`, default 20); beyond
+    /// that 429 until the minute is over.
+    pub auth_failures_per_minute: u32,
 }
 
 /// Quiet hours in Asia/Shanghai, as minutes after midnight: no message to a
@@ -117,6 +129,11 @@ pub struct PushSettings {
     /// (`JOBMATCH_MATCHING_URL`, with an admin key in `JOBMATCH_MATCHING_KEY`).
     pub matching_url: Option<String>,
     pub matching_key: Option<Secret>,
+    /// Webhook hosts (names or addresses, `JOBMATCH_WEBHOOK_ALLOW_HOSTS`,
+    /// comma-separated) that may be reached although they resolve to a
+    /// loopback, private, link-local or other special address. Empty by
+    /// default: agencies' endpoints must be public addresses.
+    pub webhook_allow_hosts: Vec<String>,
 }
 
 fn parse_clock(s: &str) -> Option<u32> {
@@ -213,6 +230,10 @@ raw_settings!(
     matching_url,
     matching_key,
     agency_rate_limit_per_minute,
+    webhook_allow_hosts,
+    max_connections,
+    request_timeout_secs,
+    auth_failures_per_minute,
 );
 
 impl RawSettings {
@@ -346,7 +367,24 @@ impl RawSettings {
                     other => other.map(|u| u.trim_end_matches('/').to_string()),
                 },
                 matching_key: self.matching_key.map(Secret::new),
+                webhook_allow_hosts: self
+                    .webhook_allow_hosts
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(|h| h.trim().trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase())
+                    .filter(|h| !h.is_empty())
+                    .collect(),
             },
+            max_connections: number("max_connections", self.max_connections, 1024, 1, 100_000)? as usize,
+            request_timeout: std::time::Duration::from_secs(number(
+                "request_timeout_secs",
+                self.request_timeout_secs,
+                120,
+                1,
+                3600,
+            )?),
+            auth_failures_per_minute: number("auth_failures_per_minute", self.auth_failures_per_minute, 20, 1, 100_000)?
+                as u32,
             agency_rate_limit_per_minute: number(
                 "agency_rate_limit_per_minute",
                 self.agency_rate_limit_per_minute,

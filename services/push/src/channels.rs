@@ -1,6 +1,7 @@
 //! Outbound delivery: the SMS gateway and agency webhooks over HTTP, with a
 //! timeout on every call and redirects followed only within the same host.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use jobmatch_core::config::SmsGateway;
@@ -8,6 +9,7 @@ use jobmatch_core::AppState;
 use reqwest::redirect::Policy;
 use serde_json::json;
 
+use crate::egress::{check_before_send, AllowList, GuardedResolver};
 use crate::signature::{secret_key, sign};
 
 /// The result of one delivery attempt.
@@ -22,7 +24,11 @@ pub enum Outcome {
 }
 
 pub struct Channels {
+    /// For the operator's SMS gateway.
     client: reqwest::Client,
+    /// For agencies' endpoints: resolves through the egress guard.
+    webhooks: reqwest::Client,
+    allow: AllowList,
     sms: Option<SmsGateway>,
 }
 
@@ -62,13 +68,17 @@ fn transport(e: &reqwest::Error) -> String {
 impl Channels {
     pub fn new(state: &AppState) -> anyhow::Result<Channels> {
         let s = &state.settings.push;
-        let client = reqwest::Client::builder()
-            .timeout(s.http_timeout)
-            .connect_timeout(s.http_timeout.min(Duration::from_secs(5)))
-            .redirect(same_host_only())
-            .user_agent("jobmatch-push/1")
-            .build()?;
-        Ok(Channels { client, sms: s.sms.clone() })
+        let builder = || {
+            reqwest::Client::builder()
+                .timeout(s.http_timeout)
+                .connect_timeout(s.http_timeout.min(Duration::from_secs(5)))
+                .redirect(same_host_only())
+                .user_agent("jobmatch-push/1")
+                .no_proxy()
+        };
+        let allow = AllowList::new(&s.webhook_allow_hosts);
+        let webhooks = builder().dns_resolver(Arc::new(GuardedResolver(allow.clone()))).build()?;
+        Ok(Channels { client: builder().build()?, webhooks, allow, sms: s.sms.clone() })
     }
 
     /// Send one SMS through the configured gateway.
@@ -85,12 +95,25 @@ impl Channels {
         }
     }
 
-    /// POST a signed webhook; `msg_id` is the same on every retry.
+    /// POST a signed webhook; `msg_id` is the same on every retry. A failure
+    /// is kept in detail for the operator (the log, admin's notification
+    /// list); agencies read only that it failed (`routes::Notification`).
     pub async fn webhook(&self, url: &str, secret: &str, msg_id: &str, body: &str) -> Outcome {
+        let outcome = self.try_webhook(url, secret, msg_id, body).await;
+        if let Outcome::Failed(detail) = &outcome {
+            tracing::warn!(notification_id = msg_id, detail = %detail, "webhook delivery failed");
+        }
+        outcome
+    }
+
+    async fn try_webhook(&self, url: &str, secret: &str, msg_id: &str, body: &str) -> Outcome {
         let Some(key) = secret_key(secret) else { return Outcome::Failed("bad_secret: 回调密钥无效".into()) };
+        if let Err(refused) = check_before_send(url, &self.allow) {
+            return Outcome::Failed(format!("{}: {}", refused.0, refused.1));
+        }
         let ts = chrono::Utc::now().timestamp();
         let req = self
-            .client
+            .webhooks
             .post(url)
             .header("content-type", "application/json")
             .header("webhook-id", msg_id)
@@ -105,3 +128,6 @@ impl Channels {
         }
     }
 }
+
+/// What an agency reads of a failed delivery.
+pub const DELIVERY_FAILED: &str = "delivery_failed: 投递失败，请检查回调地址是否可从公网访问并返回 2xx";

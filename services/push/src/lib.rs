@@ -7,6 +7,7 @@
 //! - [`routes`] serves the inbox, the delivery states and agency webhooks.
 
 pub mod channels;
+pub mod egress;
 pub mod matching_client;
 pub mod message;
 pub mod planner;

@@ -14,6 +14,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::egress::{check_url, resolve_public, AllowList};
 use crate::signature::secret_key;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -90,6 +91,23 @@ fn notification(r: NotificationRow) -> Notification {
     }
 }
 
+impl Notification {
+    /// What `p` is told of a failed webhook delivery: an agency reads only
+    /// that it failed (the detail — refused address, connection error, the
+    /// status its server gave — would let it map the network behind the
+    /// push service); admin and staff read the detail.
+    fn seen_by(mut self, p: &Principal) -> Notification {
+        let told = |e: &str| SAFE_FOR_AGENCIES.iter().any(|code| e.starts_with(code));
+        if p.role == Role::Agency && self.last_error.as_deref().is_some_and(|e| !told(e)) {
+            self.last_error = Some(crate::channels::DELIVERY_FAILED.into());
+        }
+        self
+    }
+}
+
+/// Reasons an agency may read as they are: about its own endpoint or its people.
+const SAFE_FOR_AGENCIES: &[&str] = &["endpoint_gone", "consent_withdrawn", "webhook_disabled", "job_closed"];
+
 /// The condition limiting notifications to what `p` may see.
 fn visibility(state: &AppState, p: &Principal, b: &mut Binds) -> ApiResult<String> {
     Ok(match p.role {
@@ -149,7 +167,7 @@ async fn list_notifications(
         query = query.bind(v);
     }
     let rows = query.fetch_all(&state.db.pool).await?;
-    let items: Vec<Notification> = rows.into_iter().map(notification).collect();
+    let items: Vec<Notification> = rows.into_iter().map(|r| notification(r).seen_by(&p)).collect();
     let (items, next_cursor) = page(items, limit, |x| &x.id);
     Ok(Json(NotificationPage { items, next_cursor }))
 }
@@ -344,9 +362,21 @@ async fn create_webhook(
             f.deny_unknown(&["url", "secret"], &mut errs);
             let url = f.string("url", true, 8, 500, &mut errs);
             if let Some(u) = &url {
-                match reqwest::Url::parse(u) {
-                    Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host_str().is_some() => {}
-                    _ => errs.add("url", "invalid_url", "应为 http:// 或 https:// 开头的完整地址"),
+                let allow = AllowList::new(&state.settings.push.webhook_allow_hosts);
+                let checked = match check_url(u, &allow) {
+                    Ok(parsed) => match (parsed.host_str(), parsed.port_or_known_default()) {
+                        // A name must resolve to public addresses only.
+                        (Some(host), Some(port))
+                            if host.parse::<std::net::IpAddr>().is_err() && !host.starts_with('[') =>
+                        {
+                            resolve_public(host, port, &allow).await.map(|_| ())
+                        }
+                        _ => Ok(()),
+                    },
+                    Err(refused) => Err(refused),
+                };
+                if let Err(refused) = checked {
+                    errs.add("url", refused.0, refused.1);
                 }
             }
             let secret = f.string("secret", true, 10, 200, &mut errs);

@@ -229,8 +229,15 @@ impl Worker {
         let Some((endpoint_id, url, secret_cipher)) = endpoint else {
             return Ok(Next::Dead { error: "webhook_disabled: 机构没有可用的回调地址".into() });
         };
+        // Only people still assigned to this agency (which needs their
+        // consent to sharing) are sent: consent may be withdrawn after queueing.
+        let Some(body) = still_shared(&state.db.pool, agency, &row.body).await? else {
+            return Ok(Next::Dead {
+                error: "consent_withdrawn: 相关人员已撤回同意或不再由本机构服务，不再发送".into(),
+            });
+        };
         let secret = state.vault.decrypt(&secret_cipher)?;
-        let outcome = self.channels.webhook(&url, &secret, &row.id, &row.body).await;
+        let outcome = self.channels.webhook(&url, &secret, &row.id, &body).await;
         if matches!(outcome, Outcome::Gone) {
             sqlx::query("UPDATE webhooks SET active = 0, disabled_reason = 'gone_410', updated_at = $1 WHERE id = $2")
                 .bind(now_text())
@@ -368,4 +375,26 @@ impl Worker {
         }
         Ok(())
     }
+}
+
+/// A queued webhook body with only the people still assigned to `agency`
+/// (None when nobody is left to tell it about).
+async fn still_shared(pool: &sqlx::AnyPool, agency: &str, body: &str) -> anyhow::Result<Option<String>> {
+    let mut payload: serde_json::Value = serde_json::from_str(body)?;
+    let Some(people) = payload["data"]["people"].as_array() else { return Ok(None) };
+    let mut kept = Vec::with_capacity(people.len());
+    for person in people {
+        let id = person["person_id"].as_str().unwrap_or_default();
+        if records::agency::assigned_to(pool, id, agency).await? {
+            kept.push(person.clone());
+        }
+    }
+    if kept.is_empty() {
+        return Ok(None);
+    }
+    if kept.len() == people.len() {
+        return Ok(Some(body.to_string()));
+    }
+    payload["data"]["people"] = serde_json::Value::Array(kept);
+    Ok(Some(payload.to_string()))
 }
