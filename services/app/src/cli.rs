@@ -199,6 +199,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { role } => {
             let settings = cli.settings.resolve()?;
             jobmatch_core::telemetry::init(settings.log_format);
+            crate::ops::install_panic_hook();
             let app = Application::build(settings, role).await?;
             app.run_until_stopped(crate::shutdown_signal()).await
         }

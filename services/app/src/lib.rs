@@ -11,6 +11,7 @@ pub mod bench_report;
 pub mod cli;
 pub mod eval;
 pub mod ops;
+pub mod serve;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -125,6 +126,8 @@ pub fn router(state: AppState, role: ServiceRole, matcher: Option<Arc<Matcher>>)
         )
         .fallback(ops::not_found)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), jobmatch_core::metrics::track))
+        .layer(axum::middleware::from_fn(jobmatch_core::http::refuse_nul))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), jobmatch_core::http::deadline))
         .with_state(state)
         .layer(CatchPanicLayer::custom(ops::panic_response))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -200,12 +203,7 @@ impl Application {
         }
         let app = router(self.state.clone(), self.role, self.matcher.clone());
         tracing::info!(addr = %self.listener.local_addr()?, role = ?self.role, "jobmatch listening");
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                tracing::info!("shutting down: finishing in-flight requests");
-            })
-            .await?;
+        serve::serve(self.listener, app, self.state.settings.max_connections, shutdown).await?;
         let _ = stop_tx.send(true);
         for t in tasks {
             let _ = t.await;

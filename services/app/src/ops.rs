@@ -52,13 +52,19 @@ pub async fn not_found() -> Response {
     problem_response(Problem::new(StatusCode::NOT_FOUND, "not_found", "资源不存在", "没有这个接口"))
 }
 
-/// 500 for a panic in a handler; the panic message goes to the log only.
-pub fn panic_response(err: Box<dyn Any + Send + 'static>) -> Response {
-    let msg = err
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| err.downcast_ref::<&str>().copied())
-        .unwrap_or("unknown panic");
-    tracing::error!(panic = msg, "handler panicked");
+/// 500 for a panic in a handler. The panic's message is never logged: it
+/// can quote the input that caused it (an ID number, a name); the hook of
+/// [`install_panic_hook`] logs where it happened.
+pub fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked: answered 500");
     problem_response(Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误", "请稍后再试"))
+}
+
+/// Replace the default panic hook (which prints the message to standard
+/// error) with one that logs only the source location.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
+        tracing::error!(location = %at, "panic (message withheld: it may quote personal data)");
+    }));
 }

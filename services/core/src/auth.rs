@@ -120,34 +120,68 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let header = parts
+        // Failed attempts are counted per client address and per presented
+        // key; past the budget every attempt is 429 until the minute ends,
+        // so keys cannot be guessed at speed.
+        let address = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| format!("ip:{}", c.0.ip()));
+        let presented = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("缺少 Authorization: Bearer <API 密钥>"))?;
-        let key = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|k| !k.is_empty() && k.len() < 200)
-            .ok_or_else(|| ApiError::unauthorized("Authorization 头格式应为 Bearer <API 密钥>"))?;
-        let row: Option<(String, String, String, String, String, i64)> = sqlx::query_as(
-            "SELECT k.id, k.org_id, k.role, k.region_code, o.kind, o.active
-             FROM api_keys k JOIN orgs o ON o.id = k.org_id
-             WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
-        )
-        .bind(hash_key(key))
-        .fetch_optional(&state.db.pool)
-        .await?;
-        let Some((key_id, org_id, role, region_code, org_kind, active)) = row else {
-            return Err(ApiError::unauthorized("API 密钥无效或已撤销"));
-        };
-        if active == 0 {
-            return Err(ApiError::unauthorized("该密钥所属机构已停用"));
+            .map(|h| format!("key:{}", hash_key(&String::from_utf8_lossy(h.as_bytes()))));
+        let budget = state.settings.auth_failures_per_minute;
+        let throttles: Vec<&String> = address.iter().chain(presented.iter()).collect();
+        if let Some(wait) = throttles.iter().filter_map(|k| state.auth_failures.exhausted(k, budget)).max() {
+            return Err(ApiError::from(
+                crate::error::Problem::new(
+                    axum::http::StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_failed_attempts",
+                    "认证失败次数过多",
+                    format!("认证失败次数过多，请 {wait} 秒后再试"),
+                )
+                .with("retry_after_seconds", wait),
+            ));
         }
-        let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("stored key {key_id} has unknown role"))?;
-        Ok(Principal { key_id, org_id, org_kind, role, region_code })
+        let result = authenticate(parts, state).await;
+        if matches!(&result, Err(ApiError::Problem(p)) if p.status == 401) {
+            for k in throttles {
+                state.auth_failures.count(k);
+            }
+        }
+        result
     }
+}
+
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Principal, ApiError> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("缺少 Authorization: Bearer <API 密钥>"))?;
+    let key = header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() < 200)
+        .ok_or_else(|| ApiError::unauthorized("Authorization 头格式应为 Bearer <API 密钥>"))?;
+    let row: Option<(String, String, String, String, String, i64)> = sqlx::query_as(
+        "SELECT k.id, k.org_id, k.role, k.region_code, o.kind, o.active
+         FROM api_keys k JOIN orgs o ON o.id = k.org_id
+         WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
+    )
+    .bind(hash_key(key))
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let Some((key_id, org_id, role, region_code, org_kind, active)) = row else {
+        return Err(ApiError::unauthorized("API 密钥无效或已撤销"));
+    };
+    if active == 0 {
+        return Err(ApiError::unauthorized("该密钥所属机构已停用"));
+    }
+    let role = Role::parse(&role).ok_or_else(|| anyhow::anyhow!("stored key {key_id} has unknown role"))?;
+    Ok(Principal { key_id, org_id, org_kind, role, region_code })
 }
 
 #[cfg(test)]

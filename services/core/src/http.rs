@@ -77,6 +77,46 @@ pub async fn read_body_limited(body: Body, limit: usize) -> Result<Vec<u8>, ApiE
     Ok(buf)
 }
 
+/// Answer a request that takes longer than `request_timeout` (body
+/// included) with 503, and stop working on it.
+pub async fn deadline(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(state.settings.request_timeout, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => ApiError::from(crate::error::Problem::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "request_timeout",
+            "请求处理超时",
+            format!("请求超过 {} 秒未完成", state.settings.request_timeout.as_secs()),
+        ))
+        .into_response(),
+    }
+}
+
+/// A NUL character can be stored by no backend and means nothing in an id
+/// or a search: a path holding one is 404 (no such resource), a query
+/// parameter holding one is 422 naming it. Checked once for every route.
+pub async fn refuse_nul(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = req.uri().path();
+    if path.contains('\0') || percent_decode(path).contains('\0') {
+        return ApiError::not_found().into_response();
+    }
+    let bad: Vec<FieldError> = serde_urlencoded_pairs(req.uri().query().unwrap_or(""))
+        .into_iter()
+        .filter(|(k, v)| k.contains('\0') || v.contains('\0'))
+        .map(|(k, _)| FieldError::new(k.replace('\0', ""), "control_chars", "含有不允许的控制字符"))
+        .collect();
+    if !bad.is_empty() {
+        return ApiError::validation(bad).into_response();
+    }
+    next.run(req).await
+}
+
 /// Query parameters as given; reading them never rejects the request by itself.
 #[derive(Debug, Default)]
 pub struct QueryParams(pub HashMap<String, String>);

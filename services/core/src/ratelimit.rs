@@ -15,6 +15,30 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
+    /// Seconds until `key` may go on, when it has used `per_minute` in the
+    /// current minute (nothing is counted).
+    pub fn exhausted(&self, key: &str, per_minute: u32) -> Option<u64> {
+        let now = Instant::now();
+        let w = self.windows.lock().expect("rate limit lock");
+        let (start, used) = w.get(key)?;
+        let age = now.duration_since(*start);
+        (age < Duration::from_secs(60) && *used >= per_minute).then(|| 60 - age.as_secs().min(59))
+    }
+
+    /// Count one event of `key` in its current minute.
+    pub fn count(&self, key: &str) {
+        let now = Instant::now();
+        let mut w = self.windows.lock().expect("rate limit lock");
+        if w.len() > 10_000 {
+            w.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
+        }
+        let entry = w.entry(key.to_string()).or_insert((now, 0));
+        if now.duration_since(entry.0) >= Duration::from_secs(60) {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+    }
+
     /// Count one request of `key_id`; 429 when it has used `per_minute` in
     /// the current minute.
     pub fn check(&self, key_id: &str, per_minute: u32) -> Result<(), ApiError> {
@@ -53,5 +77,16 @@ mod tests {
         }
         assert!(r.check("k1", 3).is_err());
         r.check("k2", 3).unwrap();
+    }
+
+    #[test]
+    fn counted_failures_exhaust_a_budget() {
+        let r = super::RateLimiter::default();
+        assert_eq!(r.exhausted("ip:1", 2), None);
+        r.count("ip:1");
+        assert_eq!(r.exhausted("ip:1", 2), None);
+        r.count("ip:1");
+        assert!(r.exhausted("ip:1", 2).is_some_and(|w| (1..=60).contains(&w)));
+        assert_eq!(r.exhausted("ip:2", 2), None);
     }
 }
