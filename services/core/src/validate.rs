@@ -246,9 +246,27 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// Trim and check one text value.
+/// Zero-width characters and bidirectional controls: invisible, and used to
+/// split a forbidden word (`限\u{200b}男性`) or to make text display in an
+/// order other than the one stored (an RTL override).
+pub fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{200B}'..='\u{200F}' // zero-width space, joiners, LRM, RLM
+        | '\u{202A}'..='\u{202E}' // embeddings and overrides
+        | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
+        | '\u{2066}'..='\u{2069}' // isolates
+        | '\u{FEFF}' // zero-width no-break space (BOM)
+        | '\u{061C}' // Arabic letter mark
+        | '\u{180E}' // Mongolian vowel separator
+        | '\u{00AD}' // soft hyphen
+    )
+}
+
+/// Trim and check one text value. Invisible characters ([`is_invisible`])
+/// are removed first, so what is stored is what every reader sees.
 pub fn check_text(path: &str, s: &str, min: usize, max: usize, errs: &mut Errors) -> Option<String> {
-    let s = s.trim();
+    let visible: String = s.chars().filter(|c| !is_invisible(*c)).collect();
+    let s = visible.trim();
     if has_control_chars(s) {
         errs.add(path, "control_chars", "含有不允许的控制字符");
         return None;

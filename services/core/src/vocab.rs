@@ -120,8 +120,17 @@ fn find_line(text: &str, needle: &str) -> usize {
     text.find(needle).map(|o| line_of(text, o)).unwrap_or(1)
 }
 
+/// The form texts and terms are compared in: compatibility forms folded
+/// (NFKC: full-width letters, circled and styled characters), invisible
+/// characters and white space dropped, lower case. So `限\u{200b}男性`,
+/// `限 男 性` and `限男性` all read `限男性`.
 fn normalize(text: &str) -> String {
-    to_half_width(text).chars().filter(|c| !c.is_whitespace()).flat_map(char::to_lowercase).collect()
+    use unicode_normalization::UnicodeNormalization;
+    to_half_width(text)
+        .nfkc()
+        .filter(|c| !c.is_whitespace() && !crate::validate::is_invisible(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 impl Vocabulary {

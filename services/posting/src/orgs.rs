@@ -210,6 +210,17 @@ fn may_manage(p: &Principal, state: &AppState, org: &Org) -> bool {
     }
 }
 
+/// Whether `p` may list or revoke `org`'s keys: the bureau admin, or staff
+/// of that same organisation. Staff of another organisation never manage
+/// its keys, whatever their region.
+fn may_manage_keys(p: &Principal, org: &Org) -> bool {
+    match p.role {
+        Role::Admin => true,
+        Role::Staff => p.org_id == org.id,
+        Role::Publisher | Role::Agency => false,
+    }
+}
+
 /// Register an organisation.
 #[utoipa::path(post, path = "/v1/orgs", tag = "orgs", request_body = OrgCreate,
     responses((status = 201, body = Org), (status = 409, description = "名称已被使用", body = jobmatch_core::error::Problem),
@@ -383,7 +394,7 @@ async fn create_key(
 async fn list_keys(State(state): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Json<KeyList>> {
     p.require(&[Role::Admin, Role::Staff])?;
     let org = find_org(&state, &id).await?.ok_or_else(ApiError::not_found)?;
-    if !may_manage(&p, &state, &org) {
+    if !may_manage_keys(&p, &org) {
         return Err(ApiError::not_found());
     }
     let rows: Vec<(String, String, String, String, String, Option<String>)> = sqlx::query_as(
@@ -412,7 +423,7 @@ async fn revoke_key(
 ) -> ApiResult<StatusCode> {
     p.require(&[Role::Admin, Role::Staff])?;
     let org = find_org(&state, &id).await?.ok_or_else(ApiError::not_found)?;
-    if !may_manage(&p, &state, &org) {
+    if !may_manage_keys(&p, &org) {
         return Err(ApiError::not_found());
     }
     let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL")

@@ -141,7 +141,7 @@ pub fn read_job(body: &Value, rules: &JobRules<'_>) -> Result<JobInput, ApiError
         Some(Contact { name: name?, phone: phone? })
     });
 
-    // Discriminatory wording (就业促进法): checked on every text a job shows.
+    // Discriminatory wording (就业促进法): checked on every free text a job shows.
     let mut findings = Vec::new();
     let mut texts: Vec<(String, &str)> = Vec::new();
     if let Some(t) = &title {
@@ -150,8 +150,14 @@ pub fn read_job(body: &Value, rules: &JobRules<'_>) -> Result<JobInput, ApiError
     if let Some(d) = &description {
         texts.push(("description".into(), d));
     }
+    if let Some(a) = &address {
+        texts.push(("address".into(), a));
+    }
     for (i, s) in requirements.skills.iter().enumerate() {
         texts.push((format!("requirements.skills[{i}]"), s));
+    }
+    if let Some(Some(c)) = &contact {
+        texts.push(("contact.name".into(), &c.name));
     }
     for (field, text) in texts {
         let found = rules.vocab.discriminatory_terms(text);

@@ -175,6 +175,9 @@ pub async fn refresh_status(
     }
 }
 
+/// How far ahead a start date may lie (a job agreed, starting next month).
+const MAX_DAYS_AHEAD: i64 = 31;
+
 /// Insert a placement in the caller's transaction and update the person.
 pub async fn insert(conn: &mut AnyConnection, state: &AppState, np: &NewPlacement, p: &Principal) -> ApiResult<String> {
     let sp = persons::get(&mut *conn, &np.person_id).await?.ok_or_else(|| anyhow::anyhow!("person vanished"))?;
@@ -286,8 +289,8 @@ async fn create_placement(
         let person_id = f.string("person_id", true, 1, 100, &mut errs);
         let channel = f.one_of("channel", true, CHANNELS, &mut errs);
         let started = read_date(&f, "started_on", true, &mut errs);
-        if started.is_some_and(|d| d > today()) {
-            errs.add("started_on", "in_future", "上岗日期不能晚于今天");
+        if started.is_some_and(|d| d > today() + chrono::Duration::days(MAX_DAYS_AHEAD)) {
+            errs.add("started_on", "too_far_ahead", format!("上岗日期最多可晚于今天 {MAX_DAYS_AHEAD} 天"));
         }
         let job_id = f.string("job_id", false, 1, 100, &mut errs);
         let employer = f.string("employer_name", false, 1, 100, &mut errs);
@@ -340,7 +343,17 @@ async fn create_placement(
         }
     }
     let mut np = errs.finish(|| np)?.ok_or_else(|| anyhow::anyhow!("placement fields checked above"))?;
-    person_for(&state, &p, &np.person_id).await?;
+    let person = person_for(&state, &p, &np.person_id).await?;
+    let sixteen = NaiveDate::parse_from_str(&person.birth_date, "%Y-%m-%d")
+        .ok()
+        .and_then(|b| b.checked_add_months(chrono::Months::new(16 * 12)));
+    if sixteen.is_some_and(|d| np.started_on < d) {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "started_on",
+            "before_working_age",
+            "上岗日期早于本人年满 16 周岁之日",
+        )]));
+    }
     if let Some(a) = &np.agency_org_id {
         np.agreement_id = sqlx::query_scalar(
             "SELECT agreement_id FROM assignments WHERE person_id = $1 AND agency_org_id = $2 AND ended_at IS NULL",
@@ -350,6 +363,25 @@ async fn create_placement(
         .fetch_optional(&state.db.pool)
         .await?;
     }
+    let unknown =
+        || ApiError::validation(vec![FieldError::new("supersedes", "unknown_placement", "要更正的就业记录不存在")]);
+    if let Some(old) = &np.supersedes {
+        // Only a placement the caller may see, and for an agency only one
+        // its own organisation recorded, may be corrected; anything else is
+        // answered as if it did not exist.
+        visible(&state, &p, old).await.map_err(|_| unknown())?;
+        if p.role == Role::Agency {
+            let author: Option<String> = sqlx::query_scalar(
+                "SELECT k.org_id FROM placements pl JOIN api_keys k ON k.id = pl.actor_key_id WHERE pl.id = $1",
+            )
+            .bind(old)
+            .fetch_optional(&state.db.pool)
+            .await?;
+            if author.as_deref() != Some(p.org_id.as_str()) {
+                return Err(unknown());
+            }
+        }
+    }
     let mut tx = state.db.pool.begin().await?;
     if let Some(old) = &np.supersedes {
         let prev = get(&mut tx, old).await?;
@@ -358,13 +390,7 @@ async fn create_placement(
             Some(prev) if prev.person_id == np.person_id => {
                 return Err(ApiError::conflict("already_corrected", "该记录已被更正过，请更正最新的记录"));
             }
-            _ => {
-                return Err(ApiError::validation(vec![FieldError::new(
-                    "supersedes",
-                    "unknown_placement",
-                    "要更正的就业记录不存在",
-                )]))
-            }
+            _ => return Err(unknown()),
         }
     }
     let id = insert(&mut tx, &state, &np, &p).await?;
