@@ -20,3 +20,4 @@ mod persons_import;
 mod push;
 mod receiver;
 mod reports;
+mod security;
