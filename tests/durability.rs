@@ -25,6 +25,7 @@ fn command(dir: &Path, db: &str, port: u16) -> Command {
         .env("JOBMATCH_DATABASE_URL", db)
         .env("JOBMATCH_LISTEN", format!("127.0.0.1:{port}"))
         .env_remove("JOBMATCH_CONFIG")
+        .env_remove("RUST_LOG")
         .current_dir(dir);
     c
 }
@@ -509,4 +510,67 @@ async fn several_processes_starting_at_once_migrate_one_postgres_safely() {
     let files =
         std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../schemas/migrations/postgres")).unwrap().count();
     assert_eq!((migrations, orgs), (files as i64, 3), "every migration once, every org once");
+}
+
+/// Without RUST_LOG the log holds the service's own lines; libraries (the
+/// index's merges and commits) speak only when something is wrong.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_logs_hold_the_services_own_lines() {
+    let dir = temp_dir();
+    let _cleanup = Cleanup(dir.clone());
+    let db = format!("sqlite://{}", dir.join("data/jobmatch.db").display());
+    let admin =
+        keys_create(&dir, &db, &["--org", "市人社局", "--kind", "bureau", "--role", "admin", "--region", "330400"]);
+    let port = free_port();
+    let server = start_with(&dir, &db, port, &[("JOBMATCH_LOG_FORMAT", "json")]).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let org: Value = client
+        .post(format!("{base}/v1/orgs"))
+        .bearer_auth(&admin)
+        .json(&json!({"name": "南湖零工市场", "kind": "gig_market", "region_code": "330402"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key: Value = client
+        .post(format!("{base}/v1/orgs/{}/keys", org["id"].as_str().unwrap()))
+        .bearer_auth(&admin)
+        .json(&json!({"role": "publisher"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        let r = client
+            .post(format!("{base}/v1/jobs"))
+            .bearer_auth(key["key"].as_str().unwrap())
+            .json(&job_body())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let pid = server.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(server.wait_with_output().unwrap().status.success());
+    let mut lines = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.file_name().unwrap().to_string_lossy().starts_with("server-") {
+            continue;
+        }
+        for line in std::fs::read_to_string(&path).unwrap().lines() {
+            let v: Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON log line: {line}"));
+            let (level, target) = (v["level"].as_str().unwrap_or(""), v["target"].as_str().unwrap_or(""));
+            assert!(target.starts_with("jobmatch") || matches!(level, "WARN" | "ERROR"), "{line}");
+            lines += 1;
+        }
+    }
+    assert!(lines >= 3, "the service's own lines are there: {lines}");
 }

@@ -13,6 +13,7 @@ mod jobs;
 mod jobs_input;
 mod matching;
 mod matching_rules;
+mod newcomer;
 mod ops;
 mod orgs;
 mod persons;

@@ -50,7 +50,7 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
-    /// Score matching on an evaluation set (../shared/eval/FORMAT.md): load
+    /// Score matching on an evaluation set (eval/shared-set/FORMAT.md): load
     /// it into a fresh store through the API and print nDCG@k both ways and
     /// the count of hard-rule violations as one JSON line.
     Eval {

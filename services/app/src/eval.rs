@@ -1,5 +1,5 @@
 //! `jobmatch eval <dir>`: load an evaluation set (jobs.jsonl, persons.jsonl,
-//! judgments.tsv, forbidden.tsv; see ../shared/eval/FORMAT.md) into a fresh
+//! judgments.tsv, forbidden.tsv; see eval/shared-set/FORMAT.md) into a fresh
 //! store through the API, as a partner would, and score matching: nDCG@k of
 //! person→jobs and job→people against the graded judgments, and the count of
 //! answers that break a hard rule.

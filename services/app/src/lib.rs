@@ -10,6 +10,7 @@ pub mod bench_push;
 pub mod bench_report;
 pub mod cli;
 pub mod eval;
+pub mod openapi;
 pub mod ops;
 pub mod serve;
 
@@ -98,10 +99,17 @@ pub fn api(role: ServiceRole) -> OpenApiRouter<AppState> {
     api
 }
 
+/// The OpenAPI document of `doc`'s routes, finished (`openapi::finish`).
+fn document(doc: &utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut value = serde_json::to_value(doc).expect("the OpenAPI document serialises");
+    openapi::finish(&mut value);
+    value
+}
+
 /// The whole OpenAPI document, as committed in `schemas/openapi.json`.
 pub fn openapi_json() -> String {
     let (_, doc) = api(ServiceRole::All).split_for_parts();
-    let mut s = doc.to_pretty_json().expect("the OpenAPI document serialises");
+    let mut s = serde_json::to_string_pretty(&document(&doc)).expect("the OpenAPI document serialises");
     s.push('\n');
     s
 }
@@ -115,7 +123,7 @@ pub fn router(state: AppState, role: ServiceRole, matcher: Option<Arc<Matcher>>)
     if let Some(m) = matcher {
         routes = routes.layer(axum::Extension(m));
     }
-    let doc = Arc::new(doc);
+    let doc = Arc::new(document(&doc));
     routes
         .route(
             "/openapi.json",

@@ -10,6 +10,9 @@ macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        // utoipa does not read the variants' renames through the macro; every
+        // code is its variant in snake case, which this says to both.
+        #[serde(rename_all = "snake_case")]
         pub enum $name { $( $(#[$vm])* #[serde(rename = $text)] $variant ),+ }
         impl $name {
             /// Every code, in order.
@@ -233,6 +236,35 @@ pub struct Person {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_code_is_its_variant_in_snake_case() {
+        // The OpenAPI document takes codes from `rename_all`, serde from the
+        // variants' renames: they must agree.
+        fn check<T: serde::Serialize + std::fmt::Debug>(all: &[&str], parse: impl Fn(&str) -> Option<T>) {
+            for code in all {
+                let v = parse(code).unwrap();
+                assert_eq!(serde_json::to_value(&v).unwrap(), serde_json::json!(code), "{v:?}");
+                let debug = format!("{v:?}");
+                let mut snake = String::new();
+                for (i, c) in debug.chars().enumerate() {
+                    if c.is_uppercase() && i > 0 {
+                        snake.push('_');
+                    }
+                    snake.extend(c.to_lowercase());
+                }
+                assert_eq!(&snake, code);
+            }
+        }
+        check(JobSource::ALL, JobSource::parse);
+        check(EmploymentType::ALL, EmploymentType::parse);
+        check(OrgKind::ALL, OrgKind::parse);
+        check(EmploymentStatus::ALL, EmploymentStatus::parse);
+        check(Group::ALL, Group::parse);
+        check(Willingness::ALL, Willingness::parse);
+        check(ServiceNeed::ALL, ServiceNeed::parse);
+        check(CertificationStatus::ALL, CertificationStatus::parse);
+    }
 
     #[test]
     fn codes_round_trip_and_physical_demand_is_ordered() {

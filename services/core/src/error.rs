@@ -105,9 +105,10 @@ impl ApiError {
         Problem::new(StatusCode::BAD_REQUEST, code, "请求格式错误", detail).into()
     }
 
-    /// 400 naming fields (query parameters that cannot be read).
+    /// 400 naming query parameters that are unknown or whose values are invalid.
     pub fn bad_fields(errors: Vec<FieldError>) -> Self {
-        let detail = format!("{} 个参数无法识别", errors.len());
+        let names: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        let detail = format!("{} 个查询参数有误：{}", errors.len(), names.join("、"));
         Problem::new(StatusCode::BAD_REQUEST, "bad_parameters", "请求参数错误", detail).with_errors(errors).into()
     }
 

@@ -311,9 +311,11 @@ async fn get_org(State(state): State<AppState>, p: Principal, Path(id): Path<Str
     Ok(Json(visible_org(&state, &p, &id).await?))
 }
 
-/// Rename or (de)activate an organisation (admin).
+/// Rename or (de)activate an organisation (admin). Deactivating the
+/// caller's own organisation is 409.
 #[utoipa::path(patch, path = "/v1/orgs/{id}", tag = "orgs", params(("id" = String, Path)), request_body = OrgPatch,
-    responses((status = 200, body = Org), (status = 404, body = jobmatch_core::error::Problem)), security(("bearer" = [])))]
+    responses((status = 200, body = Org), (status = 404, body = jobmatch_core::error::Problem),
+               (status = 409, body = jobmatch_core::error::Problem)), security(("bearer" = [])))]
 async fn patch_org(
     State(state): State<AppState>,
     p: Principal,
@@ -333,6 +335,9 @@ async fn patch_org(
     errs.finish(|| ())?;
     let name = name.unwrap_or(org.name.clone());
     let active = active.unwrap_or(org.active);
+    if org.active && !active {
+        refuse_lockout(&p, &org)?;
+    }
     let res = sqlx::query("UPDATE orgs SET name = $1, active = $2, updated_at = $3 WHERE id = $4")
         .bind(&name)
         .bind(i64::from(active))
@@ -351,6 +356,16 @@ async fn patch_org(
         tracing::info!(org_id = %id, active, "organisation activation changed");
     }
     Ok(Json(Org { name, active, ..org }))
+}
+
+/// Deactivating an organisation stops its keys at once: an admin may not
+/// deactivate its own. (So the last organisation holding an admin key is
+/// never deactivated: whoever asks holds an admin key of another, active one.)
+fn refuse_lockout(p: &Principal, org: &Org) -> ApiResult<()> {
+    if org.id == p.org_id {
+        return Err(ApiError::conflict("own_org", "不能停用本人所属的机构：停用后本机构所有密钥立即失效"));
+    }
+    Ok(())
 }
 
 /// Issue a key for an organisation; the key is in this answer only.

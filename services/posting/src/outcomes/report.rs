@@ -101,8 +101,23 @@ pub struct ReportRow {
 pub struct ProgressReport {
     pub month: String,
     pub region: String,
+    /// False for the current month: its figures can still grow.
+    pub complete: bool,
     pub rows: Vec<ReportRow>,
     pub total: Figures,
+}
+
+/// 422 for a month that has not begun; whether the month has ended.
+fn not_in_the_future(month: NaiveDate) -> ApiResult<bool> {
+    let today = jobmatch_core::time::today();
+    if month > today {
+        return Err(ApiError::validation(vec![jobmatch_core::error::FieldError::new(
+            "month",
+            "in_the_future",
+            "不能查询尚未开始的月份",
+        )]));
+    }
+    Ok(last_day(month) < today)
 }
 
 /// The reporting units under `region`, in the form's order (counties by
@@ -185,11 +200,12 @@ async fn progress(State(state): State<AppState>, p: Principal, q: QueryParams) -
     let units = read_region(&state, &q, &mut errs);
     QueryParams::finish(errs)?;
     let (Some(month), Some(units)) = (month, units) else { return Err(anyhow::anyhow!("checked above").into()) };
+    let complete = not_in_the_future(month)?;
     let region = q.get("region").unwrap_or("330400").to_string();
     may_read(&state, &p, &region)?;
     let cols = compute(&state, Period { first: month, last: last_day(month) }).await?;
     let (rows, total) = tabulate(&cols, &units);
-    let report = ProgressReport { month: month_text(month), region: region.clone(), rows, total };
+    let report = ProgressReport { month: month_text(month), region: region.clone(), complete, rows, total };
     let region_name = state.regions.get(&region).map(|r| r.name.clone()).unwrap_or_default();
     let file = format!("progress-{}-{}", report.month, region);
     Ok(match format.as_str() {
@@ -260,6 +276,7 @@ async fn progress_people(State(state): State<AppState>, p: Principal, q: QueryPa
     let (Some(month), Some(units), Some(column)) = (month, units, column) else {
         return Err(anyhow::anyhow!("checked above").into());
     };
+    not_in_the_future(month)?;
     let region = q.get("region").unwrap_or("330400").to_string();
     may_read(&state, &p, &region)?;
     let cols = compute(&state, Period { first: month, last: last_day(month) }).await?;

@@ -199,15 +199,69 @@ fn send(tx: &mpsc::Sender<Batch>, b: Batch) -> bool {
     tx.blocking_send(b).is_ok()
 }
 
+/// Where the line breaks of a text are, as it is read: `\n`, `\r\n` and a
+/// lone `\r` each end one line (files from Excel on Windows use CRLF, old
+/// Mac files CR), so a record's line number is the file's, also after
+/// quoted cells that span lines.
+#[derive(Default)]
+struct LineBreaks {
+    /// Offsets of breaks not yet passed by a record.
+    ahead: std::collections::VecDeque<u64>,
+    /// Breaks before the last record asked about.
+    passed: usize,
+    offset: u64,
+    after_cr: bool,
+}
+
+impl LineBreaks {
+    fn scan(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            match b {
+                b'\n' if self.after_cr => {}
+                b'\n' | b'\r' => self.ahead.push_back(self.offset),
+                _ => {}
+            }
+            self.after_cr = b == b'\r';
+            self.offset += 1;
+        }
+    }
+
+    /// The line (first = 1) of the byte at `offset`; offsets asked about
+    /// only grow.
+    fn line_at(&mut self, offset: u64) -> usize {
+        while self.ahead.front().is_some_and(|b| *b < offset) {
+            self.ahead.pop_front();
+            self.passed += 1;
+        }
+        self.passed + 1
+    }
+}
+
+/// A reader that tells [`LineBreaks`] about every byte it hands on.
+struct CountingLines<R> {
+    inner: R,
+    breaks: std::rc::Rc<std::cell::RefCell<LineBreaks>>,
+}
+
+impl<R: Read> Read for CountingLines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.breaks.borrow_mut().scan(&buf[..n]);
+        Ok(n)
+    }
+}
+
 fn parse_csv(path: &Path, tx: &mpsc::Sender<Batch>) -> Result<(), ApiError> {
     let utf8 = is_utf8(path).map_err(anyhow::Error::from)?;
     let file = std::fs::File::open(path).map_err(anyhow::Error::from)?;
-    let reader: Box<dyn Read> = if utf8 {
+    let decoded: Box<dyn Read> = if utf8 {
         Box::new(BufReader::new(file))
     } else {
         // Files from other departments are often GBK (GB18030 is its superset).
         Box::new(encoding_rs_io::DecodeReaderBytesBuilder::new().encoding(Some(encoding_rs::GB18030)).build(file))
     };
+    let breaks = std::rc::Rc::new(std::cell::RefCell::new(LineBreaks::default()));
+    let reader = CountingLines { inner: decoded, breaks: breaks.clone() };
     let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
     let mut records = csv.records();
     let header: Vec<String> = match records.next() {
@@ -222,7 +276,7 @@ fn parse_csv(path: &Path, tx: &mpsc::Sender<Batch>) -> Result<(), ApiError> {
     let mut batch = Vec::with_capacity(BATCH);
     for rec in records {
         let rec = rec.map_err(|e| ApiError::bad_request("bad_csv", format!("CSV 无法读取：{e}")))?;
-        let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+        let line = rec.position().map(|p| breaks.borrow_mut().line_at(p.byte())).unwrap_or(0);
         if rec.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -704,6 +758,23 @@ mod tests {
         );
         assert!(parse_groups("就业困难人员").unwrap().is_empty(), "certification is never imported");
         assert!(parse_groups("富人").is_err());
+    }
+
+    /// The line of each data record of `text` as the importer numbers it.
+    fn lines_of(text: &str) -> Vec<usize> {
+        let breaks = std::rc::Rc::new(std::cell::RefCell::new(LineBreaks::default()));
+        let reader = CountingLines { inner: text.as_bytes(), breaks: breaks.clone() };
+        let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
+        csv.records().map(|r| breaks.borrow_mut().line_at(r.unwrap().position().unwrap().byte())).skip(1).collect()
+    }
+
+    #[test]
+    fn rows_are_the_files_lines_whatever_the_line_ends() {
+        for end in ["\n", "\r\n", "\r"] {
+            // Line 3 holds a quoted cell that goes on to line 4.
+            let text = ["身份证号,姓名,备注", "a,甲,", "b,乙,\"两行", "的备注\"", "c,丙,", ""].join(end);
+            assert_eq!(lines_of(&text), [2, 3, 5], "line ends {end:?}");
+        }
     }
 
     #[test]
