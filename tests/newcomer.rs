@@ -108,3 +108,53 @@ both_backends! {
         }
     }
 }
+
+/// The 进度表 as a clerk would print it: rendered by LibreOffice (headless)
+/// to PDF, it is one landscape page; the page is kept as a PNG under
+/// `target/report-render/` for review.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_progress_report_prints_on_one_landscape_page() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let month = (jobmatch_core::time::today() - chrono::Months::new(1)).format("%Y-%m").to_string();
+    let res = app
+        .client
+        .get(format!("{}/v1/reports/progress?month={month}&region=330400&format=xlsx", app.base))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let bytes = res.bytes().await.unwrap();
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/report-render");
+    std::fs::create_dir_all(&out).unwrap();
+    let xlsx = out.join("progress.xlsx");
+    std::fs::write(&xlsx, &bytes).unwrap();
+    let profile = temp_dir();
+    let _cleanup = Cleanup(profile.clone());
+    let soffice = std::process::Command::new("soffice")
+        .arg(format!("-env:UserInstallation=file://{}", profile.display()))
+        .args(["--headless", "--convert-to", "pdf", "--outdir"])
+        .arg(&out)
+        .arg(&xlsx)
+        .output()
+        .expect("LibreOffice (soffice) is needed: .ci/run installs libreoffice-calc-nogui");
+    assert!(soffice.status.success(), "{}", String::from_utf8_lossy(&soffice.stderr));
+    let pdf = out.join("progress.pdf");
+    let info = std::process::Command::new("pdfinfo").arg(&pdf).output().expect("pdfinfo (poppler-utils)");
+    let info = String::from_utf8_lossy(&info.stdout).to_string();
+    let field = |name: &str| info.lines().find(|l| l.starts_with(name)).unwrap_or_default().to_string();
+    assert!(field("Pages:").ends_with(" 1"), "one page: {info}");
+    // Landscape A4: 842 × 595 points.
+    let size = field("Page size:");
+    assert!(size.contains("841.") || size.contains("842"), "A4 landscape: {size}");
+    let nums: Vec<f64> = size.split_whitespace().filter_map(|w| w.parse().ok()).collect();
+    assert!(nums.len() >= 2 && nums[0] > nums[1], "wider than tall: {size}");
+    let png = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "110", "-singlefile"])
+        .arg(&pdf)
+        .arg(out.join("progress"))
+        .status()
+        .unwrap();
+    assert!(png.success());
+    assert!(out.join("progress.png").exists());
+}

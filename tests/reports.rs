@@ -212,14 +212,17 @@ async fn month_of_records(app: TestApp) {
     assert_eq!(s(2, 10), "期末仍需帮扶就业困难人员人数");
     for (i, (_, want)) in expected_this_month().iter().enumerate() {
         for (k, v) in want.iter().enumerate() {
-            assert_eq!(s(4 + i as u32, 1 + k as u32), v.to_string(), "xlsx row {i} col {k}");
+            assert_eq!(s(5 + i as u32, 1 + k as u32), v.to_string(), "xlsx row {i} col {k}");
         }
     }
-    assert_eq!(s(4, 0), "南湖区");
-    assert_eq!(s(13, 0), "合计");
+    assert_eq!(s(4, 0), "栏次");
+    assert_eq!((s(4, 1), s(4, 10)), ("1".to_string(), "10".to_string()), "the columns are numbered 1–10");
+    assert_eq!(s(5, 0), "南湖区");
+    assert_eq!(s(14, 0), "合计");
     for (k, v) in total.iter().enumerate() {
-        assert_eq!(s(13, 1 + k as u32), v.to_string());
+        assert_eq!(s(14, 1 + k as u32), v.to_string());
     }
+    assert!(s(16, 0).starts_with("填报人"), "{}", s(16, 0));
 
     // The people behind a figure.
     let r = app

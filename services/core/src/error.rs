@@ -1,8 +1,9 @@
 //! One error type for every handler, answered as RFC 9457 `application/problem+json`.
 //!
 //! Each problem carries a stable English `code` (also the last segment of its
-//! `type`), a Chinese `title` staff can read, and for bad input every offending
-//! field in `errors[]`. Internal errors are logged with their cause chain and
+//! `type`), a Chinese `title` and `detail` staff can read, an English
+//! `detail_en` for partners, and for bad input every offending field in
+//! `errors[]`. Internal errors are logged with their cause chain and
 //! answered with an opaque body.
 
 use axum::http::{header, HeaderValue, StatusCode};
@@ -35,7 +36,11 @@ pub struct Problem {
     pub kind: String,
     pub title: String,
     pub status: u16,
+    /// For staff, in Chinese.
     pub detail: String,
+    /// The same in English, for partners' engineers (with `errors[].field`
+    /// and `errors[].code` it says what to change).
+    pub detail_en: String,
     /// Stable English code of the problem.
     pub code: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -53,6 +58,7 @@ impl Problem {
             title: title.to_string(),
             status: status.as_u16(),
             detail: detail.into(),
+            detail_en: english(code, status),
             code: code.to_string(),
             errors: Vec::new(),
             extensions: Map::new(),
@@ -60,6 +66,10 @@ impl Problem {
     }
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        if !errors.is_empty() {
+            let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+            self.detail_en = format!("{} Fields: {}.", self.detail_en, fields.join(", "));
+        }
         self.errors = errors;
         self
     }
@@ -67,6 +77,42 @@ impl Problem {
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.extensions.insert(key.to_string(), value.into());
         self
+    }
+}
+
+/// The English words for a problem code (the Chinese detail may say more:
+/// the field messages and `code`s are the precise part).
+fn english(code: &str, status: StatusCode) -> String {
+    let known = match code {
+        "validation_failed" => "The request is well-formed but some fields break the rules.",
+        "bad_parameters" => "Some query parameters are unknown or have invalid values.",
+        "malformed_json" => "The body is not valid JSON.",
+        "unsupported_media_type" => "The body must be JSON, sent with Content-Type: application/json.",
+        "payload_too_large" => "The body is larger than this endpoint accepts (see limit_bytes).",
+        "body_read" | "body_timeout" => "The request body could not be read in time.",
+        "bad_csv" => "The CSV file cannot be read.",
+        "bad_xlsx" => "The XLSX workbook cannot be read.",
+        "unauthorized" => "A valid API key is required: Authorization: Bearer <key>.",
+        "too_many_failed_attempts" => "Too many failed authentications; wait retry_after_seconds.",
+        "forbidden" => "This key's role or region does not allow the action.",
+        "not_found" => "No such resource, or this key may not see it.",
+        "rate_limited" => "Too many requests for this key; wait retry_after_seconds.",
+        "request_timeout" => "The request took longer than the server allows.",
+        "unavailable" => "The service is not available right now.",
+        "internal" => "An internal error occurred; it has been logged.",
+        "discriminatory_wording" => "The job text requires or excludes applicants by a protected ground (see terms).",
+        "duplicate_id_number" => "A person with this ID number is already registered.",
+        "own_org" => "An admin cannot deactivate its own organisation.",
+        "org_name_taken" => "Another organisation has this name.",
+        "concurrent_update" | "stale" => "The record changed meanwhile; read it again and retry.",
+        _ => "",
+    };
+    if !known.is_empty() {
+        known.to_string()
+    } else if status == StatusCode::CONFLICT {
+        format!("The request conflicts with the current state of the resource ({code}).")
+    } else {
+        format!("{} ({code}).", status.canonical_reason().unwrap_or("Error"))
     }
 }
 
@@ -168,3 +214,22 @@ pub fn problem_response(problem: Problem) -> Response {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_problem_has_english_words_beside_the_chinese() {
+        let p = match ApiError::validation(vec![FieldError::new("pay.min", "min_gt_max", "最低薪资不能高于最高薪资")])
+        {
+            ApiError::Problem(p) => p,
+            ApiError::Internal(_) => unreachable!(),
+        };
+        assert!(p.detail_en.starts_with("The request is well-formed"), "{}", p.detail_en);
+        assert!(p.detail_en.ends_with("Fields: pay.min."), "{}", p.detail_en);
+        let odd = Problem::new(StatusCode::CONFLICT, "illegal_move", "推荐状态不能这样变更", "…");
+        assert!(odd.detail_en.contains("illegal_move"));
+        assert!(!odd.detail_en.chars().any(|c| c > '\u{2fff}'), "English only");
+    }
+}

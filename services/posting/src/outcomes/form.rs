@@ -21,26 +21,41 @@ pub fn csv_text(report: &ProgressReport, region_name: &str) -> anyhow::Result<Ve
     Ok(out)
 }
 
-/// The workbook laid out like the bureau's form: title, unit and period,
-/// two header rows with 帮扶成效 over columns 2–7, one row per unit, total.
+/// The workbook laid out like the bureau's paper form, ready to print on
+/// the 25th: title, 填报单位 and 统计期间, two header rows with 帮扶成效
+/// over columns 2–7, a row numbering the columns 1–10, one row per unit,
+/// the total, and a 填报人/审核人/填报日期 line. Landscape A4, one page
+/// wide, the header rows repeated on every page.
 pub fn xlsx(report: &ProgressReport, region_name: &str) -> anyhow::Result<Vec<u8>> {
     use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("进度表")?;
-    let title = Format::new().set_bold().set_font_size(16).set_align(FormatAlign::Center);
+    let title = Format::new()
+        .set_bold()
+        .set_font_size(16)
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter);
     let head = Format::new()
         .set_bold()
         .set_text_wrap()
         .set_align(FormatAlign::Center)
         .set_align(FormatAlign::VerticalCenter)
         .set_border(FormatBorder::Thin);
-    let cell = Format::new().set_border(FormatBorder::Thin);
-    let bold = Format::new().set_bold().set_border(FormatBorder::Thin);
+    let number = Format::new().set_align(FormatAlign::Center).set_border(FormatBorder::Thin);
+    let cell = Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::VerticalCenter);
+    let bold = Format::new().set_bold().set_border(FormatBorder::Thin).set_align(FormatAlign::VerticalCenter);
     let (y, m) = (&report.month[..4], report.month[5..].trim_start_matches('0'));
-    ws.merge_range(0, 0, 0, 10, "困难群体就业帮扶工作进度表", &title)?;
+    let heading = if report.complete {
+        "困难群体就业帮扶工作进度表".to_string()
+    } else {
+        "困难群体就业帮扶工作进度表（本月尚未结束，数据截至今日）".to_string()
+    };
+    ws.merge_range(0, 0, 0, 10, &heading, &title)?;
+    ws.set_row_height(0, 32)?;
     ws.merge_range(1, 0, 1, 5, &format!("填报单位：{region_name}"), &Format::new())?;
     ws.merge_range(1, 6, 1, 10, &format!("统计期间：{y}年{m}月"), &Format::new().set_align(FormatAlign::Right))?;
+    ws.set_row_height(1, 20)?;
     ws.merge_range(2, 0, 3, 0, "单位", &head)?;
     ws.merge_range(2, 1, 3, 1, COLUMNS[0].1, &head)?;
     ws.merge_range(2, 2, 2, 7, "帮扶成效", &head)?;
@@ -50,22 +65,44 @@ pub fn xlsx(report: &ProgressReport, region_name: &str) -> anyhow::Result<Vec<u8
     for (i, (_, h)) in COLUMNS.iter().enumerate().skip(7) {
         ws.merge_range(2, (i + 1) as u16, 3, (i + 1) as u16, h, &head)?;
     }
-    ws.set_row_height(3, 48)?;
-    ws.set_column_width(0, 26)?;
+    ws.set_row_height(2, 22)?;
+    ws.set_row_height(3, 58)?;
+    // The form numbers its columns, so figures can be quoted as 第 N 栏.
+    ws.write_string_with_format(NUMBER_ROW, 0, "栏次", &number)?;
     for c in 1..=10u16 {
-        ws.set_column_width(c, 14)?;
+        ws.write_number_with_format(NUMBER_ROW, c, f64::from(c), &number)?;
     }
-    let mut row = 4u32;
+    ws.set_column_width(0, 30)?;
+    for c in 1..=10u16 {
+        ws.set_column_width(c, 12.5)?;
+    }
+    let mut row = FIRST_UNIT_ROW;
     for r in &report.rows {
+        ws.set_row_height(row, 21)?;
         ws.write_string_with_format(row, 0, &r.unit_name, &cell)?;
         for (i, v) in r.figures.values().iter().enumerate() {
             ws.write_number_with_format(row, (i + 1) as u16, *v as f64, &cell)?;
         }
         row += 1;
     }
+    ws.set_row_height(row, 21)?;
     ws.write_string_with_format(row, 0, "合计", &bold)?;
     for (i, v) in report.total.values().iter().enumerate() {
         ws.write_number_with_format(row, (i + 1) as u16, *v as f64, &bold)?;
     }
+    row += 2;
+    ws.merge_range(row, 0, row, 3, "填报人：", &Format::new())?;
+    ws.merge_range(row, 4, row, 7, "审核人：", &Format::new())?;
+    ws.merge_range(row, 8, row, 10, "填报日期：    年  月  日", &Format::new())?;
+    ws.set_landscape();
+    ws.set_paper_size(9); // A4
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_print_center_horizontally(true);
+    ws.set_margins(0.5, 0.5, 0.6, 0.6, 0.3, 0.3);
+    ws.set_repeat_rows(0, NUMBER_ROW)?;
     Ok(wb.save_to_buffer()?)
 }
+
+/// The row numbering the columns, and the first unit's row (0-based).
+pub const NUMBER_ROW: u32 = 4;
+pub const FIRST_UNIT_ROW: u32 = 5;
