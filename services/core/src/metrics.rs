@@ -1,138 +1,111 @@
-//! Prometheus metrics: requests by route and status, and a latency histogram
-//! by route. Services may register gauges that are read at scrape time.
+//! Prometheus metrics through the `metrics` facade and its Prometheus
+//! exporter (the exposition format, HELP and TYPE lines are the exporter's,
+//! not ours), plus the process's own metrics (CPU, memory, open files,
+//! start time) from `metrics-process`. Each `AppState` has its own
+//! recorder, so several applications in one process (the tests) keep
+//! separate figures. Label values are codes and route templates, never
+//! personal data.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::Mutex;
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use metrics::{counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram, Label, Unit};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 
 use crate::state::AppState;
 
 const BUCKETS: [f64; 12] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    sum: f64,
-    count: u64,
+/// Every family the services record, with its help text.
+const COUNTERS: &[(&str, &str)] = &[
+    ("jobmatch_http_requests_total", "HTTP requests by method, route template and status."),
+    ("jobmatch_matching_events_applied_total", "Outbox events applied to the matching indexes."),
+    ("jobmatch_jobs_expired_total", "Jobs marked expired by the sweeper."),
+    ("jobmatch_certifications_expired_total", "Hardship certifications that lapsed."),
+    ("jobmatch_push_queued_total", "Notifications queued by the push planner."),
+    ("jobmatch_push_deliveries_total", "Delivery attempts by channel and outcome."),
+];
+const HISTOGRAMS: &[(&str, &str)] = &[
+    ("jobmatch_http_request_duration_seconds", "HTTP request latency by route template."),
+    ("jobmatch_push_open_to_queued_seconds", "From a job opening to its notifications being queued."),
+    ("jobmatch_push_open_to_sent_seconds", "From a job opening to a notification being sent."),
+];
+const GAUGES: &[(&str, &str)] = &[("jobmatch_push_queue_depth", "Notifications in the queue by state.")];
+
+/// The process's metrics.
+pub struct Metrics {
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
+    process: metrics_process::Collector,
 }
 
-impl Histogram {
-    fn observe(&mut self, seconds: f64) {
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if seconds <= *b {
-                self.counts[i] += 1;
+impl Default for Metrics {
+    fn default() -> Metrics {
+        let recorder =
+            PrometheusBuilder::new().set_buckets(&BUCKETS).expect("the buckets are not empty").build_recorder();
+        let handle = recorder.handle();
+        let process = metrics_process::Collector::new("process_");
+        let m = Metrics { recorder, handle, process };
+        m.with(|| {
+            for (name, help) in COUNTERS {
+                describe_counter!(*name, *help);
             }
-        }
-        self.sum += seconds;
-        self.count += 1;
+            for (name, help) in HISTOGRAMS {
+                describe_histogram!(*name, Unit::Seconds, *help);
+            }
+            for (name, help) in GAUGES {
+                describe_gauge!(*name, *help);
+            }
+            m.process.describe();
+        });
+        m
     }
 }
 
-/// The process's request metrics.
-#[derive(Default)]
-pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latency: Mutex<BTreeMap<String, Histogram>>,
-    counters: Mutex<BTreeMap<(String, String), u64>>,
-    labeled: Mutex<BTreeMap<(String, String), u64>>,
-    gauges: Mutex<BTreeMap<(String, String), f64>>,
-    histograms: Mutex<BTreeMap<String, Histogram>>,
-}
-
-/// `a="x",b="y"` from label pairs (values are codes, never personal data).
-fn labels(pairs: &[(&str, &str)]) -> String {
-    pairs.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect::<Vec<_>>().join(",")
+fn labels(pairs: &[(&str, &str)]) -> Vec<Label> {
+    pairs.iter().map(|(k, v)| Label::new(k.to_string(), v.to_string())).collect()
 }
 
 impl Metrics {
+    fn with<T>(&self, f: impl FnOnce() -> T) -> T {
+        metrics::with_local_recorder(&self.recorder, f)
+    }
+
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        *self.requests.lock().expect("metrics lock").entry((method.into(), route.into(), status)).or_default() += 1;
-        self.latency.lock().expect("metrics lock").entry(route.to_string()).or_default().observe(seconds);
+        self.with(|| {
+            counter!("jobmatch_http_requests_total", "method" => method.to_string(), "route" => route.to_string(),
+                "status" => status.to_string())
+            .increment(1);
+            histogram!("jobmatch_http_request_duration_seconds", "route" => route.to_string()).record(seconds);
+        });
     }
 
     /// Add to a named counter with one label, e.g. `jobmatch_jobs_expired_total`.
     pub fn count(&self, name: &str, label: &str, by: u64) {
-        *self.counters.lock().expect("metrics lock").entry((name.into(), label.into())).or_default() += by;
+        self.with(|| counter!(name.to_string(), "kind" => label.to_string()).increment(by));
     }
 
     /// Add to a counter with labels, e.g. deliveries by channel and outcome.
     pub fn count_with(&self, name: &str, pairs: &[(&str, &str)], by: u64) {
-        *self.labeled.lock().expect("metrics lock").entry((name.into(), labels(pairs))).or_default() += by;
+        self.with(|| counter!(name.to_string(), labels(pairs)).increment(by));
     }
 
     /// Set a gauge with labels, e.g. queue depth by state.
     pub fn gauge(&self, name: &str, pairs: &[(&str, &str)], value: f64) {
-        self.gauges.lock().expect("metrics lock").insert((name.into(), labels(pairs)), value);
+        self.with(|| gauge!(name.to_string(), labels(pairs)).set(value));
     }
 
     /// Observe seconds in a named histogram (buckets 1 ms … 10 s).
     pub fn observe_seconds(&self, name: &str, seconds: f64) {
-        self.histograms.lock().expect("metrics lock").entry(name.to_string()).or_default().observe(seconds);
+        self.with(|| histogram!(name.to_string()).record(seconds));
     }
 
-    /// The Prometheus text exposition.
+    /// The Prometheus text exposition, with the process metrics read now.
     pub fn render(&self) -> String {
-        let mut out = String::new();
-        out.push_str("# HELP jobmatch_http_requests_total HTTP requests by method, route and status.\n");
-        out.push_str("# TYPE jobmatch_http_requests_total counter\n");
-        for ((m, r, s), n) in self.requests.lock().expect("metrics lock").iter() {
-            let _ = writeln!(out, "jobmatch_http_requests_total{{method=\"{m}\",route=\"{r}\",status=\"{s}\"}} {n}");
-        }
-        out.push_str("# HELP jobmatch_http_request_duration_seconds HTTP request latency by route.\n");
-        out.push_str("# TYPE jobmatch_http_request_duration_seconds histogram\n");
-        for (r, h) in self.latency.lock().expect("metrics lock").iter() {
-            for (i, b) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "jobmatch_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"{b}\"}} {}",
-                    h.counts[i]
-                );
-            }
-            let _ =
-                writeln!(out, "jobmatch_http_request_duration_seconds_bucket{{route=\"{r}\",le=\"+Inf\"}} {}", h.count);
-            let _ = writeln!(out, "jobmatch_http_request_duration_seconds_sum{{route=\"{r}\"}} {}", h.sum);
-            let _ = writeln!(out, "jobmatch_http_request_duration_seconds_count{{route=\"{r}\"}} {}", h.count);
-        }
-        let counters = self.counters.lock().expect("metrics lock");
-        let mut last = "";
-        for ((name, label), n) in counters.iter() {
-            if name != last {
-                let _ = writeln!(out, "# TYPE {name} counter");
-                last = name;
-            }
-            let _ = writeln!(out, "{name}{{kind=\"{label}\"}} {n}");
-        }
-        let mut last = String::new();
-        for ((name, label), n) in self.labeled.lock().expect("metrics lock").iter() {
-            if *name != last {
-                let _ = writeln!(out, "# TYPE {name} counter");
-                last.clone_from(name);
-            }
-            let _ = writeln!(out, "{name}{{{label}}} {n}");
-        }
-        let mut last = String::new();
-        for ((name, label), v) in self.gauges.lock().expect("metrics lock").iter() {
-            if *name != last {
-                let _ = writeln!(out, "# TYPE {name} gauge");
-                last.clone_from(name);
-            }
-            let _ = writeln!(out, "{name}{{{label}}} {v}");
-        }
-        for (name, h) in self.histograms.lock().expect("metrics lock").iter() {
-            let _ = writeln!(out, "# TYPE {name} histogram");
-            for (i, b) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(out, "{name}_bucket{{le=\"{b}\"}} {}", h.counts[i]);
-            }
-            let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", h.count);
-            let _ = writeln!(out, "{name}_sum {}", h.sum);
-            let _ = writeln!(out, "{name}_count {}", h.count);
-        }
-        out
+        self.with(|| self.process.collect());
+        self.handle.render()
     }
 }
 
@@ -153,14 +126,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_exposition_counts_requests_and_fills_buckets() {
+    fn the_exposition_counts_requests_fills_buckets_and_explains_every_family() {
         let m = Metrics::default();
         m.observe("GET", "/v1/jobs", 200, 0.003);
         m.observe("GET", "/v1/jobs", 200, 0.2);
         m.observe("POST", "/v1/jobs", 422, 0.01);
+        m.count_with("jobmatch_push_queued_total", &[], 4);
+        m.count_with("jobmatch_push_deliveries_total", &[("channel", "sms"), ("outcome", "sent")], 1);
+        m.observe_seconds("jobmatch_push_open_to_sent_seconds", 0.5);
+        m.gauge("jobmatch_push_queue_depth", &[("state", "held")], 2.0);
         let t = m.render();
         assert!(t.contains("jobmatch_http_requests_total{method=\"GET\",route=\"/v1/jobs\",status=\"200\"} 2"), "{t}");
-        assert!(t.contains("route=\"/v1/jobs\",le=\"0.005\"} 1"));
-        assert!(t.contains("route=\"/v1/jobs\",le=\"+Inf\"} 3"));
+        assert!(t.contains("route=\"/v1/jobs\",le=\"0.005\"} 1"), "{t}");
+        assert!(t.contains("route=\"/v1/jobs\",le=\"+Inf\"} 3"), "{t}");
+        assert!(t.contains("\njobmatch_push_queued_total 4"), "no empty braces: {t}");
+        assert!(!t.contains("{}"), "{t}");
+        for line in t.lines().filter(|l| l.starts_with("# TYPE")) {
+            let name = line.split_whitespace().nth(2).unwrap();
+            assert!(t.contains(&format!("# HELP {name} ")), "{name} has no HELP: {t}");
+        }
+        assert!(t.contains("process_resident_memory_bytes"), "process metrics: {t}");
     }
 }
