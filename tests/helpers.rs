@@ -221,6 +221,8 @@ impl TestApp {
         panic!("matching did not catch up with the outbox (at {})", self.matcher.applied());
     }
 
+    /// Send a request; the answer must be one the OpenAPI document
+    /// describes (status, content type, body schema): see [`conforms`].
     pub async fn send(&self, method: &str, path: &str, key: Option<&str>, body: Option<Value>) -> Answer {
         let mut req = self.client.request(method.parse().unwrap(), format!("{}{}", self.base, path));
         if let Some(k) = key {
@@ -229,7 +231,9 @@ impl TestApp {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        Self::answer(req.send().await.expect("request sent")).await
+        let answer = Self::answer(req.send().await.expect("request sent")).await;
+        conforms(method, path, &answer);
+        answer
     }
 
     pub async fn answer(res: reqwest::Response) -> Answer {
@@ -358,4 +362,78 @@ impl TestApp {
             .expect("request sent");
         Self::answer(res).await
     }
+}
+
+/// The committed OpenAPI document, read once.
+fn document() -> &'static Value {
+    static DOC: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/openapi.json");
+        serde_json::from_str(&std::fs::read_to_string(path).expect("schemas/openapi.json")).expect("valid JSON")
+    })
+}
+
+/// The document's path template for a request path (`/v1/jobs/job_1/close`
+/// → `/v1/jobs/{id}/close`), the one with the most literal segments.
+fn template_of(path: &str) -> Option<String> {
+    let wanted: Vec<&str> = path.split('?').next().unwrap_or("").split('/').collect();
+    let mut best: Option<(usize, String)> = None;
+    for template in document()["paths"].as_object()?.keys() {
+        let parts: Vec<&str> = template.split('/').collect();
+        if parts.len() != wanted.len() {
+            continue;
+        }
+        let mut literal = 0;
+        let fits = parts.iter().zip(&wanted).all(|(t, w)| {
+            if t.starts_with('{') {
+                !w.is_empty()
+            } else {
+                literal += 1;
+                t == w
+            }
+        });
+        if fits && best.as_ref().is_none_or(|(n, _)| literal > *n) {
+            best = Some((literal, template.clone()));
+        }
+    }
+    best.map(|(_, t)| t)
+}
+
+/// Every answer the tests get through [`TestApp::send`] is checked against
+/// the committed OpenAPI document: its status is documented for the
+/// operation, its content type is one documented for that status, and a
+/// JSON body validates against the documented schema. So the document a
+/// partner generates a client from cannot drift from what the server sends.
+pub fn conforms(method: &str, path: &str, answer: &Answer) {
+    let Some(template) = template_of(path) else { return };
+    let method = method.to_ascii_lowercase();
+    let Some(op) = document()["paths"][&template].get(&method) else { return };
+    let status = answer.status.as_u16().to_string();
+    let Some(response) = op["responses"].get(&status) else {
+        panic!("{method} {template} answered {status}, which the OpenAPI document does not list: {}", answer.body);
+    };
+    let Some(content) = response.get("content").and_then(Value::as_object) else { return };
+    let ctype = answer.content_type.split(';').next().unwrap_or("").trim().to_string();
+    let Some(media) = content.get(&ctype) else {
+        panic!(
+            "{method} {template} {status} answered {ctype}; the document says {:?}",
+            content.keys().collect::<Vec<_>>()
+        );
+    };
+    if answer.body.is_null() || !ctype.contains("json") {
+        return;
+    }
+    let Some(schema) = media.get("schema") else { return };
+    let mut root = serde_json::json!({"components": document()["components"].clone()});
+    if let (Value::Object(r), Value::Object(s)) = (&mut root, schema) {
+        r.extend(s.clone());
+    }
+    let validator = jsonschema::validator_for(&root).expect("a valid schema");
+    let errors: Vec<String> =
+        validator.iter_errors(&answer.body).take(5).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(
+        errors.is_empty(),
+        "{method} {template} {status}: the answer does not match the document: {errors:?}\n{}",
+        answer.body
+    );
 }

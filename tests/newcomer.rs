@@ -47,6 +47,17 @@ fn the_document_names_codes_as_the_server_sends_them_and_every_error_as_a_proble
     assert!(operations > 50);
 }
 
+#[test]
+fn no_two_types_share_a_schema_name() {
+    // utoipa keeps one of two schemas with the same name without a word:
+    // each response would then be described by whichever won.
+    let doc: Value = serde_json::from_str(&jobmatch_app::openapi_json()).unwrap();
+    let contact = &doc["components"]["schemas"]["Contact"]["properties"];
+    assert!(contact.get("phone").is_some(), "Contact is a job's contact");
+    let record = &doc["components"]["schemas"]["ContactRecord"]["properties"];
+    assert!(record.get("method").is_some(), "an agency's contact with a person is ContactRecord");
+}
+
 fn next_month() -> String {
     let today = jobmatch_core::time::today();
     (today + chrono::Months::new(1)).format("%Y-%m").to_string()

@@ -284,7 +284,7 @@ async fn move_referral(
             "推荐状态不能这样变更",
             format!("不能从 {} 变为 {}", row.4, to),
         )
-        .with("status", row.4.clone())
+        .with("current_status", row.4.clone())
         .into());
     }
     let now = now_text();

@@ -26,7 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub const METHODS: &[&str] = &["phone", "visit", "message", "meeting"];
 
 #[derive(Serialize, ToSchema)]
-pub struct Contact {
+pub struct ContactRecord {
     pub id: String,
     pub person_id: String,
     pub agency_org_id: Option<String>,
@@ -51,14 +51,14 @@ pub struct ContactCreate {
 /// Record a contact with a person (agency: its own people; staff).
 #[utoipa::path(post, path = "/v1/persons/{id}/contacts", tag = "agencies", params(("id" = String, Path)),
     request_body = ContactCreate,
-    responses((status = 201, body = Contact), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = ContactRecord), (status = 404, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 async fn add_contact(
     State(state): State<AppState>,
     p: Principal,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
-) -> ApiResult<(StatusCode, Json<Contact>)> {
+) -> ApiResult<(StatusCode, Json<ContactRecord>)> {
     p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
     person_for(&state, &p, &id).await?;
     let mut errs = Errors::default();
@@ -76,7 +76,7 @@ async fn add_contact(
         }
     }
     errs.finish(|| ())?;
-    let c = Contact {
+    let c = ContactRecord {
         id: jobmatch_core::ids::new_id("con"),
         person_id: id,
         agency_org_id: (p.role == Role::Agency).then(|| p.org_id.clone()),
