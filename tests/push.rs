@@ -221,15 +221,22 @@ async fn the_daily_cap_holds_the_rest_until_the_next_morning_and_sms_waits_for_a
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// An agency with a webhook at `url` and one fitting person assigned to it
 /// (who refused push: agencies hear about their people regardless).
-async fn agency_with_webhook(app: &TestApp, name: &str, url: &str, seq: u32) -> (String, String, String) {
+pub async fn agency_with_webhook(app: &TestApp, name: &str, url: &str, seq: u32) -> (String, String, String) {
     let (org, key) = app.org_with_key(name, "hr_agency", "330400", "agency").await;
     let r = app.post("/v1/webhooks", &key, json!({"url": url, "secret": SECRET})).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert!(r.body.get("secret").is_none(), "the secret is never answered");
+    let person = follow_one_person(app, &org, seq).await;
+    (org, key, person)
+}
+
+/// An agreement for agency `org` and one fitting person (who refused push)
+/// assigned under it; returns the person.
+pub async fn follow_one_person(app: &TestApp, org: &str, seq: u32) -> String {
     let agreement = app
         .post(
             "/v1/agreements",
@@ -240,7 +247,7 @@ async fn agency_with_webhook(app: &TestApp, name: &str, url: &str, seq: u32) -> 
         .await;
     let person = app.create_person(with(person_body(seq), |b| b["consent"]["push"] = json!(false))).await;
     app.assign(agreement.body["id"].as_str().unwrap(), &person).await;
-    (org, key, person)
+    person
 }
 
 fn webhook_of<'a>(items: &'a [Value], org: &str) -> Option<&'a Value> {

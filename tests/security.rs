@@ -8,10 +8,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-use crate::push::quick;
+use crate::push::{agency_with_webhook, follow_one_person, quick, SECRET};
 use crate::receiver::{Mode, Receiver};
-
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 fn csv(rows: &[String]) -> Vec<u8> {
     let mut s = "身份证号,姓名,手机号,区划代码,人员类别\n".to_string();
@@ -456,16 +454,7 @@ async fn webhooks_never_reach_internal_addresses() {
     .execute(&app.state.db.pool)
     .await
     .unwrap();
-    let agreement = app
-        .post(
-            "/v1/agreements",
-            &app.admin,
-            json!({"agency_org_id": org, "starts_on": "2026-01-01",
-            "ends_on": "2030-12-31", "people_target": 5, "subsidy": {"amount": 300}}),
-        )
-        .await;
-    let person = app.create_person(with(person_body(301), |b| b["consent"]["push"] = json!(false))).await;
-    app.assign(agreement.body["id"].as_str().unwrap(), &person).await;
+    follow_one_person(&app, &org, 301).await;
     app.wait_indexed().await;
     let (_, publisher) = app.publisher("回调零工市场").await;
     let job = app.create_job(&publisher, job_body()).await;
@@ -489,21 +478,7 @@ async fn a_queued_webhook_is_not_sent_after_consent_is_withdrawn() {
     })
     .await
     .unwrap();
-    let (org, key) = app.org_with_key("回调人力资源公司", "hr_agency", "330400", "agency").await;
-    assert_eq!(
-        app.post("/v1/webhooks", &key, json!({"url": hook.url, "secret": SECRET})).await.status,
-        StatusCode::CREATED
-    );
-    let agreement = app
-        .post(
-            "/v1/agreements",
-            &app.admin,
-            json!({"agency_org_id": org, "starts_on": "2026-01-01",
-            "ends_on": "2030-12-31", "people_target": 5, "subsidy": {"amount": 300}}),
-        )
-        .await;
-    let person = app.create_person(with(person_body(301), |b| b["consent"]["push"] = json!(false))).await;
-    app.assign(agreement.body["id"].as_str().unwrap(), &person).await;
+    let (_, _, person) = agency_with_webhook(&app, "回调人力资源公司", &hook.url, 301).await;
     app.wait_indexed().await;
     let (_, publisher) = app.publisher("回调零工市场").await;
     let job = app.create_job(&publisher, job_body()).await;

@@ -15,18 +15,9 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
-    /// Seconds until `key` may go on, when it has used `per_minute` in the
-    /// current minute (nothing is counted).
-    pub fn exhausted(&self, key: &str, per_minute: u32) -> Option<u64> {
-        let now = Instant::now();
-        let w = self.windows.lock().expect("rate limit lock");
-        let (start, used) = w.get(key)?;
-        let age = now.duration_since(*start);
-        (age < Duration::from_secs(60) && *used >= per_minute).then(|| 60 - age.as_secs().min(59))
-    }
-
-    /// Count one event of `key` in its current minute.
-    pub fn count(&self, key: &str) {
+    /// Under the lock: the current minute's window of `key` (a new one
+    /// when the last has passed), with old windows pruned now and then.
+    fn with_window<T>(&self, key: &str, f: impl FnOnce(Instant, &mut (Instant, u32)) -> T) -> T {
         let now = Instant::now();
         let mut w = self.windows.lock().expect("rate limit lock");
         if w.len() > 10_000 {
@@ -36,34 +27,43 @@ impl RateLimiter {
         if now.duration_since(entry.0) >= Duration::from_secs(60) {
             *entry = (now, 0);
         }
-        entry.1 += 1;
+        f(now, entry)
+    }
+
+    /// Seconds until `key` may go on, when it has used `per_minute` in the
+    /// current minute (nothing is counted).
+    pub fn exhausted(&self, key: &str, per_minute: u32) -> Option<u64> {
+        self.with_window(key, |now, (start, used)| {
+            (*used >= per_minute).then(|| 60 - now.duration_since(*start).as_secs().min(59))
+        })
+    }
+
+    /// Count one event of `key` in its current minute.
+    pub fn count(&self, key: &str) {
+        self.with_window(key, |_, (_, used)| *used += 1);
     }
 
     /// Count one request of `key_id`; 429 when it has used `per_minute` in
     /// the current minute.
     pub fn check(&self, key_id: &str, per_minute: u32) -> Result<(), ApiError> {
-        let now = Instant::now();
-        let mut w = self.windows.lock().expect("rate limit lock");
-        if w.len() > 10_000 {
-            w.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
-        }
-        let entry = w.entry(key_id.to_string()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= Duration::from_secs(60) {
-            *entry = (now, 0);
-        }
-        if entry.1 >= per_minute {
-            let wait = 60 - now.duration_since(entry.0).as_secs().min(59);
-            return Err(Problem::new(
+        let wait = self.with_window(key_id, |now, (start, used)| {
+            if *used >= per_minute {
+                return Some(60 - now.duration_since(*start).as_secs().min(59));
+            }
+            *used += 1;
+            None
+        });
+        match wait {
+            None => Ok(()),
+            Some(wait) => Err(Problem::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
                 "请求过于频繁",
                 format!("每个密钥每分钟最多 {per_minute} 次列表请求，请 {wait} 秒后再试"),
             )
             .with("retry_after_seconds", wait)
-            .into());
+            .into()),
         }
-        entry.1 += 1;
-        Ok(())
     }
 }
 
