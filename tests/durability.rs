@@ -560,6 +560,7 @@ async fn default_logs_hold_the_services_own_lines() {
     assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     assert!(server.wait_with_output().unwrap().status.success());
     let mut lines = 0;
+    let mut routed = false;
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         if !path.file_name().unwrap().to_string_lossy().starts_with("server-") {
@@ -569,8 +570,11 @@ async fn default_logs_hold_the_services_own_lines() {
             let v: Value = serde_json::from_str(line).unwrap_or_else(|_| panic!("not a JSON log line: {line}"));
             let (level, target) = (v["level"].as_str().unwrap_or(""), v["target"].as_str().unwrap_or(""));
             assert!(target.starts_with("jobmatch") || matches!(level, "WARN" | "ERROR"), "{line}");
+            assert!(!line.contains("/v1/orgs/org_"), "no raw paths with ids: {line}");
+            routed |= v["span"]["route"] == "/v1/orgs/{id}/keys";
             lines += 1;
         }
     }
     assert!(lines >= 3, "the service's own lines are there: {lines}");
+    assert!(routed, "a line logged inside a request names its route template");
 }

@@ -102,3 +102,21 @@ both_backends! {
         assert_eq!(res.body["code"], "not_found");
     }
 }
+
+both_backends! {
+    // A benchmark given the URL of a store that holds data refuses to run
+    // (`bench push` empties the notification queue).
+    async fn benchmarks_refuse_a_store_that_holds_data(app: TestApp) {
+        let dir = crate::helpers::temp_dir();
+        let _cleanup = crate::helpers::Cleanup(dir.clone());
+        let fresh = format!("sqlite://{}", dir.join("new.db").display());
+        assert!(jobmatch_app::bench::refuse_a_real_store(Some(&fresh)).await.is_ok(), "a new store is fine");
+        // The app's store holds an organisation and its key already.
+        let err = jobmatch_app::bench::refuse_a_real_store(Some(&app.database_url)).await.unwrap_err();
+        assert!(err.to_string().contains("orgs"), "{err}");
+        app.create_person(crate::helpers::person_body(124)).await;
+        let err = jobmatch_app::bench::refuse_a_real_store(Some(&app.database_url)).await.unwrap_err();
+        assert!(err.to_string().contains("holds data"), "{err}");
+        assert_eq!(app.count("persons").await, 1, "nothing touched");
+    }
+}

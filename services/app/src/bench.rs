@@ -43,9 +43,40 @@ pub fn generate_person_csv(rows: usize) -> String {
     out
 }
 
+/// The tables a benchmark writes into; any of them holding rows means the
+/// URL names a real store.
+const DATA_TABLES: [&str; 5] = ["persons", "jobs", "notifications", "placements", "orgs"];
+
+/// Refuse to benchmark against a database that already holds data: the
+/// benchmarks write, and `bench push` empties the queue. Only a database
+/// with none of jobmatch's tables, or with them all empty, is taken.
+pub async fn refuse_a_real_store(database_url: Option<&str>) -> anyhow::Result<()> {
+    let Some(url) = database_url else { return Ok(()) };
+    sqlx::any::install_default_drivers();
+    if url.starts_with("sqlite:") && !jobmatch_core::db::sqlite_path(url).exists() {
+        return Ok(());
+    }
+    let pool = sqlx::AnyPool::connect(url).await?;
+    for table in DATA_TABLES {
+        // A missing table is an empty one.
+        let rows: Option<i64> =
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}")).fetch_one(&pool).await.ok();
+        if rows.is_some_and(|n| n > 0) {
+            pool.close().await;
+            anyhow::bail!(
+                "refusing to benchmark against {}: its table {table} holds data; give an empty database",
+                url.split('@').next_back().unwrap_or("the store")
+            );
+        }
+    }
+    pool.close().await;
+    Ok(())
+}
+
 /// Import `rows` generated people through `POST /v1/persons/import` and print
 /// the time it took.
 pub async fn import_persons(rows: usize, database_url: Option<String>) -> anyhow::Result<()> {
+    refuse_a_real_store(database_url.as_deref()).await?;
     let dir = std::env::temp_dir().join(format!("jobmatch-bench-{}", uuid_like()));
     let settings = Settings::for_data_dir(&dir.join("data"), database_url)?;
     let backend = if settings.database_url.expose().starts_with("sqlite") { "sqlite" } else { "postgres" };

@@ -40,6 +40,7 @@ fn like_any(phrases: &[String]) -> Vec<String> {
 
 impl Pg {
     pub async fn connect(url: &str) -> anyhow::Result<Pg> {
+        crate::bench::refuse_a_real_store(Some(url)).await?;
         let pool = PgPoolOptions::new().max_connections(2).connect(url).await.context("connect to PostgreSQL")?;
         Ok(Pg { pool })
     }

@@ -54,6 +54,7 @@ async fn insert_people(
 }
 
 pub async fn run(people: usize, jobs: usize, webhooks: usize, database_url: Option<String>) -> anyhow::Result<()> {
+    crate::bench::refuse_a_real_store(database_url.as_deref()).await?;
     let work = std::env::temp_dir().join(format!("jobmatch-bench-push-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     let mut settings = Settings::for_data_dir(&work.join("data"), database_url)?;

@@ -19,6 +19,7 @@ async fn bulk(pool: &sqlx::AnyPool, table: &str, columns: &str, rows: &[String])
 }
 
 pub async fn run(people: usize, year: i32, database_url: Option<String>) -> anyhow::Result<()> {
+    crate::bench::refuse_a_real_store(database_url.as_deref()).await?;
     let dir = std::env::temp_dir().join(format!("jobmatch-bench-report-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let settings = Settings::for_data_dir(&dir.join("data"), database_url)?;

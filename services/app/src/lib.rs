@@ -140,8 +140,9 @@ pub fn router(state: AppState, role: ServiceRole, matcher: Option<Arc<Matcher>>)
         .layer(CatchPanicLayer::custom(ops::panic_response))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-            // The path only: query strings may carry search words or names.
-            tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+            // The route template is recorded once routing has matched it
+            // (`metrics::track`): a raw path or query could carry ids or names.
+            tracing::info_span!("request", request_id = %id, method = %req.method(), route = tracing::field::Empty)
         }))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))

@@ -110,12 +110,14 @@ impl Metrics {
 }
 
 /// Middleware recording every request against its route template (never the
-/// raw path, which could hold ids).
+/// raw path, which could hold ids), in the metrics and in the request span.
 pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().to_string();
     let route =
         req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    // The request span (opened before routing) learns its route here.
+    tracing::Span::current().record("route", route.as_str());
     let res = next.run(req).await;
     state.metrics.observe(&method, &route, res.status().as_u16(), start.elapsed().as_secs_f64());
     res
