@@ -75,8 +75,8 @@ pub struct Settings {
     pub max_connections: usize,
     /// Longest time one request may take, body included
     /// (`JOBMATCH_REQUEST_TIMEOUT_SECS`, default 120; imports of large files
-    /// need the most). Request headers must arrive within 10 s and an idle
-    /// connection is closed after 60 s.
+    /// need the most). Request headers must arrive within 10 s of connecting
+    /// or of the previous answer, so an idle connection closes after 10 s.
     pub request_timeout: std::time::Duration,
     /// Failed authentications answered per minute, per key and per client
     /// address (`JOBMATCH_AUTH_FAILURES_PER_MINUTE`, default 20); beyond
@@ -371,7 +371,7 @@ impl RawSettings {
                     .webhook_allow_hosts
                     .unwrap_or_default()
                     .split(',')
-                    .map(|h| h.trim().trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase())
+                    .map(|h| h.trim().to_string())
                     .filter(|h| !h.is_empty())
                     .collect(),
             },

@@ -33,9 +33,12 @@ impl RateLimiter {
     /// Seconds until `key` may go on, when it has used `per_minute` in the
     /// current minute (nothing is counted).
     pub fn exhausted(&self, key: &str, per_minute: u32) -> Option<u64> {
-        self.with_window(key, |now, (start, used)| {
-            (*used >= per_minute).then(|| 60 - now.duration_since(*start).as_secs().min(59))
-        })
+        // Read only: asking must not open a window for every key seen.
+        let now = Instant::now();
+        let w = self.windows.lock().expect("rate limit lock");
+        let (start, used) = w.get(key)?;
+        let age = now.duration_since(*start);
+        (age < Duration::from_secs(60) && *used >= per_minute).then(|| 60 - age.as_secs().min(59))
     }
 
     /// Count one event of `key` in its current minute.

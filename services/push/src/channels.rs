@@ -9,7 +9,7 @@ use jobmatch_core::AppState;
 use reqwest::redirect::Policy;
 use serde_json::json;
 
-use crate::egress::{check_before_send, AllowList, GuardedResolver};
+use crate::egress::{check_url, AllowList, GuardedResolver};
 use crate::signature::{secret_key, sign};
 
 /// The result of one delivery attempt.
@@ -108,7 +108,8 @@ impl Channels {
 
     async fn try_webhook(&self, url: &str, secret: &str, msg_id: &str, body: &str) -> Outcome {
         let Some(key) = secret_key(secret) else { return Outcome::Failed("bad_secret: 回调密钥无效".into()) };
-        if let Err(refused) = check_before_send(url, &self.allow) {
+        // Address literals never reach the resolver: check them here.
+        if let Err(refused) = check_url(url, &self.allow) {
             return Outcome::Failed(format!("{}: {}", refused.0, refused.1));
         }
         let ts = chrono::Utc::now().timestamp();

@@ -55,18 +55,28 @@ fn is_special_v4(ip: Ipv4Addr) -> bool {
         || a >= 240 // reserved
 }
 
-/// The operator's allow-list, as lower-case host names or addresses.
+/// The operator's allow-list of host names or addresses, compared in one
+/// form: lower case, IPv6 addresses without brackets.
 #[derive(Clone, Debug, Default)]
 pub struct AllowList(Arc<Vec<String>>);
 
+fn bare_host(host: &str) -> String {
+    host.trim().trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase()
+}
+
+/// A host given as an address (the URL parser has normalised literals:
+/// `0x7f.1` is 127.0.0.1), not a name.
+fn literal(host: &str) -> Option<IpAddr> {
+    bare_host(host).parse().ok()
+}
+
 impl AllowList {
     pub fn new(hosts: &[String]) -> AllowList {
-        AllowList(Arc::new(hosts.iter().map(|h| h.to_ascii_lowercase()).collect()))
+        AllowList(Arc::new(hosts.iter().map(|h| bare_host(h)).collect()))
     }
 
     fn allows(&self, host: &str) -> bool {
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
-        self.0.contains(&host)
+        self.0.contains(&bare_host(host))
     }
 }
 
@@ -88,9 +98,7 @@ pub fn check_url(url: &str, allow: &AllowList) -> Result<Url, Refused> {
     if allow.allows(host) {
         return Ok(parsed);
     }
-    // The parser has normalised address literals (`0x7f.1` is 127.0.0.1).
-    let literal = host.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().ok();
-    if literal.is_some_and(is_special) || host.eq_ignore_ascii_case("localhost") || host.ends_with(".localhost") {
+    if literal(host).is_some_and(is_special) || host.eq_ignore_ascii_case("localhost") || host.ends_with(".localhost") {
         return Err(Refused("forbidden_address", "不能向内网、本机或其他保留地址回调"));
     }
     Ok(parsed)
@@ -129,10 +137,14 @@ impl Resolve for GuardedResolver {
     }
 }
 
-/// Refuse a URL whose host is an address literal (the resolver is not asked
-/// for those) or that `check_url` refuses, at send time.
-pub fn check_before_send(url: &str, allow: &AllowList) -> Result<(), Refused> {
-    check_url(url, allow).map(|_| ())
+/// The check when an agency registers `url`: [`check_url`], and for a host
+/// name, that it resolves to public addresses only.
+pub async fn check_target(url: &str, allow: &AllowList) -> Result<(), Refused> {
+    let parsed = check_url(url, allow)?;
+    match (parsed.host_str(), parsed.port_or_known_default()) {
+        (Some(host), Some(port)) if literal(host).is_none() => resolve_public(host, port, allow).await.map(|_| ()),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::egress::{check_url, resolve_public, AllowList};
+use crate::egress::{check_target, AllowList};
 use crate::signature::secret_key;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -363,18 +363,7 @@ async fn create_webhook(
             let url = f.string("url", true, 8, 500, &mut errs);
             if let Some(u) = &url {
                 let allow = AllowList::new(&state.settings.push.webhook_allow_hosts);
-                let checked = match check_url(u, &allow) {
-                    Ok(parsed) => match (parsed.host_str(), parsed.port_or_known_default()) {
-                        // A name must resolve to public addresses only.
-                        (Some(host), Some(port))
-                            if host.parse::<std::net::IpAddr>().is_err() && !host.starts_with('[') =>
-                        {
-                            resolve_public(host, port, &allow).await.map(|_| ())
-                        }
-                        _ => Ok(()),
-                    },
-                    Err(refused) => Err(refused),
-                };
+                let checked = check_target(u, &allow).await;
                 if let Err(refused) = checked {
                     errs.add("url", refused.0, refused.1);
                 }

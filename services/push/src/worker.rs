@@ -382,13 +382,9 @@ impl Worker {
 async fn still_shared(pool: &sqlx::AnyPool, agency: &str, body: &str) -> anyhow::Result<Option<String>> {
     let mut payload: serde_json::Value = serde_json::from_str(body)?;
     let Some(people) = payload["data"]["people"].as_array() else { return Ok(None) };
-    let mut kept = Vec::with_capacity(people.len());
-    for person in people {
-        let id = person["person_id"].as_str().unwrap_or_default();
-        if records::agency::assigned_to(pool, id, agency).await? {
-            kept.push(person.clone());
-        }
-    }
+    let assigned: HashSet<String> = records::agency::assigned_people(pool, agency).await?.into_iter().collect();
+    let kept: Vec<serde_json::Value> =
+        people.iter().filter(|p| p["person_id"].as_str().is_some_and(|id| assigned.contains(id))).cloned().collect();
     if kept.is_empty() {
         return Ok(None);
     }
