@@ -58,6 +58,32 @@ async fn start_role(dir: &Path, db: &str, port: u16, envs: &[(&str, &str)], args
     panic!("server did not become ready");
 }
 
+/// A gig market in 南湖区 registered on the server at `base`, and a
+/// publisher key for it.
+async fn publisher_key(client: &reqwest::Client, base: &str, admin: &str, name: &str) -> String {
+    let org: Value = client
+        .post(format!("{base}/v1/orgs"))
+        .bearer_auth(admin)
+        .json(&json!({"name": name, "kind": "gig_market", "region_code": "330402"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key: Value = client
+        .post(format!("{base}/v1/orgs/{}/keys", org["id"].as_str().unwrap()))
+        .bearer_auth(admin)
+        .json(&json!({"role": "publisher"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    key["key"].as_str().unwrap().to_string()
+}
+
 fn keys_create(dir: &Path, db: &str, args: &[&str]) -> String {
     let out = command(dir, db, free_port()).args(["keys", "create"]).args(args).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -263,22 +289,7 @@ async fn three_roles_as_three_processes(backend: Backend) {
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     let person = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-    let r = client
-        .post(format!("{posting_base}/v1/orgs"))
-        .bearer_auth(&admin)
-        .json(&json!({"name": "三进程零工市场", "kind": "gig_market", "region_code": "330402"}))
-        .send()
-        .await
-        .unwrap();
-    let org = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-    let r = client
-        .post(format!("{posting_base}/v1/orgs/{org}/keys"))
-        .bearer_auth(&admin)
-        .json(&json!({"role": "publisher"}))
-        .send()
-        .await
-        .unwrap();
-    let publisher = r.json::<Value>().await.unwrap()["key"].as_str().unwrap().to_string();
+    let publisher = publisher_key(&client, &posting_base, &admin, "三进程零工市场").await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     let r =
         client.post(format!("{posting_base}/v1/jobs")).bearer_auth(&publisher).json(&job_body()).send().await.unwrap();
@@ -525,34 +536,9 @@ async fn default_logs_hold_the_services_own_lines() {
     let server = start_with(&dir, &db, port, &[("JOBMATCH_LOG_FORMAT", "json")]).await;
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let org: Value = client
-        .post(format!("{base}/v1/orgs"))
-        .bearer_auth(&admin)
-        .json(&json!({"name": "南湖零工市场", "kind": "gig_market", "region_code": "330402"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let key: Value = client
-        .post(format!("{base}/v1/orgs/{}/keys", org["id"].as_str().unwrap()))
-        .bearer_auth(&admin)
-        .json(&json!({"role": "publisher"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let publisher = publisher_key(&client, &base, &admin, "南湖零工市场").await;
     for _ in 0..5 {
-        let r = client
-            .post(format!("{base}/v1/jobs"))
-            .bearer_auth(key["key"].as_str().unwrap())
-            .json(&job_body())
-            .send()
-            .await
-            .unwrap();
+        let r = client.post(format!("{base}/v1/jobs")).bearer_auth(&publisher).json(&job_body()).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::CREATED);
     }
     tokio::time::sleep(Duration::from_millis(800)).await;
