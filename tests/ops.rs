@@ -110,12 +110,12 @@ both_backends! {
         let dir = crate::helpers::temp_dir();
         let _cleanup = crate::helpers::Cleanup(dir.clone());
         let fresh = format!("sqlite://{}", dir.join("new.db").display());
-        assert!(jobmatch_app::bench::refuse_a_real_store(Some(&fresh)).await.is_ok(), "a new store is fine");
+        assert!(jobmatch_bench::store::refuse_a_real_store(Some(&fresh)).await.is_ok(), "a new store is fine");
         // The app's store holds an organisation and its key already.
-        let err = jobmatch_app::bench::refuse_a_real_store(Some(&app.database_url)).await.unwrap_err();
+        let err = jobmatch_bench::store::refuse_a_real_store(Some(&app.database_url)).await.unwrap_err();
         assert!(err.to_string().contains("orgs"), "{err}");
         app.create_person(crate::helpers::person_body(124)).await;
-        let err = jobmatch_app::bench::refuse_a_real_store(Some(&app.database_url)).await.unwrap_err();
+        let err = jobmatch_bench::store::refuse_a_real_store(Some(&app.database_url)).await.unwrap_err();
         assert!(err.to_string().contains("holds data"), "{err}");
         assert_eq!(app.count("persons").await, 1, "nothing touched");
     }

@@ -509,3 +509,62 @@ async fn two_workers_together_keep_the_daily_cap_on_sqlite() {
 async fn two_workers_together_keep_the_daily_cap_on_postgres() {
     cap_across_workers(Backend::Postgres).await
 }
+
+/// Both candidate sources of the push service — the matcher in this process
+/// and the matching service over HTTP (how `--role push` asks) — give the
+/// same people, scores and consents for the same question.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_candidate_sources_give_the_same_answer() {
+    use jobmatch_core::state::{CandidateQuery, CandidateSource};
+    let app = spawn_app(Backend::Sqlite).await.expect("sqlite app");
+    let mut people = Vec::new();
+    for seq in 0..12u32 {
+        let body = with(person_body(200 + seq), |b| {
+            b["consent"]["push"] = json!(seq % 3 != 0);
+            if seq % 2 == 0 {
+                b["skills"] = json!(["保洁"]);
+            }
+        });
+        people.push(app.create_person(body).await);
+    }
+    let (_, publisher) = app.publisher("来源对照零工市场").await;
+    let job = app.create_job(&publisher, job_body()).await;
+    app.wait_indexed().await;
+    let in_process = jobmatch_matching::engine::matcher::MatcherCandidates(std::sync::Arc::downgrade(&app.matcher));
+    let over_http = jobmatch_push::matching_client::HttpCandidates {
+        client: reqwest::Client::new(),
+        base: app.base.clone(),
+        key: app.admin.clone(),
+    };
+    let questions = [
+        (5, CandidateQuery { push_consent: true, ids: None }),
+        (200, CandidateQuery { push_consent: false, ids: None }),
+        (3, CandidateQuery { push_consent: false, ids: Some(people[4..10].to_vec()) }),
+        (50, CandidateQuery { push_consent: true, ids: Some(vec![people[0].clone(), people[1].clone()]) }),
+    ];
+    for (limit, question) in questions {
+        let here = in_process.fitting_people(&job, limit, question.clone()).await.unwrap();
+        let there = over_http.fitting_people(&job, limit, question.clone()).await.unwrap();
+        assert!(!here.is_empty() || question.ids.as_ref().is_some_and(|ids| ids.len() == 2), "{question:?}");
+        assert!(here.len() <= limit, "{question:?}: limit kept");
+        assert_eq!(here, there, "{question:?}");
+        if question.push_consent {
+            assert!(here.iter().all(|c| c.push_consent), "{question:?}");
+        }
+        if let Some(ids) = &question.ids {
+            assert!(here.iter().all(|c| ids.contains(&c.person_id)), "{question:?}");
+        }
+    }
+    // Unknown jobs: nobody, both ways.
+    let none = CandidateQuery::default();
+    assert!(in_process.fitting_people("job_missing", 10, none.clone()).await.unwrap().is_empty());
+    assert!(over_http.fitting_people("job_missing", 10, none).await.unwrap().is_empty());
+    // The route is for admin keys and names bad fields.
+    let r = app.post(&format!("/v1/jobs/{job}/fitting-people"), &publisher, json!({})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r =
+        app.post(&format!("/v1/jobs/{job}/fitting-people"), &app.admin, json!({"limit": 0, "person_ids": "x"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let fields: Vec<&str> = r.body["errors"].as_array().unwrap().iter().filter_map(|e| e["field"].as_str()).collect();
+    assert_eq!(fields, ["limit", "person_ids"], "{}", r.body);
+}

@@ -536,8 +536,12 @@ async fn personal_data_at_rest_is_private_and_spools_do_not_survive() {
     app.wait_indexed().await;
     let stored = jobmatch_core::records::jobs::get(&app.state.db, &job).await.unwrap().unwrap();
     let (facts, _) = app.matcher.job_facts(stored.job);
-    let only =
-        jobmatch_matching::matcher::Only { home_scope: None, ids: None, push_consent: false, recommend_consent: false };
+    let only = jobmatch_matching::engine::matcher::Only {
+        home_scope: None,
+        ids: None,
+        push_consent: false,
+        recommend_consent: false,
+    };
     let found = app.matcher.candidates_for(&facts, &only, 10).unwrap();
     let indexed = found.iter().find(|m| m.facts.person.id == person).expect("indexed");
     let kept = serde_json::to_string(&indexed.facts).unwrap();

@@ -1,4 +1,5 @@
-//! The `jobmatch` command line: `serve`, `keys create`, `openapi`.
+//! The `jobmatch` command line: `serve`, `keys create`, `reindex`, `openapi`.
+//! Benchmarks and the evaluation are a separate tool (`tools/bench`).
 
 use std::path::PathBuf;
 
@@ -50,71 +51,11 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
-    /// Score matching on an evaluation set (eval/shared-set/FORMAT.md): load
-    /// it into a fresh store through the API and print nDCG@k both ways and
-    /// the count of hard-rule violations as one JSON line.
-    Eval {
-        /// The folder with jobs.jsonl, persons.jsonl, judgments.tsv, forbidden.tsv.
-        dir: PathBuf,
-        #[arg(long, default_value_t = 10)]
-        k: usize,
-    },
     /// Rebuild the matching indexes from the store (stop the servers using
     /// this data folder first).
     Reindex,
     /// Print the OpenAPI document (the one committed as schemas/openapi.json).
     Openapi,
-    /// Benchmarks against a fresh store (SQLite in a temporary folder unless
-    /// --database-url names a database).
-    Bench {
-        #[command(subcommand)]
-        command: BenchCommand,
-    },
-}
-
-#[derive(Subcommand, Debug)]
-pub enum BenchCommand {
-    /// Index generated jobs and people and time matches both ways; with
-    /// --postgres, answer the same queries with ILIKE / pg_trgm there.
-    Matching {
-        #[arg(long, default_value_t = 100_000)]
-        jobs: usize,
-        #[arg(long, default_value_t = 100_000)]
-        people: usize,
-        #[arg(long, default_value_t = 1000)]
-        queries: usize,
-        /// An empty PostgreSQL database for the SQL comparison (its bench_* tables are replaced).
-        #[arg(long)]
-        postgres: Option<String>,
-    },
-    /// nDCG of the ILIKE / pg_trgm approach on an evaluation set.
-    PgEval {
-        dir: PathBuf,
-        #[arg(long)]
-        postgres: String,
-    },
-    /// With many people indexed: job created → notifications queued, and
-    /// webhook deliveries per second to a loopback receiver.
-    Push {
-        #[arg(long, default_value_t = 100_000)]
-        people: usize,
-        #[arg(long, default_value_t = 200)]
-        jobs: usize,
-        #[arg(long, default_value_t = 5000)]
-        webhooks: usize,
-    },
-    /// The monthly progress report over generated people and a year of records.
-    Report {
-        #[arg(long, default_value_t = 100_000)]
-        people: usize,
-        #[arg(long, default_value_t = 2025)]
-        year: i32,
-    },
-    /// Import a generated department list of people through the API, twice.
-    ImportPersons {
-        #[arg(long, default_value_t = 50_000)]
-        rows: usize,
-    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -158,33 +99,13 @@ impl SettingFlags {
 /// Run a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Bench { command: BenchCommand::Matching { jobs, people, queries, postgres } } => {
-            crate::bench_matching::run(jobs, people, queries, postgres).await
-        }
-        Command::Bench { command: BenchCommand::PgEval { dir, postgres } } => {
-            println!("{}", crate::bench_pg::eval(&dir, &postgres).await?);
-            Ok(())
-        }
-        Command::Bench { command: BenchCommand::Push { people, jobs, webhooks } } => {
-            crate::bench_push::run(people, jobs, webhooks, cli.settings.database_url.clone()).await
-        }
-        Command::Bench { command: BenchCommand::Report { people, year } } => {
-            crate::bench_report::run(people, year, cli.settings.database_url.clone()).await
-        }
-        Command::Bench { command: BenchCommand::ImportPersons { rows } } => {
-            crate::bench::import_persons(rows, cli.settings.database_url.clone()).await
-        }
-        Command::Eval { dir, k } => {
-            let out = crate::eval::run(&dir, k, cli.settings.database_url.clone()).await?;
-            println!("{out}");
-            Ok(())
-        }
         Command::Reindex => {
             let settings = cli.settings.resolve()?;
             jobmatch_core::telemetry::init(settings.log_format);
             let state = AppState::open(settings).await?;
-            let config = jobmatch_matching::config::MatchConfig::load(state.settings.index_config_dir.as_deref())
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let config =
+                jobmatch_matching::engine::config::MatchConfig::load(state.settings.index_config_dir.as_deref())
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
             let matcher = jobmatch_matching::Matcher::open(state.clone(), std::sync::Arc::new(config))
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:#} (is a server using this data folder still running?)"))?;

@@ -3,13 +3,7 @@
 //! operational endpoints, and `run_until_stopped` serves until a shutdown
 //! future resolves, then lets background tasks finish.
 
-pub mod bench;
-pub mod bench_matching;
-pub mod bench_pg;
-pub mod bench_push;
-pub mod bench_report;
 pub mod cli;
-pub mod eval;
 pub mod openapi;
 pub mod ops;
 pub mod serve;
@@ -21,7 +15,7 @@ use axum::http::{HeaderName, Request};
 use axum::Router;
 use jobmatch_core::config::Settings;
 use jobmatch_core::AppState;
-use jobmatch_matching::matcher::Matcher;
+use jobmatch_matching::engine::matcher::Matcher;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -59,7 +53,7 @@ impl ServiceRole {
         (name = "orgs", description = "机构与 API 密钥 Organisations and keys"),
         (name = "regions", description = "行政区划 Regions"),
         (name = "jobs", description = "岗位 Jobs (posting service)"),
-        (name = "persons", description = "人员登记 The person registry (posting service)"),
+        (name = "persons", description = "人员登记 The person registry"),
         (name = "matching", description = "人岗匹配 Matching service"),
         (name = "push", description = "岗位推送 Push service: inbox, SMS, agency webhooks"),
         (name = "agencies", description = "人力资源机构合作 HR agencies: agreements, assignments, referrals, follow-up"),
@@ -84,14 +78,23 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The routes and OpenAPI document of the given roles.
-pub fn api(role: ServiceRole) -> OpenApiRouter<AppState> {
+/// The routes and OpenAPI document of the given roles. The posting role
+/// serves the registry too (one deployment owns jobs and people). Matching's
+/// routes come bound to a matcher: given `matching` when this process has
+/// one, else only their documentation is added (`openapi_json`).
+pub fn api(role: ServiceRole, matching: Option<(AppState, Arc<Matcher>)>) -> OpenApiRouter<AppState> {
     let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(ops::router());
     if role.runs(ServiceRole::Posting) {
-        api = api.merge(jobmatch_posting::router());
+        api = api.merge(jobmatch_posting::router()).merge(jobmatch_registry::router());
     }
     if role.runs(ServiceRole::Matching) {
-        api = api.merge(jobmatch_matching::router());
+        match matching {
+            Some((state, matcher)) => api = api.merge(jobmatch_matching::http::router(state, matcher)),
+            None => {
+                let (_, doc) = jobmatch_matching::http::routes().split_for_parts();
+                api.get_openapi_mut().merge(doc);
+            }
+        }
     }
     if role.runs(ServiceRole::Push) {
         api = api.merge(jobmatch_push::router());
@@ -108,7 +111,7 @@ fn document(doc: &utoipa::openapi::OpenApi) -> serde_json::Value {
 
 /// The whole OpenAPI document, as committed in `schemas/openapi.json`.
 pub fn openapi_json() -> String {
-    let (_, doc) = api(ServiceRole::All).split_for_parts();
+    let (_, doc) = api(ServiceRole::All, None).split_for_parts();
     let mut s = serde_json::to_string_pretty(&document(&doc)).expect("the OpenAPI document serialises");
     s.push('\n');
     s
@@ -119,10 +122,7 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The HTTP application of `role` around `state` (the matcher when this
 /// process runs the matching service).
 pub fn router(state: AppState, role: ServiceRole, matcher: Option<Arc<Matcher>>) -> Router {
-    let (mut routes, doc) = api(role).split_for_parts();
-    if let Some(m) = matcher {
-        routes = routes.layer(axum::Extension(m));
-    }
+    let (routes, doc) = api(role, matcher.map(|m| (state.clone(), m))).split_for_parts();
     let doc = Arc::new(document(&doc));
     routes
         .route(
@@ -163,16 +163,18 @@ impl Application {
         let listen = settings.listen;
         let state = AppState::open(settings).await?;
         let matcher = if role.runs(ServiceRole::Matching) {
-            let config = jobmatch_matching::config::MatchConfig::load(state.settings.index_config_dir.as_deref())?;
+            let config =
+                jobmatch_matching::engine::config::MatchConfig::load(state.settings.index_config_dir.as_deref())?;
             let m = Matcher::open(state.clone(), Arc::new(config)).await?;
-            let _ = state.job_search.set(Arc::new(jobmatch_matching::matcher::WeakJobSearch(Arc::downgrade(&m))));
+            let _ =
+                state.job_search.set(Arc::new(jobmatch_matching::engine::matcher::WeakJobSearch(Arc::downgrade(&m))));
             Some(m)
         } else {
             None
         };
         let recipients: Option<Arc<dyn jobmatch_core::state::CandidateSource>> = if role.runs(ServiceRole::Push) {
             Some(match &matcher {
-                Some(m) => Arc::new(jobmatch_matching::matcher::MatcherCandidates(Arc::downgrade(m))),
+                Some(m) => Arc::new(jobmatch_matching::engine::matcher::MatcherCandidates(Arc::downgrade(m))),
                 None => jobmatch_push::http_source(&state)?,
             })
         } else {
@@ -203,6 +205,7 @@ impl Application {
         let mut tasks = Vec::new();
         if self.role.runs(ServiceRole::Posting) {
             tasks.push(jobmatch_posting::spawn_background(self.state.clone(), stop_rx.clone()));
+            tasks.push(jobmatch_registry::spawn_background(self.state.clone(), stop_rx.clone()));
         }
         if let Some(m) = &self.matcher {
             tasks.push(m.clone().spawn(stop_rx.clone()));

@@ -116,10 +116,15 @@ impl Principal {
     }
 }
 
-impl FromRequestParts<AppState> for Principal {
+impl<S> FromRequestParts<S> for Principal
+where
+    S: Send + Sync,
+    AppState: axum::extract::FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = &<AppState as axum::extract::FromRef<S>>::from_ref(state);
         // Failed attempts are counted per client address and per presented
         // key; past the budget every attempt is 429 until the minute ends,
         // so keys cannot be guessed at speed.

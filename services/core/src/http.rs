@@ -22,11 +22,16 @@ const DRAIN_CAP: usize = 64 << 20;
 /// A JSON request body, parsed but not yet validated.
 pub struct JsonBody(pub Value);
 
-impl FromRequest<AppState> for JsonBody {
+impl<S> FromRequest<S> for JsonBody
+where
+    S: Send + Sync,
+    AppState: axum::extract::FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        json_from_request(req, state.settings.max_body_bytes).await.map(JsonBody)
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let limit = <AppState as axum::extract::FromRef<S>>::from_ref(state).settings.max_body_bytes;
+        json_from_request(req, limit).await.map(JsonBody)
     }
 }
 

@@ -2,6 +2,7 @@
 //! errors, authentication, regions, the index-config vocabulary, request
 //! plumbing, metrics and the outbox. No service logic lives here.
 
+pub mod access;
 pub mod auth;
 pub mod config;
 pub mod crypto;

@@ -19,13 +19,21 @@ pub trait JobSearch: Send + Sync {
 }
 
 /// A person who fits a job, as the push service needs it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Candidate {
     pub person_id: String,
     pub score: f32,
     pub region_code: String,
     pub push_consent: bool,
     pub share_consent: bool,
+}
+
+impl Candidate {
+    /// The order every candidate source answers in: best score first, ties
+    /// by person id, higher first (the matcher's order).
+    pub fn best_first(a: &Candidate, b: &Candidate) -> std::cmp::Ordering {
+        b.score.total_cmp(&a.score).then_with(|| b.person_id.cmp(&a.person_id))
+    }
 }
 
 /// Which fitting people a push plan asks for.

@@ -330,6 +330,34 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
     normalize_mobile(raw).or_else(|| normalize_landline(raw))
 }
 
+/// `YYYY-MM-DD`, or an error on `field`.
+pub fn read_date(f: &Fields, key: &str, required: bool, errs: &mut Errors) -> Option<chrono::NaiveDate> {
+    let s = f.string(key, required, 10, 10, errs)?;
+    match chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errs.add(f.path(key), "invalid_date", "日期格式应为 YYYY-MM-DD");
+            None
+        }
+    }
+}
+
+/// RFC 7396 JSON Merge Patch: objects merge, `null` removes, anything else replaces.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else {
+                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,5 +395,12 @@ mod tests {
         assert_eq!(normalize_landline("01088886666").as_deref(), Some("010-88886666"));
         assert_eq!(normalize_landline("0573-123"), None);
         assert_eq!(normalize_phone("12345"), None);
+    }
+
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        let mut t = serde_json::json!({"a": 1, "b": {"c": 2, "d": 3}});
+        merge_patch(&mut t, &serde_json::json!({"a": null, "b": {"c": 5}, "e": [1]}));
+        assert_eq!(t, serde_json::json!({"b": {"c": 5, "d": 3}, "e": [1]}));
     }
 }

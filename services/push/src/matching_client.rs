@@ -1,11 +1,14 @@
 //! The matching service over HTTP, for a push process running apart from it
 //! (`JOBMATCH_MATCHING_URL` and an admin key in `JOBMATCH_MATCHING_KEY`).
+//! It asks `POST /v1/jobs/{id}/fitting-people`, which answers with the same
+//! engine call as the in-process source: both give the same people.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use jobmatch_core::state::{Candidate, CandidateQuery, CandidateSource};
 use serde::Deserialize;
+use serde_json::json;
 
 pub struct HttpCandidates {
     pub client: reqwest::Client,
@@ -14,27 +17,8 @@ pub struct HttpCandidates {
 }
 
 #[derive(Deserialize)]
-struct Consent {
-    push: bool,
-    share_with_agencies: bool,
-}
-
-#[derive(Deserialize)]
-struct PersonPart {
-    id: String,
-    region_code: String,
-    consent: Consent,
-}
-
-#[derive(Deserialize)]
-struct Item {
-    person: PersonPart,
-    score: f32,
-}
-
-#[derive(Deserialize)]
 struct Page {
-    items: Vec<Item>,
+    items: Vec<Candidate>,
 }
 
 impl CandidateSource for HttpCandidates {
@@ -45,27 +29,33 @@ impl CandidateSource for HttpCandidates {
         query: CandidateQuery,
     ) -> Pin<Box<dyn Future<Output = anyhow::Result<Vec<Candidate>>> + Send + 'a>> {
         Box::pin(async move {
-            let _ = limit;
-            let url = format!("{}/v1/jobs/{}/candidates?limit=200", self.base, job_id);
-            let r = self.client.get(url).bearer_auth(&self.key).send().await?;
-            if r.status() == reqwest::StatusCode::NOT_FOUND {
-                return Ok(Vec::new());
+            let limit = limit.clamp(1, MAX_LIMIT);
+            let Some(ids) = &query.ids else {
+                return self.ask(job_id, json!({ "limit": limit, "push_consent": query.push_consent })).await;
+            };
+            // Many ids go in several questions; the best `limit` of each
+            // part hold the best `limit` of all.
+            let mut found = Vec::new();
+            for part in ids.chunks(IDS_PER_QUESTION) {
+                let question = json!({ "limit": limit, "push_consent": query.push_consent, "person_ids": part });
+                found.extend(self.ask(job_id, question).await?);
             }
-            let page: Page = r.error_for_status()?.json().await?;
-            // The HTTP API has no filters: ask for the most and filter here.
-            Ok(page
-                .items
-                .into_iter()
-                .filter(|i| !query.push_consent || i.person.consent.push)
-                .filter(|i| query.ids.as_ref().is_none_or(|ids| ids.contains(&i.person.id)))
-                .map(|i| Candidate {
-                    person_id: i.person.id,
-                    score: i.score,
-                    region_code: i.person.region_code,
-                    push_consent: i.person.consent.push,
-                    share_consent: i.person.consent.share_with_agencies,
-                })
-                .collect())
+            found.sort_by(Candidate::best_first);
+            found.truncate(limit);
+            Ok(found)
         })
+    }
+}
+
+/// The route's bounds (`jobmatch_matching::http`).
+const MAX_LIMIT: usize = 1000;
+const IDS_PER_QUESTION: usize = 10_000;
+
+impl HttpCandidates {
+    async fn ask(&self, job_id: &str, question: serde_json::Value) -> anyhow::Result<Vec<Candidate>> {
+        let url = format!("{}/v1/jobs/{}/fitting-people", self.base, job_id);
+        let answer = self.client.post(url).bearer_auth(&self.key).json(&question).send().await?;
+        let page: Page = answer.error_for_status()?.json().await?;
+        Ok(page.items)
     }
 }

@@ -98,16 +98,8 @@ impl Planner {
             found.iter().filter(|c| c.score >= s.min_score && c.push_consent).take(s.max_per_job).collect();
         // Agencies hear about their own people who fit, whatever their push consent.
         let mut watched: HashMap<String, Vec<(String, String)>> = HashMap::new();
-        let rows: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT a.person_id, a.agency_org_id, p.name FROM assignments a
-             JOIN webhooks w ON w.agency_org_id = a.agency_org_id AND w.active = 1
-             JOIN persons p ON p.id = a.person_id
-             WHERE a.ended_at IS NULL",
-        )
-        .fetch_all(&state.db.pool)
-        .await?;
-        for (person, agency, name) in rows {
-            watched.entry(person).or_default().push((agency, name));
+        for row in records::agency::watched_by_webhooks(&state.db.pool).await? {
+            watched.entry(row.person_id).or_default().push((row.agency_org_id, row.name));
         }
         let agency_found = if watched.is_empty() {
             Vec::new()
@@ -120,10 +112,19 @@ impl Planner {
         let now = now_text();
         let opened = to_text(event_at);
         let mut rows = 0;
+        let ids: Vec<String> = people.iter().map(|c| c.person_id.clone()).collect();
+        let reachable: HashMap<String, records::persons::Reachable> =
+            records::persons::reachable(&state.db.pool, &ids).await?.into_iter().map(|r| (r.id.clone(), r)).collect();
         let mut tx = state.db.pool.begin().await?;
-        for c in &people {
-            rows += queue_person(&mut tx, job_id, c, "inbox", &title, &body, &opened, &now).await?;
-            rows += queue_person(&mut tx, job_id, c, "sms", &title, &body, &opened, &now).await?;
+        for candidate in &people {
+            let Some(person) = reachable.get(&candidate.person_id) else { continue };
+            let notice =
+                Notice { job_id, score: candidate.score, title: &title, body: &body, opened: &opened, now: &now };
+            rows += queue_person(&mut tx, person, "inbox", &notice).await?;
+            // SMS only for people with a phone on record.
+            if person.has_phone() {
+                rows += queue_person(&mut tx, person, "sms", &notice).await?;
+            }
         }
         rows += queue_agencies(&mut tx, &sj.job, &fitting, &watched, &opened, &now).await?;
         remember(&mut tx, job_id, true, headcount, Some(&opened)).await?;
@@ -161,35 +162,38 @@ async fn remember(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// What a person's notification of a job says, and when.
+struct Notice<'a> {
+    job_id: &'a str,
+    score: f32,
+    title: &'a str,
+    body: &'a str,
+    opened: &'a str,
+    now: &'a str,
+}
+
 async fn queue_person(
     conn: &mut AnyConnection,
-    job_id: &str,
-    c: &Candidate,
+    person: &records::persons::Reachable,
     channel: &str,
-    title: &str,
-    body: &str,
-    opened: &str,
-    now: &str,
+    notice: &Notice<'_>,
 ) -> anyhow::Result<usize> {
-    // SMS only for people with a phone on record.
-    let phone_rule = if channel == "sms" { "AND phone_cipher IS NOT NULL" } else { "" };
-    let done = sqlx::query(&format!(
+    let done = sqlx::query(
         "INSERT INTO notifications (id, job_id, recipient_id, person_id, channel, status, score, region_code, title,
              body, due_at, job_opened_at, created_at, updated_at)
-         SELECT $1, $2, id, id, $3, 'pending', $4, region_code, $5, $6, $7, $8, $7, $7 FROM persons
-         WHERE id = $9 {phone_rule}
-         ON CONFLICT (recipient_id, job_id, channel) DO NOTHING"
-    ))
+         VALUES ($1, $2, $3, $3, $4, 'pending', $5, $6, $7, $8, $9, $10, $9, $9)
+         ON CONFLICT (recipient_id, job_id, channel) DO NOTHING",
+    )
     .bind(jobmatch_core::ids::new_id("ntf"))
-    .bind(job_id)
+    .bind(notice.job_id)
+    .bind(&person.id)
     .bind(channel)
-    .bind(c.score as f64)
-    .bind(title)
-    .bind(body)
-    .bind(now)
-    .bind(opened)
-    .bind(&c.person_id)
+    .bind(notice.score as f64)
+    .bind(&person.region_code)
+    .bind(notice.title)
+    .bind(notice.body)
+    .bind(notice.now)
+    .bind(notice.opened)
     .execute(conn)
     .await?;
     Ok(done.rows_affected() as usize)

@@ -3,9 +3,9 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use jobmatch_core::access::{self, AgencyRows};
 use jobmatch_core::error::{ApiResult, Problem};
 use jobmatch_core::http::{page, Binds, JsonBody, QueryParams};
-use jobmatch_core::records;
 use jobmatch_core::time::now_text;
 use jobmatch_core::validate::{Errors, Fields};
 use jobmatch_core::{ApiError, AppState, Principal, Role};
@@ -108,17 +108,11 @@ impl Notification {
 /// Reasons an agency may read as they are: about its own endpoint or its people.
 const SAFE_FOR_AGENCIES: &[&str] = &["endpoint_gone", "consent_withdrawn", "webhook_disabled", "job_closed"];
 
-/// The condition limiting notifications to what `p` may see.
-fn visibility(state: &AppState, p: &Principal, b: &mut Binds) -> ApiResult<String> {
-    Ok(match p.role {
-        Role::Admin => "1 = 1".into(),
-        Role::Staff => {
-            let param = b.push(p.region_code.clone());
-            format!("person_id IN (SELECT id FROM persons WHERE {})", state.regions.scope_sql(&p.region_code, &param))
-        }
-        Role::Agency => format!("agency_org_id = {}", b.push(p.org_id.clone())),
-        Role::Publisher => return Err(ApiError::forbidden("发布机构不能查看推送记录")),
-    })
+/// The condition limiting notifications to what `p` may see: the one rule
+/// of `jobmatch_core::access`, with an agency seeing every delivery
+/// addressed to it.
+fn visibility(state: &AppState, p: &Principal, binds: &mut Binds) -> ApiResult<String> {
+    access::list_scope(state, p, binds, "", AgencyRows::AddressedToIt, "发布机构不能查看推送记录")
 }
 
 /// Delivery state of notifications, oldest first: admin all, staff those to
@@ -237,14 +231,11 @@ fn inbox_item(r: InboxRow) -> InboxItem {
     InboxItem { id: r.0, job_id: r.1, title: r.2, body: r.3, created_at: r.4.unwrap_or_default(), read: r.5.is_some() }
 }
 
-/// The person must exist and be the caller's to see (admin, staff of the region).
+/// The person must exist and be the caller's to see; inboxes are for admin
+/// and staff only.
 async fn own_person(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
     p.require(&[Role::Admin, Role::Staff])?;
-    let sp = records::persons::get(&state.db.pool, id).await?.ok_or_else(ApiError::not_found)?;
-    if !p.covers_region(state, &sp.profile.region_code) {
-        return Err(ApiError::not_found());
-    }
-    Ok(())
+    access::person_for(state, p, id).await.map(drop)
 }
 
 /// A person's in-app inbox, newest first: each job at most once.

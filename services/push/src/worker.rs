@@ -192,10 +192,11 @@ impl Worker {
         }
         let now = Utc::now();
         if let Some(person_id) = &row.person_id {
-            let Some(person) = records::persons::get(&state.db.pool, person_id).await? else {
+            let reachable = records::persons::reachable(&state.db.pool, std::slice::from_ref(person_id)).await?;
+            let Some(person) = reachable.into_iter().next() else {
                 return Ok(Next::Dead { error: "person_missing: 人员记录不存在".into() });
             };
-            if !person.profile.consent.push {
+            if !person.push_consent {
                 return Ok(Next::Dead { error: "consent_withdrawn: 本人已撤回推送同意".into() });
             }
             if let Some(until) = quiet_until(now, s.quiet_hours) {
@@ -209,12 +210,9 @@ impl Worker {
             }
             let outcome = match row.channel.as_str() {
                 "inbox" => Outcome::Delivered,
-                "sms" => match &person.phone_cipher {
+                "sms" => match person.phone(&state.vault)? {
                     None => return Ok(Next::Dead { error: "no_phone: 没有登记手机号".into() }),
-                    Some(c) => {
-                        let phone = state.vault.decrypt(c)?;
-                        self.channels.sms(&phone, &row.body).await
-                    }
+                    Some(phone) => self.channels.sms(&phone, &row.body).await,
                 },
                 other => anyhow::bail!("unknown channel {other}"),
             };

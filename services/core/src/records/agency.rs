@@ -30,6 +30,28 @@ pub async fn assigned_people<'e>(
         .await
 }
 
+/// A person assigned to an agency that has an active webhook endpoint.
+#[derive(sqlx::FromRow)]
+pub struct Watched {
+    pub person_id: String,
+    pub agency_org_id: String,
+    /// The person's name, for the masked name in the webhook.
+    pub name: String,
+}
+
+/// Every current assignment to an agency with an active webhook endpoint:
+/// whom the push service tells which agency about.
+pub async fn watched_by_webhooks<'e>(ex: impl Executor<'e, Database = Any>) -> Result<Vec<Watched>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT a.person_id, a.agency_org_id, p.name FROM assignments a
+         JOIN webhooks w ON w.agency_org_id = a.agency_org_id AND w.active = 1
+         JOIN persons p ON p.id = a.person_id
+         WHERE a.ended_at IS NULL",
+    )
+    .fetch_all(ex)
+    .await
+}
+
 /// What an agency is shown of its person: ID and phone masked (the caller
 /// passes the masked answer); of the groups only the hardship certification
 /// (it decides the subsidy); no disability, allowance or family details, no

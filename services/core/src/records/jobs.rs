@@ -12,7 +12,19 @@ pub struct StoredJob {
 }
 
 pub const COLUMNS: &str = "id, publisher_org_id, status, close_reason, doc, created_at, updated_at, valid_until";
-pub type Row = (String, String, String, Option<String>, String, String, String, Option<String>);
+
+/// A `jobs` row as read with [`COLUMNS`].
+#[derive(sqlx::FromRow)]
+pub struct Row {
+    id: String,
+    publisher_org_id: String,
+    status: String,
+    close_reason: Option<String>,
+    doc: String,
+    created_at: String,
+    updated_at: String,
+    valid_until: Option<String>,
+}
 
 /// The status a reader sees: an open job past `valid_until` is expired even
 /// before the sweeper has written it.
@@ -25,7 +37,7 @@ pub fn effective_status(status: &str, valid_until: Option<&str>, now: &str) -> J
 }
 
 pub fn from_row(row: Row, now: &str) -> anyhow::Result<StoredJob> {
-    let (id, publisher_org_id, status, close_reason, doc, created_at, updated_at, valid_until) = row;
+    let Row { id, publisher_org_id, status, close_reason, doc, created_at, updated_at, valid_until } = row;
     let input: JobInput =
         serde_json::from_str(&doc).map_err(|e| anyhow::anyhow!("job {id} has a bad document: {e}"))?;
     Ok(StoredJob {
@@ -48,4 +60,17 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<StoredJob>, anyhow::Error> 
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM jobs WHERE id = $1")).bind(id).fetch_optional(&db.pool).await?;
     let now = now_text();
     row.map(|r| from_row(r, &now)).transpose()
+}
+
+/// Up to `limit` open jobs in id order after `after`: the pages of an index
+/// rebuild.
+pub async fn open_page_after(db: &Db, after: &str, limit: i64) -> anyhow::Result<Vec<StoredJob>> {
+    let rows: Vec<Row> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM jobs WHERE status = 'open' AND id > $1 ORDER BY id LIMIT $2"))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&db.pool)
+            .await?;
+    let now = now_text();
+    rows.into_iter().map(|row| from_row(row, &now)).collect()
 }

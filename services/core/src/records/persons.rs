@@ -31,40 +31,44 @@ pub struct StoredPerson {
 
 pub const COLUMNS: &str = "id, id_cipher, id_masked, phone_cipher, phone_masked, birth_date, sex, doc, \
     certification_status, certified_until, field_sources, version, created_at, updated_at";
-pub type Row = (
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    i64,
-    String,
-    String,
-);
 
-pub fn from_row(r: Row) -> anyhow::Result<StoredPerson> {
-    let profile = serde_json::from_str(&r.7).map_err(|e| anyhow::anyhow!("person {} has a bad document: {e}", r.0))?;
+/// A `persons` row as read with [`COLUMNS`].
+#[derive(sqlx::FromRow)]
+pub struct Row {
+    id: String,
+    id_cipher: String,
+    id_masked: String,
+    phone_cipher: Option<String>,
+    phone_masked: Option<String>,
+    birth_date: String,
+    sex: String,
+    doc: String,
+    certification_status: Option<String>,
+    certified_until: Option<String>,
+    field_sources: String,
+    version: i64,
+    created_at: String,
+    updated_at: String,
+}
+
+pub fn from_row(row: Row) -> anyhow::Result<StoredPerson> {
+    let profile =
+        serde_json::from_str(&row.doc).map_err(|e| anyhow::anyhow!("person {} has a bad document: {e}", row.id))?;
     Ok(StoredPerson {
-        id: r.0,
-        id_cipher: r.1,
-        id_masked: r.2,
-        phone_cipher: r.3,
-        phone_masked: r.4,
-        birth_date: r.5,
-        sex: r.6,
+        id: row.id,
+        id_cipher: row.id_cipher,
+        id_masked: row.id_masked,
+        phone_cipher: row.phone_cipher,
+        phone_masked: row.phone_masked,
+        birth_date: row.birth_date,
+        sex: row.sex,
         profile,
-        certification_status: r.8,
-        certified_until: r.9,
-        field_sources: serde_json::from_str(&r.10).unwrap_or_default(),
-        version: r.11,
-        created_at: r.12,
-        updated_at: r.13,
+        certification_status: row.certification_status,
+        certified_until: row.certified_until,
+        field_sources: serde_json::from_str(&row.field_sources).unwrap_or_default(),
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
     })
 }
 
@@ -126,6 +130,58 @@ pub async fn get<'e>(ex: impl Executor<'e, Database = Any>, id: &str) -> anyhow:
     let row: Option<Row> =
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM persons WHERE id = $1")).bind(id).fetch_optional(ex).await?;
     row.map(from_row).transpose()
+}
+
+/// Up to `limit` people who can be matched (out of work and wanting work
+/// now), in id order after `after`: the pages of an index rebuild.
+pub async fn matchable_page_after<'e>(
+    ex: impl Executor<'e, Database = Any>,
+    after: &str,
+    limit: i64,
+) -> anyhow::Result<Vec<StoredPerson>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM persons WHERE employment_status IN ('unemployed', 'flexible') AND willingness = 'now'
+         AND id > $1 ORDER BY id LIMIT $2"
+    ))
+    .bind(after)
+    .bind(limit)
+    .fetch_all(ex)
+    .await?;
+    rows.into_iter().map(from_row).collect()
+}
+
+/// What the push service needs of a person: consent, home region, and
+/// the phone, decrypted only when an SMS is sent.
+pub struct Reachable {
+    pub id: String,
+    pub region_code: String,
+    pub push_consent: bool,
+    phone_cipher: Option<String>,
+}
+
+impl Reachable {
+    pub fn has_phone(&self) -> bool {
+        self.phone_cipher.is_some()
+    }
+
+    /// The phone number in clear, if one is on record.
+    pub fn phone(&self, vault: &crate::crypto::Vault) -> anyhow::Result<Option<String>> {
+        self.phone_cipher.as_deref().map(|cipher| vault.decrypt(cipher)).transpose()
+    }
+}
+
+/// [`Reachable`] of these people (missing ids are left out).
+pub async fn reachable<'e>(ex: impl Executor<'e, Database = Any>, ids: &[String]) -> anyhow::Result<Vec<Reachable>> {
+    Ok(get_many(ex, ids)
+        .await?
+        .into_iter()
+        .map(|stored| Reachable {
+            push_consent: stored.profile.consent.push,
+            region_code: stored.profile.region_code,
+            phone_cipher: stored.phone_cipher,
+            id: stored.id,
+        })
+        .collect())
 }
 
 /// The id of the person with this ID number, if any.

@@ -17,7 +17,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::store::{self, Change, StoredJob};
-use super::validate::{merge_patch, read_job, JobRules};
+use super::validate::{read_job, JobRules};
+use jobmatch_core::validate::merge_patch;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -217,22 +217,6 @@ pub fn read_job(body: &Value, rules: &JobRules<'_>) -> Result<JobInput, ApiError
     }
 }
 
-/// RFC 7396 JSON Merge Patch: objects merge, `null` removes, anything else replaces.
-pub fn merge_patch(target: &mut Value, patch: &Value) {
-    match (target, patch) {
-        (Value::Object(t), Value::Object(p)) => {
-            for (k, v) in p {
-                if v.is_null() {
-                    t.remove(k);
-                } else {
-                    merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
-                }
-            }
-        }
-        (t, p) => *t = p.clone(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,12 +297,5 @@ mod tests {
         let mut b = job();
         b["contact"]["phone"] = json!("0573 8234 5678");
         assert_eq!(check(&b).unwrap().contact.phone, "0573-82345678");
-    }
-
-    #[test]
-    fn merge_patch_follows_rfc_7396() {
-        let mut t = json!({"a": 1, "b": {"c": 2, "d": 3}});
-        merge_patch(&mut t, &json!({"a": null, "b": {"c": 5}, "e": [1]}));
-        assert_eq!(t, json!({"b": {"c": 5, "d": 3}, "e": [1]}));
     }
 }

@@ -1,0 +1,285 @@
+//! The matching service's HTTP side: `GET /v1/persons/{id}/matches`,
+//! `GET /v1/jobs/{id}/candidates`, and `POST /v1/jobs/{id}/fitting-people`
+//! (the push service's question when it runs apart). Handlers get the
+//! matcher through their state, so a router without one cannot be built.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{FromRef, Path, State};
+use axum::Json;
+use jobmatch_core::access;
+use jobmatch_core::domain::{Job, JobStatus, Person};
+use jobmatch_core::error::{ApiResult, Problem};
+use jobmatch_core::http::{JsonBody, QueryParams};
+use jobmatch_core::records;
+use jobmatch_core::state::{Candidate, CandidateQuery};
+use jobmatch_core::validate::{Errors, Fields};
+use jobmatch_core::{ApiError, AppState, Principal, Role};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::engine::facts::PersonFacts;
+use crate::engine::matcher::{today, Matcher, Only};
+
+/// What the matching handlers run with: the application and the matcher.
+#[derive(Clone)]
+pub struct MatchingState {
+    pub app: AppState,
+    pub matcher: Arc<Matcher>,
+}
+
+impl FromRef<MatchingState> for AppState {
+    fn from_ref(state: &MatchingState) -> AppState {
+        state.app.clone()
+    }
+}
+
+/// The matching routes, to be given a [`MatchingState`] with `with_state`.
+pub fn routes() -> OpenApiRouter<MatchingState> {
+    OpenApiRouter::new().routes(routes!(person_matches)).routes(routes!(job_candidates)).routes(routes!(fitting_people))
+}
+
+/// The matching routes bound to `matcher`.
+pub fn router(app: AppState, matcher: Arc<Matcher>) -> OpenApiRouter<AppState> {
+    routes().with_state(MatchingState { app, matcher })
+}
+
+/// A job for a person.
+#[derive(Serialize, ToSchema)]
+pub struct JobMatchItem {
+    pub job: Job,
+    /// 0–1, comparable within one list.
+    pub score: f32,
+    /// Short Chinese reasons staff can read out, e.g. 技能匹配: 保洁; 同街道.
+    pub reasons: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MatchList {
+    pub items: Vec<JobMatchItem>,
+}
+
+/// A person for a job, as the caller may see them.
+#[derive(Serialize, ToSchema)]
+pub struct CandidateItem {
+    pub person: CandidatePerson,
+    pub score: f32,
+    pub reasons: Vec<String>,
+}
+
+/// Admin and staff get the masked record; an agency the masked record
+/// without disability, allowance, family or address details; a publisher
+/// only what an employer needs to decide whether to call.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum CandidatePerson {
+    Record(Box<Person>),
+    Publisher(PublisherCandidate),
+}
+
+/// A candidate as a publisher (employer, gig market) sees them: nothing of
+/// hardship groups, service needs, address, birth date or numbers.
+#[derive(Serialize, ToSchema)]
+pub struct PublisherCandidate {
+    pub id: String,
+    /// Surname and last character, e.g. `王*国`.
+    pub name: String,
+    /// Five-year band, e.g. `55-59`.
+    pub age_band: String,
+    pub skills: Vec<String>,
+    pub certificates: Vec<String>,
+}
+
+/// `55-59` for 57.
+pub fn age_band(age: i64) -> String {
+    let lo = age.div_euclid(5) * 5;
+    format!("{lo}-{}", lo + 4)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CandidateList {
+    pub items: Vec<CandidateItem>,
+}
+
+fn read_limit(q: &QueryParams, default: usize, max: usize) -> ApiResult<usize> {
+    let mut errs = Errors::default();
+    q.deny_unknown(&["limit"], &mut errs);
+    let limit = q.limit(default, max, &mut errs);
+    QueryParams::finish(errs)?;
+    Ok(limit)
+}
+
+/// The best open jobs for a person, best first. Only jobs that keep every
+/// hard rule of the contract are ever listed; a person who is employed or
+/// not wanting work now gets none. Admin, staff of the person's region, and
+/// the agency the person is assigned to (with consent); others get 404.
+#[utoipa::path(get, path = "/v1/persons/{id}/matches", tag = "matching",
+    params(("id" = String, Path), ("limit" = Option<usize>, Query, description = "1–100, default 20")),
+    responses((status = 200, body = MatchList), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn person_matches(
+    State(MatchingState { app: state, matcher }): State<MatchingState>,
+    caller: Principal,
+    Path(id): Path<String>,
+    query: QueryParams,
+) -> ApiResult<Json<MatchList>> {
+    let limit = read_limit(&query, 20, 100)?;
+    let stored = access::person_for(&state, &caller, &id).await?;
+    let person = records::persons::to_matchable(&state, &stored, today())?;
+    let Some(facts) = PersonFacts::build(person, &state.regions, &state.vocab, &matcher.analysis) else {
+        return Ok(Json(MatchList { items: Vec::new() }));
+    };
+    let found = tokio::task::spawn_blocking(move || matcher.matches_for(&facts, limit))
+        .await
+        .map_err(anyhow::Error::from)??;
+    let items = found
+        .into_iter()
+        .map(|m| JobMatchItem { job: m.facts.job, score: m.scored.score, reasons: m.scored.reasons })
+        .collect();
+    Ok(Json(MatchList { items }))
+}
+
+/// The best people for an open job, best first, masked. Admin sees all;
+/// staff the people of their region; an agency only the people assigned to
+/// it (without disability or allowance details); a publisher, for its own
+/// jobs only, the people who consented to being recommended to employers
+/// (`consent.recommend_to_employers`), as a masked name, an age band, skills
+/// and certificates, with no reason that tells a hardship group.
+#[utoipa::path(get, path = "/v1/jobs/{id}/candidates", tag = "matching",
+    params(("id" = String, Path), ("limit" = Option<usize>, Query, description = "1–200, default 50")),
+    responses((status = 200, body = CandidateList), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn job_candidates(
+    State(MatchingState { app: state, matcher }): State<MatchingState>,
+    p: Principal,
+    Path(id): Path<String>,
+    q: QueryParams,
+) -> ApiResult<Json<CandidateList>> {
+    p.require(&[Role::Admin, Role::Staff, Role::Publisher, Role::Agency])?;
+    let limit = read_limit(&q, 50, 200)?;
+    let sj = records::jobs::get(&state.db, &id).await?.ok_or_else(ApiError::not_found)?;
+    let visible = match p.role {
+        Role::Admin => true,
+        Role::Staff => sj.job.status == JobStatus::Open || p.covers_region(&state, &sj.job.input.region_code),
+        Role::Agency => sj.job.status == JobStatus::Open,
+        Role::Publisher => sj.publisher_org_id == p.org_id,
+    };
+    if !visible {
+        return Err(ApiError::not_found());
+    }
+    let scope = (p.role == Role::Staff).then(|| p.region_code.clone());
+    let role = p.role;
+    p.limit_agency_lists(&state)?;
+    let ids = if role == Role::Agency {
+        Some(records::agency::assigned_people(&state.db.pool, &p.org_id).await?)
+    } else {
+        None
+    };
+    let found = tokio::task::spawn_blocking(move || {
+        let (facts, _) = matcher.job_facts(sj.job);
+        let only = Only {
+            home_scope: scope.as_deref(),
+            ids: ids.as_deref(),
+            push_consent: false,
+            recommend_consent: role == Role::Publisher,
+        };
+        matcher.candidates_for(&facts, &only, limit)
+    })
+    .await
+    .map_err(anyhow::Error::from)??;
+    // What is shown comes from the store, not the index (which keeps no
+    // names): a person changed since indexing is shown as they are now.
+    let ids: Vec<String> = found.iter().map(|m| m.facts.person.id.clone()).collect();
+    let stored: HashMap<String, records::persons::StoredPerson> =
+        records::persons::get_many(&state.db.pool, &ids).await?.into_iter().map(|sp| (sp.id.clone(), sp)).collect();
+    let day = today();
+    let mut items = Vec::with_capacity(found.len());
+    for m in found {
+        let Some(sp) = stored.get(&m.facts.person.id) else { continue };
+        let person = records::persons::to_person(&state, sp, false, day)?;
+        let (person, reasons) = match role {
+            Role::Publisher => {
+                if !person.profile.consent.recommend_to_employers {
+                    continue;
+                }
+                let shown = PublisherCandidate {
+                    id: person.id,
+                    name: records::persons::mask_name(&person.profile.name),
+                    age_band: age_band(person.age),
+                    skills: person.profile.skills,
+                    certificates: person.profile.certificates,
+                };
+                let reasons = m.scored.reasons.into_iter().filter(|r| !crate::engine::rank::reveals_group(r)).collect();
+                (CandidatePerson::Publisher(shown), reasons)
+            }
+            Role::Agency => (CandidatePerson::Record(Box::new(records::agency::for_agency(person))), m.scored.reasons),
+            Role::Admin | Role::Staff => (CandidatePerson::Record(Box::new(person)), m.scored.reasons),
+        };
+        items.push(CandidateItem { person, score: m.scored.score, reasons });
+    }
+    Ok(Json(CandidateList { items }))
+}
+
+/// The push service's question, when it runs apart from matching.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)] // the schema of the body read by `read_fitting_query`
+pub struct FittingQuery {
+    /// 1–1000, default 200.
+    pub limit: Option<usize>,
+    /// Only people who consented to push.
+    pub push_consent: Option<bool>,
+    /// Only these people (at most 10,000).
+    pub person_ids: Option<Vec<String>>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct FittingPeople {
+    pub items: Vec<Candidate>,
+}
+
+fn read_fitting_query(body: &serde_json::Value) -> ApiResult<(CandidateQuery, usize)> {
+    let mut errs = Errors::default();
+    let Some(fields) = Fields::root(body, &mut errs) else {
+        return Err(ApiError::validation(errs.0));
+    };
+    fields.deny_unknown(&["limit", "push_consent", "person_ids"], &mut errs);
+    let limit = fields.int("limit", false, 1, 1000, &mut errs).unwrap_or(200) as usize;
+    let push_consent = fields.boolean("push_consent", false, &mut errs).unwrap_or(false);
+    let ids = fields.strings("person_ids", 10_000, 64, &mut errs);
+    if !errs.is_empty() {
+        return Err(ApiError::validation(errs.0));
+    }
+    Ok((CandidateQuery { push_consent, ids }, limit))
+}
+
+/// The people who fit an open job, best first, with their consents: what
+/// the push service asks when it runs apart from matching (admin keys
+/// only). The same answer the push service gets in-process.
+#[utoipa::path(post, path = "/v1/jobs/{id}/fitting-people", tag = "matching",
+    params(("id" = String, Path)), request_body = FittingQuery,
+    responses((status = 200, body = FittingPeople), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn fitting_people(
+    State(MatchingState { app: _, matcher }): State<MatchingState>,
+    caller: Principal,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<FittingPeople>> {
+    caller.require(&[Role::Admin])?;
+    let (query, limit) = read_fitting_query(&body)?;
+    let items = matcher.fitting_people_of(&id, query, limit).await?;
+    Ok(Json(FittingPeople { items }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_are_shown_to_publishers_in_five_year_bands() {
+        assert_eq!(age_band(57), "55-59");
+        assert_eq!(age_band(60), "60-64");
+    }
+}

@@ -1,0 +1,225 @@
+//! `POST/GET /v1/agreements`: an HR agency's service agreement — period,
+//! number of people, and the service subsidy (amount per person, months of
+//! social insurance required after the labour contract).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use jobmatch_core::error::Problem;
+use jobmatch_core::http::{encode_cursor, JsonBody, QueryParams};
+use jobmatch_core::time::now_text;
+use jobmatch_core::validate::{Errors, Fields};
+use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use jobmatch_core::validate::read_date;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_agreement, list_agreements)).routes(routes!(get_agreement))
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct Subsidy {
+    /// Yuan per person placed who meets the condition.
+    pub amount: i64,
+    /// Months of social insurance after the labour contract (default from policy, 3).
+    pub insurance_months: i64,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Agreement {
+    pub id: String,
+    pub agency_org_id: String,
+    pub starts_on: String,
+    pub ends_on: String,
+    pub people_target: i64,
+    pub subsidy: Subsidy,
+    /// The region of the staff who made it (staff of that region manage it).
+    pub region_code: String,
+    /// People assigned now.
+    pub assigned: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AgreementPage {
+    pub items: Vec<Agreement>,
+    pub next_cursor: Option<String>,
+}
+
+/// The request of `POST /v1/agreements`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AgreementCreate {
+    agency_org_id: String,
+    /// YYYY-MM-DD
+    starts_on: String,
+    /// YYYY-MM-DD, not before `starts_on`
+    ends_on: String,
+    /// 1–100000
+    people_target: i64,
+    subsidy: Subsidy,
+}
+
+type Row = (String, String, String, String, i64, i64, i64, String, String, String, i64);
+const SELECT: &str = "SELECT g.id, g.agency_org_id, g.starts_on, g.ends_on, g.people_target, g.subsidy_amount,
+    g.insurance_months, g.region_code, g.created_at, g.updated_at,
+    (SELECT COUNT(*) FROM assignments a WHERE a.agreement_id = g.id AND a.ended_at IS NULL)
+    FROM agreements g";
+
+fn from_row(r: Row) -> Agreement {
+    Agreement {
+        id: r.0,
+        agency_org_id: r.1,
+        starts_on: r.2,
+        ends_on: r.3,
+        people_target: r.4,
+        subsidy: Subsidy { amount: r.5, insurance_months: r.6 },
+        region_code: r.7,
+        created_at: r.8,
+        updated_at: r.9,
+        assigned: r.10,
+    }
+}
+
+/// One agreement the caller may see (admin; staff of its region; the agency itself), or 404.
+pub async fn visible(state: &AppState, p: &Principal, id: &str) -> ApiResult<Agreement> {
+    let row: Option<Row> =
+        sqlx::query_as(&format!("{SELECT} WHERE g.id = $1")).bind(id).fetch_optional(&state.db.pool).await?;
+    let a = row.map(from_row).ok_or_else(ApiError::not_found)?;
+    let ok = match p.role {
+        Role::Admin => true,
+        Role::Staff => state.regions.covers(&p.region_code, &a.region_code),
+        Role::Agency => a.agency_org_id == p.org_id,
+        Role::Publisher => false,
+    };
+    if ok {
+        Ok(a)
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+/// Sign an agreement with an HR agency (admin, staff).
+#[utoipa::path(post, path = "/v1/agreements", tag = "agencies", request_body = AgreementCreate,
+    responses((status = 201, body = Agreement), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn create_agreement(
+    State(state): State<AppState>,
+    p: Principal,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Agreement>)> {
+    p.require(&[Role::Admin, Role::Staff])?;
+    let mut errs = Errors::default();
+    let mut agency = None;
+    let mut dates = (None, None);
+    let mut target = None;
+    let mut subsidy = None;
+    if let Some(f) = Fields::root(&body, &mut errs) {
+        f.deny_unknown(&["agency_org_id", "starts_on", "ends_on", "people_target", "subsidy"], &mut errs);
+        agency = f.string("agency_org_id", true, 1, 100, &mut errs);
+        dates = (read_date(&f, "starts_on", true, &mut errs), read_date(&f, "ends_on", true, &mut errs));
+        target = f.int("people_target", true, 1, 100_000, &mut errs);
+        subsidy = f.object("subsidy", true, &mut errs, |s, errs| {
+            s.deny_unknown(&["amount", "insurance_months"], errs);
+            let amount = s.int("amount", true, 0, 100_000, errs);
+            let months = s.int("insurance_months", false, 1, 36, errs);
+            (amount, months)
+        });
+    }
+    if let (Some(a), Some(b)) = dates {
+        if b < a {
+            errs.add("ends_on", "before_start", "结束日期不能早于开始日期");
+        }
+    }
+    if let Some(a) = &agency {
+        let kind: Option<String> =
+            sqlx::query_scalar("SELECT kind FROM orgs WHERE id = $1").bind(a).fetch_optional(&state.db.pool).await?;
+        if kind.as_deref() != Some("hr_agency") {
+            errs.add("agency_org_id", "not_an_agency", "应为已登记的人力资源服务机构");
+        }
+    }
+    errs.finish(|| ())?;
+    let (Some(agency), (Some(starts), Some(ends)), Some(target), Some((Some(amount), months))) =
+        (agency, dates, target, subsidy)
+    else {
+        return Err(anyhow::anyhow!("agreement fields checked above").into());
+    };
+    let months = months.unwrap_or(state.policy.agency.insurance_months);
+    let id = jobmatch_core::ids::new_id("agr");
+    let now = now_text();
+    sqlx::query(
+        "INSERT INTO agreements (id, agency_org_id, region_code, starts_on, ends_on, people_target, subsidy_amount,
+             insurance_months, created_by_key, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    )
+    .bind(&id)
+    .bind(&agency)
+    .bind(&p.region_code)
+    .bind(starts.to_string())
+    .bind(ends.to_string())
+    .bind(target)
+    .bind(amount)
+    .bind(months)
+    .bind(&p.key_id)
+    .bind(&now)
+    .execute(&state.db.pool)
+    .await?;
+    tracing::info!(agreement_id = %id, agency_org_id = %agency, "agreement signed");
+    Ok((StatusCode::CREATED, Json(visible(&state, &p, &id).await?)))
+}
+
+/// Read one agreement.
+#[utoipa::path(get, path = "/v1/agreements/{id}", tag = "agencies", params(("id" = String, Path)),
+    responses((status = 200, body = Agreement), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn get_agreement(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Agreement>> {
+    Ok(Json(visible(&state, &p, &id).await?))
+}
+
+/// Agreements: admin all, staff their region's, an agency its own (rate limited per key).
+#[utoipa::path(get, path = "/v1/agreements", tag = "agencies",
+    params(("agency_org_id" = Option<String>, Query), ("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = AgreementPage), (status = 429, body = Problem)), security(("bearer" = [])))]
+async fn list_agreements(
+    State(state): State<AppState>,
+    p: Principal,
+    q: QueryParams,
+) -> ApiResult<Json<AgreementPage>> {
+    p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
+    p.limit_agency_lists(&state)?;
+    let mut errs = Errors::default();
+    q.deny_unknown(&["agency_org_id", "limit", "cursor"], &mut errs);
+    let limit = q.limit(20, 200, &mut errs);
+    let cursor = q.cursor(&mut errs).unwrap_or_default();
+    QueryParams::finish(errs)?;
+    let agency =
+        if p.role == Role::Agency { p.org_id.clone() } else { q.get("agency_org_id").unwrap_or("").to_string() };
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "{SELECT} WHERE ($1 = '' OR g.agency_org_id = $1) AND g.id > $2 ORDER BY g.id LIMIT 1000"
+    ))
+    .bind(&agency)
+    .bind(&cursor)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let mut items = Vec::new();
+    let mut next_cursor = None;
+    for a in rows.into_iter().map(from_row) {
+        if p.role == Role::Staff && !state.regions.covers(&p.region_code, &a.region_code) {
+            continue;
+        }
+        if items.len() == limit {
+            next_cursor = items.last().map(|x: &Agreement| encode_cursor(&x.id));
+            break;
+        }
+        items.push(a);
+    }
+    Ok(Json(AgreementPage { items, next_cursor }))
+}

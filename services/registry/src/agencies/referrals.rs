@@ -1,0 +1,403 @@
+//! Referrals (推荐): an agency or staff refers a person to a job; the status
+//! moves referred → contacted → interviewed → hired, or to rejected or
+//! withdrawn from any open step. Each move is kept with time, actor and note;
+//! a move the chain does not allow is 409. `hired` records the placement.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use jobmatch_core::domain::JobStatus;
+use jobmatch_core::error::Problem;
+use jobmatch_core::http::{encode_cursor, Binds, JsonBody, QueryParams};
+use jobmatch_core::records;
+use jobmatch_core::time::{now_text, today};
+use jobmatch_core::validate::{Errors, Fields};
+use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::outcomes::placements::{self, NewPlacement};
+use jobmatch_core::access::{list_scope, person_for, AgencyRows, NO_PERSON_RECORDS_FOR_PUBLISHERS};
+use jobmatch_core::validate::read_date;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_referral, list_referrals))
+        .routes(routes!(get_referral))
+        .routes(routes!(move_referral))
+}
+
+pub const STATUSES: &[&str] = &["referred", "contacted", "interviewed", "hired", "rejected", "withdrawn"];
+
+/// Whether a referral may move from `from` to `to`.
+pub fn allowed(from: &str, to: &str) -> bool {
+    matches!(
+        (from, to),
+        ("referred", "contacted")
+            | ("contacted", "interviewed")
+            | ("interviewed", "hired")
+            | ("referred" | "contacted" | "interviewed", "rejected" | "withdrawn")
+    )
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReferralStep {
+    pub from: Option<String>,
+    pub to: String,
+    pub note: Option<String>,
+    pub actor_org_id: String,
+    pub at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Referral {
+    pub id: String,
+    pub job_id: String,
+    pub person_id: String,
+    /// The agency that referred, when an agency did.
+    pub agency_org_id: Option<String>,
+    /// `referred`, `contacted`, `interviewed`, `hired`, `rejected` or `withdrawn`.
+    pub status: String,
+    pub note: Option<String>,
+    /// The placement recorded when hired.
+    pub placement_id: Option<String>,
+    pub history: Vec<ReferralStep>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReferralPage {
+    pub items: Vec<Referral>,
+    pub next_cursor: Option<String>,
+}
+
+/// `{ job_id, person_id, note? }`
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ReferralCreate {
+    job_id: String,
+    person_id: String,
+    note: Option<String>,
+}
+
+/// `{ status, note?, placement? }`; `placement` (`started_on`, `employer_name`,
+/// `contract_signed_on`, `social_insurance_months`) only with `hired`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ReferralMove {
+    status: String,
+    note: Option<String>,
+    placement: Option<serde_json::Value>,
+}
+
+type Row = (String, String, String, Option<String>, String, Option<String>, String, String);
+const SELECT: &str = "SELECT id, job_id, person_id, agency_org_id, status, note, created_at, updated_at FROM referrals";
+
+async fn load(state: &AppState, r: Row) -> ApiResult<Referral> {
+    type StepRow = (Option<String>, String, Option<String>, String, String);
+    let steps: Vec<StepRow> = sqlx::query_as(
+        "SELECT from_status, to_status, note, actor_org_id, created_at FROM referral_events
+         WHERE referral_id = $1 ORDER BY id",
+    )
+    .bind(&r.0)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let placement_id: Option<String> = sqlx::query_scalar("SELECT id FROM placements WHERE referral_id = $1 LIMIT 1")
+        .bind(&r.0)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    Ok(Referral {
+        id: r.0,
+        job_id: r.1,
+        person_id: r.2,
+        agency_org_id: r.3,
+        status: r.4,
+        note: r.5,
+        placement_id,
+        history: steps
+            .into_iter()
+            .map(|(from, to, note, actor_org_id, at)| ReferralStep { from, to, note, actor_org_id, at })
+            .collect(),
+        created_at: r.6,
+        updated_at: r.7,
+    })
+}
+
+/// A referral the caller may see: admin; staff of the person's region; the
+/// referring agency while the person is still assigned to it. Else 404.
+async fn visible(state: &AppState, p: &Principal, id: &str) -> ApiResult<Row> {
+    let row: Option<Row> =
+        sqlx::query_as(&format!("{SELECT} WHERE id = $1")).bind(id).fetch_optional(&state.db.pool).await?;
+    let row = row.ok_or_else(ApiError::not_found)?;
+    if p.role == Role::Agency && row.3.as_deref() != Some(p.org_id.as_str()) {
+        return Err(ApiError::not_found());
+    }
+    person_for(state, p, &row.2).await?;
+    Ok(row)
+}
+
+/// Refer a person to a job (agency: its own people; staff: people of their region).
+#[utoipa::path(post, path = "/v1/referrals", tag = "agencies", request_body = ReferralCreate,
+    responses((status = 201, body = Referral), (status = 404, body = Problem), (status = 409, body = Problem),
+              (status = 422, body = Problem)), security(("bearer" = [])))]
+async fn create_referral(
+    State(state): State<AppState>,
+    p: Principal,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Referral>)> {
+    p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
+    let mut errs = Errors::default();
+    let (mut job_id, mut person_id, mut note) = (None, None, None);
+    if let Some(f) = Fields::root(&body, &mut errs) {
+        f.deny_unknown(&["job_id", "person_id", "note"], &mut errs);
+        job_id = f.string("job_id", true, 1, 100, &mut errs);
+        person_id = f.string("person_id", true, 1, 100, &mut errs);
+        note = f.string("note", false, 1, 500, &mut errs);
+    }
+    errs.finish(|| ())?;
+    let (job_id, person_id) = (job_id.unwrap_or_default(), person_id.unwrap_or_default());
+    person_for(&state, &p, &person_id).await?;
+    let job = records::jobs::get(&state.db, &job_id).await?.ok_or_else(ApiError::not_found)?;
+    if job.job.status != JobStatus::Open {
+        return Err(ApiError::conflict("job_not_open", "岗位已关闭、招满或过期，不能推荐"));
+    }
+    let open: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM referrals WHERE job_id = $1 AND person_id = $2
+         AND status IN ('referred', 'contacted', 'interviewed') LIMIT 1",
+    )
+    .bind(&job_id)
+    .bind(&person_id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    if let Some(existing) = open {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "already_referred",
+            "已推荐",
+            "该人员已被推荐到此岗位，推荐仍在进行中",
+        )
+        .with("referral_id", existing)
+        .into());
+    }
+    let id = jobmatch_core::ids::new_id("ref");
+    let now = now_text();
+    let agency = (p.role == Role::Agency).then(|| p.org_id.clone());
+    let mut tx = state.db.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO referrals (id, job_id, person_id, agency_org_id, status, note, created_by_org, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'referred', $5, $6, $7, $7)",
+    )
+    .bind(&id)
+    .bind(&job_id)
+    .bind(&person_id)
+    .bind(&agency)
+    .bind(&note)
+    .bind(&p.org_id)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    step(&mut tx, &id, None, "referred", note.as_deref(), &p, &now).await?;
+    tx.commit().await?;
+    let row = visible(&state, &p, &id).await?;
+    Ok((StatusCode::CREATED, Json(load(&state, row).await?)))
+}
+
+async fn step(
+    conn: &mut sqlx::AnyConnection,
+    referral_id: &str,
+    from: Option<&str>,
+    to: &str,
+    note: Option<&str>,
+    p: &Principal,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO referral_events (referral_id, from_status, to_status, note, actor_key_id, actor_org_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(referral_id)
+    .bind(from)
+    .bind(to)
+    .bind(note)
+    .bind(&p.key_id)
+    .bind(&p.org_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Read a referral with its history.
+#[utoipa::path(get, path = "/v1/referrals/{id}", tag = "agencies", params(("id" = String, Path)),
+    responses((status = 200, body = Referral), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn get_referral(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Referral>> {
+    let row = visible(&state, &p, &id).await?;
+    Ok(Json(load(&state, row).await?))
+}
+
+/// Move a referral. `hired` records a placement (channel `project` for an
+/// agency's referral, `employer` otherwise) from the optional `placement`.
+#[utoipa::path(post, path = "/v1/referrals/{id}/status", tag = "agencies", params(("id" = String, Path)),
+    request_body = ReferralMove,
+    responses((status = 200, body = Referral), (status = 404, body = Problem), (status = 409, body = Problem),
+              (status = 422, body = Problem)), security(("bearer" = [])))]
+async fn move_referral(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Referral>> {
+    let row = visible(&state, &p, &id).await?;
+    let mut errs = Errors::default();
+    let (mut to, mut note, mut started, mut employer, mut contract, mut months) = (None, None, None, None, None, None);
+    if let Some(f) = Fields::root(&body, &mut errs) {
+        f.deny_unknown(&["status", "note", "placement"], &mut errs);
+        to = f.one_of("status", true, &STATUSES[1..], &mut errs);
+        note = f.string("note", false, 1, 500, &mut errs);
+        if f.present("placement") && to.as_deref() != Some("hired") {
+            errs.add("placement", "only_when_hired", "只有录用（hired）时才填写就业信息");
+        }
+        f.object("placement", false, &mut errs, |pf, errs| {
+            pf.deny_unknown(&["started_on", "employer_name", "contract_signed_on", "social_insurance_months"], errs);
+            started = read_date(&pf, "started_on", false, errs);
+            employer = pf.string("employer_name", false, 1, 100, errs);
+            contract = read_date(&pf, "contract_signed_on", false, errs);
+            months = pf.int("social_insurance_months", false, 0, 120, errs);
+        });
+    }
+    if started.is_some_and(|d| d > today()) {
+        errs.add("placement.started_on", "in_future", "上岗日期不能晚于今天");
+    }
+    errs.finish(|| ())?;
+    let to = to.unwrap_or_default();
+    if !allowed(&row.4, &to) {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "illegal_move",
+            "推荐状态不能这样变更",
+            format!("不能从 {} 变为 {}", row.4, to),
+        )
+        .with("current_status", row.4.clone())
+        .into());
+    }
+    let now = now_text();
+    let mut tx = state.db.pool.begin().await?;
+    let done = sqlx::query("UPDATE referrals SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
+        .bind(&to)
+        .bind(&now)
+        .bind(&id)
+        .bind(&row.4)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(ApiError::conflict("stale", "推荐状态已被他人变更，请刷新后重试"));
+    }
+    step(&mut tx, &id, Some(&row.4), &to, note.as_deref(), &p, &now).await?;
+    if to == "hired" {
+        let agreement_id: Option<String> = match &row.3 {
+            Some(agency) => sqlx::query_scalar(
+                "SELECT agreement_id FROM assignments WHERE person_id = $1 AND agency_org_id = $2 AND ended_at IS NULL",
+            )
+            .bind(&row.2)
+            .bind(agency)
+            .fetch_optional(&mut *tx)
+            .await?,
+            None => None,
+        };
+        let employer = match employer {
+            Some(e) => Some(e),
+            None => {
+                sqlx::query_scalar("SELECT o.name FROM jobs j JOIN orgs o ON o.id = j.publisher_org_id WHERE j.id = $1")
+                    .bind(&row.1)
+                    .fetch_optional(&mut *tx)
+                    .await?
+            }
+        };
+        let np = NewPlacement {
+            person_id: row.2.clone(),
+            channel: if row.3.is_some() { "project" } else { "employer" }.into(),
+            started_on: started.unwrap_or_else(today),
+            job_id: Some(row.1.clone()),
+            employer_name: employer,
+            agency_org_id: row.3.clone(),
+            agreement_id,
+            referral_id: Some(id.clone()),
+            contract_signed_on: contract,
+            social_insurance_months: months,
+            supersedes: None,
+        };
+        placements::insert(&mut tx, &state, &np, &p).await?;
+    }
+    tx.commit().await?;
+    let row = visible(&state, &p, &id).await?;
+    Ok(Json(load(&state, row).await?))
+}
+
+/// Referrals: admin all; staff those of people in their region; an agency
+/// its own referrals of its current people (rate limited per key).
+#[utoipa::path(get, path = "/v1/referrals", tag = "agencies",
+    params(("person_id" = Option<String>, Query), ("job_id" = Option<String>, Query), ("status" = Option<String>, Query),
+           ("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = ReferralPage), (status = 400, body = Problem), (status = 429, body = Problem)),
+    security(("bearer" = [])))]
+async fn list_referrals(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<ReferralPage>> {
+    p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
+    p.limit_agency_lists(&state)?;
+    let mut errs = Errors::default();
+    q.deny_unknown(&["person_id", "job_id", "status", "limit", "cursor"], &mut errs);
+    let limit = q.limit(20, 200, &mut errs);
+    let status = q.one_of("status", STATUSES, &mut errs);
+    let cursor = q.cursor(&mut errs);
+    QueryParams::finish(errs)?;
+    let mut b = Binds::default();
+    let mut conds =
+        vec![list_scope(&state, &p, &mut b, "", AgencyRows::OfCurrentPeople, NO_PERSON_RECORDS_FOR_PUBLISHERS)?];
+    for (col, v) in [
+        ("person_id", q.get("person_id").map(String::from)),
+        ("job_id", q.get("job_id").map(String::from)),
+        ("status", status),
+    ] {
+        if let Some(v) = v {
+            conds.push(format!("{col} = {}", b.push(v)));
+        }
+    }
+    if let Some(c) = cursor {
+        conds.push(format!("id > {}", b.push(c)));
+    }
+    let sql = format!("{SELECT} WHERE {} ORDER BY id LIMIT {}", conds.join(" AND "), limit + 1);
+    let mut query = sqlx::query_as::<_, Row>(&sql);
+    for v in &b.0 {
+        query = query.bind(v);
+    }
+    let rows = query.fetch_all(&state.db.pool).await?;
+    let more = rows.len() > limit;
+    let mut items = Vec::new();
+    for r in rows.into_iter().take(limit) {
+        items.push(load(&state, r).await?);
+    }
+    let next_cursor = if more { items.last().map(|r: &Referral| encode_cursor(&r.id)) } else { None };
+    Ok(Json(ReferralPage { items, next_cursor }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allowed;
+
+    #[test]
+    fn the_chain_moves_forward_one_step_or_ends() {
+        assert!(allowed("referred", "contacted"));
+        assert!(allowed("interviewed", "hired"));
+        assert!(allowed("contacted", "withdrawn"));
+        assert!(!allowed("referred", "hired"));
+        assert!(!allowed("hired", "rejected"));
+        assert!(!allowed("rejected", "contacted"));
+        assert!(!allowed("contacted", "referred"));
+    }
+}

@@ -1,0 +1,283 @@
+//! `POST /v1/allowances`: the temporary living allowance (临时生活补助) for
+//! unemployed members of allowance or near-allowance families
+//! (`low_income_family`), at the local standard, at most six months per
+//! person (policy). When a placement lifts the person out, 待遇渐退: the
+//! months after the placement's month are paid at the taper share for the
+//! taper months, then no more — computed from the records, never typed.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use chrono::NaiveDate;
+use jobmatch_core::domain::{EmploymentStatus, Group};
+use jobmatch_core::error::{FieldError, Problem};
+use jobmatch_core::http::{JsonBody, QueryParams};
+use jobmatch_core::policy::AllowancePolicy;
+use jobmatch_core::records::persons;
+use jobmatch_core::time::now_text;
+use jobmatch_core::validate::{Errors, Fields};
+use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{add_months, month_text, months_between, parse_month};
+use jobmatch_core::access::person_for;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(grant, list_allowances))
+}
+
+/// One month of an allowance.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Payment {
+    pub month: String,
+    /// Yuan; 0 once the taper has run out.
+    pub amount: i64,
+    /// Paid at the taper share after a placement.
+    pub tapered: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Allowance {
+    pub id: String,
+    pub person_id: String,
+    pub start_month: String,
+    pub months: i64,
+    pub monthly_amount: i64,
+    /// Month by month, with the taper applied from the placements on record.
+    pub schedule: Vec<Payment>,
+    pub created_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AllowanceList {
+    pub items: Vec<Allowance>,
+}
+
+/// `{ person_id, start_month: "2026-06", months: 1–6, monthly_amount? }`
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AllowanceCreate {
+    person_id: String,
+    start_month: String,
+    months: i64,
+    /// Yuan; the local standard of the policy (the default).
+    monthly_amount: Option<i64>,
+}
+
+/// The payments of an allowance given the month a placement lifted the
+/// person out (the first placement starting in or after its first month).
+pub fn schedule(
+    start: NaiveDate,
+    months: i64,
+    amount: i64,
+    lifted: Option<NaiveDate>,
+    p: &AllowancePolicy,
+) -> Vec<Payment> {
+    (0..months.max(0))
+        .map(|i| {
+            let m = add_months(start, i);
+            let (amount, tapered) = match lifted {
+                // The placement's own month is paid in full; then the taper.
+                Some(l) if m > l => {
+                    if months_between(l, m) <= p.taper_months {
+                        (amount * p.taper_percent / 100, true)
+                    } else {
+                        (0, false)
+                    }
+                }
+                _ => (amount, false),
+            };
+            Payment { month: month_text(m), amount, tapered }
+        })
+        .collect()
+}
+
+/// The month a placement lifted the person out: that of the first
+/// placement (of `started_on` days) starting in or after `start`'s month.
+pub fn lifted<'a>(start: NaiveDate, started_on: impl IntoIterator<Item = &'a str>) -> Option<NaiveDate> {
+    started_on.into_iter().filter_map(|d| parse_month(d.get(..7)?)).filter(|m| *m >= start).min()
+}
+
+/// [`lifted`] for one person, from their placements in force.
+pub async fn lifted_month(
+    ex: &mut sqlx::AnyConnection,
+    person_id: &str,
+    start: NaiveDate,
+) -> Result<Option<NaiveDate>, sqlx::Error> {
+    let started: Vec<String> = sqlx::query_scalar(
+        "SELECT started_on FROM placements p WHERE person_id = $1
+           AND NOT EXISTS (SELECT 1 FROM placements c WHERE c.supersedes = p.id)",
+    )
+    .bind(person_id)
+    .fetch_all(ex)
+    .await?;
+    Ok(lifted(start, started.iter().map(String::as_str)))
+}
+
+type Row = (String, String, String, i64, i64, String);
+
+async fn answer(state: &AppState, r: Row) -> ApiResult<Allowance> {
+    let start = parse_month(&r.2).ok_or_else(|| anyhow::anyhow!("allowance {} has a bad month", r.0))?;
+    let mut conn = state.db.pool.acquire().await?;
+    let lifted = lifted_month(&mut conn, &r.1, start).await?;
+    Ok(Allowance {
+        schedule: schedule(start, r.3, r.4, lifted, &state.policy.allowance),
+        id: r.0,
+        person_id: r.1,
+        start_month: r.2,
+        months: r.3,
+        monthly_amount: r.4,
+        created_at: r.5,
+    })
+}
+
+fn refuse(field: &str, code: &str, message: String) -> ApiError {
+    ApiError::validation(vec![FieldError::new(field, code, message)])
+}
+
+/// Grant a temporary living allowance (admin, staff of the person's region).
+/// Refused, with the reason, for a person who is not unemployed, not of an
+/// allowance or near-allowance family, or past the six months.
+#[utoipa::path(post, path = "/v1/allowances", tag = "outcomes", request_body = AllowanceCreate,
+    responses((status = 201, body = Allowance), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn grant(
+    State(state): State<AppState>,
+    p: Principal,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Allowance>)> {
+    p.require(&[Role::Admin, Role::Staff])?;
+    let policy = &state.policy.allowance;
+    let mut errs = Errors::default();
+    let (mut person_id, mut start, mut months) = (None, None, None);
+    if let Some(f) = Fields::root(&body, &mut errs) {
+        f.deny_unknown(&["person_id", "start_month", "months", "monthly_amount"], &mut errs);
+        person_id = f.string("person_id", true, 1, 100, &mut errs);
+        if let Some(s) = f.string("start_month", true, 7, 7, &mut errs) {
+            start = parse_month(&s);
+            if start.is_none() {
+                errs.add("start_month", "invalid_month", "月份格式应为 YYYY-MM");
+            }
+        }
+        months = f.int("months", true, 1, policy.max_months, &mut errs);
+        let amount = f.int("monthly_amount", false, 1, 100_000, &mut errs);
+        if amount.is_some_and(|a| a != policy.monthly_standard) {
+            errs.add(
+                "monthly_amount",
+                "not_the_standard",
+                format!("临时生活补助按本地标准发放，应为每月 {} 元", policy.monthly_standard),
+            );
+        }
+    }
+    errs.finish(|| ())?;
+    let (person_id, start, months) = (person_id.unwrap_or_default(), start.unwrap_or_default(), months.unwrap_or(1));
+    let sp = person_for(&state, &p, &person_id).await?;
+    if sp.profile.employment_status != EmploymentStatus::Unemployed {
+        return Err(refuse("person_id", "not_unemployed", "临时生活补助只发给失业人员，此人当前不是失业状态".into()));
+    }
+    if !sp.profile.groups.contains(&Group::LowIncomeFamily) {
+        return Err(refuse("person_id", "not_low_income", "临时生活补助只发给低保、低边家庭成员".into()));
+    }
+    let mut tx = state.db.pool.begin().await?;
+    let existing: Vec<(String, i64)> =
+        sqlx::query_as("SELECT start_month, months FROM allowances WHERE person_id = $1")
+            .bind(&person_id)
+            .fetch_all(&mut *tx)
+            .await?;
+    let used: i64 = existing.iter().map(|(_, m)| m).sum();
+    if used + months > policy.max_months {
+        return Err(refuse(
+            "months",
+            "over_limit",
+            format!(
+                "临时生活补助最多 {} 个月，此人已享受 {used} 个月，最多还能申请 {} 个月",
+                policy.max_months,
+                (policy.max_months - used).max(0)
+            ),
+        ));
+    }
+    let end = add_months(start, months);
+    for (s, m) in &existing {
+        if let Some(s) = parse_month(s) {
+            if s < end && start < add_months(s, *m) {
+                return Err(refuse(
+                    "start_month",
+                    "overlaps",
+                    format!("与已发放的 {} 起 {m} 个月的补助重叠", month_text(s)),
+                ));
+            }
+        }
+    }
+    let id = jobmatch_core::ids::new_id("alw");
+    let now = now_text();
+    sqlx::query(
+        "INSERT INTO allowances (id, person_id, start_month, months, monthly_amount, actor_key_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&id)
+    .bind(&person_id)
+    .bind(month_text(start))
+    .bind(months)
+    .bind(policy.monthly_standard)
+    .bind(&p.key_id)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let row = (id, person_id, month_text(start), months, policy.monthly_standard, now);
+    Ok((StatusCode::CREATED, Json(answer(&state, row).await?)))
+}
+
+/// A person's allowances with their computed schedules.
+#[utoipa::path(get, path = "/v1/allowances", tag = "outcomes", params(("person_id" = String, Query)),
+    responses((status = 200, body = AllowanceList), (status = 400, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn list_allowances(
+    State(state): State<AppState>,
+    p: Principal,
+    q: QueryParams,
+) -> ApiResult<Json<AllowanceList>> {
+    p.require(&[Role::Admin, Role::Staff])?;
+    let mut errs = Errors::default();
+    q.deny_unknown(&["person_id"], &mut errs);
+    if q.get("person_id").is_none() {
+        errs.add("person_id", "required", "必填");
+    }
+    QueryParams::finish(errs)?;
+    let person_id = q.get("person_id").unwrap_or_default().to_string();
+    let sp = persons::get(&state.db.pool, &person_id).await?;
+    if !sp.is_some_and(|sp| p.covers_region(&state, &sp.profile.region_code)) {
+        return Err(ApiError::not_found());
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT id, person_id, start_month, months, monthly_amount, created_at FROM allowances
+         WHERE person_id = $1 ORDER BY start_month",
+    )
+    .bind(&person_id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let mut items = Vec::new();
+    for r in rows {
+        items.push(answer(&state, r).await?);
+    }
+    Ok(Json(AllowanceList { items }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_taper_follows_the_placement_month() {
+        let p = AllowancePolicy { monthly_standard: 1000, max_months: 6, taper_months: 2, taper_percent: 50 };
+        let start = parse_month("2026-06").unwrap();
+        let none: Vec<i64> = schedule(start, 6, 1000, None, &p).iter().map(|x| x.amount).collect();
+        assert_eq!(none, [1000; 6]);
+        let lifted = parse_month("2026-07");
+        let s: Vec<i64> = schedule(start, 6, 1000, lifted, &p).iter().map(|x| x.amount).collect();
+        assert_eq!(s, [1000, 1000, 500, 500, 0, 0]);
+    }
+}

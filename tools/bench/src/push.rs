@@ -1,0 +1,169 @@
+//! `jobmatch-bench push`: with many people indexed, the time from a job's
+//! creation to all its notifications queued, and webhook deliveries per
+//! second to a receiver on loopback.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jobmatch_core::config::Settings;
+use jobmatch_core::time::now_text;
+use jobmatch_core::AppState;
+use jobmatch_matching::engine::matcher::{Matcher, MatcherCandidates};
+use jobmatch_push::planner::Planner;
+
+use crate::matching::{generate, percentile};
+
+async fn insert_people(
+    state: &AppState,
+    matcher: &Matcher,
+    people: Vec<jobmatch_core::domain::Person>,
+) -> anyhow::Result<()> {
+    let phone = state.vault.encrypt("13900000000");
+    for chunk in people.chunks(2000) {
+        let mut tx = state.db.pool.begin().await?;
+        for p in chunk {
+            let place = state.regions.placement(&p.profile.region_code);
+            sqlx::query(
+                "INSERT INTO persons (id, id_hash, id_cipher, id_masked, phone_hash, phone_cipher, phone_masked, name,
+                     region_code, street_code, county_code, unit_code, birth_date, sex, employment_status, willingness,
+                     groups, doc, field_sources, version, created_at, updated_at)
+                 VALUES ($1, $1, 'x', $2, $1, $3, '139****0000', $4, $5, $6, $7, $8, $9, 'female', 'unemployed', 'now',
+                     '[]', $10, '{}', 1, $11, $11)",
+            )
+            .bind(&p.id)
+            .bind(&p.id_number)
+            .bind(&phone)
+            .bind(&p.profile.name)
+            .bind(&p.profile.region_code)
+            .bind(&place.street_code)
+            .bind(&place.county_code)
+            .bind(&place.unit_code)
+            .bind(&p.birth_date)
+            .bind(serde_json::to_string(&p.profile)?)
+            .bind(now_text())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        for p in chunk {
+            matcher.index_person(p.clone())?;
+        }
+    }
+    matcher.commit_now()?;
+    Ok(())
+}
+
+pub async fn run(people: usize, jobs: usize, webhooks: usize, database_url: Option<String>) -> anyhow::Result<()> {
+    crate::store::refuse_a_real_store(database_url.as_deref()).await?;
+    let work = std::env::temp_dir().join(format!("jobmatch-bench-push-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    let mut settings = Settings::for_data_dir(&work.join("data"), database_url)?;
+    settings.push.quiet_hours = None;
+    settings.push.poll = Duration::from_millis(5);
+    let state = AppState::open(settings).await?;
+    crate::store::claim(&state).await?;
+    let backend = format!("{:?}", state.db.backend).to_lowercase();
+    let config = Arc::new(jobmatch_matching::engine::config::MatchConfig::load(None)?);
+    let matcher = Matcher::open(state.clone(), config).await?;
+    let world = generate(&state, jobs, people, 7);
+    let t = Instant::now();
+    insert_people(&state, &matcher, world.persons).await?;
+    println!("{people} people stored and indexed in {:.1} s ({backend})", t.elapsed().as_secs_f64());
+    jobmatch_app::cli::create_key(&state, "压测零工市场", "gig_market", "publisher", "330400").await?;
+    let org: String =
+        sqlx::query_scalar("SELECT id FROM orgs WHERE name = '压测零工市场'").fetch_one(&state.db.pool).await?;
+
+    // 1. Job created → every notification queued (the planner's work after
+    // the outbox row is read; the outbox poll, 200 ms by default, comes on top).
+    let planner = Planner { state: state.clone(), source: Arc::new(MatcherCandidates(Arc::downgrade(&matcher))) };
+    while planner.run_once().await? > 0 {}
+    let mut times = Vec::with_capacity(jobs);
+    let mut rows = 0i64;
+    for job in &world.jobs {
+        let t = Instant::now();
+        let created = jobmatch_posting::jobs::store::insert(&state.db, &state.regions, &org, &job.input).await?;
+        while planner.run_once().await? > 0 {}
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        rows += sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM notifications WHERE job_id = $1")
+            .bind(&created.id)
+            .fetch_one(&state.db.pool)
+            .await?;
+    }
+    let (p50, p99) = (percentile(&mut times, 0.5), percentile(&mut times, 0.99));
+    println!(
+        "job created → all notifications queued: p50 {p50:.1} ms, p99 {p99:.1} ms, max {:.1} ms over {jobs} jobs \
+         ({:.0} rows per job: inbox and SMS for up to {} people)",
+        times.last().copied().unwrap_or(0.0),
+        rows as f64 / jobs.max(1) as f64,
+        state.settings.push.max_per_job
+    );
+
+    // 2. Webhook deliveries to a receiver on loopback.
+    sqlx::query("DELETE FROM notification_attempts").execute(&state.db.pool).await?;
+    sqlx::query("DELETE FROM notifications").execute(&state.db.pool).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hook", listener.local_addr()?);
+    let receiver = axum::Router::new().fallback(axum::routing::post(|| async { "ok" }));
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, receiver).await;
+    });
+    jobmatch_app::cli::create_key(&state, "压测人力资源公司", "hr_agency", "agency", "330400").await?;
+    let agency: String =
+        sqlx::query_scalar("SELECT id FROM orgs WHERE name = '压测人力资源公司'").fetch_one(&state.db.pool).await?;
+    let now = now_text();
+    sqlx::query(
+        "INSERT INTO webhooks (id, agency_org_id, url, secret_cipher, active, created_at, updated_at)
+         VALUES ('whk_bench', $1, $2, $3, 1, $4, $4)",
+    )
+    .bind(&agency)
+    .bind(&url)
+    .bind(state.vault.encrypt("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"))
+    .bind(&now)
+    .execute(&state.db.pool)
+    .await?;
+    let job: String =
+        sqlx::query_scalar("SELECT id FROM jobs WHERE status = 'open' LIMIT 1").fetch_one(&state.db.pool).await?;
+    let body = serde_json::json!({"type": "job.matched", "data": {"job_id": job, "people": [{"person_id": "per_x", "name": "张*芳", "score": 0.8}]}}).to_string();
+    let mut tx = state.db.pool.begin().await?;
+    for i in 0..webhooks {
+        // One row per (agency, job, channel) in real use; distinct recipients here.
+        sqlx::query(
+            "INSERT INTO notifications (id, job_id, recipient_id, agency_org_id, channel, status, score, region_code,
+                 title, body, due_at, job_opened_at, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, 'webhook', 'pending', 0.5, '330400', 't', $5, $6, $6, $6, $6)",
+        )
+        .bind(jobmatch_core::ids::new_id("ntf"))
+        .bind(&job)
+        .bind(format!("{agency}#{i}"))
+        .bind(&agency)
+        .bind(&body)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let t = Instant::now();
+    let task = jobmatch_push::spawn(state.clone(), Arc::new(MatcherCandidates(Arc::downgrade(&matcher))), stop_rx)?;
+    loop {
+        let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE status = 'sent'")
+            .fetch_one(&state.db.pool)
+            .await?;
+        if sent as usize >= webhooks || t.elapsed() > Duration::from_secs(600) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let _ = stop_tx.send(true);
+    let _ = task.await;
+    println!(
+        "webhook deliveries: {webhooks} signed POSTs to a loopback receiver in {secs:.2} s = {:.0}/s (concurrency {})",
+        webhooks as f64 / secs,
+        state.settings.push.concurrency
+    );
+    drop(matcher);
+    state.db.pool.close().await;
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(())
+}
