@@ -59,35 +59,37 @@ pub struct NotificationPage {
     pub next_cursor: Option<String>,
 }
 
-type NotificationRow = (
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    String,
-    i64,
-    Option<String>,
-    String,
-    String,
-    Option<String>,
-);
+/// A `notifications` row as read with [`NOTIFICATION_COLUMNS`].
+#[derive(sqlx::FromRow)]
+struct NotificationRow {
+    id: String,
+    job_id: String,
+    person_id: Option<String>,
+    agency_org_id: Option<String>,
+    channel: String,
+    status: String,
+    attempts: i64,
+    last_error: Option<String>,
+    due_at: String,
+    created_at: String,
+    sent_at: Option<String>,
+}
 const NOTIFICATION_COLUMNS: &str =
     "id, job_id, person_id, agency_org_id, channel, status, attempts, last_error, due_at, created_at, sent_at";
 
 fn notification(r: NotificationRow) -> Notification {
     Notification {
-        id: r.0,
-        job_id: r.1,
-        person_id: r.2,
-        agency_org_id: r.3,
-        channel: r.4,
-        status: r.5,
-        attempts: r.6,
-        last_error: r.7,
-        due_at: r.8,
-        created_at: r.9,
-        sent_at: r.10,
+        id: r.id,
+        job_id: r.job_id,
+        person_id: r.person_id,
+        agency_org_id: r.agency_org_id,
+        channel: r.channel,
+        status: r.status,
+        attempts: r.attempts,
+        last_error: r.last_error,
+        due_at: r.due_at,
+        created_at: r.created_at,
+        sent_at: r.sent_at,
     }
 }
 
@@ -225,10 +227,26 @@ pub struct InboxPage {
     pub next_cursor: Option<String>,
 }
 
-type InboxRow = (String, String, String, String, Option<String>, Option<String>);
+/// A notification as shown in an inbox.
+#[derive(sqlx::FromRow)]
+struct InboxRow {
+    id: String,
+    job_id: String,
+    title: String,
+    body: String,
+    sent_at: Option<String>,
+    read_at: Option<String>,
+}
 
 fn inbox_item(r: InboxRow) -> InboxItem {
-    InboxItem { id: r.0, job_id: r.1, title: r.2, body: r.3, created_at: r.4.unwrap_or_default(), read: r.5.is_some() }
+    InboxItem {
+        id: r.id,
+        job_id: r.job_id,
+        title: r.title,
+        body: r.body,
+        created_at: r.sent_at.unwrap_or_default(),
+        read: r.read_at.is_some(),
+    }
 }
 
 /// The person must exist and be the caller's to see; inboxes are for admin
@@ -330,10 +348,26 @@ pub struct WebhookCreate {
     secret: String,
 }
 
-type WebhookRow = (String, String, String, i64, Option<String>, String);
+/// A `webhooks` row.
+#[derive(sqlx::FromRow)]
+struct WebhookRow {
+    id: String,
+    agency_org_id: String,
+    url: String,
+    active: i64,
+    disabled_reason: Option<String>,
+    created_at: String,
+}
 
 fn webhook(r: WebhookRow) -> Webhook {
-    Webhook { id: r.0, agency_org_id: r.1, url: r.2, active: r.3 == 1, disabled_reason: r.4, created_at: r.5 }
+    Webhook {
+        id: r.id,
+        agency_org_id: r.agency_org_id,
+        url: r.url,
+        active: r.active == 1,
+        disabled_reason: r.disabled_reason,
+        created_at: r.created_at,
+    }
 }
 
 /// Register the calling agency's webhook endpoint; it replaces any earlier

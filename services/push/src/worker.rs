@@ -35,7 +35,20 @@ pub struct Claimed {
     pub job_opened_at: String,
 }
 
-type ClaimRow = (String, String, Option<String>, Option<String>, String, String, String, i64, f64, String);
+/// A notification claimed under a lease.
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    id: String,
+    job_id: String,
+    person_id: Option<String>,
+    agency_org_id: Option<String>,
+    channel: String,
+    title: String,
+    body: String,
+    attempts: i64,
+    score: f64,
+    job_opened_at: String,
+}
 
 pub struct Worker {
     pub state: AppState,
@@ -105,16 +118,16 @@ impl Worker {
         let mut out: Vec<Claimed> = rows
             .into_iter()
             .map(|r| Claimed {
-                id: r.0,
-                job_id: r.1,
-                person_id: r.2,
-                agency_org_id: r.3,
-                channel: r.4,
-                title: r.5,
-                body: r.6,
-                attempts: r.7,
-                score: r.8,
-                job_opened_at: r.9,
+                id: r.id,
+                job_id: r.job_id,
+                person_id: r.person_id,
+                agency_org_id: r.agency_org_id,
+                channel: r.channel,
+                title: r.title,
+                body: r.body,
+                attempts: r.attempts,
+                score: r.score,
+                job_opened_at: r.job_opened_at,
             })
             .collect();
         out.sort_by(|a, b| b.score.total_cmp(&a.score));

@@ -65,24 +65,38 @@ pub struct AgreementCreate {
     subsidy: Subsidy,
 }
 
-type Row = (String, String, String, String, i64, i64, i64, String, String, String, i64);
+/// An `agreements` row as read with [`SELECT`], with its current assignments counted.
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    agency_org_id: String,
+    starts_on: String,
+    ends_on: String,
+    people_target: i64,
+    subsidy_amount: i64,
+    insurance_months: i64,
+    region_code: String,
+    created_at: String,
+    updated_at: String,
+    assigned: i64,
+}
 const SELECT: &str = "SELECT g.id, g.agency_org_id, g.starts_on, g.ends_on, g.people_target, g.subsidy_amount,
     g.insurance_months, g.region_code, g.created_at, g.updated_at,
-    (SELECT COUNT(*) FROM assignments a WHERE a.agreement_id = g.id AND a.ended_at IS NULL)
+    (SELECT COUNT(*) FROM assignments a WHERE a.agreement_id = g.id AND a.ended_at IS NULL) AS assigned
     FROM agreements g";
 
 fn from_row(r: Row) -> Agreement {
     Agreement {
-        id: r.0,
-        agency_org_id: r.1,
-        starts_on: r.2,
-        ends_on: r.3,
-        people_target: r.4,
-        subsidy: Subsidy { amount: r.5, insurance_months: r.6 },
-        region_code: r.7,
-        created_at: r.8,
-        updated_at: r.9,
-        assigned: r.10,
+        id: r.id,
+        agency_org_id: r.agency_org_id,
+        starts_on: r.starts_on,
+        ends_on: r.ends_on,
+        people_target: r.people_target,
+        subsidy: Subsidy { amount: r.subsidy_amount, insurance_months: r.insurance_months },
+        region_code: r.region_code,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+        assigned: r.assigned,
     }
 }
 

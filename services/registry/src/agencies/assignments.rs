@@ -45,19 +45,29 @@ pub struct AssignmentPage {
     pub next_cursor: Option<String>,
 }
 
-type Row = (String, String, String, String, String, Option<String>, Option<String>);
+/// An `assignments` row as read with [`SELECT`].
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    agreement_id: String,
+    agency_org_id: String,
+    person_id: String,
+    assigned_at: String,
+    ended_at: Option<String>,
+    end_reason: Option<String>,
+}
 const SELECT: &str =
     "SELECT id, agreement_id, agency_org_id, person_id, assigned_at, ended_at, end_reason FROM assignments";
 
 fn from_row(r: Row) -> Assignment {
     Assignment {
-        id: r.0,
-        agreement_id: r.1,
-        agency_org_id: r.2,
-        person_id: r.3,
-        assigned_at: r.4,
-        ended_at: r.5,
-        end_reason: r.6,
+        id: r.id,
+        agreement_id: r.agreement_id,
+        agency_org_id: r.agency_org_id,
+        person_id: r.person_id,
+        assigned_at: r.assigned_at,
+        ended_at: r.ended_at,
+        end_reason: r.end_reason,
     }
 }
 

@@ -93,7 +93,18 @@ pub struct ReferralMove {
     placement: Option<serde_json::Value>,
 }
 
-type Row = (String, String, String, Option<String>, String, Option<String>, String, String);
+/// A `referrals` row as read with [`SELECT`].
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    job_id: String,
+    person_id: String,
+    agency_org_id: Option<String>,
+    status: String,
+    note: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
 const SELECT: &str = "SELECT id, job_id, person_id, agency_org_id, status, note, created_at, updated_at FROM referrals";
 
 async fn load(state: &AppState, r: Row) -> ApiResult<Referral> {
@@ -102,27 +113,27 @@ async fn load(state: &AppState, r: Row) -> ApiResult<Referral> {
         "SELECT from_status, to_status, note, actor_org_id, created_at FROM referral_events
          WHERE referral_id = $1 ORDER BY id",
     )
-    .bind(&r.0)
+    .bind(&r.id)
     .fetch_all(&state.db.pool)
     .await?;
     let placement_id: Option<String> = sqlx::query_scalar("SELECT id FROM placements WHERE referral_id = $1 LIMIT 1")
-        .bind(&r.0)
+        .bind(&r.id)
         .fetch_optional(&state.db.pool)
         .await?;
     Ok(Referral {
-        id: r.0,
-        job_id: r.1,
-        person_id: r.2,
-        agency_org_id: r.3,
-        status: r.4,
-        note: r.5,
+        id: r.id,
+        job_id: r.job_id,
+        person_id: r.person_id,
+        agency_org_id: r.agency_org_id,
+        status: r.status,
+        note: r.note,
         placement_id,
         history: steps
             .into_iter()
             .map(|(from, to, note, actor_org_id, at)| ReferralStep { from, to, note, actor_org_id, at })
             .collect(),
-        created_at: r.6,
-        updated_at: r.7,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
     })
 }
 
@@ -132,10 +143,10 @@ async fn visible(state: &AppState, p: &Principal, id: &str) -> ApiResult<Row> {
     let row: Option<Row> =
         sqlx::query_as(&format!("{SELECT} WHERE id = $1")).bind(id).fetch_optional(&state.db.pool).await?;
     let row = row.ok_or_else(ApiError::not_found)?;
-    if p.role == Role::Agency && row.3.as_deref() != Some(p.org_id.as_str()) {
+    if p.role == Role::Agency && row.agency_org_id.as_deref() != Some(p.org_id.as_str()) {
         return Err(ApiError::not_found());
     }
-    person_for(state, p, &row.2).await?;
+    person_for(state, p, &row.person_id).await?;
     Ok(row)
 }
 
@@ -277,14 +288,14 @@ async fn move_referral(
     }
     errs.finish(|| ())?;
     let to = to.unwrap_or_default();
-    if !allowed(&row.4, &to) {
+    if !allowed(&row.status, &to) {
         return Err(Problem::new(
             StatusCode::CONFLICT,
             "illegal_move",
             "推荐状态不能这样变更",
-            format!("不能从 {} 变为 {}", row.4, to),
+            format!("不能从 {} 变为 {}", row.status, to),
         )
-        .with("current_status", row.4.clone())
+        .with("current_status", row.status.clone())
         .into());
     }
     let now = now_text();
@@ -293,19 +304,19 @@ async fn move_referral(
         .bind(&to)
         .bind(&now)
         .bind(&id)
-        .bind(&row.4)
+        .bind(&row.status)
         .execute(&mut *tx)
         .await?;
     if done.rows_affected() == 0 {
         return Err(ApiError::conflict("stale", "推荐状态已被他人变更，请刷新后重试"));
     }
-    step(&mut tx, &id, Some(&row.4), &to, note.as_deref(), &p, &now).await?;
+    step(&mut tx, &id, Some(&row.status), &to, note.as_deref(), &p, &now).await?;
     if to == "hired" {
-        let agreement_id: Option<String> = match &row.3 {
+        let agreement_id: Option<String> = match &row.agency_org_id {
             Some(agency) => sqlx::query_scalar(
                 "SELECT agreement_id FROM assignments WHERE person_id = $1 AND agency_org_id = $2 AND ended_at IS NULL",
             )
-            .bind(&row.2)
+            .bind(&row.person_id)
             .bind(agency)
             .fetch_optional(&mut *tx)
             .await?,
@@ -315,18 +326,18 @@ async fn move_referral(
             Some(e) => Some(e),
             None => {
                 sqlx::query_scalar("SELECT o.name FROM jobs j JOIN orgs o ON o.id = j.publisher_org_id WHERE j.id = $1")
-                    .bind(&row.1)
+                    .bind(&row.job_id)
                     .fetch_optional(&mut *tx)
                     .await?
             }
         };
         let np = NewPlacement {
-            person_id: row.2.clone(),
-            channel: if row.3.is_some() { "project" } else { "employer" }.into(),
+            person_id: row.person_id.clone(),
+            channel: if row.agency_org_id.is_some() { "project" } else { "employer" }.into(),
             started_on: started.unwrap_or_else(today),
-            job_id: Some(row.1.clone()),
+            job_id: Some(row.job_id.clone()),
             employer_name: employer,
-            agency_org_id: row.3.clone(),
+            agency_org_id: row.agency_org_id.clone(),
             agreement_id,
             referral_id: Some(id.clone()),
             contract_signed_on: contract,

@@ -117,20 +117,29 @@ pub async fn lifted_month(
     Ok(lifted(start, started.iter().map(String::as_str)))
 }
 
-type Row = (String, String, String, i64, i64, String);
+/// An `allowances` row.
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    person_id: String,
+    start_month: String,
+    months: i64,
+    monthly_amount: i64,
+    created_at: String,
+}
 
 async fn answer(state: &AppState, r: Row) -> ApiResult<Allowance> {
-    let start = parse_month(&r.2).ok_or_else(|| anyhow::anyhow!("allowance {} has a bad month", r.0))?;
+    let start = parse_month(&r.start_month).ok_or_else(|| anyhow::anyhow!("allowance {} has a bad month", r.id))?;
     let mut conn = state.db.pool.acquire().await?;
-    let lifted = lifted_month(&mut conn, &r.1, start).await?;
+    let lifted = lifted_month(&mut conn, &r.person_id, start).await?;
     Ok(Allowance {
-        schedule: schedule(start, r.3, r.4, lifted, &state.policy.allowance),
-        id: r.0,
-        person_id: r.1,
-        start_month: r.2,
-        months: r.3,
-        monthly_amount: r.4,
-        created_at: r.5,
+        schedule: schedule(start, r.months, r.monthly_amount, lifted, &state.policy.allowance),
+        id: r.id,
+        person_id: r.person_id,
+        start_month: r.start_month,
+        months: r.months,
+        monthly_amount: r.monthly_amount,
+        created_at: r.created_at,
     })
 }
 
@@ -227,7 +236,14 @@ async fn grant(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    let row = (id, person_id, month_text(start), months, policy.monthly_standard, now);
+    let row = Row {
+        id,
+        person_id,
+        start_month: month_text(start),
+        months,
+        monthly_amount: policy.monthly_standard,
+        created_at: now,
+    };
     Ok((StatusCode::CREATED, Json(answer(&state, row).await?)))
 }
 

@@ -91,48 +91,50 @@ pub struct PlacementPage {
     pub next_cursor: Option<String>,
 }
 
-type Row = (
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    String,
-    i64,
-    Option<String>,
-);
+/// A `placements` row as read with [`SELECT`], with its insurance months and successor.
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    person_id: String,
+    channel: String,
+    started_on: String,
+    ended_on: Option<String>,
+    job_id: Option<String>,
+    employer_name: Option<String>,
+    agency_org_id: Option<String>,
+    agreement_id: Option<String>,
+    referral_id: Option<String>,
+    contract_signed_on: Option<String>,
+    supersedes: Option<String>,
+    unit_code: Option<String>,
+    created_at: String,
+    social_insurance_months: i64,
+    superseded_by: Option<String>,
+}
 const SELECT: &str = "SELECT p.id, p.person_id, p.channel, p.started_on, p.ended_on, p.job_id, p.employer_name,
     p.agency_org_id, p.agreement_id, p.referral_id, p.contract_signed_on, p.supersedes, p.unit_code, p.created_at,
-    COALESCE((SELECT MAX(i.months) FROM insurance_reports i WHERE i.placement_id = p.id), 0),
-    (SELECT MIN(c.id) FROM placements c WHERE c.supersedes = p.id)
+    COALESCE((SELECT MAX(i.months) FROM insurance_reports i WHERE i.placement_id = p.id), 0) AS social_insurance_months,
+    (SELECT MIN(c.id) FROM placements c WHERE c.supersedes = p.id) AS superseded_by
     FROM placements p";
 
 fn from_row(r: Row) -> Placement {
     Placement {
-        id: r.0,
-        person_id: r.1,
-        channel: r.2,
-        started_on: r.3,
-        ended_on: r.4,
-        job_id: r.5,
-        employer_name: r.6,
-        agency_org_id: r.7,
-        agreement_id: r.8,
-        referral_id: r.9,
-        contract_signed_on: r.10,
-        supersedes: r.11,
-        unit_code: r.12,
-        created_at: r.13,
-        social_insurance_months: r.14,
-        superseded_by: r.15,
+        id: r.id,
+        person_id: r.person_id,
+        channel: r.channel,
+        started_on: r.started_on,
+        ended_on: r.ended_on,
+        job_id: r.job_id,
+        employer_name: r.employer_name,
+        agency_org_id: r.agency_org_id,
+        agreement_id: r.agreement_id,
+        referral_id: r.referral_id,
+        contract_signed_on: r.contract_signed_on,
+        supersedes: r.supersedes,
+        unit_code: r.unit_code,
+        created_at: r.created_at,
+        social_insurance_months: r.social_insurance_months,
+        superseded_by: r.superseded_by,
     }
 }
 

@@ -276,18 +276,20 @@ async fn get_certification(
     Path(id): Path<String>,
 ) -> ApiResult<Json<CertificationView>> {
     let sp = load_for_staff(&state, &p, &id).await?;
-    type Row = (
-        Option<String>,
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        String,
-        String,
-    );
+    /// A `certification_events` row.
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        from_status: Option<String>,
+        to_status: String,
+        grounds: String,
+        valid_from: Option<String>,
+        valid_until: Option<String>,
+        note: Option<String>,
+        actor_key_id: Option<String>,
+        actor_org_id: Option<String>,
+        effective_on: String,
+        created_at: String,
+    }
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT from_status, to_status, grounds, valid_from, valid_until, note, actor_key_id, actor_org_id, effective_on, created_at
          FROM certification_events WHERE person_id = $1 ORDER BY id",
@@ -299,16 +301,16 @@ async fn get_certification(
         .into_iter()
         .filter_map(|r| {
             Some(CertificationEvent {
-                from_status: r.0.as_deref().and_then(CertificationStatus::parse),
-                to_status: CertificationStatus::parse(&r.1)?,
-                grounds: serde_json::from_str(&r.2).unwrap_or_default(),
-                valid_from: r.3,
-                valid_until: r.4,
-                note: r.5,
-                actor_key_id: r.6,
-                actor_org_id: r.7,
-                effective_on: r.8,
-                created_at: r.9,
+                from_status: r.from_status.as_deref().and_then(CertificationStatus::parse),
+                to_status: CertificationStatus::parse(&r.to_status)?,
+                grounds: serde_json::from_str(&r.grounds).unwrap_or_default(),
+                valid_from: r.valid_from,
+                valid_until: r.valid_until,
+                note: r.note,
+                actor_key_id: r.actor_key_id,
+                actor_org_id: r.actor_org_id,
+                effective_on: r.effective_on,
+                created_at: r.created_at,
             })
         })
         .collect();

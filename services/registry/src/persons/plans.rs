@@ -46,7 +46,17 @@ pub struct PlanView {
     pub updated_at: Option<String>,
 }
 
-type PlanRow = (Option<String>, Option<String>, Option<String>, Option<String>, Option<String>, String, String);
+/// A `plans` row.
+#[derive(sqlx::FromRow)]
+struct PlanRow {
+    guidance: Option<String>,
+    entrepreneurship_direction: Option<String>,
+    training_goal: Option<String>,
+    next_follow_up_on: Option<String>,
+    owner: Option<String>,
+    updated_by: String,
+    updated_at: String,
+}
 
 async fn load(state: &AppState, person_id: &str) -> ApiResult<Option<(Plan, String, String)>> {
     let row: Option<PlanRow> = sqlx::query_as(
@@ -59,14 +69,14 @@ async fn load(state: &AppState, person_id: &str) -> ApiResult<Option<(Plan, Stri
     Ok(row.map(|r| {
         (
             Plan {
-                guidance: r.0,
-                entrepreneurship_direction: r.1,
-                training_goal: r.2,
-                next_follow_up_on: r.3,
-                owner: r.4,
+                guidance: r.guidance,
+                entrepreneurship_direction: r.entrepreneurship_direction,
+                training_goal: r.training_goal,
+                next_follow_up_on: r.next_follow_up_on,
+                owner: r.owner,
             },
-            r.5,
-            r.6,
+            r.updated_by,
+            r.updated_at,
         )
     }))
 }
