@@ -29,6 +29,7 @@ use jobmatch_core::AppState;
 use serde_json::Value;
 
 use super::allowances::{lifted, schedule};
+use super::columns::{Column, Columns};
 use super::{add_months, month_text, parse_month};
 
 /// One person behind a figure.
@@ -90,17 +91,17 @@ fn certified_on(events: &[CertRow], day: &str) -> bool {
 }
 
 /// Every column's people for the period.
-pub async fn compute(state: &AppState, period: Period) -> anyhow::Result<Vec<Vec<Entry>>> {
-    let mut cols = compute_placed(state, period).await?;
-    compute_others(state, period, &mut cols).await?;
-    Ok(cols)
+pub async fn compute(state: &AppState, period: Period) -> anyhow::Result<Columns> {
+    let mut columns = compute_placed(state, period).await?;
+    compute_others(state, period, &mut columns).await?;
+    Ok(columns)
 }
 
 /// Columns 1–6 and 9 (the rest left empty).
-pub async fn compute_placed(state: &AppState, period: Period) -> anyhow::Result<Vec<Vec<Entry>>> {
+pub async fn compute_placed(state: &AppState, period: Period) -> anyhow::Result<Columns> {
     let pool = &state.db.pool;
     let (first, last) = (period.first.to_string(), period.last.to_string());
-    let mut cols: Vec<Vec<Entry>> = vec![Vec::new(); 10];
+    let mut columns = Columns::default();
 
     // Columns 1–6 and 9: the first placement of the period per person.
     let placed: Vec<(String, String, String, Option<String>, String)> = sqlx::query_as(
@@ -133,25 +134,18 @@ pub async fn compute_placed(state: &AppState, period: Period) -> anyhow::Result<
             continue;
         }
         let unit = unit.unwrap_or_default();
-        let col = match channel.as_str() {
-            "flexible" => 1,
-            "employer" => 2,
-            "self_employed" => 3,
-            "public_welfare" => 4,
-            _ => 5,
-        };
         let entry = Entry { person_id: person.clone(), unit, reference: id };
         if by_person.get(person.as_str()).is_some_and(|ev| certified_on(ev, &started)) {
-            cols[8].push(entry.clone());
+            columns[Column::CertifiedEmployed].push(entry.clone());
         }
-        cols[col].push(entry.clone());
-        cols[0].push(entry);
+        columns[Column::for_channel(&channel)].push(entry.clone());
+        columns[Column::HelpedTotal].push(entry);
     }
-    Ok(cols)
+    Ok(columns)
 }
 
 /// Columns 7, 8 and 10.
-async fn compute_others(state: &AppState, period: Period, cols: &mut [Vec<Entry>]) -> anyhow::Result<()> {
+async fn compute_others(state: &AppState, period: Period, columns: &mut Columns) -> anyhow::Result<()> {
     let pool = &state.db.pool;
     let (first, last) = (period.first.to_string(), period.last.to_string());
     let end = period.end_instant();
@@ -190,7 +184,7 @@ async fn compute_others(state: &AppState, period: Period, cols: &mut [Vec<Entry>
             .any(|m| m.amount > 0 && m.month >= pf && m.month <= pl);
         if pays && paid.insert(person.clone()) {
             let unit = unit_now(&person, unit);
-            cols[6].push(Entry { person_id: person, unit, reference: id });
+            columns[Column::Allowance].push(Entry { person_id: person, unit, reference: id });
         }
     }
 
@@ -209,7 +203,11 @@ async fn compute_others(state: &AppState, period: Period, cols: &mut [Vec<Entry>
     for (id, person, unit) in newly {
         if seen.insert(person.clone()) {
             let unit = unit_now(&person, unit);
-            cols[7].push(Entry { person_id: person, unit, reference: format!("certification_event:{id}") });
+            columns[Column::NewlyCertified].push(Entry {
+                person_id: person,
+                unit,
+                reference: format!("certification_event:{id}"),
+            });
         }
     }
 
@@ -232,7 +230,11 @@ async fn compute_others(state: &AppState, period: Period, cols: &mut [Vec<Entry>
     .await?;
     for (id, person, unit) in still {
         let unit = unit_now(&person, unit);
-        cols[9].push(Entry { person_id: person, unit, reference: format!("certification_event:{id}") });
+        columns[Column::StillNeedingHelp].push(Entry {
+            person_id: person,
+            unit,
+            reference: format!("certification_event:{id}"),
+        });
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! allowances, and the monthly progress report computed from them.
 
 pub mod allowances;
+pub mod columns;
 pub mod figures;
 pub mod form;
 pub mod placements;

@@ -27,66 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(progress)).routes(routes!(progress_people)).routes(routes!(progress_year))
 }
 
-/// The ten columns: API key and the bureau's header, in the form's order.
-pub const COLUMNS: [(&str, &str); 10] = [
-    ("helped_total", "本期帮扶困难群体就业总人数"),
-    ("flexible", "实现灵活就业人数"),
-    ("employer", "用人单位吸纳人数"),
-    ("self_employed", "自主创业人数"),
-    ("public_welfare", "公益性岗位安置人数"),
-    ("project", "项目帮扶人数"),
-    ("allowance", "享受临时生活补贴人数"),
-    ("newly_certified", "新认定就业困难人员人数"),
-    ("certified_employed", "帮扶就业困难人员就业人数"),
-    ("still_needing_help", "期末仍需帮扶就业困难人员人数"),
-];
-
-/// The figures of one row.
-#[derive(Clone, Debug, Default, Serialize, ToSchema, PartialEq, Eq)]
-pub struct Figures {
-    pub helped_total: i64,
-    pub flexible: i64,
-    pub employer: i64,
-    pub self_employed: i64,
-    pub public_welfare: i64,
-    pub project: i64,
-    pub allowance: i64,
-    pub newly_certified: i64,
-    pub certified_employed: i64,
-    pub still_needing_help: i64,
-}
-
-impl Figures {
-    pub fn values(&self) -> [i64; 10] {
-        [
-            self.helped_total,
-            self.flexible,
-            self.employer,
-            self.self_employed,
-            self.public_welfare,
-            self.project,
-            self.allowance,
-            self.newly_certified,
-            self.certified_employed,
-            self.still_needing_help,
-        ]
-    }
-
-    fn from_values(v: [i64; 10]) -> Figures {
-        Figures {
-            helped_total: v[0],
-            flexible: v[1],
-            employer: v[2],
-            self_employed: v[3],
-            public_welfare: v[4],
-            project: v[5],
-            allowance: v[6],
-            newly_certified: v[7],
-            certified_employed: v[8],
-            still_needing_help: v[9],
-        }
-    }
-}
+pub use super::columns::{Column, Columns, Figures};
 
 #[derive(Serialize, ToSchema)]
 pub struct ReportRow {
@@ -146,18 +87,18 @@ pub fn units(state: &AppState, region: &str) -> Option<Vec<(String, String)>> {
 }
 
 /// The report's figures per unit and in total.
-pub fn tabulate(cols: &[Vec<Entry>], units: &[(String, String)]) -> (Vec<ReportRow>, Figures) {
+pub fn tabulate(columns: &Columns, units: &[(String, String)]) -> (Vec<ReportRow>, Figures) {
     let mut rows = Vec::new();
-    let mut total = [0i64; 10];
+    let mut total = Figures::default();
     for (code, name) in units {
-        let mut v = [0i64; 10];
-        for (i, col) in cols.iter().enumerate() {
-            v[i] = col.iter().filter(|e| e.unit == *code).count() as i64;
-            total[i] += v[i];
+        let mut figures = Figures::default();
+        for column in Column::ALL {
+            figures[column] = columns.count(column, code);
+            total[column] += figures[column];
         }
-        rows.push(ReportRow { unit_code: code.clone(), unit_name: name.clone(), figures: Figures::from_values(v) });
+        rows.push(ReportRow { unit_code: code.clone(), unit_name: name.clone(), figures });
     }
-    (rows, Figures::from_values(total))
+    (rows, total)
 }
 
 fn read_region(state: &AppState, q: &QueryParams, errs: &mut Errors) -> Option<Vec<(String, String)>> {
@@ -203,8 +144,8 @@ async fn progress(State(state): State<AppState>, p: Principal, q: QueryParams) -
     let complete = not_in_the_future(month)?;
     let region = q.get("region").unwrap_or("330400").to_string();
     may_read(&state, &p, &region)?;
-    let cols = compute(&state, Period { first: month, last: last_day(month) }).await?;
-    let (rows, total) = tabulate(&cols, &units);
+    let columns = compute(&state, Period { first: month, last: last_day(month) }).await?;
+    let (rows, total) = tabulate(&columns, &units);
     let report = ProgressReport { month: month_text(month), region: region.clone(), complete, rows, total };
     let region_name = state.regions.get(&region).map(|r| r.name.clone()).unwrap_or_default();
     let file = format!("progress-{}-{}", report.month, region);
@@ -263,12 +204,7 @@ async fn progress_people(State(state): State<AppState>, p: Principal, q: QueryPa
     let units = read_region(&state, &q, &mut errs);
     let limit = q.limit(200, 1000, &mut errs);
     let cursor = q.cursor(&mut errs).unwrap_or_default();
-    let column = q.get("column").and_then(|c| {
-        COLUMNS
-            .iter()
-            .position(|(k, _)| *k == c)
-            .or_else(|| c.parse::<usize>().ok().filter(|n| (1..=10).contains(n)).map(|n| n - 1))
-    });
+    let column = q.get("column").and_then(Column::parse);
     if column.is_none() {
         errs.add("column", "unknown_column", "应为 1–10 或列名（如 still_needing_help）");
     }
@@ -279,10 +215,10 @@ async fn progress_people(State(state): State<AppState>, p: Principal, q: QueryPa
     not_in_the_future(month)?;
     let region = q.get("region").unwrap_or("330400").to_string();
     may_read(&state, &p, &region)?;
-    let cols = compute(&state, Period { first: month, last: last_day(month) }).await?;
+    let columns = compute(&state, Period { first: month, last: last_day(month) }).await?;
     let codes: BTreeSet<&str> = units.iter().map(|(c, _)| c.as_str()).collect();
     let mut entries: Vec<&Entry> =
-        cols[column].iter().filter(|e| codes.contains(e.unit.as_str()) && e.person_id > cursor).collect();
+        columns[column].iter().filter(|e| codes.contains(e.unit.as_str()) && e.person_id > cursor).collect();
     entries.sort_by(|a, b| a.person_id.cmp(&b.person_id));
     let next_cursor = (entries.len() > limit).then(|| encode_cursor(&entries[limit - 1].person_id));
     entries.truncate(limit);
@@ -297,7 +233,7 @@ async fn progress_people(State(state): State<AppState>, p: Principal, q: QueryPa
             reference: e.reference.clone(),
         });
     }
-    Ok(Json(FigurePeople { month: month_text(month), region, column: COLUMNS[column].0.into(), items, next_cursor }))
+    Ok(Json(FigurePeople { month: month_text(month), region, column: column.key().into(), items, next_cursor }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -347,18 +283,19 @@ async fn progress_year(State(state): State<AppState>, p: Principal, q: QueryPara
     may_read(&state, &p, &region)?;
     let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| anyhow::anyhow!("a valid year"))?;
     let last = NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| anyhow::anyhow!("a valid year"))?.min(today());
-    let cols = if last >= first { compute_placed(&state, Period { first, last }).await? } else { vec![Vec::new(); 10] };
+    let columns =
+        if last >= first { compute_placed(&state, Period { first, last }).await? } else { Columns::default() };
     let target = state.policy.report.city_target;
     let pct = |n: i64| if target > 0 { (n as f64 * 1000.0 / target as f64).round() / 10.0 } else { 0.0 };
     let rows: Vec<YearRow> = units
         .iter()
         .map(|(code, name)| {
-            let certified = cols[8].iter().filter(|e| e.unit == *code).count() as i64;
+            let certified = columns.count(Column::CertifiedEmployed, code);
             YearRow {
                 unit_code: code.clone(),
                 unit_name: name.clone(),
                 certified_employed: certified,
-                helped_total: cols[0].iter().filter(|e| e.unit == *code).count() as i64,
+                helped_total: columns.count(Column::HelpedTotal, code),
                 share_of_city_target: pct(certified),
             }
         })
