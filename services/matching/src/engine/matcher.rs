@@ -22,9 +22,9 @@ use tokio::sync::watch;
 use crate::engine::analyzer::Analysis;
 use crate::engine::config::MatchConfig;
 use crate::engine::facts::{demand_rank, is_matchable, limit_rank, JobFacts, JobTerms, PersonFacts};
-use crate::engine::index::{any_of, boolean, boost, index_dir, range_i64, range_u64, term, Side};
+use crate::engine::index::{any_of, boolean, boost, index_dir, range_i64, term, Side};
 use crate::engine::rank::{self, Idf, Scored};
-use crate::engine::rules::{born_after_for_max_age, born_before_for_min_age, broken_rule};
+use crate::engine::rules::{broken_rule, Moment, Rule};
 
 pub use jobmatch_core::time::today;
 
@@ -416,27 +416,12 @@ impl Matcher {
         let w = &self.analysis.config().weights;
         let today = today();
         let now = Utc::now().timestamp();
-        let age = age_on(person.birth_date, today);
         let profile = &person.person.profile;
         let s = &self.jobs;
-        let not_held: Vec<String> = self
-            .state
-            .vocab
-            .certificate_codes()
-            .iter()
-            .filter(|c| !profile.certificates.iter().any(|h| h == *c))
-            .map(|c| c.to_string())
-            .collect();
-        let mut clauses = vec![
-            (Occur::Must, any_of(s.region, &person.accept)),
-            (Occur::Must, range_i64(s.age_lo, Bound::Unbounded, Bound::Included(age))),
-            (Occur::Must, range_i64(s.age_hi, Bound::Included(age), Bound::Unbounded)),
-            (Occur::Must, range_u64(s.physical, Bound::Unbounded, Bound::Included(limit_rank(profile.physical_limit)))),
-            (Occur::Must, range_i64(s.until, Bound::Excluded(now), Bound::Unbounded)),
-        ];
-        if !not_held.is_empty() {
-            clauses.push((Occur::MustNot, any_of(s.cert, &not_held)));
-        }
+        let at = Moment { today, now };
+        let certificates = self.state.vocab.certificate_codes();
+        let mut clauses: Vec<_> =
+            Rule::ALL.into_iter().flat_map(|rule| rule.job_filters(s, person, certificates, at)).collect();
         for t in person.terms.iter().chain(&person.category_terms) {
             clauses.push((Occur::Should, boost(term(s.text.title, t), w.fields.title)));
             clauses.push((Occur::Should, boost(term(s.text.skills, t), w.fields.skills)));
@@ -478,27 +463,8 @@ impl Matcher {
         }
         let w = &self.analysis.config().weights;
         let s = &self.persons;
-        let req = &job.job.input.requirements;
-        let days = |d: NaiveDate| d.signed_duration_since(NaiveDate::default()).num_days();
-        let mut clauses = vec![
-            (Occur::Must, any_of(s.region, &job.scopes)),
-            (Occur::Must, range_u64(s.physical, Bound::Included(demand_rank(req.physical)), Bound::Unbounded)),
-        ];
-        if let Some(min) = req.age_min {
-            clauses.push((
-                Occur::Must,
-                range_i64(s.age_lo, Bound::Unbounded, Bound::Included(days(born_before_for_min_age(today, min)))),
-            ));
-        }
-        if let Some(max) = req.age_max {
-            clauses.push((
-                Occur::Must,
-                range_i64(s.age_lo, Bound::Included(days(born_after_for_max_age(today, max))), Bound::Unbounded),
-            ));
-        }
-        for c in &req.certificates {
-            clauses.push((Occur::Must, term(s.cert, c)));
-        }
+        let at = Moment { today, now };
+        let mut clauses: Vec<_> = Rule::ALL.into_iter().flat_map(|rule| rule.person_filters(s, job, at)).collect();
         if let Some(scope) = only.home_scope {
             clauses.push((Occur::Must, term(s.home, scope)));
         }
