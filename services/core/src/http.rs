@@ -266,6 +266,68 @@ impl Binds {
     }
 }
 
+/// The shape every list endpoint shares: conditions and their parameters
+/// gathered (the caller's scope first), then one `SELECT … WHERE … ORDER BY
+/// … LIMIT limit + 1` that [`page`] cuts into a page and its cursor.
+#[derive(Debug, Default)]
+pub struct ListQuery {
+    binds: Binds,
+    conditions: Vec<String>,
+}
+
+impl ListQuery {
+    /// The parameters, for a condition built elsewhere
+    /// (`jobmatch_core::access::list_scope`).
+    pub fn binds(&mut self) -> &mut Binds {
+        &mut self.binds
+    }
+
+    /// Add a parameter; returns its placeholder.
+    pub fn param(&mut self, value: impl Into<String>) -> String {
+        self.binds.push(value)
+    }
+
+    /// Keep rows meeting `sql` (written with placeholders from [`Self::param`]).
+    pub fn condition(&mut self, sql: impl Into<String>) {
+        self.conditions.push(sql.into());
+    }
+
+    /// Keep rows whose `column` equals `value`, when a value is given.
+    pub fn equal(&mut self, column: &str, value: Option<impl Into<String>>) {
+        if let Some(value) = value {
+            let mark = self.binds.push(value);
+            self.conditions.push(format!("{column} = {mark}"));
+        }
+    }
+
+    /// Keep rows whose `column` contains `text` (LIKE, with `%` and `_` taken literally).
+    pub fn contains(&mut self, column: &str, text: &str) {
+        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let mark = self.binds.push(format!("%{escaped}%"));
+        self.conditions.push(format!("{column} LIKE {mark} ESCAPE '\\'"));
+    }
+
+    /// Run `{select} WHERE … ORDER BY {order} LIMIT limit + 1`.
+    pub async fn fetch<R>(
+        self,
+        pool: &sqlx::AnyPool,
+        select: &str,
+        order: &str,
+        limit: usize,
+    ) -> Result<Vec<R>, sqlx::Error>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        let conditions = if self.conditions.is_empty() { "1 = 1".to_string() } else { self.conditions.join(" AND ") };
+        let sql = format!("{select} WHERE {conditions} ORDER BY {order} LIMIT {}", limit + 1);
+        let mut query = sqlx::query_as::<_, R>(&sql);
+        for value in &self.binds.0 {
+            query = query.bind(value);
+        }
+        query.fetch_all(pool).await
+    }
+}
+
 /// A page from `items` read with `LIMIT limit + 1`: at most `limit` items,
 /// and the cursor after the last when there are more.
 pub fn page<T>(mut items: Vec<T>, limit: usize, position: impl Fn(&T) -> &str) -> (Vec<T>, Option<String>) {

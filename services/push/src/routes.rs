@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use jobmatch_core::access::{self, AgencyRows};
 use jobmatch_core::error::{ApiResult, Problem};
-use jobmatch_core::http::{page, Binds, JsonBody, QueryParams};
+use jobmatch_core::http::{page, Binds, JsonBody, ListQuery, QueryParams};
 use jobmatch_core::time::now_text;
 use jobmatch_core::validate::{Errors, Fields};
 use jobmatch_core::{ApiError, AppState, Principal, Role};
@@ -138,31 +138,19 @@ async fn list_notifications(
     let channel = q.one_of("channel", CHANNELS, &mut errs);
     let cursor = q.cursor(&mut errs);
     QueryParams::finish(errs)?;
-    let mut b = Binds::default();
-    let mut conds = vec![visibility(&state, &p, &mut b)?];
-    for (col, v) in [
-        ("job_id", q.get("job_id").map(str::to_string)),
-        ("person_id", q.get("person_id").map(str::to_string)),
-        ("status", status),
-        ("channel", channel),
-    ] {
-        if let Some(v) = v {
-            conds.push(format!("{col} = {}", b.push(v)));
-        }
+    let mut list = ListQuery::default();
+    let scope = visibility(&state, &p, list.binds())?;
+    list.condition(scope);
+    list.equal("job_id", q.get("job_id"));
+    list.equal("person_id", q.get("person_id"));
+    list.equal("status", status);
+    list.equal("channel", channel);
+    if let Some(after) = cursor {
+        let mark = list.param(after);
+        list.condition(format!("id > {mark}"));
     }
-    if let Some(c) = cursor {
-        conds.push(format!("id > {}", b.push(c)));
-    }
-    let sql = format!(
-        "SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE {} ORDER BY id LIMIT {}",
-        conds.join(" AND "),
-        limit + 1
-    );
-    let mut query = sqlx::query_as::<_, NotificationRow>(&sql);
-    for v in &b.0 {
-        query = query.bind(v);
-    }
-    let rows = query.fetch_all(&state.db.pool).await?;
+    let select = format!("SELECT {NOTIFICATION_COLUMNS} FROM notifications");
+    let rows: Vec<NotificationRow> = list.fetch(&state.db.pool, &select, "id", limit).await?;
     let items: Vec<Notification> = rows.into_iter().map(|r| notification(r).seen_by(&p)).collect();
     let (items, next_cursor) = page(items, limit, |x| &x.id);
     Ok(Json(NotificationPage { items, next_cursor }))

@@ -10,6 +10,7 @@ use jobmatch_core::time::now_text;
 use jobmatch_core::AppState;
 use jobmatch_matching::engine::matcher::{Matcher, MatcherCandidates};
 use jobmatch_push::planner::Planner;
+use jobmatch_registry::persons::store::{insert_row, NewRow};
 
 use crate::matching::{generate, percentile};
 
@@ -19,30 +20,26 @@ async fn insert_people(
     people: Vec<jobmatch_core::domain::Person>,
 ) -> anyhow::Result<()> {
     let phone = state.vault.encrypt("13900000000");
+    let now = now_text();
     for chunk in people.chunks(2000) {
         let mut tx = state.db.pool.begin().await?;
         for p in chunk {
-            let place = state.regions.placement(&p.profile.region_code);
-            sqlx::query(
-                "INSERT INTO persons (id, id_hash, id_cipher, id_masked, phone_hash, phone_cipher, phone_masked, name,
-                     region_code, street_code, county_code, unit_code, birth_date, sex, employment_status, willingness,
-                     groups, doc, field_sources, version, created_at, updated_at)
-                 VALUES ($1, $1, 'x', $2, $1, $3, '139****0000', $4, $5, $6, $7, $8, $9, 'female', 'unemployed', 'now',
-                     '[]', $10, '{}', 1, $11, $11)",
-            )
-            .bind(&p.id)
-            .bind(&p.id_number)
-            .bind(&phone)
-            .bind(&p.profile.name)
-            .bind(&p.profile.region_code)
-            .bind(&place.street_code)
-            .bind(&place.county_code)
-            .bind(&place.unit_code)
-            .bind(&p.birth_date)
-            .bind(serde_json::to_string(&p.profile)?)
-            .bind(now_text())
-            .execute(&mut *tx)
-            .await?;
+            let row = NewRow {
+                id: &p.id,
+                id_hash: p.id.clone(),
+                id_cipher: "x".into(),
+                id_masked: p.id_number.clone(),
+                phone_hash: Some(p.id.clone()),
+                phone_cipher: Some(phone.clone()),
+                phone_masked: Some("139****0000".into()),
+                birth_date: p.birth_date.clone().unwrap_or_default(),
+                sex: "female",
+                profile: &p.profile,
+                certified_until: None,
+                field_sources: "{}".into(),
+                now: &now,
+            };
+            insert_row(&mut tx, state, &row).await?;
         }
         tx.commit().await?;
         for p in chunk {

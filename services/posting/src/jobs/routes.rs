@@ -6,7 +6,7 @@ use axum::Json;
 use chrono::Utc;
 use jobmatch_core::domain::{CloseReason, EmploymentType, Job, JobInput, JobSource, JobStatus};
 use jobmatch_core::error::{ApiResult, FieldError, Problem};
-use jobmatch_core::http::{encode_cursor, json_from_request, Binds, JsonBody, QueryParams};
+use jobmatch_core::http::{encode_cursor, json_from_request, JsonBody, ListQuery, QueryParams};
 use jobmatch_core::time::now_text;
 use jobmatch_core::validate::{Errors, Fields};
 use jobmatch_core::{ApiError, AppState, Principal, Role};
@@ -249,58 +249,48 @@ async fn list_jobs(State(state): State<AppState>, p: Principal, q: QueryParams) 
     };
 
     let now = now_text();
-    let mut b = Binds(Vec::new());
-    let n = b.push(&now);
-    let open = format!("(status = 'open' AND (valid_until IS NULL OR valid_until > {n}))");
-    let mut wh = vec![match status {
+    let mut list = ListQuery::default();
+    let at = list.param(&now);
+    let open = format!("(status = 'open' AND (valid_until IS NULL OR valid_until > {at}))");
+    list.condition(match status {
         JobStatus::Open => open.clone(),
         JobStatus::Closed => "status = 'closed'".into(),
-        JobStatus::Expired => format!("(status = 'expired' OR (status = 'open' AND valid_until <= {n}))"),
-    }];
+        JobStatus::Expired => format!("(status = 'expired' OR (status = 'open' AND valid_until <= {at}))"),
+    });
     match p.role {
         Role::Admin => {}
         Role::Staff => {
-            let s = b.push(&p.region_code);
-            wh.push(format!("({open} OR {})", state.regions.scope_sql(&p.region_code, &s)));
+            let mark = list.param(&p.region_code);
+            list.condition(format!("({open} OR {})", state.regions.scope_sql(&p.region_code, &mark)));
         }
         Role::Publisher => {
-            let me = b.push(&p.org_id);
-            wh.push(format!("({open} OR publisher_org_id = {me})"));
+            let me = list.param(&p.org_id);
+            list.condition(format!("({open} OR publisher_org_id = {me})"));
         }
-        Role::Agency => wh.push(open.clone()),
+        Role::Agency => list.condition(open.clone()),
     }
-    if let Some(r) = &region {
-        let s = b.push(r);
-        wh.push(state.regions.scope_sql(r, &s));
+    if let Some(region) = &region {
+        let mark = list.param(region);
+        list.condition(state.regions.scope_sql(region, &mark));
     }
-    for (col, val) in [("category", category), ("source", source), ("employment_type", employment_type)] {
-        if let Some(v) = val {
-            let s = b.push(v);
-            wh.push(format!("{col} = {s}"));
-        }
-    }
+    list.equal("category", category);
+    list.equal("source", source);
+    list.equal("employment_type", employment_type);
     if let Some(ids) = &ranked {
         if ids.is_empty() {
             return Ok(Json(JobPage { items: Vec::new(), next_cursor: None }));
         }
-        let marks: Vec<String> = ids.iter().map(|id| b.push(id)).collect();
-        wh.push(format!("id IN ({})", marks.join(", ")));
-    } else if let Some(t) = &text {
-        let escaped = t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        let s = b.push(format!("%{escaped}%"));
-        wh.push(format!("search_text LIKE {s} ESCAPE '\\'"));
+        let marks: Vec<String> = ids.iter().map(|id| list.param(id)).collect();
+        list.condition(format!("id IN ({})", marks.join(", ")));
+    } else if let Some(text) = &text {
+        list.contains("search_text", text);
     }
-    if let Some(c) = &cursor {
-        let s = b.push(c);
-        wh.push(format!("id < {s}"));
+    if let Some(before) = &cursor {
+        let mark = list.param(before);
+        list.condition(format!("id < {mark}"));
     }
-    let sql =
-        format!("SELECT {} FROM jobs WHERE {} ORDER BY id DESC LIMIT {}", store::COLUMNS, wh.join(" AND "), limit + 1);
-    let mut query = sqlx::query_as::<_, store::Row>(&sql);
-    for v in b.0 {
-        query = query.bind(v);
-    }
-    let rows = query.fetch_all(&state.db.pool).await?;
+    let select = format!("SELECT {} FROM jobs", store::COLUMNS);
+    let rows: Vec<store::Row> = list.fetch(&state.db.pool, &select, "id DESC", limit).await?;
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         items.push(store::from_row(row, &now)?.job);

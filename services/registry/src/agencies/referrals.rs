@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use jobmatch_core::domain::JobStatus;
 use jobmatch_core::error::Problem;
-use jobmatch_core::http::{encode_cursor, Binds, JsonBody, QueryParams};
+use jobmatch_core::http::{page, JsonBody, ListQuery, QueryParams};
 use jobmatch_core::records;
 use jobmatch_core::time::{now_text, today};
 use jobmatch_core::validate::{Errors, Fields};
@@ -367,33 +367,23 @@ async fn list_referrals(State(state): State<AppState>, p: Principal, q: QueryPar
     let status = q.one_of("status", STATUSES, &mut errs);
     let cursor = q.cursor(&mut errs);
     QueryParams::finish(errs)?;
-    let mut b = Binds::default();
-    let mut conds =
-        vec![list_scope(&state, &p, &mut b, "", AgencyRows::OfCurrentPeople, NO_PERSON_RECORDS_FOR_PUBLISHERS)?];
-    for (col, v) in [
-        ("person_id", q.get("person_id").map(String::from)),
-        ("job_id", q.get("job_id").map(String::from)),
-        ("status", status),
-    ] {
-        if let Some(v) = v {
-            conds.push(format!("{col} = {}", b.push(v)));
-        }
+    let mut list = ListQuery::default();
+    let scope =
+        list_scope(&state, &p, list.binds(), "", AgencyRows::OfCurrentPeople, NO_PERSON_RECORDS_FOR_PUBLISHERS)?;
+    list.condition(scope);
+    list.equal("person_id", q.get("person_id"));
+    list.equal("job_id", q.get("job_id"));
+    list.equal("status", status);
+    if let Some(after) = cursor {
+        let mark = list.param(after);
+        list.condition(format!("id > {mark}"));
     }
-    if let Some(c) = cursor {
-        conds.push(format!("id > {}", b.push(c)));
+    let rows: Vec<Row> = list.fetch(&state.db.pool, SELECT, "id", limit).await?;
+    let (rows, next_cursor) = page(rows, limit, |row| &row.id);
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        items.push(load(&state, row).await?);
     }
-    let sql = format!("{SELECT} WHERE {} ORDER BY id LIMIT {}", conds.join(" AND "), limit + 1);
-    let mut query = sqlx::query_as::<_, Row>(&sql);
-    for v in &b.0 {
-        query = query.bind(v);
-    }
-    let rows = query.fetch_all(&state.db.pool).await?;
-    let more = rows.len() > limit;
-    let mut items = Vec::new();
-    for r in rows.into_iter().take(limit) {
-        items.push(load(&state, r).await?);
-    }
-    let next_cursor = if more { items.last().map(|r: &Referral| encode_cursor(&r.id)) } else { None };
     Ok(Json(ReferralPage { items, next_cursor }))
 }
 

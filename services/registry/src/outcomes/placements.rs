@@ -10,7 +10,7 @@ use axum::Json;
 use chrono::NaiveDate;
 use jobmatch_core::domain::EmploymentStatus;
 use jobmatch_core::error::{FieldError, Problem};
-use jobmatch_core::http::{page, Binds, JsonBody, QueryParams};
+use jobmatch_core::http::{page, JsonBody, ListQuery, QueryParams};
 use jobmatch_core::records::persons;
 use jobmatch_core::time::{now_text, today};
 use jobmatch_core::validate::{Errors, Fields};
@@ -525,27 +525,19 @@ async fn list_placements(
     let channel = q.one_of("channel", CHANNELS, &mut errs);
     let cursor = q.cursor(&mut errs);
     QueryParams::finish(errs)?;
-    let mut b = Binds::default();
-    let mut conds =
-        vec![list_scope(&state, &p, &mut b, "p", AgencyRows::OfCurrentPeople, NO_PERSON_RECORDS_FOR_PUBLISHERS)?];
-    for (col, v) in [
-        ("p.person_id", q.get("person_id").map(String::from)),
-        ("p.agency_org_id", q.get("agency_org_id").map(String::from)),
-        ("p.channel", channel),
-    ] {
-        if let Some(v) = v {
-            conds.push(format!("{col} = {}", b.push(v)));
-        }
+    let mut list = ListQuery::default();
+    let scope =
+        list_scope(&state, &p, list.binds(), "p", AgencyRows::OfCurrentPeople, NO_PERSON_RECORDS_FOR_PUBLISHERS)?;
+    list.condition(scope);
+    list.equal("p.person_id", q.get("person_id"));
+    list.equal("p.agency_org_id", q.get("agency_org_id"));
+    list.equal("p.channel", channel);
+    if let Some(after) = cursor {
+        let mark = list.param(after);
+        list.condition(format!("p.id > {mark}"));
     }
-    if let Some(c) = cursor {
-        conds.push(format!("p.id > {}", b.push(c)));
-    }
-    let sql = format!("{SELECT} WHERE {} ORDER BY p.id LIMIT {}", conds.join(" AND "), limit + 1);
-    let mut query = sqlx::query_as::<_, Row>(&sql);
-    for v in &b.0 {
-        query = query.bind(v);
-    }
-    let items: Vec<Placement> = query.fetch_all(&state.db.pool).await?.into_iter().map(from_row).collect();
+    let rows: Vec<Row> = list.fetch(&state.db.pool, SELECT, "p.id", limit).await?;
+    let items: Vec<Placement> = rows.into_iter().map(from_row).collect();
     let (items, next_cursor) = page(items, limit, |x| &x.id);
     Ok(Json(PlacementPage { items, next_cursor }))
 }

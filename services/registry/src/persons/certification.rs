@@ -7,7 +7,7 @@ use axum::Json;
 use chrono::{Duration, NaiveDate};
 use jobmatch_core::domain::{CertificationStatus, EmploymentStatus, Group, Person};
 use jobmatch_core::error::{ApiResult, Problem};
-use jobmatch_core::http::{encode_cursor, Binds, JsonBody, QueryParams};
+use jobmatch_core::http::{encode_cursor, JsonBody, ListQuery, QueryParams};
 use jobmatch_core::idcard::age_on;
 use jobmatch_core::time::now_text;
 use jobmatch_core::validate::{Errors, Fields};
@@ -343,36 +343,25 @@ async fn expiring(State(state): State<AppState>, p: Principal, q: QueryParams) -
     let region = q.region(&state.regions, &mut errs);
     QueryParams::finish(errs)?;
     let today = today();
-    let mut b = Binds::default();
-    let from = b.push(day(today));
-    let to = b.push(day(today + Duration::days(within)));
-    let mut wh =
-        vec![format!("certification_status = 'certified' AND certified_until >= {from} AND certified_until <= {to}")];
-    if p.role == Role::Staff {
-        let s = b.push(&p.region_code);
-        wh.push(state.regions.scope_sql(&p.region_code, &s));
-    }
-    if let Some(r) = &region {
-        let s = b.push(r);
-        wh.push(state.regions.scope_sql(r, &s));
+    let mut list = ListQuery::default();
+    let from = list.param(day(today));
+    let to = list.param(day(today + Duration::days(within)));
+    list.condition(format!(
+        "certification_status = 'certified' AND certified_until >= {from} AND certified_until <= {to}"
+    ));
+    for scope in [(p.role == Role::Staff).then(|| p.region_code.clone()), region].into_iter().flatten() {
+        let mark = list.param(&scope);
+        list.condition(state.regions.scope_sql(&scope, &mark));
     }
     // Position: certified_until and id, so the order is stable.
-    if let Some(c) = cursor.as_deref().and_then(|c| c.split_once('|')) {
-        let (u, i) = (b.push(c.0), b.push(c.1));
-        wh.push(format!("(certified_until > {u} OR (certified_until = {u} AND id > {i}))"));
+    if let Some((until, id)) = cursor.as_deref().and_then(|c| c.split_once('|')) {
+        let (until, id) = (list.param(until), list.param(id));
+        list.condition(format!("(certified_until > {until} OR (certified_until = {until} AND id > {id}))"));
     }
-    let sql = format!(
-        "SELECT {} FROM persons WHERE {} ORDER BY certified_until, id LIMIT {}",
-        store::COLUMNS,
-        wh.join(" AND "),
-        limit + 1
-    );
-    let mut query = sqlx::query_as::<_, store::Row>(&sql);
-    for v in b.0 {
-        query = query.bind(v);
-    }
+    let select = format!("SELECT {} FROM persons", store::COLUMNS);
+    let rows: Vec<store::Row> = list.fetch(&state.db.pool, &select, "certified_until, id", limit).await?;
     let mut items = Vec::new();
-    for row in query.fetch_all(&state.db.pool).await? {
+    for row in rows {
         items.push(store::to_person(&state, &store::from_row(row)?, false, today)?);
     }
     let next_cursor = if items.len() > limit {

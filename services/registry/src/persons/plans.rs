@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use chrono::NaiveDate;
 use jobmatch_core::error::{ApiResult, Problem};
-use jobmatch_core::http::{encode_cursor, Binds, JsonBody, QueryParams};
+use jobmatch_core::http::{encode_cursor, JsonBody, ListQuery, QueryParams};
 use jobmatch_core::time::now_text;
 use jobmatch_core::validate::{Errors, Fields};
 use jobmatch_core::{AppState, Principal, Role};
@@ -211,32 +211,24 @@ async fn overdue_plans(State(state): State<AppState>, p: Principal, q: QueryPara
     let region = q.region(&state.regions, &mut errs);
     QueryParams::finish(errs)?;
     let today = today();
-    let mut b = Binds::default();
-    let t = b.push(today.format("%Y-%m-%d").to_string());
-    let mut wh = vec![format!("pl.next_follow_up_on < {t}")];
+    let mut list = ListQuery::default();
+    let day = list.param(today.format("%Y-%m-%d").to_string());
+    list.condition(format!("pl.next_follow_up_on < {day}"));
     for scope in [(p.role == Role::Staff).then(|| p.region_code.clone()), region].into_iter().flatten() {
-        if let Some(col) = state.regions.scope_column(&scope) {
-            let s = b.push(&scope);
-            wh.push(format!("pe.{col} = {s}"));
+        if let Some(column) = state.regions.scope_column(&scope) {
+            let mark = list.param(&scope);
+            list.condition(format!("pe.{column} = {mark}"));
         }
     }
-    if let Some(c) = cursor.as_deref().and_then(|c| c.split_once('|')) {
-        let (d, i) = (b.push(c.0), b.push(c.1));
-        wh.push(format!("(pl.next_follow_up_on > {d} OR (pl.next_follow_up_on = {d} AND pe.id > {i}))"));
+    if let Some((due, id)) = cursor.as_deref().and_then(|c| c.split_once('|')) {
+        let (due, id) = (list.param(due), list.param(id));
+        list.condition(format!("(pl.next_follow_up_on > {due} OR (pl.next_follow_up_on = {due} AND pe.id > {id}))"));
     }
-    let sql = format!(
-        "SELECT pe.id, pe.name, pe.region_code, pl.next_follow_up_on, pl.owner FROM plans pl JOIN persons pe ON pe.id = pl.person_id
-         WHERE {} ORDER BY pl.next_follow_up_on, pe.id LIMIT {}",
-        wh.join(" AND "),
-        limit + 1
-    );
-    let mut query = sqlx::query_as::<_, (String, String, String, String, Option<String>)>(&sql);
-    for v in b.0 {
-        query = query.bind(v);
-    }
-    let mut items: Vec<OverduePlan> = query
-        .fetch_all(&state.db.pool)
-        .await?
+    let select = "SELECT pe.id, pe.name, pe.region_code, pl.next_follow_up_on, pl.owner
+        FROM plans pl JOIN persons pe ON pe.id = pl.person_id";
+    let rows: Vec<(String, String, String, String, Option<String>)> =
+        list.fetch(&state.db.pool, select, "pl.next_follow_up_on, pe.id", limit).await?;
+    let mut items: Vec<OverduePlan> = rows
         .into_iter()
         .map(|(person_id, name, region_code, next, owner)| {
             let days = NaiveDate::parse_from_str(&next, "%Y-%m-%d").map(|d| (today - d).num_days()).unwrap_or(0);

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use jobmatch_core::domain::{CertificationStatus, EmploymentStatus, Group, Person, Willingness};
 use jobmatch_core::error::{ApiResult, Problem};
-use jobmatch_core::http::{encode_cursor, Binds, JsonBody, QueryParams};
+use jobmatch_core::http::{encode_cursor, JsonBody, ListQuery, QueryParams};
 use jobmatch_core::validate::Errors;
 use jobmatch_core::{ApiError, AppState, Principal, Role};
 use serde::Serialize;
@@ -230,48 +230,28 @@ async fn list_persons(State(state): State<AppState>, p: Principal, q: QueryParam
     });
     QueryParams::finish(errs)?;
 
-    let mut b = Binds::default();
-    let mut wh: Vec<String> = Vec::new();
-    if p.role == Role::Staff {
-        let s = b.push(&p.region_code);
-        wh.push(state.regions.scope_sql(&p.region_code, &s));
+    let mut list = ListQuery::default();
+    for scope in [(p.role == Role::Staff).then(|| p.region_code.clone()), region].into_iter().flatten() {
+        let mark = list.param(&scope);
+        list.condition(state.regions.scope_sql(&scope, &mark));
     }
-    if let Some(r) = &region {
-        let s = b.push(r);
-        wh.push(state.regions.scope_sql(r, &s));
+    if let Some(group) = group {
+        let mark = list.param(format!("%\"{group}\"%"));
+        list.condition(format!("groups LIKE {mark}"));
     }
-    if let Some(g) = group {
-        let s = b.push(format!("%\"{g}\"%"));
-        wh.push(format!("groups LIKE {s}"));
+    list.equal("employment_status", status);
+    list.equal("willingness", willingness);
+    list.equal("certification_status", certification);
+    if let Some(name) = &name {
+        list.contains("name", name);
     }
-    for (col, val) in
-        [("employment_status", status), ("willingness", willingness), ("certification_status", certification)]
-    {
-        if let Some(v) = val {
-            let s = b.push(v);
-            wh.push(format!("{col} = {s}"));
-        }
+    list.equal("id_hash", id_hash);
+    if let Some(before) = &cursor {
+        let mark = list.param(before);
+        list.condition(format!("id < {mark}"));
     }
-    if let Some(n) = &name {
-        let escaped = n.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        let s = b.push(format!("%{escaped}%"));
-        wh.push(format!("name LIKE {s} ESCAPE '\\'"));
-    }
-    if let Some(h) = id_hash {
-        let s = b.push(h);
-        wh.push(format!("id_hash = {s}"));
-    }
-    if let Some(c) = &cursor {
-        let s = b.push(c);
-        wh.push(format!("id < {s}"));
-    }
-    let where_sql = if wh.is_empty() { "1 = 1".to_string() } else { wh.join(" AND ") };
-    let sql = format!("SELECT {} FROM persons WHERE {where_sql} ORDER BY id DESC LIMIT {}", store::COLUMNS, limit + 1);
-    let mut query = sqlx::query_as::<_, store::Row>(&sql);
-    for v in b.0 {
-        query = query.bind(v);
-    }
-    let rows = query.fetch_all(&state.db.pool).await?;
+    let select = format!("SELECT {} FROM persons", store::COLUMNS);
+    let rows: Vec<store::Row> = list.fetch(&state.db.pool, &select, "id DESC", limit).await?;
     let day = today();
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {

@@ -77,6 +77,62 @@ async fn append_history(
     Ok(())
 }
 
+/// Everything a new `persons` row holds; the profile's own columns are
+/// derived from it in [`insert_row`].
+pub struct NewRow<'a> {
+    pub id: &'a str,
+    pub id_hash: String,
+    pub id_cipher: String,
+    pub id_masked: String,
+    pub phone_hash: Option<String>,
+    pub phone_cipher: Option<String>,
+    pub phone_masked: Option<String>,
+    pub birth_date: String,
+    pub sex: &'a str,
+    pub profile: &'a PersonProfile,
+    /// Set when the person is registered as already certified.
+    pub certified_until: Option<String>,
+    pub field_sources: String,
+    pub now: &'a str,
+}
+
+/// Write a new `persons` row at version 1: the one place its column list is
+/// written (registration, imports, benchmarks). No history or event.
+pub async fn insert_row(conn: &mut AnyConnection, state: &AppState, row: &NewRow<'_>) -> anyhow::Result<()> {
+    let place = state.regions.placement(&row.profile.region_code);
+    sqlx::query(
+        "INSERT INTO persons (id, id_hash, id_cipher, id_masked, phone_hash, phone_cipher, phone_masked, name, region_code,
+            street_code, county_code, unit_code, birth_date, sex, employment_status, willingness, groups,
+            certification_status, certified_until, doc, field_sources, version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, 1, $22, $22)",
+    )
+    .bind(row.id)
+    .bind(&row.id_hash)
+    .bind(&row.id_cipher)
+    .bind(&row.id_masked)
+    .bind(&row.phone_hash)
+    .bind(&row.phone_cipher)
+    .bind(&row.phone_masked)
+    .bind(&row.profile.name)
+    .bind(&row.profile.region_code)
+    .bind(&place.street_code)
+    .bind(&place.county_code)
+    .bind(&place.unit_code)
+    .bind(&row.birth_date)
+    .bind(row.sex)
+    .bind(row.profile.employment_status.as_str())
+    .bind(row.profile.willingness.as_str())
+    .bind(serde_json::to_string(&row.profile.groups)?)
+    .bind(row.certified_until.is_some().then_some("certified"))
+    .bind(&row.certified_until)
+    .bind(serde_json::to_string(row.profile)?)
+    .bind(&row.field_sources)
+    .bind(row.now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Insert a new person. `Err(existing_id)` when the ID number is taken.
 pub async fn insert(
     conn: &mut AnyConnection,
@@ -90,7 +146,6 @@ pub async fn insert(
     }
     let id = new_id("per");
     let now = now_text();
-    let place = state.regions.placement(&input.profile.region_code);
     let phone_masked = input.phone.as_deref().map(mask_phone);
     let fields = snapshot(&input.profile, phone_masked.as_deref());
     let sources: BTreeMap<&String, &String> = fields.keys().map(|k| (k, &actor.source)).collect();
@@ -98,36 +153,22 @@ pub async fn insert(
     let certified = input.profile.groups.contains(&Group::HardshipCertified);
     let certified_until = certified
         .then(|| (today + Duration::days(state.policy.certification.validity_days)).format("%Y-%m-%d").to_string());
-    sqlx::query(
-        "INSERT INTO persons (id, id_hash, id_cipher, id_masked, phone_hash, phone_cipher, phone_masked, name, region_code,
-            street_code, county_code, unit_code, birth_date, sex, employment_status, willingness, groups,
-            certification_status, certified_until, doc, field_sources, version, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, 1, $22, $22)",
-    )
-    .bind(&id)
-    .bind(state.vault.blind_index("id_number", &input.id.number))
-    .bind(state.vault.encrypt(&input.id.number))
-    .bind(mask(&input.id.number))
-    .bind(input.phone.as_deref().map(|p| state.vault.blind_index("phone", p)))
-    .bind(input.phone.as_deref().map(|p| state.vault.encrypt(p)))
-    .bind(&phone_masked)
-    .bind(&input.profile.name)
-    .bind(&input.profile.region_code)
-    .bind(&place.street_code)
-    .bind(&place.county_code)
-    .bind(&place.unit_code)
-    .bind(input.id.birth_date.format("%Y-%m-%d").to_string())
-    .bind(input.id.sex)
-    .bind(input.profile.employment_status.as_str())
-    .bind(input.profile.willingness.as_str())
-    .bind(serde_json::to_string(&input.profile.groups)?)
-    .bind(certified.then_some("certified"))
-    .bind(&certified_until)
-    .bind(serde_json::to_string(&input.profile)?)
-    .bind(serde_json::to_string(&sources)?)
-    .bind(&now)
-    .execute(&mut *conn)
-    .await?;
+    let row = NewRow {
+        id: &id,
+        id_hash: state.vault.blind_index("id_number", &input.id.number),
+        id_cipher: state.vault.encrypt(&input.id.number),
+        id_masked: mask(&input.id.number),
+        phone_hash: input.phone.as_deref().map(|p| state.vault.blind_index("phone", p)),
+        phone_cipher: input.phone.as_deref().map(|p| state.vault.encrypt(p)),
+        phone_masked: phone_masked.clone(),
+        birth_date: input.id.birth_date.format("%Y-%m-%d").to_string(),
+        sex: input.id.sex,
+        profile: &input.profile,
+        certified_until: certified_until.clone(),
+        field_sources: serde_json::to_string(&sources)?,
+        now: &now,
+    };
+    insert_row(conn, state, &row).await?;
     if certified {
         sqlx::query(
             "INSERT INTO certification_events (person_id, from_status, to_status, grounds, valid_from, valid_until, note,
