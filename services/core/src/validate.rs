@@ -33,6 +33,59 @@ impl Errors {
     }
 }
 
+/// A request body: one struct that is both its OpenAPI schema and what the
+/// handler works with. [`read_body`] refuses fields the schema does not
+/// list, then `read` takes every field through [`Fields`], so every bad
+/// field is named at once; nothing is deserialised unchecked.
+pub trait RequestBody: utoipa::ToSchema + Sized {
+    /// Read the fields of the body object; `None` when any was bad (each
+    /// recorded in `errs`).
+    fn read(fields: &Fields<'_>, state: &crate::AppState, errs: &mut Errors) -> Option<Self>;
+}
+
+/// The property names of `T`'s schema: the fields a body may carry.
+pub fn schema_fields<T: utoipa::ToSchema>() -> Vec<String> {
+    use utoipa::openapi::{RefOr, Schema};
+    match T::schema() {
+        RefOr::T(Schema::Object(object)) => object.properties.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Read `body` as a `T`, or answer 422 naming every bad field (unknown ones
+/// included).
+pub fn read_body<T: RequestBody>(body: &Value, state: &crate::AppState) -> Result<T, ApiError> {
+    let (read, errs) = read_body_partly::<T>(body, state);
+    finish_body(read, errs)
+}
+
+/// Read `body` as far as it goes, for a handler that checks more (against
+/// the store) before answering; end with [`finish_body`].
+pub fn read_body_partly<T: RequestBody>(body: &Value, state: &crate::AppState) -> (Option<T>, Errors) {
+    let mut errs = Errors::default();
+    let Some(fields) = Fields::root(body, &mut errs) else {
+        return (None, errs);
+    };
+    let known = schema_fields::<T>();
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    fields.deny_unknown(&known, &mut errs);
+    (T::read(&fields, state, &mut errs), errs)
+}
+
+/// The body when nothing was wrong, else a 422 naming every field.
+pub fn finish_body<T>(read: Option<T>, mut errs: Errors) -> Result<T, ApiError> {
+    match read {
+        Some(value) if errs.is_empty() => Ok(value),
+        _ => {
+            if errs.is_empty() {
+                // A reader that gave nothing must have said why.
+                errs.add("body", "invalid", "请求无效");
+            }
+            Err(ApiError::validation(errs.0))
+        }
+    }
+}
+
 /// A JSON object being read, with the path that leads to it.
 #[derive(Clone, Copy)]
 pub struct Fields<'a> {

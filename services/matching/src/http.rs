@@ -14,7 +14,7 @@ use jobmatch_core::error::{ApiResult, Problem};
 use jobmatch_core::http::{JsonBody, QueryParams};
 use jobmatch_core::records;
 use jobmatch_core::state::{Candidate, CandidateQuery};
-use jobmatch_core::validate::{Errors, Fields};
+use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, AppState, Principal, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -223,8 +223,7 @@ async fn job_candidates(
 }
 
 /// The push service's question, when it runs apart from matching.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)] // the schema of the body read by `read_fitting_query`
+#[derive(ToSchema)]
 pub struct FittingQuery {
     /// 1–1000, default 200.
     pub limit: Option<usize>,
@@ -234,24 +233,19 @@ pub struct FittingQuery {
     pub person_ids: Option<Vec<String>>,
 }
 
+impl RequestBody for FittingQuery {
+    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<FittingQuery> {
+        Some(FittingQuery {
+            limit: f.int("limit", false, 1, 1000, errs).map(|n| n as usize),
+            push_consent: f.boolean("push_consent", false, errs),
+            person_ids: f.strings("person_ids", 10_000, 64, errs),
+        })
+    }
+}
+
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct FittingPeople {
     pub items: Vec<Candidate>,
-}
-
-fn read_fitting_query(body: &serde_json::Value) -> ApiResult<(CandidateQuery, usize)> {
-    let mut errs = Errors::default();
-    let Some(fields) = Fields::root(body, &mut errs) else {
-        return Err(ApiError::validation(errs.0));
-    };
-    fields.deny_unknown(&["limit", "push_consent", "person_ids"], &mut errs);
-    let limit = fields.int("limit", false, 1, 1000, &mut errs).unwrap_or(200) as usize;
-    let push_consent = fields.boolean("push_consent", false, &mut errs).unwrap_or(false);
-    let ids = fields.strings("person_ids", 10_000, 64, &mut errs);
-    if !errs.is_empty() {
-        return Err(ApiError::validation(errs.0));
-    }
-    Ok((CandidateQuery { push_consent, ids }, limit))
 }
 
 /// The people who fit an open job, best first, with their consents: what
@@ -262,13 +256,15 @@ fn read_fitting_query(body: &serde_json::Value) -> ApiResult<(CandidateQuery, us
     responses((status = 200, body = FittingPeople), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 async fn fitting_people(
-    State(MatchingState { app: _, matcher }): State<MatchingState>,
+    State(MatchingState { app, matcher }): State<MatchingState>,
     caller: Principal,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<FittingPeople>> {
     caller.require(&[Role::Admin])?;
-    let (query, limit) = read_fitting_query(&body)?;
+    let FittingQuery { limit, push_consent, person_ids } = read_body(&body, &app)?;
+    let query = CandidateQuery { push_consent: push_consent.unwrap_or(false), ids: person_ids };
+    let limit = limit.unwrap_or(200);
     let items = matcher.fitting_people_of(&id, query, limit).await?;
     Ok(Json(FittingPeople { items }))
 }

@@ -15,7 +15,7 @@ use jobmatch_core::error::ApiResult;
 use jobmatch_core::http::{encode_cursor, JsonBody, QueryParams};
 use jobmatch_core::ids::new_id;
 use jobmatch_core::time::now_text;
-use jobmatch_core::validate::{Errors, Fields};
+use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, AppState, Principal, Role};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -34,31 +34,56 @@ pub struct Org {
 
 /// `POST /v1/orgs` body.
 #[derive(ToSchema)]
-#[allow(dead_code)]
 pub struct OrgCreate {
+    /// 2–60 characters, unique.
     #[schema(example = "南湖零工市场")]
-    name: String,
-    kind: OrgKind,
+    pub name: String,
+    pub kind: OrgKind,
     #[schema(example = "330402")]
-    region_code: String,
+    pub region_code: String,
+}
+
+impl RequestBody for OrgCreate {
+    fn read(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<OrgCreate> {
+        let name = f.string("name", true, 2, 60, errs);
+        let kind = f.one_of("kind", true, OrgKind::ALL, errs).and_then(|k| OrgKind::parse(&k));
+        let region_code = f.string("region_code", true, 6, 20, errs);
+        if region_code.as_deref().is_some_and(|code| !state.regions.contains(code)) {
+            errs.add("region_code", "unknown_region", "未知区划代码");
+            return None;
+        }
+        Some(OrgCreate { name: name?, kind: kind?, region_code: region_code? })
+    }
 }
 
 /// `PATCH /v1/orgs/{id}` body.
 #[derive(ToSchema)]
-#[allow(dead_code)]
 pub struct OrgPatch {
-    name: Option<String>,
+    pub name: Option<String>,
     /// `false` deactivates the organisation: its keys stop working at once.
-    active: Option<bool>,
+    pub active: Option<bool>,
+}
+
+impl RequestBody for OrgPatch {
+    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<OrgPatch> {
+        Some(OrgPatch { name: f.string("name", false, 2, 60, errs), active: f.boolean("active", false, errs) })
+    }
 }
 
 /// `POST /v1/orgs/{id}/keys` body.
 #[derive(ToSchema)]
-#[allow(dead_code)]
 pub struct KeyCreate {
-    role: Role,
+    pub role: Role,
     /// Defaults to the organisation's region; must lie within it.
-    region_code: Option<String>,
+    pub region_code: Option<String>,
+}
+
+impl RequestBody for KeyCreate {
+    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<KeyCreate> {
+        let role = f.one_of("role", true, &Role::ALL, errs).and_then(|r| Role::parse(&r));
+        let region_code = f.string("region_code", false, 6, 20, errs);
+        Some(KeyCreate { role: role?, region_code })
+    }
 }
 
 /// A new key, shown once.
@@ -232,24 +257,7 @@ async fn create_org(
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Org>)> {
     p.require(&[Role::Admin, Role::Staff])?;
-    let mut errs = Errors::default();
-    let (name, kind, region) = match Fields::root(&body, &mut errs) {
-        Some(f) => {
-            f.deny_unknown(&["name", "kind", "region_code"], &mut errs);
-            let name = f.string("name", true, 2, 60, &mut errs);
-            let kind = f.one_of("kind", true, OrgKind::ALL, &mut errs).and_then(|k| OrgKind::parse(&k));
-            let region = f.string("region_code", true, 6, 20, &mut errs);
-            if let Some(r) = &region {
-                if !state.regions.contains(r) {
-                    errs.add("region_code", "unknown_region", "未知区划代码");
-                }
-            }
-            (name, kind, region)
-        }
-        None => (None, None, None),
-    };
-    let (name, kind, region) = errs.finish(|| (name.unwrap_or_default(), kind, region.unwrap_or_default()))?;
-    let kind = kind.ok_or_else(|| anyhow::anyhow!("kind checked above"))?;
+    let OrgCreate { name, kind, region_code: region } = read_body(&body, &state)?;
     if p.role == Role::Staff {
         if matches!(kind, OrgKind::Bureau | OrgKind::HrAgency) {
             return Err(ApiError::forbidden("街道社区工作人员只能登记零工市场、社区和用人单位"));
@@ -324,15 +332,7 @@ async fn patch_org(
 ) -> ApiResult<Json<Org>> {
     p.require(&[Role::Admin])?;
     let org = find_org(&state, &id).await?.ok_or_else(ApiError::not_found)?;
-    let mut errs = Errors::default();
-    let (name, active) = match Fields::root(&body, &mut errs) {
-        Some(f) => {
-            f.deny_unknown(&["name", "active"], &mut errs);
-            (f.string("name", false, 2, 60, &mut errs), f.boolean("active", false, &mut errs))
-        }
-        None => (None, None),
-    };
-    errs.finish(|| ())?;
+    let OrgPatch { name, active } = read_body(&body, &state)?;
     let name = name.unwrap_or(org.name.clone());
     let active = active.unwrap_or(org.active);
     if org.active && !active {
@@ -383,19 +383,7 @@ async fn create_key(
     if !may_manage(&p, &state, &org) {
         return Err(ApiError::not_found());
     }
-    let mut errs = Errors::default();
-    let (role, region) = match Fields::root(&body, &mut errs) {
-        Some(f) => {
-            f.deny_unknown(&["role", "region_code"], &mut errs);
-            (
-                f.one_of("role", true, &Role::ALL, &mut errs).and_then(|r| Role::parse(&r)),
-                f.string("region_code", false, 6, 20, &mut errs),
-            )
-        }
-        None => (None, None),
-    };
-    errs.finish(|| ())?;
-    let role = role.ok_or_else(|| anyhow::anyhow!("role checked above"))?;
+    let KeyCreate { role, region_code: region } = read_body(&body, &state)?;
     if p.role == Role::Staff && role != Role::Publisher {
         return Err(ApiError::forbidden("工作人员只能签发 publisher 密钥"));
     }

@@ -7,7 +7,7 @@ use jobmatch_core::access::{self, AgencyRows};
 use jobmatch_core::error::{ApiResult, Problem};
 use jobmatch_core::http::{page, Binds, JsonBody, ListQuery, QueryParams};
 use jobmatch_core::time::now_text;
-use jobmatch_core::validate::{Errors, Fields};
+use jobmatch_core::validate::{finish_body, read_body_partly, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, AppState, Principal, Role};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -328,12 +328,22 @@ pub struct WebhookList {
 
 /// The webhook request: `{ "url": "https://…", "secret": "whsec_…" }`.
 #[derive(ToSchema)]
-#[allow(dead_code)]
 pub struct WebhookCreate {
     /// http:// or https://, at most 500 characters.
-    url: String,
+    pub url: String,
     /// Standard Webhooks secret: `whsec_` and base64 of 24–64 random bytes.
-    secret: String,
+    pub secret: String,
+}
+
+impl RequestBody for WebhookCreate {
+    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<WebhookCreate> {
+        let url = f.string("url", true, 8, 500, errs);
+        let secret = f.string("secret", true, 10, 200, errs);
+        if secret.as_deref().is_some_and(|s| secret_key(s).is_none()) {
+            errs.add("secret", "invalid_secret", "应为 whsec_ 加 24–64 字节随机数的 base64 编码");
+        }
+        Some(WebhookCreate { url: url?, secret: secret? })
+    }
 }
 
 /// A `webhooks` row.
@@ -369,27 +379,15 @@ async fn create_webhook(
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Webhook>)> {
     p.require(&[Role::Agency])?;
-    let mut errs = Errors::default();
-    let (url, secret) = match Fields::root(&body, &mut errs) {
-        Some(f) => {
-            f.deny_unknown(&["url", "secret"], &mut errs);
-            let url = f.string("url", true, 8, 500, &mut errs);
-            if let Some(u) = &url {
-                let allow = AllowList::new(&state.settings.push.webhook_allow_hosts);
-                let checked = check_target(u, &allow).await;
-                if let Err(refused) = checked {
-                    errs.add("url", refused.0, refused.1);
-                }
-            }
-            let secret = f.string("secret", true, 10, 200, &mut errs);
-            if secret.as_deref().is_some_and(|s| secret_key(s).is_none()) {
-                errs.add("secret", "invalid_secret", "应为 whsec_ 加 24–64 字节随机数的 base64 编码");
-            }
-            (url, secret)
+    let (read, mut errs) = read_body_partly::<WebhookCreate>(&body, &state);
+    // Where the URL leads is checked with a DNS lookup (no internal addresses).
+    if let Some(url) = body.get("url").and_then(serde_json::Value::as_str).filter(|_| !errs.has("url")) {
+        let allow = AllowList::new(&state.settings.push.webhook_allow_hosts);
+        if let Err(refused) = check_target(url, &allow).await {
+            errs.add("url", refused.0, refused.1);
         }
-        None => (None, None),
-    };
-    let (url, secret) = errs.finish(|| (url.unwrap_or_default(), secret.unwrap_or_default()))?;
+    }
+    let WebhookCreate { url, secret } = finish_body(read, errs)?;
     let now = now_text();
     let id = jobmatch_core::ids::new_id("whk");
     let mut tx = state.db.pool.begin().await?;

@@ -8,7 +8,7 @@ use jobmatch_core::domain::{CloseReason, EmploymentType, Job, JobInput, JobSourc
 use jobmatch_core::error::{ApiResult, FieldError, Problem};
 use jobmatch_core::http::{encode_cursor, json_from_request, JsonBody, ListQuery, QueryParams};
 use jobmatch_core::time::now_text;
-use jobmatch_core::validate::{Errors, Fields};
+use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, AppState, Principal, Role};
 use serde::Serialize;
 use serde_json::Value;
@@ -36,16 +36,36 @@ pub struct JobPage {
 
 /// `POST /v1/jobs/{id}/close` body.
 #[derive(ToSchema)]
-#[allow(dead_code)]
 pub struct CloseBody {
-    reason: CloseReason,
+    pub reason: CloseReason,
 }
 
-/// `POST /v1/jobs/import` body (a bare array of jobs is accepted too).
+impl RequestBody for CloseBody {
+    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<CloseBody> {
+        let reason = f.one_of("reason", true, CloseReason::ALL, errs).and_then(|r| CloseReason::parse(&r))?;
+        Some(CloseBody { reason })
+    }
+}
+
+/// `POST /v1/jobs/import` body (a bare array of jobs is accepted too). Each
+/// row is checked on its own as a job and answered in `results`.
 #[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ImportBody {
-    jobs: Vec<JobInput>,
+pub struct ImportBody<'a> {
+    #[schema(value_type = Vec<JobInput>)]
+    pub jobs: &'a [Value],
+}
+
+impl<'a> ImportBody<'a> {
+    /// The rows of `body`, without checking them yet.
+    fn rows(body: &'a Value) -> ApiResult<ImportBody<'a>> {
+        match body {
+            Value::Array(rows) => Ok(ImportBody { jobs: rows }),
+            Value::Object(o) if o.len() == 1 && o.get("jobs").is_some_and(Value::is_array) => {
+                Ok(ImportBody { jobs: o["jobs"].as_array().map(Vec::as_slice).unwrap_or_default() })
+            }
+            _ => Err(ApiError::validation(vec![FieldError::new("jobs", "required", "请求体应为 {\"jobs\": [...]}")])),
+        }
+    }
 }
 
 /// The result for one row of an import.
@@ -182,14 +202,7 @@ async fn close_job(
 ) -> ApiResult<Json<Job>> {
     let sj = store::get(&state.db, &id).await?.ok_or_else(ApiError::not_found)?;
     check_editable(&p, &state, &sj)?;
-    let mut errs = Errors::default();
-    let reason = Fields::root(&body, &mut errs).and_then(|f| {
-        f.deny_unknown(&["reason"], &mut errs);
-        f.one_of("reason", true, CloseReason::ALL, &mut errs)
-    });
-    let reason = errs
-        .finish(|| reason.as_deref().and_then(CloseReason::parse))?
-        .ok_or_else(|| anyhow::anyhow!("reason checked"))?;
+    let CloseBody { reason } = read_body(&body, &state)?;
     match store::close(&state.db, &id, reason).await? {
         Change::Done(job) => {
             tracing::info!(job_id = %id, reason = reason.as_str(), "job closed");
@@ -333,15 +346,7 @@ async fn import_jobs(
     QueryParams::finish(errs)?;
     let max_rows = state.settings.import_max_rows;
     let body = json_from_request(req, state.settings.max_body_bytes.saturating_mul(16)).await?;
-    let rows: &Vec<Value> = match &body {
-        Value::Array(a) => a,
-        Value::Object(o) if o.len() == 1 && o.get("jobs").is_some_and(Value::is_array) => {
-            o["jobs"].as_array().ok_or_else(|| anyhow::anyhow!("checked"))?
-        }
-        _ => {
-            return Err(ApiError::validation(vec![FieldError::new("jobs", "required", "请求体应为 {\"jobs\": [...]}")]))
-        }
-    };
+    let rows = ImportBody::rows(&body)?.jobs;
     if rows.is_empty() || rows.len() > max_rows {
         return Err(ApiError::validation(vec![FieldError::new(
             "jobs",

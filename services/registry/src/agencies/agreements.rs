@@ -5,12 +5,14 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use chrono::NaiveDate;
 use jobmatch_core::error::Problem;
 use jobmatch_core::http::{encode_cursor, JsonBody, QueryParams};
 use jobmatch_core::time::now_text;
-use jobmatch_core::validate::{Errors, Fields};
+use jobmatch_core::validate::{finish_body, read_body_partly, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -53,16 +55,56 @@ pub struct AgreementPage {
 
 /// The request of `POST /v1/agreements`.
 #[derive(ToSchema)]
-#[allow(dead_code)]
 pub struct AgreementCreate {
-    agency_org_id: String,
+    /// An organisation of kind `hr_agency`.
+    pub agency_org_id: String,
     /// YYYY-MM-DD
-    starts_on: String,
+    #[schema(value_type = String)]
+    pub starts_on: NaiveDate,
     /// YYYY-MM-DD, not before `starts_on`
-    ends_on: String,
+    #[schema(value_type = String)]
+    pub ends_on: NaiveDate,
     /// 1–100000
-    people_target: i64,
-    subsidy: Subsidy,
+    pub people_target: i64,
+    pub subsidy: SubsidyTerms,
+}
+
+/// The service subsidy an agreement pays per placement.
+#[derive(ToSchema)]
+pub struct SubsidyTerms {
+    /// Yuan, 0–100000.
+    pub amount: i64,
+    /// Social-insurance months a placement needs, 1–36; default from the policy.
+    pub insurance_months: Option<i64>,
+}
+
+impl RequestBody for AgreementCreate {
+    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<AgreementCreate> {
+        let agency_org_id = f.string("agency_org_id", true, 1, 100, errs);
+        let starts_on = read_date(f, "starts_on", true, errs);
+        let ends_on = read_date(f, "ends_on", true, errs);
+        let people_target = f.int("people_target", true, 1, 100_000, errs);
+        let subsidy = f
+            .object("subsidy", true, errs, |terms, errs| {
+                terms.deny_unknown(&["amount", "insurance_months"], errs);
+                let amount = terms.int("amount", true, 0, 100_000, errs);
+                let insurance_months = terms.int("insurance_months", false, 1, 36, errs);
+                Some(SubsidyTerms { amount: amount?, insurance_months })
+            })
+            .flatten();
+        if let (Some(start), Some(end)) = (starts_on, ends_on) {
+            if end < start {
+                errs.add("ends_on", "before_start", "结束日期不能早于开始日期");
+            }
+        }
+        Some(AgreementCreate {
+            agency_org_id: agency_org_id?,
+            starts_on: starts_on?,
+            ends_on: ends_on?,
+            people_target: people_target?,
+            subsidy: subsidy?,
+        })
+    }
 }
 
 /// An `agreements` row as read with [`SELECT`], with its current assignments counted.
@@ -128,42 +170,21 @@ async fn create_agreement(
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Agreement>)> {
     p.require(&[Role::Admin, Role::Staff])?;
-    let mut errs = Errors::default();
-    let mut agency = None;
-    let mut dates = (None, None);
-    let mut target = None;
-    let mut subsidy = None;
-    if let Some(f) = Fields::root(&body, &mut errs) {
-        f.deny_unknown(&["agency_org_id", "starts_on", "ends_on", "people_target", "subsidy"], &mut errs);
-        agency = f.string("agency_org_id", true, 1, 100, &mut errs);
-        dates = (read_date(&f, "starts_on", true, &mut errs), read_date(&f, "ends_on", true, &mut errs));
-        target = f.int("people_target", true, 1, 100_000, &mut errs);
-        subsidy = f.object("subsidy", true, &mut errs, |s, errs| {
-            s.deny_unknown(&["amount", "insurance_months"], errs);
-            let amount = s.int("amount", true, 0, 100_000, errs);
-            let months = s.int("insurance_months", false, 1, 36, errs);
-            (amount, months)
-        });
-    }
-    if let (Some(a), Some(b)) = dates {
-        if b < a {
-            errs.add("ends_on", "before_start", "结束日期不能早于开始日期");
-        }
-    }
-    if let Some(a) = &agency {
-        let kind: Option<String> =
-            sqlx::query_scalar("SELECT kind FROM orgs WHERE id = $1").bind(a).fetch_optional(&state.db.pool).await?;
+    let (read, mut errs) = read_body_partly::<AgreementCreate>(&body, &state);
+    let agency = body.get("agency_org_id").and_then(Value::as_str).filter(|_| !errs.has("agency_org_id"));
+    if let Some(agency) = agency {
+        let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM orgs WHERE id = $1")
+            .bind(agency)
+            .fetch_optional(&state.db.pool)
+            .await?;
         if kind.as_deref() != Some("hr_agency") {
             errs.add("agency_org_id", "not_an_agency", "应为已登记的人力资源服务机构");
         }
     }
-    errs.finish(|| ())?;
-    let (Some(agency), (Some(starts), Some(ends)), Some(target), Some((Some(amount), months))) =
-        (agency, dates, target, subsidy)
-    else {
-        return Err(anyhow::anyhow!("agreement fields checked above").into());
-    };
-    let months = months.unwrap_or(state.policy.agency.insurance_months);
+    let AgreementCreate { agency_org_id: agency, starts_on: starts, ends_on: ends, people_target: target, subsidy } =
+        finish_body(read, errs)?;
+    let amount = subsidy.amount;
+    let months = subsidy.insurance_months.unwrap_or(state.policy.agency.insurance_months);
     let id = jobmatch_core::ids::new_id("agr");
     let now = now_text();
     sqlx::query(

@@ -10,7 +10,7 @@ use jobmatch_core::error::{FieldError, Problem};
 use jobmatch_core::http::{encode_cursor, page, JsonBody, QueryParams};
 use jobmatch_core::records::persons;
 use jobmatch_core::time::{now_text, today};
-use jobmatch_core::validate::{Errors, Fields};
+use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
 use serde::Serialize;
 use sqlx::AnyConnection;
@@ -73,9 +73,14 @@ fn from_row(r: Row) -> Assignment {
 
 /// The `{ "person_id": "…" }` of an assignment.
 #[derive(ToSchema)]
-#[allow(dead_code)]
 pub struct AssignmentCreate {
-    person_id: String,
+    pub person_id: String,
+}
+
+impl RequestBody for AssignmentCreate {
+    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<AssignmentCreate> {
+        Some(AssignmentCreate { person_id: f.string("person_id", true, 1, 100, errs)? })
+    }
 }
 
 fn consent_missing() -> ApiError {
@@ -101,12 +106,7 @@ async fn assign(
 ) -> ApiResult<(StatusCode, Json<Assignment>)> {
     p.require(&[Role::Admin, Role::Staff])?;
     let agreement = visible(&state, &p, &id).await?;
-    let mut errs = Errors::default();
-    let person_id = Fields::root(&body, &mut errs).and_then(|f| {
-        f.deny_unknown(&["person_id"], &mut errs);
-        f.string("person_id", true, 1, 100, &mut errs)
-    });
-    let person_id = errs.finish(|| person_id.unwrap_or_default())?;
+    let AssignmentCreate { person_id } = read_body(&body, &state)?;
     let sp = persons::get(&state.db.pool, &person_id).await?;
     let Some(sp) = sp.filter(|sp| p.covers_region(&state, &sp.profile.region_code)) else {
         return Err(ApiError::validation(vec![FieldError::new(

@@ -6,12 +6,13 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use chrono::NaiveDate;
 use jobmatch_core::domain::JobStatus;
 use jobmatch_core::error::Problem;
 use jobmatch_core::http::{page, JsonBody, ListQuery, QueryParams};
 use jobmatch_core::records;
 use jobmatch_core::time::{now_text, today};
-use jobmatch_core::validate::{Errors, Fields};
+use jobmatch_core::validate::{read_body, schema_fields, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -76,21 +77,71 @@ pub struct ReferralPage {
 
 /// `{ job_id, person_id, note? }`
 #[derive(ToSchema)]
-#[allow(dead_code)]
 pub struct ReferralCreate {
-    job_id: String,
-    person_id: String,
-    note: Option<String>,
+    pub job_id: String,
+    pub person_id: String,
+    /// 1–500 characters.
+    pub note: Option<String>,
 }
 
-/// `{ status, note?, placement? }`; `placement` (`started_on`, `employer_name`,
-/// `contract_signed_on`, `social_insurance_months`) only with `hired`.
+impl RequestBody for ReferralCreate {
+    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<ReferralCreate> {
+        let job_id = f.string("job_id", true, 1, 100, errs);
+        let person_id = f.string("person_id", true, 1, 100, errs);
+        let note = f.string("note", false, 1, 500, errs);
+        Some(ReferralCreate { job_id: job_id?, person_id: person_id?, note })
+    }
+}
+
+/// `{ status, note?, placement? }`; `placement` only with `hired`.
 #[derive(ToSchema)]
-#[allow(dead_code)]
 pub struct ReferralMove {
-    status: String,
-    note: Option<String>,
-    placement: Option<serde_json::Value>,
+    /// The next step: `contacted`, `interviewed`, `hired`, `rejected` or `withdrawn`.
+    pub status: String,
+    pub note: Option<String>,
+    pub placement: Option<HiredPlacement>,
+}
+
+/// What is known of the job a hired person took (all optional; the
+/// employer defaults to the job's publisher).
+#[derive(ToSchema)]
+pub struct HiredPlacement {
+    /// YYYY-MM-DD, not in the future.
+    #[schema(value_type = Option<String>)]
+    pub started_on: Option<NaiveDate>,
+    pub employer_name: Option<String>,
+    /// YYYY-MM-DD.
+    #[schema(value_type = Option<String>)]
+    pub contract_signed_on: Option<NaiveDate>,
+    /// 0–120.
+    pub social_insurance_months: Option<i64>,
+}
+
+impl RequestBody for ReferralMove {
+    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<ReferralMove> {
+        let status = f.one_of("status", true, &STATUSES[1..], errs);
+        let note = f.string("note", false, 1, 500, errs);
+        if f.present("placement") && status.as_deref() != Some("hired") {
+            errs.add("placement", "only_when_hired", "只有录用（hired）时才填写就业信息");
+        }
+        let placement = f
+            .object("placement", false, errs, |pf, errs| {
+                let known = schema_fields::<HiredPlacement>();
+                pf.deny_unknown(&known.iter().map(String::as_str).collect::<Vec<_>>(), errs);
+                let started_on = read_date(&pf, "started_on", false, errs);
+                if started_on.is_some_and(|d| d > today()) {
+                    errs.add("placement.started_on", "in_future", "上岗日期不能晚于今天");
+                }
+                Some(HiredPlacement {
+                    started_on,
+                    employer_name: pf.string("employer_name", false, 1, 100, errs),
+                    contract_signed_on: read_date(&pf, "contract_signed_on", false, errs),
+                    social_insurance_months: pf.int("social_insurance_months", false, 0, 120, errs),
+                })
+            })
+            .flatten();
+        Some(ReferralMove { status: status?, note, placement })
+    }
 }
 
 /// A `referrals` row as read with [`SELECT`].
@@ -160,16 +211,7 @@ async fn create_referral(
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Referral>)> {
     p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
-    let mut errs = Errors::default();
-    let (mut job_id, mut person_id, mut note) = (None, None, None);
-    if let Some(f) = Fields::root(&body, &mut errs) {
-        f.deny_unknown(&["job_id", "person_id", "note"], &mut errs);
-        job_id = f.string("job_id", true, 1, 100, &mut errs);
-        person_id = f.string("person_id", true, 1, 100, &mut errs);
-        note = f.string("note", false, 1, 500, &mut errs);
-    }
-    errs.finish(|| ())?;
-    let (job_id, person_id) = (job_id.unwrap_or_default(), person_id.unwrap_or_default());
+    let ReferralCreate { job_id, person_id, note } = read_body(&body, &state)?;
     person_for(&state, &p, &person_id).await?;
     let job = records::jobs::get(&state.db, &job_id).await?.ok_or_else(ApiError::not_found)?;
     if job.job.status != JobStatus::Open {
@@ -266,28 +308,18 @@ async fn move_referral(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Referral>> {
     let row = visible(&state, &p, &id).await?;
-    let mut errs = Errors::default();
-    let (mut to, mut note, mut started, mut employer, mut contract, mut months) = (None, None, None, None, None, None);
-    if let Some(f) = Fields::root(&body, &mut errs) {
-        f.deny_unknown(&["status", "note", "placement"], &mut errs);
-        to = f.one_of("status", true, &STATUSES[1..], &mut errs);
-        note = f.string("note", false, 1, 500, &mut errs);
-        if f.present("placement") && to.as_deref() != Some("hired") {
-            errs.add("placement", "only_when_hired", "只有录用（hired）时才填写就业信息");
-        }
-        f.object("placement", false, &mut errs, |pf, errs| {
-            pf.deny_unknown(&["started_on", "employer_name", "contract_signed_on", "social_insurance_months"], errs);
-            started = read_date(&pf, "started_on", false, errs);
-            employer = pf.string("employer_name", false, 1, 100, errs);
-            contract = read_date(&pf, "contract_signed_on", false, errs);
-            months = pf.int("social_insurance_months", false, 0, 120, errs);
-        });
-    }
-    if started.is_some_and(|d| d > today()) {
-        errs.add("placement.started_on", "in_future", "上岗日期不能晚于今天");
-    }
-    errs.finish(|| ())?;
-    let to = to.unwrap_or_default();
+    let ReferralMove { status: to, note, placement } = read_body(&body, &state)?;
+    let HiredPlacement {
+        started_on: started,
+        employer_name: employer,
+        contract_signed_on: contract,
+        social_insurance_months: months,
+    } = placement.unwrap_or(HiredPlacement {
+        started_on: None,
+        employer_name: None,
+        contract_signed_on: None,
+        social_insurance_months: None,
+    });
     if !allowed(&row.status, &to) {
         return Err(Problem::new(
             StatusCode::CONFLICT,

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use jobmatch_core::error::Problem;
 use jobmatch_core::http::JsonBody;
 use jobmatch_core::time::{now_text, parse_instant, to_text};
-use jobmatch_core::validate::{Errors, Fields};
+use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiResult, AppState, Principal, Role};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -39,13 +39,30 @@ pub struct ContactRecord {
 
 /// `{ method, note, contacted_at? }`
 #[derive(ToSchema)]
-#[allow(dead_code)]
 pub struct ContactCreate {
-    method: String,
+    /// `phone`, `visit`, `message` or `meeting`.
+    pub method: String,
     /// 1–1000 characters: what was said or done.
-    note: String,
+    pub note: String,
     /// RFC 3339, not in the future; default now.
-    contacted_at: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub contacted_at: Option<DateTime<Utc>>,
+}
+
+impl RequestBody for ContactCreate {
+    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<ContactCreate> {
+        let method = f.one_of("method", true, METHODS, errs);
+        let note = f.string("note", true, 1, 1000, errs);
+        let mut contacted_at = None;
+        if let Some(text) = f.string("contacted_at", false, 1, 40, errs) {
+            match parse_instant(&text) {
+                Some(at) if at <= Utc::now() + chrono::Duration::minutes(5) => contacted_at = Some(at),
+                Some(_) => errs.add("contacted_at", "in_future", "联系时间不能晚于现在"),
+                None => errs.add("contacted_at", "invalid_time", "时间格式应为 RFC 3339"),
+            }
+        }
+        Some(ContactCreate { method: method?, note: note?, contacted_at })
+    }
 }
 
 /// Record a contact with a person (agency: its own people; staff).
@@ -61,28 +78,14 @@ async fn add_contact(
 ) -> ApiResult<(StatusCode, Json<ContactRecord>)> {
     p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
     person_for(&state, &p, &id).await?;
-    let mut errs = Errors::default();
-    let (mut method, mut note, mut at) = (None, None, None::<DateTime<Utc>>);
-    if let Some(f) = Fields::root(&body, &mut errs) {
-        f.deny_unknown(&["method", "note", "contacted_at"], &mut errs);
-        method = f.one_of("method", true, METHODS, &mut errs);
-        note = f.string("note", true, 1, 1000, &mut errs);
-        if let Some(s) = f.string("contacted_at", false, 1, 40, &mut errs) {
-            match parse_instant(&s) {
-                Some(t) if t <= Utc::now() + chrono::Duration::minutes(5) => at = Some(t),
-                Some(_) => errs.add("contacted_at", "in_future", "联系时间不能晚于现在"),
-                None => errs.add("contacted_at", "invalid_time", "时间格式应为 RFC 3339"),
-            }
-        }
-    }
-    errs.finish(|| ())?;
+    let ContactCreate { method, note, contacted_at } = read_body(&body, &state)?;
     let c = ContactRecord {
         id: jobmatch_core::ids::new_id("con"),
         person_id: id,
         agency_org_id: (p.role == Role::Agency).then(|| p.org_id.clone()),
-        method: method.unwrap_or_default(),
-        note: note.unwrap_or_default(),
-        contacted_at: at.map(to_text).unwrap_or_else(now_text),
+        method,
+        note,
+        contacted_at: contacted_at.map(to_text).unwrap_or_else(now_text),
         created_at: now_text(),
     };
     sqlx::query(

@@ -15,7 +15,7 @@ use jobmatch_core::http::{JsonBody, QueryParams};
 use jobmatch_core::policy::AllowancePolicy;
 use jobmatch_core::records::persons;
 use jobmatch_core::time::now_text;
-use jobmatch_core::validate::{Errors, Fields};
+use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -58,13 +58,38 @@ pub struct AllowanceList {
 
 /// `{ person_id, start_month: "2026-06", months: 1–6, monthly_amount? }`
 #[derive(ToSchema)]
-#[allow(dead_code)]
 pub struct AllowanceCreate {
-    person_id: String,
-    start_month: String,
-    months: i64,
+    pub person_id: String,
+    /// YYYY-MM.
+    #[schema(value_type = String)]
+    pub start_month: NaiveDate,
+    pub months: i64,
     /// Yuan; the local standard of the policy (the default).
-    monthly_amount: Option<i64>,
+    pub monthly_amount: Option<i64>,
+}
+
+impl RequestBody for AllowanceCreate {
+    fn read(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<AllowanceCreate> {
+        let policy = &state.policy.allowance;
+        let person_id = f.string("person_id", true, 1, 100, errs);
+        let mut start_month = None;
+        if let Some(text) = f.string("start_month", true, 7, 7, errs) {
+            start_month = parse_month(&text);
+            if start_month.is_none() {
+                errs.add("start_month", "invalid_month", "月份格式应为 YYYY-MM");
+            }
+        }
+        let months = f.int("months", true, 1, policy.max_months, errs);
+        let monthly_amount = f.int("monthly_amount", false, 1, 100_000, errs);
+        if monthly_amount.is_some_and(|a| a != policy.monthly_standard) {
+            errs.add(
+                "monthly_amount",
+                "not_the_standard",
+                format!("临时生活补助按本地标准发放，应为每月 {} 元", policy.monthly_standard),
+            );
+        }
+        Some(AllowanceCreate { person_id: person_id?, start_month: start_month?, months: months?, monthly_amount })
+    }
 }
 
 /// The payments of an allowance given the month a placement lifted the
@@ -160,29 +185,7 @@ async fn grant(
 ) -> ApiResult<(StatusCode, Json<Allowance>)> {
     p.require(&[Role::Admin, Role::Staff])?;
     let policy = &state.policy.allowance;
-    let mut errs = Errors::default();
-    let (mut person_id, mut start, mut months) = (None, None, None);
-    if let Some(f) = Fields::root(&body, &mut errs) {
-        f.deny_unknown(&["person_id", "start_month", "months", "monthly_amount"], &mut errs);
-        person_id = f.string("person_id", true, 1, 100, &mut errs);
-        if let Some(s) = f.string("start_month", true, 7, 7, &mut errs) {
-            start = parse_month(&s);
-            if start.is_none() {
-                errs.add("start_month", "invalid_month", "月份格式应为 YYYY-MM");
-            }
-        }
-        months = f.int("months", true, 1, policy.max_months, &mut errs);
-        let amount = f.int("monthly_amount", false, 1, 100_000, &mut errs);
-        if amount.is_some_and(|a| a != policy.monthly_standard) {
-            errs.add(
-                "monthly_amount",
-                "not_the_standard",
-                format!("临时生活补助按本地标准发放，应为每月 {} 元", policy.monthly_standard),
-            );
-        }
-    }
-    errs.finish(|| ())?;
-    let (person_id, start, months) = (person_id.unwrap_or_default(), start.unwrap_or_default(), months.unwrap_or(1));
+    let AllowanceCreate { person_id, start_month: start, months, .. } = read_body(&body, &state)?;
     let sp = person_for(&state, &p, &person_id).await?;
     if sp.profile.employment_status != EmploymentStatus::Unemployed {
         return Err(refuse("person_id", "not_unemployed", "临时生活补助只发给失业人员，此人当前不是失业状态".into()));

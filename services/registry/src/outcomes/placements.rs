@@ -13,9 +13,10 @@ use jobmatch_core::error::{FieldError, Problem};
 use jobmatch_core::http::{page, JsonBody, ListQuery, QueryParams};
 use jobmatch_core::records::persons;
 use jobmatch_core::time::{now_text, today};
-use jobmatch_core::validate::{Errors, Fields};
+use jobmatch_core::validate::{finish_body, read_body_partly, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
 use serde::Serialize;
+use serde_json::Value;
 use sqlx::AnyConnection;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -243,21 +244,58 @@ async fn insert_insurance(
 
 /// The `POST /v1/placements` request.
 #[derive(ToSchema)]
-#[allow(dead_code)]
 pub struct PlacementCreate {
-    person_id: String,
+    pub person_id: String,
     /// `flexible`, `employer`, `self_employed`, `public_welfare` or `project`.
-    channel: String,
-    /// YYYY-MM-DD, not in the future.
-    started_on: String,
-    job_id: Option<String>,
-    employer_name: Option<String>,
+    pub channel: String,
+    /// YYYY-MM-DD: from the person's 16th birthday to 31 days ahead.
+    #[schema(value_type = String)]
+    pub started_on: NaiveDate,
+    pub job_id: Option<String>,
+    pub employer_name: Option<String>,
     /// Required for `project` when staff record it.
-    agency_org_id: Option<String>,
-    contract_signed_on: Option<String>,
-    social_insurance_months: Option<i64>,
+    pub agency_org_id: Option<String>,
+    /// YYYY-MM-DD.
+    #[schema(value_type = Option<String>)]
+    pub contract_signed_on: Option<NaiveDate>,
+    /// 0–120.
+    pub social_insurance_months: Option<i64>,
     /// The id of a placement this one corrects.
-    supersedes: Option<String>,
+    pub supersedes: Option<String>,
+}
+
+impl RequestBody for PlacementCreate {
+    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<PlacementCreate> {
+        let person_id = f.string("person_id", true, 1, 100, errs);
+        let channel = f.one_of("channel", true, CHANNELS, errs);
+        let started_on = read_date(f, "started_on", true, errs);
+        if started_on.is_some_and(|d| d > today() + chrono::Duration::days(MAX_DAYS_AHEAD)) {
+            errs.add("started_on", "too_far_ahead", format!("上岗日期最多可晚于今天 {MAX_DAYS_AHEAD} 天"));
+        }
+        let job_id = f.string("job_id", false, 1, 100, errs);
+        let employer_name = f.string("employer_name", false, 1, 100, errs);
+        let agency_org_id = f.string("agency_org_id", false, 1, 100, errs);
+        let contract_signed_on = read_date(f, "contract_signed_on", false, errs);
+        let social_insurance_months = f.int("social_insurance_months", false, 0, 120, errs);
+        let supersedes = f.string("supersedes", false, 1, 100, errs);
+        Some(PlacementCreate {
+            person_id: person_id?,
+            channel: channel?,
+            started_on: started_on?,
+            job_id,
+            employer_name,
+            agency_org_id,
+            contract_signed_on,
+            social_insurance_months,
+            supersedes,
+        })
+    }
+}
+
+/// A text field of a body as sent, unless it was found bad: for checks
+/// against the store made beside the body's own (every bad field at once).
+fn sent<'a>(body: &'a Value, key: &str, errs: &Errors) -> Option<&'a str> {
+    body.get(key).and_then(Value::as_str).filter(|_| !errs.has(key))
 }
 
 /// Record a placement (admin, staff of the person's region; an agency for
@@ -271,80 +309,50 @@ async fn create_placement(
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Placement>)> {
     p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
-    let mut errs = Errors::default();
-    let mut np = None;
-    if let Some(f) = Fields::root(&body, &mut errs) {
-        f.deny_unknown(
-            &[
-                "person_id",
-                "channel",
-                "started_on",
-                "job_id",
-                "employer_name",
-                "agency_org_id",
-                "contract_signed_on",
-                "social_insurance_months",
-                "supersedes",
-            ],
-            &mut errs,
-        );
-        let person_id = f.string("person_id", true, 1, 100, &mut errs);
-        let channel = f.one_of("channel", true, CHANNELS, &mut errs);
-        let started = read_date(&f, "started_on", true, &mut errs);
-        if started.is_some_and(|d| d > today() + chrono::Duration::days(MAX_DAYS_AHEAD)) {
-            errs.add("started_on", "too_far_ahead", format!("上岗日期最多可晚于今天 {MAX_DAYS_AHEAD} 天"));
+    let (read, mut errs) = read_body_partly::<PlacementCreate>(&body, &state);
+    // Who may record what, and what must exist in the store.
+    let channel = sent(&body, "channel", &errs);
+    let mut agency = sent(&body, "agency_org_id", &errs).map(str::to_string);
+    if p.role == Role::Agency {
+        if channel.is_some_and(|c| c != "project") {
+            errs.add("channel", "agency_project_only", "机构只能登记合作项目（project）渠道的就业");
         }
-        let job_id = f.string("job_id", false, 1, 100, &mut errs);
-        let employer = f.string("employer_name", false, 1, 100, &mut errs);
-        let mut agency = f.string("agency_org_id", false, 1, 100, &mut errs);
-        let contract = read_date(&f, "contract_signed_on", false, &mut errs);
-        let months = f.int("social_insurance_months", false, 0, 120, &mut errs);
-        let supersedes = f.string("supersedes", false, 1, 100, &mut errs);
-        if p.role == Role::Agency {
-            if channel.as_deref().is_some_and(|c| c != "project") {
-                errs.add("channel", "agency_project_only", "机构只能登记合作项目（project）渠道的就业");
-            }
-            if agency.as_deref().is_some_and(|a| a != p.org_id) {
-                errs.add("agency_org_id", "not_yours", "只能登记本机构的就业结果");
-            }
-            agency = Some(p.org_id.clone());
+        if agency.as_deref().is_some_and(|a| a != p.org_id) {
+            errs.add("agency_org_id", "not_yours", "只能登记本机构的就业结果");
         }
-        if channel.as_deref() == Some("project") && agency.is_none() {
-            errs.add("agency_org_id", "required", "合作项目渠道须填写人力资源服务机构");
-        }
-        if let Some(a) = &agency {
-            let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM orgs WHERE id = $1")
-                .bind(a)
-                .fetch_optional(&state.db.pool)
-                .await?;
-            if kind.as_deref() != Some("hr_agency") {
-                errs.add("agency_org_id", "not_an_agency", "应为已登记的人力资源服务机构");
-            }
-        }
-        if let Some(j) = &job_id {
-            let n: i64 =
-                sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE id = $1").bind(j).fetch_one(&state.db.pool).await?;
-            if n == 0 {
-                errs.add("job_id", "unknown_job", "岗位不存在");
-            }
-        }
-        if let (Some(person_id), Some(channel), Some(started)) = (person_id, channel, started) {
-            np = Some(NewPlacement {
-                person_id,
-                channel,
-                started_on: started,
-                job_id,
-                employer_name: employer,
-                agency_org_id: agency,
-                agreement_id: None,
-                referral_id: None,
-                contract_signed_on: contract,
-                social_insurance_months: months,
-                supersedes,
-            });
+        agency = Some(p.org_id.clone());
+    }
+    if channel == Some("project") && agency.is_none() {
+        errs.add("agency_org_id", "required", "合作项目渠道须填写人力资源服务机构");
+    }
+    if let Some(a) = &agency {
+        let kind: Option<String> =
+            sqlx::query_scalar("SELECT kind FROM orgs WHERE id = $1").bind(a).fetch_optional(&state.db.pool).await?;
+        if kind.as_deref() != Some("hr_agency") {
+            errs.add("agency_org_id", "not_an_agency", "应为已登记的人力资源服务机构");
         }
     }
-    let mut np = errs.finish(|| np)?.ok_or_else(|| anyhow::anyhow!("placement fields checked above"))?;
+    if let Some(job) = sent(&body, "job_id", &errs) {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE id = $1").bind(job).fetch_one(&state.db.pool).await?;
+        if n == 0 {
+            errs.add("job_id", "unknown_job", "岗位不存在");
+        }
+    }
+    let input = finish_body(read, errs)?;
+    let mut np = NewPlacement {
+        person_id: input.person_id,
+        channel: input.channel,
+        started_on: input.started_on,
+        job_id: input.job_id,
+        employer_name: input.employer_name,
+        agency_org_id: agency,
+        agreement_id: None,
+        referral_id: None,
+        contract_signed_on: input.contract_signed_on,
+        social_insurance_months: input.social_insurance_months,
+        supersedes: input.supersedes,
+    };
     let person = person_for(&state, &p, &np.person_id).await?;
     let sixteen = NaiveDate::parse_from_str(&person.birth_date, "%Y-%m-%d")
         .ok()
@@ -414,10 +422,23 @@ async fn visible(state: &AppState, p: &Principal, id: &str) -> ApiResult<Placeme
 
 /// `{ ended_on, reason? }`
 #[derive(ToSchema)]
-#[allow(dead_code)]
 pub struct PlacementEnd {
-    ended_on: String,
-    reason: Option<String>,
+    /// YYYY-MM-DD, not in the future nor before the start.
+    #[schema(value_type = String)]
+    pub ended_on: NaiveDate,
+    /// 1–200 characters.
+    pub reason: Option<String>,
+}
+
+impl RequestBody for PlacementEnd {
+    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<PlacementEnd> {
+        let ended_on = read_date(f, "ended_on", true, errs);
+        if ended_on.is_some_and(|d| d > today()) {
+            errs.add("ended_on", "in_future", "离岗日期不能晚于今天");
+        }
+        let reason = f.string("reason", false, 1, 200, errs);
+        Some(PlacementEnd { ended_on: ended_on?, reason })
+    }
 }
 
 /// The person left this work (job lost): they are unemployed again unless
@@ -433,21 +454,11 @@ async fn end_placement(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Placement>> {
     let pl = visible(&state, &p, &id).await?;
-    let mut errs = Errors::default();
-    let mut ended = None;
-    if let Some(f) = Fields::root(&body, &mut errs) {
-        f.deny_unknown(&["ended_on", "reason"], &mut errs);
-        ended = read_date(&f, "ended_on", true, &mut errs);
-        f.string("reason", false, 1, 200, &mut errs);
+    let (read, mut errs) = read_body_partly::<PlacementEnd>(&body, &state);
+    if read.as_ref().is_some_and(|end| end.ended_on.to_string() < pl.started_on) {
+        errs.add("ended_on", "before_start", "离岗日期不能早于上岗日期");
     }
-    if let Some(e) = ended {
-        if e > today() {
-            errs.add("ended_on", "in_future", "离岗日期不能晚于今天");
-        } else if e.to_string() < pl.started_on {
-            errs.add("ended_on", "before_start", "离岗日期不能早于上岗日期");
-        }
-    }
-    let ended = errs.finish(|| ended)?.ok_or_else(|| anyhow::anyhow!("ended_on checked above"))?;
+    let ended = finish_body(read, errs)?.ended_on;
     if pl.ended_on.is_some() || pl.superseded_by.is_some() {
         return Err(ApiError::conflict("already_ended", "该就业记录已结束或已被更正"));
     }
@@ -465,11 +476,23 @@ async fn end_placement(
 
 /// `{ months, reported_on? }`
 #[derive(ToSchema)]
-#[allow(dead_code)]
 pub struct InsuranceReport {
-    /// Months of social insurance paid so far (never fewer than reported before).
-    months: i64,
-    reported_on: Option<String>,
+    /// Months of social insurance paid so far, 1–120 (never fewer than reported before).
+    pub months: i64,
+    /// YYYY-MM-DD, not in the future; default today.
+    #[schema(value_type = Option<String>)]
+    pub reported_on: Option<NaiveDate>,
+}
+
+impl RequestBody for InsuranceReport {
+    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<InsuranceReport> {
+        let months = f.int("months", true, 1, 120, errs);
+        let reported_on = read_date(f, "reported_on", false, errs);
+        if reported_on.is_some_and(|d| d > today()) {
+            errs.add("reported_on", "in_future", "日期不能晚于今天");
+        }
+        Some(InsuranceReport { months: months?, reported_on })
+    }
 }
 
 /// Report the social-insurance months of a placement as they accrue (its
@@ -485,20 +508,11 @@ async fn report_insurance(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Placement>> {
     let pl = visible(&state, &p, &id).await?;
-    let mut errs = Errors::default();
-    let (mut months, mut on) = (None, None);
-    if let Some(f) = Fields::root(&body, &mut errs) {
-        f.deny_unknown(&["months", "reported_on"], &mut errs);
-        months = f.int("months", true, 1, 120, &mut errs);
-        on = read_date(&f, "reported_on", false, &mut errs);
-    }
-    if months.is_some_and(|m| m < pl.social_insurance_months) {
+    let (read, mut errs) = read_body_partly::<InsuranceReport>(&body, &state);
+    if read.as_ref().is_some_and(|report| report.months < pl.social_insurance_months) {
         errs.add("months", "decreasing", format!("已报 {} 个月，不能减少", pl.social_insurance_months));
     }
-    if on.is_some_and(|d| d > today()) {
-        errs.add("reported_on", "in_future", "日期不能晚于今天");
-    }
-    let months = errs.finish(|| months)?.unwrap_or_default();
+    let InsuranceReport { months, reported_on: on } = finish_body(read, errs)?;
     let mut tx = state.db.pool.begin().await?;
     insert_insurance(&mut tx, &id, months, on.unwrap_or_else(today), &p).await?;
     let after = get(&mut tx, &id).await?.ok_or_else(|| anyhow::anyhow!("placement vanished"))?;

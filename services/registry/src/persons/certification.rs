@@ -10,7 +10,7 @@ use jobmatch_core::error::{ApiResult, Problem};
 use jobmatch_core::http::{encode_cursor, JsonBody, ListQuery, QueryParams};
 use jobmatch_core::idcard::age_on;
 use jobmatch_core::time::now_text;
-use jobmatch_core::validate::{Errors, Fields};
+use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
 use jobmatch_core::{events, ApiError, AppState, Principal, Role};
 use serde::Serialize;
 use serde_json::json;
@@ -30,14 +30,22 @@ const ACTIONS: [&str; 5] = ["apply", "certify", "reject", "revoke", "renew"];
 
 /// `POST /v1/persons/{id}/certification` body.
 #[derive(ToSchema)]
-#[allow(dead_code)]
 pub struct CertificationStep {
     /// `apply`, `certify`, `reject`, `revoke` or `renew`.
-    action: String,
-    /// Ground codes of the policy file (needed to apply).
-    grounds: Option<Vec<String>>,
+    pub action: String,
+    /// Ground codes of the policy file (needed to apply), at most 10.
+    pub grounds: Option<Vec<String>>,
     /// Required to reject or revoke.
-    note: Option<String>,
+    pub note: Option<String>,
+}
+
+impl RequestBody for CertificationStep {
+    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<CertificationStep> {
+        let action = f.one_of("action", true, &ACTIONS, errs);
+        let grounds = f.strings("grounds", 10, 64, errs);
+        let note = f.string("note", false, 1, 500, errs);
+        Some(CertificationStep { action: action?, grounds, note })
+    }
 }
 
 /// One step of a person's certification.
@@ -195,20 +203,7 @@ async fn certification_step(
     p.require(&[Role::Admin, Role::Staff])?;
     let sp = load_for_staff(&state, &p, &id).await?;
     let today = today();
-    let mut errs = Errors::default();
-    let (action, grounds, note) = match Fields::root(&body, &mut errs) {
-        Some(f) => {
-            f.deny_unknown(&["action", "grounds", "note"], &mut errs);
-            (
-                f.one_of("action", true, &ACTIONS, &mut errs),
-                f.strings("grounds", 10, 64, &mut errs),
-                f.string("note", false, 1, 500, &mut errs),
-            )
-        }
-        None => (None, None, None),
-    };
-    errs.finish(|| ())?;
-    let action = action.unwrap_or_default();
+    let CertificationStep { action, grounds, note } = read_body(&body, &state)?;
     let current = effective_certification(&sp, today).map(|c| c.status);
     use CertificationStatus as S;
     let to = match (action.as_str(), current) {
