@@ -11,7 +11,7 @@ pub mod egress;
 pub mod matching_client;
 pub mod message;
 pub mod planner;
-pub mod polite;
+pub mod quiet_hours;
 pub mod routes;
 pub mod signature;
 pub mod worker;

@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use crate::channels::{Channels, Outcome};
-use crate::polite::{day_start, next_day_morning, quiet_until};
+use crate::quiet_hours::{day_start, next_day_morning, quiet_until};
 
 /// A claimed row.
 #[derive(Clone, Debug)]
