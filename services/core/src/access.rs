@@ -11,9 +11,9 @@ use crate::time::{now_text, today};
 use crate::{ApiError, ApiResult, AppState, Principal, Role};
 
 /// A person the caller may act on, or 404.
-pub async fn person_for(state: &AppState, p: &Principal, id: &str) -> ApiResult<StoredPerson> {
+pub async fn person_for(state: &AppState, caller: &Principal, id: &str) -> ApiResult<StoredPerson> {
     let person = persons::get(&state.db.pool, id).await?.ok_or_else(ApiError::not_found)?;
-    if may_see(state, p, &person).await? {
+    if may_see(state, caller, &person).await? {
         Ok(person)
     } else {
         Err(ApiError::not_found())
@@ -21,10 +21,10 @@ pub async fn person_for(state: &AppState, p: &Principal, id: &str) -> ApiResult<
 }
 
 /// Whether `p` may see `person`.
-pub async fn may_see(state: &AppState, p: &Principal, person: &StoredPerson) -> ApiResult<bool> {
-    Ok(match p.role {
-        Role::Admin | Role::Staff => p.covers_region(state, &person.profile.region_code),
-        Role::Agency => assigned_to(&state.db.pool, &person.id, &p.org_id).await?,
+pub async fn may_see(state: &AppState, caller: &Principal, person: &StoredPerson) -> ApiResult<bool> {
+    Ok(match caller.role {
+        Role::Admin | Role::Staff => caller.covers_region(state, &person.profile.region_code),
+        Role::Agency => assigned_to(&state.db.pool, &person.id, &caller.org_id).await?,
         Role::Publisher => false,
     })
 }
@@ -43,24 +43,24 @@ pub enum AgencyRows {
 pub use crate::records::agency::for_agency;
 
 /// `GET /v1/persons/{id}` for an agency key (audited).
-pub async fn agency_view(state: &AppState, p: &Principal, id: &str) -> ApiResult<Person> {
-    let sp = person_for(state, p, id).await?;
-    let person = for_agency(persons::to_person(state, &sp, false, today())?);
-    audit(state, p, id, "agency_read").await?;
+pub async fn agency_view(state: &AppState, caller: &Principal, id: &str) -> ApiResult<Person> {
+    let record = person_for(state, caller, id).await?;
+    let person = for_agency(persons::to_person(state, &record, false, today())?);
+    audit(state, caller, id, "agency_read").await?;
     Ok(person)
 }
 
 /// Record an agency's access to a person.
-pub async fn audit(state: &AppState, p: &Principal, person_id: &str, action: &str) -> ApiResult<()> {
+pub async fn audit(state: &AppState, caller: &Principal, person_id: &str, action: &str) -> ApiResult<()> {
     sqlx::query(
         "INSERT INTO audit_log (person_id, action, fields, key_id, org_id, role, created_at)
          VALUES ($1, $2, '[\"masked\"]', $3, $4, $5, $6)",
     )
     .bind(person_id)
     .bind(action)
-    .bind(&p.key_id)
-    .bind(&p.org_id)
-    .bind(p.role.as_str())
+    .bind(&caller.key_id)
+    .bind(&caller.org_id)
+    .bind(caller.role.as_str())
     .bind(now_text())
     .execute(&state.db.pool)
     .await?;
@@ -74,28 +74,30 @@ pub async fn audit(state: &AppState, p: &Principal, person_id: &str, action: &st
 /// refused with `refusal`.
 pub fn list_scope(
     state: &AppState,
-    p: &Principal,
+    caller: &Principal,
     binds: &mut crate::http::Binds,
     table: &str,
     agency_rows: AgencyRows,
     refusal: &str,
 ) -> ApiResult<String> {
     let t = if table.is_empty() { String::new() } else { format!("{table}.") };
-    Ok(match (p.role, agency_rows) {
+    Ok(match (caller.role, agency_rows) {
         (Role::Admin, _) => "1 = 1".into(),
-        (Role::Agency, AgencyRows::AddressedToIt) => format!("{t}agency_org_id = {}", binds.push(p.org_id.clone())),
+        (Role::Agency, AgencyRows::AddressedToIt) => {
+            format!("{t}agency_org_id = {}", binds.push(caller.org_id.clone()))
+        }
         (Role::Agency, AgencyRows::OfCurrentPeople) => {
-            let org = binds.push(p.org_id.clone());
+            let org = binds.push(caller.org_id.clone());
             format!(
                 "{t}agency_org_id = {org} AND {t}person_id IN
                  (SELECT person_id FROM assignments WHERE agency_org_id = {org} AND ended_at IS NULL)"
             )
         }
         (Role::Staff, _) => {
-            let region = binds.push(p.region_code.clone());
+            let region = binds.push(caller.region_code.clone());
             format!(
                 "{t}person_id IN (SELECT id FROM persons WHERE {})",
-                state.regions.scope_sql(&p.region_code, &region)
+                state.regions.scope_sql(&caller.region_code, &region)
             )
         }
         (Role::Publisher, _) => return Err(ApiError::forbidden(refusal)),

@@ -104,10 +104,10 @@ pub struct CandidateList {
     pub items: Vec<CandidateItem>,
 }
 
-fn read_limit(q: &QueryParams, default: usize, max: usize) -> ApiResult<usize> {
+fn read_limit(params: &QueryParams, default: usize, max: usize) -> ApiResult<usize> {
     let mut errs = Errors::default();
-    q.deny_unknown(&["limit"], &mut errs);
-    let limit = q.limit(default, max, &mut errs);
+    params.deny_unknown(&["limit"], &mut errs);
+    let limit = params.limit(default, max, &mut errs);
     QueryParams::finish(errs)?;
     Ok(limit)
 }
@@ -153,32 +153,34 @@ async fn person_matches(
     security(("bearer" = [])))]
 async fn job_candidates(
     State(MatchingState { app: state, matcher }): State<MatchingState>,
-    p: Principal,
+    caller: Principal,
     Path(id): Path<String>,
-    q: QueryParams,
+    params: QueryParams,
 ) -> ApiResult<Json<CandidateList>> {
-    p.require(&[Role::Admin, Role::Staff, Role::Publisher, Role::Agency])?;
-    let limit = read_limit(&q, 50, 200)?;
-    let sj = records::jobs::get(&state.db, &id).await?.ok_or_else(ApiError::not_found)?;
-    let visible = match p.role {
+    caller.require(&[Role::Admin, Role::Staff, Role::Publisher, Role::Agency])?;
+    let limit = read_limit(&params, 50, 200)?;
+    let job_row = records::jobs::get(&state.db, &id).await?.ok_or_else(ApiError::not_found)?;
+    let visible = match caller.role {
         Role::Admin => true,
-        Role::Staff => sj.job.status == JobStatus::Open || p.covers_region(&state, &sj.job.input.region_code),
-        Role::Agency => sj.job.status == JobStatus::Open,
-        Role::Publisher => sj.publisher_org_id == p.org_id,
+        Role::Staff => {
+            job_row.job.status == JobStatus::Open || caller.covers_region(&state, &job_row.job.input.region_code)
+        }
+        Role::Agency => job_row.job.status == JobStatus::Open,
+        Role::Publisher => job_row.publisher_org_id == caller.org_id,
     };
     if !visible {
         return Err(ApiError::not_found());
     }
-    let scope = (p.role == Role::Staff).then(|| p.region_code.clone());
-    let role = p.role;
-    p.limit_agency_lists(&state)?;
+    let scope = (caller.role == Role::Staff).then(|| caller.region_code.clone());
+    let role = caller.role;
+    caller.limit_agency_lists(&state)?;
     let ids = if role == Role::Agency {
-        Some(records::agency::assigned_people(&state.db.pool, &p.org_id).await?)
+        Some(records::agency::assigned_people(&state.db.pool, &caller.org_id).await?)
     } else {
         None
     };
     let found = tokio::task::spawn_blocking(move || {
-        let (facts, _) = matcher.job_facts(sj.job);
+        let (facts, _) = matcher.job_facts(job_row.job);
         let only = Only {
             home_scope: scope.as_deref(),
             ids: ids.as_deref(),
@@ -192,13 +194,16 @@ async fn job_candidates(
     // What is shown comes from the store, not the index (which keeps no
     // names): a person changed since indexing is shown as they are now.
     let ids: Vec<String> = found.iter().map(|m| m.facts.person.id.clone()).collect();
-    let stored: HashMap<String, records::persons::StoredPerson> =
-        records::persons::get_many(&state.db.pool, &ids).await?.into_iter().map(|sp| (sp.id.clone(), sp)).collect();
+    let stored: HashMap<String, records::persons::StoredPerson> = records::persons::get_many(&state.db.pool, &ids)
+        .await?
+        .into_iter()
+        .map(|record| (record.id.clone(), record))
+        .collect();
     let day = today();
     let mut items = Vec::with_capacity(found.len());
     for m in found {
-        let Some(sp) = stored.get(&m.facts.person.id) else { continue };
-        let person = records::persons::to_person(&state, sp, false, day)?;
+        let Some(record) = stored.get(&m.facts.person.id) else { continue };
+        let person = records::persons::to_person(&state, record, false, day)?;
         let (person, reasons) = match role {
             Role::Publisher => {
                 if !person.profile.consent.recommend_to_employers {

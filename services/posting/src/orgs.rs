@@ -224,12 +224,12 @@ pub async fn issue_key(state: &AppState, org: &Org, role: Role, region: Option<&
 }
 
 /// Whether `p` may manage `org` (admin: all; staff: non-bureau orgs in region).
-fn may_manage(p: &Principal, state: &AppState, org: &Org) -> bool {
-    match p.role {
+fn may_manage(caller: &Principal, state: &AppState, org: &Org) -> bool {
+    match caller.role {
         Role::Admin => true,
         Role::Staff => {
             !matches!(org.kind, OrgKind::Bureau | OrgKind::HrAgency)
-                && state.regions.covers(&p.region_code, &org.region_code)
+                && state.regions.covers(&caller.region_code, &org.region_code)
         }
         _ => false,
     }
@@ -238,10 +238,10 @@ fn may_manage(p: &Principal, state: &AppState, org: &Org) -> bool {
 /// Whether `p` may list or revoke `org`'s keys: the bureau admin, or staff
 /// of that same organisation. Staff of another organisation never manage
 /// its keys, whatever their region.
-fn may_manage_keys(p: &Principal, org: &Org) -> bool {
-    match p.role {
+fn may_manage_keys(caller: &Principal, org: &Org) -> bool {
+    match caller.role {
         Role::Admin => true,
-        Role::Staff => p.org_id == org.id,
+        Role::Staff => caller.org_id == org.id,
         Role::Publisher | Role::Agency => false,
     }
 }
@@ -253,16 +253,16 @@ fn may_manage_keys(p: &Principal, org: &Org) -> bool {
     security(("bearer" = [])))]
 async fn create_org(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Org>)> {
-    p.require(&[Role::Admin, Role::Staff])?;
+    caller.require(&[Role::Admin, Role::Staff])?;
     let OrgCreate { name, kind, region_code: region } = read_body(&body, &state)?;
-    if p.role == Role::Staff {
+    if caller.role == Role::Staff {
         if matches!(kind, OrgKind::Bureau | OrgKind::HrAgency) {
             return Err(ApiError::forbidden("街道社区工作人员只能登记零工市场、社区和用人单位"));
         }
-        if !state.regions.covers(&p.region_code, &region) {
+        if !state.regions.covers(&caller.region_code, &region) {
             return Err(ApiError::forbidden("只能在本人负责的区域内登记机构"));
         }
     }
@@ -274,12 +274,12 @@ async fn create_org(
 #[utoipa::path(get, path = "/v1/orgs", tag = "orgs",
     params(("limit" = Option<usize>, Query, description = "1–200, default 20"), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = OrgPage)), security(("bearer" = [])))]
-async fn list_orgs(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<OrgPage>> {
-    p.require(&[Role::Admin, Role::Staff])?;
+async fn list_orgs(State(state): State<AppState>, caller: Principal, params: QueryParams) -> ApiResult<Json<OrgPage>> {
+    caller.require(&[Role::Admin, Role::Staff])?;
     let mut errs = Errors::default();
-    q.deny_unknown(&["limit", "cursor"], &mut errs);
-    let limit = q.limit(20, 200, &mut errs);
-    let cursor = q.cursor(&mut errs);
+    params.deny_unknown(&["limit", "cursor"], &mut errs);
+    let limit = params.limit(20, 200, &mut errs);
+    let cursor = params.cursor(&mut errs);
     QueryParams::finish(errs)?;
     // Orgs are few (hundreds); filter the region scope in memory.
     let rows: Vec<OrgRow> =
@@ -291,7 +291,7 @@ async fn list_orgs(State(state): State<AppState>, p: Principal, q: QueryParams) 
     let mut next_cursor = None;
     for row in rows {
         let org = org_from_row(row)?;
-        if p.role == Role::Staff && !state.regions.covers(&p.region_code, &org.region_code) {
+        if caller.role == Role::Staff && !state.regions.covers(&caller.region_code, &org.region_code) {
             continue;
         }
         if items.len() == limit {
@@ -303,9 +303,9 @@ async fn list_orgs(State(state): State<AppState>, p: Principal, q: QueryParams) 
     Ok(Json(OrgPage { items, next_cursor }))
 }
 
-async fn visible_org(state: &AppState, p: &Principal, id: &str) -> ApiResult<Org> {
+async fn visible_org(state: &AppState, caller: &Principal, id: &str) -> ApiResult<Org> {
     let org = find_org(state, id).await?.ok_or_else(ApiError::not_found)?;
-    if org.id == p.org_id || may_manage(p, state, &org) {
+    if org.id == caller.org_id || may_manage(caller, state, &org) {
         Ok(org)
     } else {
         Err(ApiError::not_found())
@@ -315,8 +315,8 @@ async fn visible_org(state: &AppState, p: &Principal, id: &str) -> ApiResult<Org
 /// Read an organisation (its own members, admin, staff of its region).
 #[utoipa::path(get, path = "/v1/orgs/{id}", tag = "orgs", params(("id" = String, Path)),
     responses((status = 200, body = Org), (status = 404, body = jobmatch_core::error::Problem)), security(("bearer" = [])))]
-async fn get_org(State(state): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Json<Org>> {
-    Ok(Json(visible_org(&state, &p, &id).await?))
+async fn get_org(State(state): State<AppState>, caller: Principal, Path(id): Path<String>) -> ApiResult<Json<Org>> {
+    Ok(Json(visible_org(&state, &caller, &id).await?))
 }
 
 /// Rename or (de)activate an organisation (admin). Deactivating the
@@ -326,17 +326,17 @@ async fn get_org(State(state): State<AppState>, p: Principal, Path(id): Path<Str
                (status = 409, body = jobmatch_core::error::Problem)), security(("bearer" = [])))]
 async fn patch_org(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Org>> {
-    p.require(&[Role::Admin])?;
+    caller.require(&[Role::Admin])?;
     let org = find_org(&state, &id).await?.ok_or_else(ApiError::not_found)?;
     let OrgPatch { name, active } = read_body(&body, &state)?;
     let name = name.unwrap_or(org.name.clone());
     let active = active.unwrap_or(org.active);
     if org.active && !active {
-        refuse_lockout(&p, &org)?;
+        refuse_lockout(&caller, &org)?;
     }
     let res = sqlx::query("UPDATE orgs SET name = $1, active = $2, updated_at = $3 WHERE id = $4")
         .bind(&name)
@@ -361,8 +361,8 @@ async fn patch_org(
 /// Deactivating an organisation stops its keys at once: an admin may not
 /// deactivate its own. (So the last organisation holding an admin key is
 /// never deactivated: whoever asks holds an admin key of another, active one.)
-fn refuse_lockout(p: &Principal, org: &Org) -> ApiResult<()> {
-    if org.id == p.org_id {
+fn refuse_lockout(caller: &Principal, org: &Org) -> ApiResult<()> {
+    if org.id == caller.org_id {
         return Err(ApiError::conflict("own_org", "不能停用本人所属的机构：停用后本机构所有密钥立即失效"));
     }
     Ok(())
@@ -374,17 +374,17 @@ fn refuse_lockout(p: &Principal, org: &Org) -> ApiResult<()> {
     security(("bearer" = [])))]
 async fn create_key(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<NewKey>)> {
-    p.require(&[Role::Admin, Role::Staff])?;
+    caller.require(&[Role::Admin, Role::Staff])?;
     let org = find_org(&state, &id).await?.ok_or_else(ApiError::not_found)?;
-    if !may_manage(&p, &state, &org) {
+    if !may_manage(&caller, &state, &org) {
         return Err(ApiError::not_found());
     }
     let KeyCreate { role, region_code: region } = read_body(&body, &state)?;
-    if p.role == Role::Staff && role != Role::Publisher {
+    if caller.role == Role::Staff && role != Role::Publisher {
         return Err(ApiError::forbidden("工作人员只能签发 publisher 密钥"));
     }
     let key = issue_key(&state, &org, role, region.as_deref()).await?;
@@ -394,10 +394,14 @@ async fn create_key(
 /// List an organisation's keys (never the keys themselves).
 #[utoipa::path(get, path = "/v1/orgs/{id}/keys", tag = "orgs", params(("id" = String, Path)),
     responses((status = 200, body = KeyList)), security(("bearer" = [])))]
-async fn list_keys(State(state): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Json<KeyList>> {
-    p.require(&[Role::Admin, Role::Staff])?;
+async fn list_keys(
+    State(state): State<AppState>,
+    caller: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<KeyList>> {
+    caller.require(&[Role::Admin, Role::Staff])?;
     let org = find_org(&state, &id).await?.ok_or_else(ApiError::not_found)?;
-    if !may_manage_keys(&p, &org) {
+    if !may_manage_keys(&caller, &org) {
         return Err(ApiError::not_found());
     }
     let rows: Vec<(String, String, String, String, String, Option<String>)> = sqlx::query_as(
@@ -421,12 +425,12 @@ async fn list_keys(State(state): State<AppState>, p: Principal, Path(id): Path<S
     responses((status = 204), (status = 404, body = jobmatch_core::error::Problem)), security(("bearer" = [])))]
 async fn revoke_key(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path((id, key_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    p.require(&[Role::Admin, Role::Staff])?;
+    caller.require(&[Role::Admin, Role::Staff])?;
     let org = find_org(&state, &id).await?.ok_or_else(ApiError::not_found)?;
-    if !may_manage_keys(&p, &org) {
+    if !may_manage_keys(&caller, &org) {
         return Err(ApiError::not_found());
     }
     let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL")

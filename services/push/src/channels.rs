@@ -67,18 +67,18 @@ fn transport(e: &reqwest::Error) -> String {
 
 impl Channels {
     pub fn new(state: &AppState) -> anyhow::Result<Channels> {
-        let s = &state.settings.push;
+        let push_settings = &state.settings.push;
         let builder = || {
             reqwest::Client::builder()
-                .timeout(s.http_timeout)
-                .connect_timeout(s.http_timeout.min(Duration::from_secs(5)))
+                .timeout(push_settings.http_timeout)
+                .connect_timeout(push_settings.http_timeout.min(Duration::from_secs(5)))
                 .redirect(same_host_only())
                 .user_agent("jobmatch-push/1")
                 .no_proxy()
         };
-        let allow = AllowList::new(&s.webhook_allow_hosts);
+        let allow = AllowList::new(&push_settings.webhook_allow_hosts);
         let webhooks = builder().dns_resolver(Arc::new(GuardedResolver(allow.clone()))).build()?;
-        Ok(Channels { client: builder().build()?, webhooks, allow, sms: s.sms.clone() })
+        Ok(Channels { client: builder().build()?, webhooks, allow, sms: push_settings.sms.clone() })
     }
 
     /// Send one SMS through the configured gateway.

@@ -28,14 +28,14 @@ pub use routes::router;
 
 /// The recipients source for a push process without matching in it.
 pub fn http_source(state: &AppState) -> anyhow::Result<Arc<dyn CandidateSource>> {
-    let s = &state.settings.push;
-    let (Some(base), Some(key)) = (&s.matching_url, &s.matching_key) else {
+    let push_settings = &state.settings.push;
+    let (Some(base), Some(key)) = (&push_settings.matching_url, &push_settings.matching_key) else {
         anyhow::bail!(
             "the push service without the matching service in the same process needs JOBMATCH_MATCHING_URL \
              and JOBMATCH_MATCHING_KEY (an admin key)"
         );
     };
-    let client = reqwest::Client::builder().timeout(s.http_timeout).build()?;
+    let client = reqwest::Client::builder().timeout(push_settings.http_timeout).build()?;
     Ok(Arc::new(matching_client::HttpCandidates { client, base: base.clone(), key: key.expose().to_string() }))
 }
 

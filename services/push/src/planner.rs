@@ -79,9 +79,9 @@ impl Planner {
     /// Decide whether `job_id` needs notices now and queue them.
     pub async fn plan(&self, job_id: &str, event_at: DateTime<Utc>) -> anyhow::Result<Planned> {
         let state = &self.state;
-        let Some(sj) = records::jobs::get(&state.db, job_id).await? else { return Ok(Planned::default()) };
-        let open = sj.job.status == JobStatus::Open;
-        let headcount = sj.job.input.headcount;
+        let Some(job_row) = records::jobs::get(&state.db, job_id).await? else { return Ok(Planned::default()) };
+        let open = job_row.job.status == JobStatus::Open;
+        let headcount = job_row.job.input.headcount;
         let prev: Option<(i64, i64)> = sqlx::query_as("SELECT was_open, headcount FROM push_jobs WHERE job_id = $1")
             .bind(job_id)
             .fetch_optional(&state.db.pool)
@@ -91,11 +91,14 @@ impl Planner {
             remember(&mut *state.db.pool.acquire().await?, job_id, open, headcount, None).await?;
             return Ok(Planned::default());
         }
-        let s = &state.settings.push;
+        let push_settings = &state.settings.push;
         let push = CandidateQuery { push_consent: true, ids: None };
-        let found = self.source.fitting_people(job_id, s.max_per_job, push).await?;
-        let people: Vec<&Candidate> =
-            found.iter().filter(|c| c.score >= s.min_score && c.push_consent).take(s.max_per_job).collect();
+        let found = self.source.fitting_people(job_id, push_settings.max_per_job, push).await?;
+        let people: Vec<&Candidate> = found
+            .iter()
+            .filter(|c| c.score >= push_settings.min_score && c.push_consent)
+            .take(push_settings.max_per_job)
+            .collect();
         // Agencies hear about their own people who fit, whatever their push consent.
         let mut watched: HashMap<String, Vec<(String, String)>> = HashMap::new();
         for row in records::agency::watched_by_webhooks(&state.db.pool).await? {
@@ -105,10 +108,10 @@ impl Planner {
             Vec::new()
         } else {
             let q = CandidateQuery { push_consent: false, ids: Some(watched.keys().cloned().collect()) };
-            self.source.fitting_people(job_id, s.max_per_job, q).await?
+            self.source.fitting_people(job_id, push_settings.max_per_job, q).await?
         };
-        let fitting: Vec<&Candidate> = agency_found.iter().filter(|c| c.score >= s.min_score).collect();
-        let (title, body) = person_notice(&sj.job, &state.regions);
+        let fitting: Vec<&Candidate> = agency_found.iter().filter(|c| c.score >= push_settings.min_score).collect();
+        let (title, body) = person_notice(&job_row.job, &state.regions);
         let now = now_text();
         let opened = to_text(event_at);
         let mut rows = 0;
@@ -126,7 +129,7 @@ impl Planner {
                 rows += queue_person(&mut tx, person, "sms", &notice).await?;
             }
         }
-        rows += queue_agencies(&mut tx, &sj.job, &fitting, &watched, &opened, &now).await?;
+        rows += queue_agencies(&mut tx, &job_row.job, &fitting, &watched, &opened, &now).await?;
         remember(&mut tx, job_id, true, headcount, Some(&opened)).await?;
         tx.commit().await?;
         let secs = (Utc::now() - event_at).num_milliseconds().max(0) as f64 / 1000.0;

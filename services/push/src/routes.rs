@@ -98,9 +98,9 @@ impl Notification {
     /// that it failed (the detail — refused address, connection error, the
     /// status its server gave — would let it map the network behind the
     /// push service); admin and staff read the detail.
-    fn seen_by(mut self, p: &Principal) -> Notification {
+    fn seen_by(mut self, caller: &Principal) -> Notification {
         let told = |e: &str| SAFE_FOR_AGENCIES.iter().any(|code| e.starts_with(code));
-        if p.role == Role::Agency && self.last_error.as_deref().is_some_and(|e| !told(e)) {
+        if caller.role == Role::Agency && self.last_error.as_deref().is_some_and(|e| !told(e)) {
             self.last_error = Some(crate::channels::DELIVERY_FAILED.into());
         }
         self
@@ -113,8 +113,8 @@ const SAFE_FOR_AGENCIES: &[&str] = &["endpoint_gone", "consent_withdrawn", "webh
 /// The condition limiting notifications to what `p` may see: the one rule
 /// of `jobmatch_core::access`, with an agency seeing every delivery
 /// addressed to it.
-fn visibility(state: &AppState, p: &Principal, binds: &mut Binds) -> ApiResult<String> {
-    access::list_scope(state, p, binds, "", AgencyRows::AddressedToIt, "发布机构不能查看推送记录")
+fn visibility(state: &AppState, caller: &Principal, binds: &mut Binds) -> ApiResult<String> {
+    access::list_scope(state, caller, binds, "", AgencyRows::AddressedToIt, "发布机构不能查看推送记录")
 }
 
 /// Delivery state of notifications, oldest first: admin all, staff those to
@@ -128,21 +128,21 @@ fn visibility(state: &AppState, p: &Principal, binds: &mut Binds) -> ApiResult<S
     security(("bearer" = [])))]
 async fn list_notifications(
     State(state): State<AppState>,
-    p: Principal,
-    q: QueryParams,
+    caller: Principal,
+    params: QueryParams,
 ) -> ApiResult<Json<NotificationPage>> {
     let mut errs = Errors::default();
-    q.deny_unknown(&["job_id", "person_id", "status", "channel", "limit", "cursor"], &mut errs);
-    let limit = q.limit(20, 200, &mut errs);
-    let status = q.one_of("status", STATUSES, &mut errs);
-    let channel = q.one_of("channel", CHANNELS, &mut errs);
-    let cursor = q.cursor(&mut errs);
+    params.deny_unknown(&["job_id", "person_id", "status", "channel", "limit", "cursor"], &mut errs);
+    let limit = params.limit(20, 200, &mut errs);
+    let status = params.one_of("status", STATUSES, &mut errs);
+    let channel = params.one_of("channel", CHANNELS, &mut errs);
+    let cursor = params.cursor(&mut errs);
     QueryParams::finish(errs)?;
     let mut list = ListQuery::default();
-    let scope = visibility(&state, &p, list.binds())?;
+    let scope = visibility(&state, &caller, list.binds())?;
     list.condition(scope);
-    list.equal("job_id", q.get("job_id"));
-    list.equal("person_id", q.get("person_id"));
+    list.equal("job_id", params.get("job_id"));
+    list.equal("person_id", params.get("person_id"));
     list.equal("status", status);
     list.equal("channel", channel);
     if let Some(after) = cursor {
@@ -151,7 +151,7 @@ async fn list_notifications(
     }
     let select = format!("SELECT {NOTIFICATION_COLUMNS} FROM notifications");
     let rows: Vec<NotificationRow> = list.fetch(&state.db.pool, &select, "id", limit).await?;
-    let items: Vec<Notification> = rows.into_iter().map(|r| notification(r).seen_by(&p)).collect();
+    let items: Vec<Notification> = rows.into_iter().map(|r| notification(r).seen_by(&caller)).collect();
     let (items, next_cursor) = page(items, limit, |x| &x.id);
     Ok(Json(NotificationPage { items, next_cursor }))
 }
@@ -164,16 +164,16 @@ async fn list_notifications(
     security(("bearer" = [])))]
 async fn retry_notification(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Notification>> {
-    p.require(&[Role::Admin, Role::Staff])?;
-    let mut b = Binds::default();
-    let vis = visibility(&state, &p, &mut b)?;
-    let idp = b.push(id.clone());
+    caller.require(&[Role::Admin, Role::Staff])?;
+    let mut binds = Binds::default();
+    let vis = visibility(&state, &caller, &mut binds)?;
+    let idp = binds.push(id.clone());
     let sql = format!("SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE {vis} AND id = {idp}");
     let mut query = sqlx::query_as::<_, NotificationRow>(&sql);
-    for v in &b.0 {
+    for v in &binds.0 {
         query = query.bind(v);
     }
     let n = query.fetch_optional(&state.db.pool).await?.map(notification).ok_or_else(ApiError::not_found)?;
@@ -239,9 +239,9 @@ fn inbox_item(r: InboxRow) -> InboxItem {
 
 /// The person must exist and be the caller's to see; inboxes are for admin
 /// and staff only.
-async fn own_person(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> {
-    p.require(&[Role::Admin, Role::Staff])?;
-    access::person_for(state, p, id).await.map(drop)
+async fn own_person(state: &AppState, caller: &Principal, id: &str) -> ApiResult<()> {
+    caller.require(&[Role::Admin, Role::Staff])?;
+    access::person_for(state, caller, id).await.map(drop)
 }
 
 /// A person's in-app inbox, newest first: each job at most once.
@@ -251,17 +251,17 @@ async fn own_person(state: &AppState, p: &Principal, id: &str) -> ApiResult<()> 
     responses((status = 200, body = InboxPage), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn inbox(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path(id): Path<String>,
-    q: QueryParams,
+    params: QueryParams,
 ) -> ApiResult<Json<InboxPage>> {
     let mut errs = Errors::default();
-    q.deny_unknown(&["unread", "limit", "cursor"], &mut errs);
-    let limit = q.limit(20, 200, &mut errs);
-    let unread = q.flag("unread", &mut errs);
-    let cursor = q.cursor(&mut errs);
+    params.deny_unknown(&["unread", "limit", "cursor"], &mut errs);
+    let limit = params.limit(20, 200, &mut errs);
+    let unread = params.flag("unread", &mut errs);
+    let cursor = params.cursor(&mut errs);
     QueryParams::finish(errs)?;
-    own_person(&state, &p, &id).await?;
+    own_person(&state, &caller, &id).await?;
     let rows: Vec<InboxRow> = sqlx::query_as(&format!(
         "SELECT id, job_id, title, body, sent_at, read_at FROM notifications
          WHERE person_id = $1 AND channel = 'inbox' AND status = 'sent' AND ($2 = 0 OR read_at IS NULL)
@@ -285,10 +285,10 @@ async fn inbox(
     responses((status = 200, body = InboxItem), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn mark_read(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path((id, message_id)): Path<(String, String)>,
 ) -> ApiResult<Json<InboxItem>> {
-    own_person(&state, &p, &id).await?;
+    own_person(&state, &caller, &id).await?;
     sqlx::query(
         "UPDATE notifications SET read_at = $1 WHERE id = $2 AND person_id = $3 AND channel = 'inbox'
            AND status = 'sent' AND read_at IS NULL",
@@ -375,10 +375,10 @@ fn webhook(r: WebhookRow) -> Webhook {
     security(("bearer" = [])))]
 async fn create_webhook(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Webhook>)> {
-    p.require(&[Role::Agency])?;
+    caller.require(&[Role::Agency])?;
     let (read, mut errs) = read_body_partly::<WebhookCreate>(&body, &state);
     // Where the URL leads is checked with a DNS lookup (no internal addresses).
     if let Some(url) = body.get("url").and_then(serde_json::Value::as_str).filter(|_| !errs.has("url")) {
@@ -396,7 +396,7 @@ async fn create_webhook(
          WHERE agency_org_id = $2 AND active = 1",
     )
     .bind(&now)
-    .bind(&p.org_id)
+    .bind(&caller.org_id)
     .execute(&mut *tx)
     .await?;
     sqlx::query(
@@ -404,30 +404,30 @@ async fn create_webhook(
          VALUES ($1, $2, $3, $4, 1, $5, $5)",
     )
     .bind(&id)
-    .bind(&p.org_id)
+    .bind(&caller.org_id)
     .bind(&url)
     .bind(state.vault.encrypt(&secret))
     .bind(&now)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    tracing::info!(webhook_id = %id, org_id = %p.org_id, "webhook registered");
+    tracing::info!(webhook_id = %id, org_id = %caller.org_id, "webhook registered");
     Ok((
         StatusCode::CREATED,
-        Json(Webhook { id, agency_org_id: p.org_id, url, active: true, disabled_reason: None, created_at: now }),
+        Json(Webhook { id, agency_org_id: caller.org_id, url, active: true, disabled_reason: None, created_at: now }),
     ))
 }
 
 /// Webhook endpoints: an agency its own, admin all.
 #[utoipa::path(get, path = "/v1/webhooks", tag = "push",
     responses((status = 200, body = WebhookList), (status = 403, body = Problem)), security(("bearer" = [])))]
-async fn list_webhooks(State(state): State<AppState>, p: Principal) -> ApiResult<Json<WebhookList>> {
-    p.require(&[Role::Admin, Role::Agency])?;
+async fn list_webhooks(State(state): State<AppState>, caller: Principal) -> ApiResult<Json<WebhookList>> {
+    caller.require(&[Role::Admin, Role::Agency])?;
     let rows: Vec<WebhookRow> = sqlx::query_as(
         "SELECT id, agency_org_id, url, active, disabled_reason, created_at FROM webhooks
          WHERE ($1 = '' OR agency_org_id = $1) ORDER BY id DESC LIMIT 200",
     )
-    .bind(if p.role == Role::Agency { p.org_id.as_str() } else { "" })
+    .bind(if caller.role == Role::Agency { caller.org_id.as_str() } else { "" })
     .fetch_all(&state.db.pool)
     .await?;
     Ok(Json(WebhookList { items: rows.into_iter().map(webhook).collect() }))

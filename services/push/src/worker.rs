@@ -198,7 +198,7 @@ impl Worker {
 
     async fn decide_and_deliver(&self, row: &Claimed) -> anyhow::Result<Next> {
         let state = &self.state;
-        let s = &state.settings.push;
+        let push_settings = &state.settings.push;
         let open = records::jobs::get(&state.db, &row.job_id).await?.is_some_and(|j| j.job.status == JobStatus::Open);
         if !open {
             return Ok(Next::Dead { error: "job_closed: 岗位已关闭、招满或过期，不再发送".into() });
@@ -212,12 +212,12 @@ impl Worker {
             if !person.push_consent {
                 return Ok(Next::Dead { error: "consent_withdrawn: 本人已撤回推送同意".into() });
             }
-            if let Some(until) = quiet_until(now, s.quiet_hours) {
+            if let Some(until) = quiet_until(now, push_settings.quiet_hours) {
                 return Ok(Next::Held { until, reason: "quiet_hours: 夜间免打扰，早上再发送".into() });
             }
             if let Some(sent_today) = self.reserve(person_id, &row.job_id, now).await? {
                 return Ok(Next::Held {
-                    until: next_day_morning(now, s.quiet_hours),
+                    until: next_day_morning(now, push_settings.quiet_hours),
                     reason: format!("daily_cap: 今天已推送{sent_today}个岗位，明天再发送"),
                 });
             }

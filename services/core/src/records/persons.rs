@@ -100,9 +100,9 @@ pub fn mask_phone(phone: &str) -> String {
 /// date (the age rule needs it) and without the free text that ranking
 /// never reads (name, address, the reason for not wanting work), so the
 /// index on disk holds ids, codes and skill words only.
-pub fn to_matchable(state: &AppState, sp: &StoredPerson, today: NaiveDate) -> anyhow::Result<Person> {
-    let mut person = to_person(state, sp, false, today)?;
-    person.birth_date = Some(sp.birth_date.clone());
+pub fn to_matchable(state: &AppState, record: &StoredPerson, today: NaiveDate) -> anyhow::Result<Person> {
+    let mut person = to_person(state, record, false, today)?;
+    person.birth_date = Some(record.birth_date.clone());
     person.id_number = String::new();
     person.phone = None;
     person.profile.name = String::new();
@@ -198,40 +198,43 @@ pub async fn find_by_id_number<'e>(
 
 /// The certification status a reader sees: a certification past its end
 /// has expired even before the sweeper writes it.
-pub fn effective_certification(sp: &StoredPerson, today: NaiveDate) -> Option<CertificationSummary> {
-    let status = CertificationStatus::parse(sp.certification_status.as_deref()?)?;
+pub fn effective_certification(record: &StoredPerson, today: NaiveDate) -> Option<CertificationSummary> {
+    let status = CertificationStatus::parse(record.certification_status.as_deref()?)?;
     let lapsed = status == CertificationStatus::Certified
-        && sp.certified_until.as_deref().is_some_and(|u| u < today.format("%Y-%m-%d").to_string().as_str());
+        && record.certified_until.as_deref().is_some_and(|u| u < today.format("%Y-%m-%d").to_string().as_str());
     Some(CertificationSummary {
         status: if lapsed { CertificationStatus::Expired } else { status },
-        valid_until: sp.certified_until.clone(),
+        valid_until: record.certified_until.clone(),
     })
 }
 
 /// The answer for a person; `full` decides whether the ID number and phone
 /// are shown whole (the caller records that read in the audit log).
-pub fn to_person(state: &AppState, sp: &StoredPerson, full: bool, today: NaiveDate) -> anyhow::Result<Person> {
+pub fn to_person(state: &AppState, record: &StoredPerson, full: bool, today: NaiveDate) -> anyhow::Result<Person> {
     let (id_number, phone) = if full {
-        (state.vault.decrypt(&sp.id_cipher)?, sp.phone_cipher.as_deref().map(|c| state.vault.decrypt(c)).transpose()?)
+        (
+            state.vault.decrypt(&record.id_cipher)?,
+            record.phone_cipher.as_deref().map(|c| state.vault.decrypt(c)).transpose()?,
+        )
     } else {
-        (sp.id_masked.clone(), sp.phone_masked.clone())
+        (record.id_masked.clone(), record.phone_masked.clone())
     };
-    let birth = NaiveDate::parse_from_str(&sp.birth_date, "%Y-%m-%d")?;
-    let mut profile = sp.profile.clone();
-    let certification = effective_certification(sp, today);
+    let birth = NaiveDate::parse_from_str(&record.birth_date, "%Y-%m-%d")?;
+    let mut profile = record.profile.clone();
+    let certification = effective_certification(record, today);
     if certification.as_ref().is_some_and(|c| c.status == CertificationStatus::Expired) {
         profile.groups.retain(|g| *g != Group::HardshipCertified);
     }
     Ok(Person {
-        id: sp.id.clone(),
+        id: record.id.clone(),
         id_number,
         phone,
         profile,
-        birth_date: full.then(|| sp.birth_date.clone()),
+        birth_date: full.then(|| record.birth_date.clone()),
         age: age_on(birth, today),
-        sex: sp.sex.clone(),
+        sex: record.sex.clone(),
         certification,
-        created_at: sp.created_at.clone(),
-        updated_at: sp.updated_at.clone(),
+        created_at: record.created_at.clone(),
+        updated_at: record.updated_at.clone(),
     })
 }

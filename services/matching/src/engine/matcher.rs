@@ -140,27 +140,27 @@ impl Matcher {
     }
 
     fn job_doc(&self, facts: &JobFacts, tokens: [Vec<Token>; 4]) -> anyhow::Result<tantivy::TantivyDocument> {
-        let s = &self.jobs;
+        let side = &self.jobs;
         let input = &facts.job.input;
-        let mut doc = s.new_doc(&facts.job.id, &serde_json::to_string(facts)?);
+        let mut doc = side.new_doc(&facts.job.id, &serde_json::to_string(facts)?);
         // The category's words are the same for every job of it: they are
         // matched through the category code, not indexed per job.
         // Descriptions carry no sound-alikes: typos are looked for in titles and skills.
         let [title, skills, _category, description] = tokens;
-        doc.add_pre_tokenized_text(s.text.title, pre("", title));
-        doc.add_pre_tokenized_text(s.text.skills, pre("", skills));
-        doc.add_pre_tokenized_text(s.text.description, pre("", description));
+        doc.add_pre_tokenized_text(side.text.title, pre("", title));
+        doc.add_pre_tokenized_text(side.text.skills, pre("", skills));
+        doc.add_pre_tokenized_text(side.text.description, pre("", description));
         for r in &facts.scopes {
-            doc.add_text(s.region, r);
+            doc.add_text(side.region, r);
         }
         for c in &input.requirements.certificates {
-            doc.add_text(s.cert, c);
+            doc.add_text(side.cert, c);
         }
-        doc.add_u64(s.physical, demand_rank(input.requirements.physical));
-        doc.add_text(s.category_code, &input.category);
-        doc.add_i64(s.age_lo, input.requirements.age_min.unwrap_or(0));
-        doc.add_i64(s.age_hi, input.requirements.age_max.unwrap_or(200));
-        doc.add_i64(s.until, facts.valid_until_ts.unwrap_or(i64::MAX));
+        doc.add_u64(side.physical, demand_rank(input.requirements.physical));
+        doc.add_text(side.category_code, &input.category);
+        doc.add_i64(side.age_lo, input.requirements.age_min.unwrap_or(0));
+        doc.add_i64(side.age_hi, input.requirements.age_max.unwrap_or(200));
+        doc.add_i64(side.until, facts.valid_until_ts.unwrap_or(i64::MAX));
         Ok(doc)
     }
 
@@ -221,43 +221,43 @@ impl Matcher {
         let Some(facts) = PersonFacts::build(person, &self.state.regions, &self.state.vocab, &self.analysis) else {
             return self.persons.delete(&id);
         };
-        let s = &self.persons;
+        let side = &self.persons;
         let profile = &facts.person.profile;
-        let mut doc = s.new_doc(&id, &serde_json::to_string(&facts)?);
+        let mut doc = side.new_doc(&id, &serde_json::to_string(&facts)?);
         let skills = profile.skills.join("，");
         let skill_tokens = self.analysis.tokens(&skills);
         let category_tokens: Vec<Token> =
             profile.preferred_categories.iter().flat_map(|c| self.category_tokens(c)).collect();
-        doc.add_pre_tokenized_text(s.text.skills, pre(&skills, skill_tokens));
-        doc.add_pre_tokenized_text(s.text.category, pre("", category_tokens));
+        doc.add_pre_tokenized_text(side.text.skills, pre(&skills, skill_tokens));
+        doc.add_pre_tokenized_text(side.text.category, pre("", category_tokens));
         for r in &facts.accept {
-            doc.add_text(s.region, r);
+            doc.add_text(side.region, r);
         }
         for r in self.state.regions.scopes(&profile.region_code) {
-            doc.add_text(s.home, &r);
+            doc.add_text(side.home, &r);
         }
         for c in &profile.certificates {
-            doc.add_text(s.cert, c);
+            doc.add_text(side.cert, c);
         }
-        doc.add_u64(s.physical, limit_rank(profile.physical_limit));
+        doc.add_u64(side.physical, limit_rank(profile.physical_limit));
         for c in &profile.preferred_categories {
-            doc.add_text(s.category_code, c);
+            doc.add_text(side.category_code, c);
         }
-        doc.add_i64(s.age_lo, facts.birth_date.signed_duration_since(NaiveDate::default()).num_days());
-        doc.add_i64(s.until, i64::from(profile.consent.push));
+        doc.add_i64(side.age_lo, facts.birth_date.signed_duration_since(NaiveDate::default()).num_days());
+        doc.add_i64(side.until, i64::from(profile.consent.push));
         if profile.consent.recommend_to_employers {
-            doc.add_text(s.consent, RECOMMEND);
+            doc.add_text(side.consent, RECOMMEND);
         }
-        s.upsert(&id, doc)
+        side.upsert(&id, doc)
     }
 
     async fn load_job(&self, id: &str) -> anyhow::Result<Option<jobmatch_core::domain::Job>> {
-        Ok(records::jobs::get(&self.state.db, id).await?.map(|sj| sj.job))
+        Ok(records::jobs::get(&self.state.db, id).await?.map(|job_row| job_row.job))
     }
 
     async fn load_person(&self, id: &str) -> anyhow::Result<Option<Person>> {
         match records::persons::get(&self.state.db.pool, id).await? {
-            Some(sp) => Ok(Some(records::persons::to_matchable(&self.state, &sp, today())?)),
+            Some(record) => Ok(Some(records::persons::to_matchable(&self.state, &record, today())?)),
             None => Ok(None),
         }
     }
@@ -365,7 +365,7 @@ impl Matcher {
             persons += page.len();
             let people = page
                 .iter()
-                .map(|sp| records::persons::to_matchable(&self.state, sp, day))
+                .map(|record| records::persons::to_matchable(&self.state, record, day))
                 .collect::<Result<Vec<_>, _>>()?;
             self.on_blocking_thread(move |matcher| people.into_iter().try_for_each(|p| matcher.index_person(p)))
                 .await?;
@@ -413,30 +413,30 @@ impl Matcher {
         if !person.is_matchable() {
             return Ok(Vec::new());
         }
-        let w = &self.analysis.config().weights;
+        let weights = &self.analysis.config().weights;
         let today = today();
         let now = Utc::now().timestamp();
         let profile = &person.person.profile;
-        let s = &self.jobs;
+        let side = &self.jobs;
         let at = Moment { today, now };
         let certificates = self.state.vocab.certificate_codes();
         let mut clauses: Vec<_> =
-            Rule::ALL.into_iter().flat_map(|rule| rule.job_filters(s, person, certificates, at)).collect();
+            Rule::ALL.into_iter().flat_map(|rule| rule.job_filters(side, person, certificates, at)).collect();
         for t in person.terms.iter().chain(&person.category_terms) {
-            clauses.push((Occur::Should, boost(term(s.text.title, t), w.fields.title)));
-            clauses.push((Occur::Should, boost(term(s.text.skills, t), w.fields.skills)));
+            clauses.push((Occur::Should, boost(term(side.text.title, t), weights.fields.title)));
+            clauses.push((Occur::Should, boost(term(side.text.skills, t), weights.fields.skills)));
             if !t.starts_with(crate::engine::analyzer::PINYIN_PREFIX) {
-                clauses.push((Occur::Should, boost(term(s.text.description, t), w.fields.description)));
+                clauses.push((Occur::Should, boost(term(side.text.description, t), weights.fields.description)));
             }
         }
         // Categories whose words the person uses count like a stated preference, a little less.
         for c in self.categories_for_terms(&person.terms) {
-            clauses.push((Occur::Should, boost(term(s.category_code, &c), w.fields.category)));
+            clauses.push((Occur::Should, boost(term(side.category_code, &c), weights.fields.category)));
         }
         for c in &profile.preferred_categories {
-            clauses.push((Occur::Should, boost(term(s.category_code, c), 4.0)));
+            clauses.push((Occur::Should, boost(term(side.category_code, c), 4.0)));
         }
-        let hits = s.search(&boolean(clauses), w.retrieve.candidates.max(limit))?;
+        let hits = side.search(&boolean(clauses), weights.retrieve.candidates.max(limit))?;
         let idf = self.idf();
         let mut out = Vec::with_capacity(hits.len());
         for (_, json) in hits {
@@ -445,7 +445,7 @@ impl Matcher {
                 tracing::error!(job_id = %facts.job.id, person_id = %person.person.id, rule, "index returned a job that breaks a hard rule");
                 continue;
             }
-            let scored = rank::score(&facts, person, w, &self.state.vocab, &idf);
+            let scored = rank::score(&facts, person, weights, &self.state.vocab, &idf);
             out.push(JobMatch { facts, scored });
         }
         out.sort_by(|a, b| b.scored.score.total_cmp(&a.scored.score).then_with(|| b.facts.job.id.cmp(&a.facts.job.id)));
@@ -461,32 +461,32 @@ impl Matcher {
         if !job.is_open(now) {
             return Ok(Vec::new());
         }
-        let w = &self.analysis.config().weights;
-        let s = &self.persons;
+        let weights = &self.analysis.config().weights;
+        let side = &self.persons;
         let at = Moment { today, now };
-        let mut clauses: Vec<_> = Rule::ALL.into_iter().flat_map(|rule| rule.person_filters(s, job, at)).collect();
+        let mut clauses: Vec<_> = Rule::ALL.into_iter().flat_map(|rule| rule.person_filters(side, job, at)).collect();
         if let Some(scope) = only.home_scope {
-            clauses.push((Occur::Must, term(s.home, scope)));
+            clauses.push((Occur::Must, term(side.home, scope)));
         }
         if let Some(ids) = only.ids {
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            clauses.push((Occur::Must, any_of(s.id, ids)));
+            clauses.push((Occur::Must, any_of(side.id, ids)));
         }
         if only.push_consent {
-            clauses.push((Occur::Must, range_i64(s.until, Bound::Included(1), Bound::Unbounded)));
+            clauses.push((Occur::Must, range_i64(side.until, Bound::Included(1), Bound::Unbounded)));
         }
         if only.recommend_consent {
-            clauses.push((Occur::Must, term(s.consent, RECOMMEND)));
+            clauses.push((Occur::Must, term(side.consent, RECOMMEND)));
         }
         let terms: HashSet<&String> = job.terms.title.iter().chain(&job.terms.skills).collect();
         for t in terms {
-            clauses.push((Occur::Should, boost(term(s.text.skills, t), w.fields.skills)));
-            clauses.push((Occur::Should, boost(term(s.text.category, t), w.fields.category)));
+            clauses.push((Occur::Should, boost(term(side.text.skills, t), weights.fields.skills)));
+            clauses.push((Occur::Should, boost(term(side.text.category, t), weights.fields.category)));
         }
-        clauses.push((Occur::Should, boost(term(s.category_code, &job.job.input.category), 4.0)));
-        let hits = s.search(&boolean(clauses), w.retrieve.candidates.max(limit))?;
+        clauses.push((Occur::Should, boost(term(side.category_code, &job.job.input.category), 4.0)));
+        let hits = side.search(&boolean(clauses), weights.retrieve.candidates.max(limit))?;
         let idf = self.idf();
         let mut out = Vec::with_capacity(hits.len());
         for (_, json) in hits {
@@ -496,7 +496,7 @@ impl Matcher {
                 continue;
             }
             facts.person.age = age_on(facts.birth_date, today);
-            let scored = rank::score(job, &facts, w, &self.state.vocab, &idf);
+            let scored = rank::score(job, &facts, weights, &self.state.vocab, &idf);
             out.push(PersonMatch { facts, scored });
         }
         // The order of `Candidate::best_first`.
@@ -537,26 +537,26 @@ impl jobmatch_core::state::JobSearch for Matcher {
     /// Open jobs whose title, skills, category or description hold the words
     /// of `q` (analysed like the jobs), best first.
     fn search_open_jobs(&self, q: &str, limit: usize) -> anyhow::Result<Vec<String>> {
-        let w = &self.analysis.config().weights;
-        let s = &self.jobs;
+        let weights = &self.analysis.config().weights;
+        let side = &self.jobs;
         let terms = self.analysis.terms(q);
         if terms.is_empty() {
             return Ok(Vec::new());
         }
         let mut words = Vec::new();
         for t in &terms {
-            words.push((Occur::Should, boost(term(s.text.title, t), w.fields.title)));
-            words.push((Occur::Should, boost(term(s.text.skills, t), w.fields.skills)));
-            words.push((Occur::Should, boost(term(s.text.description, t), w.fields.description)));
+            words.push((Occur::Should, boost(term(side.text.title, t), weights.fields.title)));
+            words.push((Occur::Should, boost(term(side.text.skills, t), weights.fields.skills)));
+            words.push((Occur::Should, boost(term(side.text.description, t), weights.fields.description)));
         }
         for c in self.categories_for_terms(&terms) {
-            words.push((Occur::Should, boost(term(s.category_code, &c), w.fields.category)));
+            words.push((Occur::Should, boost(term(side.category_code, &c), weights.fields.category)));
         }
         let query = boolean(vec![
             (Occur::Must, Box::new(boolean(words)) as Box<dyn tantivy::query::Query>),
-            (Occur::Must, range_i64(s.until, Bound::Excluded(Utc::now().timestamp()), Bound::Unbounded)),
+            (Occur::Must, range_i64(side.until, Bound::Excluded(Utc::now().timestamp()), Bound::Unbounded)),
         ]);
-        s.search_ids(&query, limit)
+        side.search_ids(&query, limit)
     }
 }
 

@@ -94,29 +94,29 @@ fn rules<'a>(state: &'a AppState, previous_valid_until: Option<&'a str>) -> JobR
 
 /// Whether `p` may see `job`: open jobs are public postings; a closed or
 /// expired one only to its publisher, admin and staff of its region.
-fn visible(p: &Principal, state: &AppState, sj: &StoredJob) -> bool {
-    sj.job.status == JobStatus::Open
-        || sj.publisher_org_id == p.org_id
-        || p.covers_region(state, &sj.job.input.region_code)
+fn visible(caller: &Principal, state: &AppState, job_row: &StoredJob) -> bool {
+    job_row.job.status == JobStatus::Open
+        || job_row.publisher_org_id == caller.org_id
+        || caller.covers_region(state, &job_row.job.input.region_code)
 }
 
 /// Whether `p` may change `job`: 404 when it may not even see it (or is
 /// another publisher), 403 for staff of another region.
-fn check_editable(p: &Principal, state: &AppState, sj: &StoredJob) -> ApiResult<()> {
-    p.require(&[Role::Admin, Role::Staff, Role::Publisher])?;
-    match p.role {
+fn check_editable(caller: &Principal, state: &AppState, job_row: &StoredJob) -> ApiResult<()> {
+    caller.require(&[Role::Admin, Role::Staff, Role::Publisher])?;
+    match caller.role {
         Role::Admin => Ok(()),
-        Role::Publisher if sj.publisher_org_id == p.org_id => Ok(()),
-        Role::Staff if p.covers_region(state, &sj.job.input.region_code) => Ok(()),
-        Role::Staff if visible(p, state, sj) => Err(ApiError::forbidden("只能修改本人负责区域内的岗位")),
+        Role::Publisher if job_row.publisher_org_id == caller.org_id => Ok(()),
+        Role::Staff if caller.covers_region(state, &job_row.job.input.region_code) => Ok(()),
+        Role::Staff if visible(caller, state, job_row) => Err(ApiError::forbidden("只能修改本人负责区域内的岗位")),
         _ => Err(ApiError::not_found()),
     }
 }
 
-async fn load_visible(state: &AppState, p: &Principal, id: &str) -> ApiResult<StoredJob> {
-    let sj = store::get(&state.db, id).await?.ok_or_else(ApiError::not_found)?;
-    if visible(p, state, &sj) {
-        Ok(sj)
+async fn load_visible(state: &AppState, caller: &Principal, id: &str) -> ApiResult<StoredJob> {
+    let job_row = store::get(&state.db, id).await?.ok_or_else(ApiError::not_found)?;
+    if visible(caller, state, &job_row) {
+        Ok(job_row)
     } else {
         Err(ApiError::not_found())
     }
@@ -137,24 +137,24 @@ fn not_open(status: JobStatus) -> ApiError {
     security(("bearer" = [])))]
 async fn create_job(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Job>)> {
-    p.require(&[Role::Admin, Role::Staff, Role::Publisher])?;
+    caller.require(&[Role::Admin, Role::Staff, Role::Publisher])?;
     let input = read_job(&body, &rules(&state, None))?;
-    if p.role == Role::Staff && !p.covers_region(&state, &input.region_code) {
+    if caller.role == Role::Staff && !caller.covers_region(&state, &input.region_code) {
         return Err(ApiError::forbidden("只能在本人负责的区域内发布岗位"));
     }
-    let job = store::insert(&state.db, &state.regions, &p.org_id, &input).await?;
-    tracing::info!(job_id = %job.id, org_id = %p.org_id, "job created");
+    let job = store::insert(&state.db, &state.regions, &caller.org_id, &input).await?;
+    tracing::info!(job_id = %job.id, org_id = %caller.org_id, "job created");
     Ok((StatusCode::CREATED, Json(job)))
 }
 
 /// Read a job.
 #[utoipa::path(get, path = "/v1/jobs/{id}", tag = "jobs", params(("id" = String, Path)),
     responses((status = 200, body = Job), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn get_job(State(state): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Json<Job>> {
-    Ok(Json(load_visible(&state, &p, &id).await?.job))
+async fn get_job(State(state): State<AppState>, caller: Principal, Path(id): Path<String>) -> ApiResult<Json<Job>> {
+    Ok(Json(load_visible(&state, &caller, &id).await?.job))
 }
 
 /// Change an open job (JSON Merge Patch: send the fields to change; `null`
@@ -164,24 +164,24 @@ async fn get_job(State(state): State<AppState>, p: Principal, Path(id): Path<Str
     security(("bearer" = [])))]
 async fn patch_job(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path(id): Path<String>,
     JsonBody(patch): JsonBody,
 ) -> ApiResult<Json<Job>> {
-    let sj = store::get(&state.db, &id).await?.ok_or_else(ApiError::not_found)?;
-    check_editable(&p, &state, &sj)?;
+    let job_row = store::get(&state.db, &id).await?.ok_or_else(ApiError::not_found)?;
+    check_editable(&caller, &state, &job_row)?;
     if !patch.is_object() {
         let mut errs = Errors::default();
         Fields::root(&patch, &mut errs);
         return Err(ApiError::validation(errs.0));
     }
-    if sj.job.status != JobStatus::Open {
-        return Err(not_open(sj.job.status));
+    if job_row.job.status != JobStatus::Open {
+        return Err(not_open(job_row.job.status));
     }
-    let mut doc = serde_json::to_value(&sj.job.input).map_err(anyhow::Error::from)?;
+    let mut doc = serde_json::to_value(&job_row.job.input).map_err(anyhow::Error::from)?;
     merge_patch(&mut doc, &patch);
-    let input = read_job(&doc, &rules(&state, sj.job.input.valid_until.as_deref()))?;
-    if p.role == Role::Staff && !p.covers_region(&state, &input.region_code) {
+    let input = read_job(&doc, &rules(&state, job_row.job.input.valid_until.as_deref()))?;
+    if caller.role == Role::Staff && !caller.covers_region(&state, &input.region_code) {
         return Err(ApiError::forbidden("只能把岗位设在本人负责的区域内"));
     }
     match store::update(&state.db, &state.regions, &id, &input).await? {
@@ -196,12 +196,12 @@ async fn patch_job(
     responses((status = 200, body = Job), (status = 404, body = Problem), (status = 409, body = Problem)), security(("bearer" = [])))]
 async fn close_job(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Job>> {
-    let sj = store::get(&state.db, &id).await?.ok_or_else(ApiError::not_found)?;
-    check_editable(&p, &state, &sj)?;
+    let job_row = store::get(&state.db, &id).await?.ok_or_else(ApiError::not_found)?;
+    check_editable(&caller, &state, &job_row)?;
     let CloseBody { reason } = read_body(&body, &state)?;
     match store::close(&state.db, &id, reason).await? {
         Change::Done(job) => {
@@ -225,18 +225,23 @@ async fn close_job(
            ("status" = Option<JobStatus>, Query, description = "default open"),
            ("limit" = Option<usize>, Query, description = "1–200, default 20"), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = JobPage), (status = 400, body = Problem)), security(("bearer" = [])))]
-async fn list_jobs(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<JobPage>> {
+async fn list_jobs(State(state): State<AppState>, caller: Principal, params: QueryParams) -> ApiResult<Json<JobPage>> {
     let mut errs = Errors::default();
-    q.deny_unknown(&["q", "region", "category", "source", "employment_type", "status", "limit", "cursor"], &mut errs);
-    let limit = q.limit(20, 200, &mut errs);
-    let cursor = q.cursor(&mut errs);
-    let status =
-        q.one_of("status", JobStatus::ALL, &mut errs).and_then(|s| JobStatus::parse(&s)).unwrap_or(JobStatus::Open);
-    let category = q.one_of("category", state.vocab.category_codes(), &mut errs);
-    let source = q.one_of("source", JobSource::ALL, &mut errs);
-    let employment_type = q.one_of("employment_type", EmploymentType::ALL, &mut errs);
-    let region = q.region(&state.regions, &mut errs);
-    let text = q.get("q").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    params.deny_unknown(
+        &["q", "region", "category", "source", "employment_type", "status", "limit", "cursor"],
+        &mut errs,
+    );
+    let limit = params.limit(20, 200, &mut errs);
+    let cursor = params.cursor(&mut errs);
+    let status = params
+        .one_of("status", JobStatus::ALL, &mut errs)
+        .and_then(|s| JobStatus::parse(&s))
+        .unwrap_or(JobStatus::Open);
+    let category = params.one_of("category", state.vocab.category_codes(), &mut errs);
+    let source = params.one_of("source", JobSource::ALL, &mut errs);
+    let employment_type = params.one_of("employment_type", EmploymentType::ALL, &mut errs);
+    let region = params.region(&state.regions, &mut errs);
+    let text = params.get("q").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     if text.as_ref().is_some_and(|t| t.chars().count() > 100) {
         errs.add("q", "too_long", "搜索词最长 100 个字符");
     }
@@ -270,14 +275,14 @@ async fn list_jobs(State(state): State<AppState>, p: Principal, q: QueryParams) 
         JobStatus::Closed => "status = 'closed'".into(),
         JobStatus::Expired => format!("(status = 'expired' OR (status = 'open' AND valid_until <= {at}))"),
     });
-    match p.role {
+    match caller.role {
         Role::Admin => {}
         Role::Staff => {
-            let mark = list.param(&p.region_code);
-            list.condition(format!("({open} OR {})", state.regions.scope_sql(&p.region_code, &mark)));
+            let mark = list.param(&caller.region_code);
+            list.condition(format!("({open} OR {})", state.regions.scope_sql(&caller.region_code, &mark)));
         }
         Role::Publisher => {
-            let me = list.param(&p.org_id);
+            let me = list.param(&caller.org_id);
             list.condition(format!("({open} OR publisher_org_id = {me})"));
         }
         Role::Agency => list.condition(open.clone()),
@@ -335,14 +340,14 @@ async fn list_jobs(State(state): State<AppState>, p: Principal, q: QueryParams) 
     security(("bearer" = [])))]
 async fn import_jobs(
     State(state): State<AppState>,
-    p: Principal,
-    q: QueryParams,
+    caller: Principal,
+    params: QueryParams,
     req: Request,
 ) -> ApiResult<Json<ImportResult>> {
-    p.require(&[Role::Admin, Role::Staff, Role::Publisher])?;
+    caller.require(&[Role::Admin, Role::Staff, Role::Publisher])?;
     let mut errs = Errors::default();
-    q.deny_unknown(&["dry_run"], &mut errs);
-    let dry_run = q.flag("dry_run", &mut errs);
+    params.deny_unknown(&["dry_run"], &mut errs);
+    let dry_run = params.flag("dry_run", &mut errs);
     QueryParams::finish(errs)?;
     let max_rows = state.settings.import_max_rows;
     let body = json_from_request(req, state.settings.max_body_bytes.saturating_mul(16)).await?;
@@ -358,7 +363,7 @@ async fn import_jobs(
     let (mut created, mut invalid) = (0, 0);
     for (i, row) in rows.iter().enumerate() {
         let checked = read_job(row, &rules(&state, None)).and_then(|input| {
-            if p.role == Role::Staff && !p.covers_region(&state, &input.region_code) {
+            if caller.role == Role::Staff && !caller.covers_region(&state, &input.region_code) {
                 Err(ApiError::validation(vec![FieldError::new(
                     "region_code",
                     "outside_scope",
@@ -371,7 +376,7 @@ async fn import_jobs(
         match checked {
             Ok(_) if dry_run => results.push(ImportRow { row: i + 1, status: "valid", id: None, errors: vec![] }),
             Ok(input) => {
-                let job = store::insert(&state.db, &state.regions, &p.org_id, &input).await?;
+                let job = store::insert(&state.db, &state.regions, &caller.org_id, &input).await?;
                 created += 1;
                 results.push(ImportRow { row: i + 1, status: "created", id: Some(job.id), errors: vec![] });
             }
@@ -382,6 +387,6 @@ async fn import_jobs(
             Err(other) => return Err(other),
         }
     }
-    tracing::info!(org_id = %p.org_id, created, invalid, dry_run, "jobs imported");
+    tracing::info!(org_id = %caller.org_id, created, invalid, dry_run, "jobs imported");
     Ok(Json(ImportResult { dry_run, created, invalid, results }))
 }

@@ -143,14 +143,14 @@ fn from_row(r: Row) -> Agreement {
 }
 
 /// One agreement the caller may see (admin; staff of its region; the agency itself), or 404.
-pub async fn visible(state: &AppState, p: &Principal, id: &str) -> ApiResult<Agreement> {
+pub async fn visible(state: &AppState, caller: &Principal, id: &str) -> ApiResult<Agreement> {
     let row: Option<Row> =
         sqlx::query_as(&format!("{SELECT} WHERE g.id = $1")).bind(id).fetch_optional(&state.db.pool).await?;
     let a = row.map(from_row).ok_or_else(ApiError::not_found)?;
-    let ok = match p.role {
+    let ok = match caller.role {
         Role::Admin => true,
-        Role::Staff => state.regions.covers(&p.region_code, &a.region_code),
-        Role::Agency => a.agency_org_id == p.org_id,
+        Role::Staff => state.regions.covers(&caller.region_code, &a.region_code),
+        Role::Agency => a.agency_org_id == caller.org_id,
         Role::Publisher => false,
     };
     if ok {
@@ -166,10 +166,10 @@ pub async fn visible(state: &AppState, p: &Principal, id: &str) -> ApiResult<Agr
     security(("bearer" = [])))]
 async fn create_agreement(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Agreement>)> {
-    p.require(&[Role::Admin, Role::Staff])?;
+    caller.require(&[Role::Admin, Role::Staff])?;
     let (read, mut errs) = read_body_partly::<AgreementCreate>(&body, &state);
     let agency = body.get("agency_org_id").and_then(Value::as_str).filter(|_| !errs.has("agency_org_id"));
     if let Some(agency) = agency {
@@ -194,18 +194,18 @@ async fn create_agreement(
     )
     .bind(&id)
     .bind(&agency)
-    .bind(&p.region_code)
+    .bind(&caller.region_code)
     .bind(starts.to_string())
     .bind(ends.to_string())
     .bind(target)
     .bind(amount)
     .bind(months)
-    .bind(&p.key_id)
+    .bind(&caller.key_id)
     .bind(&now)
     .execute(&state.db.pool)
     .await?;
     tracing::info!(agreement_id = %id, agency_org_id = %agency, "agreement signed");
-    Ok((StatusCode::CREATED, Json(visible(&state, &p, &id).await?)))
+    Ok((StatusCode::CREATED, Json(visible(&state, &caller, &id).await?)))
 }
 
 /// Read one agreement.
@@ -213,10 +213,10 @@ async fn create_agreement(
     responses((status = 200, body = Agreement), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn get_agreement(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Agreement>> {
-    Ok(Json(visible(&state, &p, &id).await?))
+    Ok(Json(visible(&state, &caller, &id).await?))
 }
 
 /// Agreements: admin all, staff their region's, an agency its own (rate limited per key).
@@ -225,18 +225,21 @@ async fn get_agreement(
     responses((status = 200, body = AgreementPage), (status = 429, body = Problem)), security(("bearer" = [])))]
 async fn list_agreements(
     State(state): State<AppState>,
-    p: Principal,
-    q: QueryParams,
+    caller: Principal,
+    params: QueryParams,
 ) -> ApiResult<Json<AgreementPage>> {
-    p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
-    p.limit_agency_lists(&state)?;
+    caller.require(&[Role::Admin, Role::Staff, Role::Agency])?;
+    caller.limit_agency_lists(&state)?;
     let mut errs = Errors::default();
-    q.deny_unknown(&["agency_org_id", "limit", "cursor"], &mut errs);
-    let limit = q.limit(20, 200, &mut errs);
-    let cursor = q.cursor(&mut errs).unwrap_or_default();
+    params.deny_unknown(&["agency_org_id", "limit", "cursor"], &mut errs);
+    let limit = params.limit(20, 200, &mut errs);
+    let cursor = params.cursor(&mut errs).unwrap_or_default();
     QueryParams::finish(errs)?;
-    let agency =
-        if p.role == Role::Agency { p.org_id.clone() } else { q.get("agency_org_id").unwrap_or("").to_string() };
+    let agency = if caller.role == Role::Agency {
+        caller.org_id.clone()
+    } else {
+        params.get("agency_org_id").unwrap_or("").to_string()
+    };
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "{SELECT} WHERE ($1 = '' OR g.agency_org_id = $1) AND g.id > $2 ORDER BY g.id LIMIT 1000"
     ))
@@ -247,7 +250,7 @@ async fn list_agreements(
     let mut items = Vec::new();
     let mut next_cursor = None;
     for a in rows.into_iter().map(from_row) {
-        if p.role == Role::Staff && !state.regions.covers(&p.region_code, &a.region_code) {
+        if caller.role == Role::Staff && !state.regions.covers(&caller.region_code, &a.region_code) {
             continue;
         }
         if items.len() == limit {

@@ -100,22 +100,22 @@ fn consent_missing() -> ApiError {
               (status = 422, body = Problem)), security(("bearer" = [])))]
 async fn assign(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Assignment>)> {
-    p.require(&[Role::Admin, Role::Staff])?;
-    let agreement = visible(&state, &p, &id).await?;
+    caller.require(&[Role::Admin, Role::Staff])?;
+    let agreement = visible(&state, &caller, &id).await?;
     let AssignmentCreate { person_id } = read_body(&body, &state)?;
-    let sp = persons::get(&state.db.pool, &person_id).await?;
-    let Some(sp) = sp.filter(|sp| p.covers_region(&state, &sp.profile.region_code)) else {
+    let record = persons::get(&state.db.pool, &person_id).await?;
+    let Some(record) = record.filter(|record| caller.covers_region(&state, &record.profile.region_code)) else {
         return Err(ApiError::validation(vec![FieldError::new(
             "person_id",
             "unknown_person",
             "人员不存在或不在本人负责区域",
         )]));
     };
-    if !sp.profile.consent.share_with_agencies {
+    if !record.profile.consent.share_with_agencies {
         return Err(consent_missing());
     }
     if agreement.ends_on < today().to_string() {
@@ -149,7 +149,7 @@ async fn assign(
     .bind(&agreement.agency_org_id)
     .bind(&person_id)
     .bind(&now)
-    .bind(&p.key_id)
+    .bind(&caller.key_id)
     .execute(&mut *tx)
     .await
     .map_err(|e| {
@@ -168,7 +168,7 @@ async fn assign(
     .bind(&agreement.agency_org_id)
     .bind(PURPOSE)
     .bind(&now)
-    .bind(&p.key_id)
+    .bind(&caller.key_id)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -183,11 +183,11 @@ async fn assign(
     responses((status = 204), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn unassign(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path((id, person_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    p.require(&[Role::Admin, Role::Staff])?;
-    let agreement = visible(&state, &p, &id).await?;
+    caller.require(&[Role::Admin, Role::Staff])?;
+    let agreement = visible(&state, &caller, &id).await?;
     let now = now_text();
     let mut tx = state.db.pool.begin().await?;
     let done = sqlx::query(
@@ -247,19 +247,19 @@ pub async fn end_for_withdrawn_consent(conn: &mut AnyConnection, person_id: &str
     security(("bearer" = [])))]
 async fn list_assignments(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path(id): Path<String>,
-    q: QueryParams,
+    params: QueryParams,
 ) -> ApiResult<Json<AssignmentPage>> {
-    p.limit_agency_lists(&state)?;
-    let agreement = visible(&state, &p, &id).await?;
+    caller.limit_agency_lists(&state)?;
+    let agreement = visible(&state, &caller, &id).await?;
     let mut errs = Errors::default();
-    q.deny_unknown(&["limit", "cursor"], &mut errs);
-    let limit = q.limit(50, 200, &mut errs);
-    let cursor = q.cursor(&mut errs).unwrap_or_default();
+    params.deny_unknown(&["limit", "cursor"], &mut errs);
+    let limit = params.limit(50, 200, &mut errs);
+    let cursor = params.cursor(&mut errs).unwrap_or_default();
     QueryParams::finish(errs)?;
     // An agency sees only its current assignments.
-    let current_only = (p.role == Role::Agency) as i64;
+    let current_only = (caller.role == Role::Agency) as i64;
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "{SELECT} WHERE agreement_id = $1 AND id > $2 AND ($3 = 0 OR ended_at IS NULL) ORDER BY id LIMIT {}",
         limit + 1
@@ -294,19 +294,23 @@ pub struct AssignedPage {
     params(("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = AssignedPage), (status = 403, body = Problem), (status = 429, body = Problem)),
     security(("bearer" = [])))]
-async fn my_people(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<AssignedPage>> {
-    p.require(&[Role::Agency])?;
-    p.limit_agency_lists(&state)?;
+async fn my_people(
+    State(state): State<AppState>,
+    caller: Principal,
+    params: QueryParams,
+) -> ApiResult<Json<AssignedPage>> {
+    caller.require(&[Role::Agency])?;
+    caller.limit_agency_lists(&state)?;
     let mut errs = Errors::default();
-    q.deny_unknown(&["limit", "cursor"], &mut errs);
-    let limit = q.limit(20, 200, &mut errs);
-    let cursor = q.cursor(&mut errs).unwrap_or_default();
+    params.deny_unknown(&["limit", "cursor"], &mut errs);
+    let limit = params.limit(20, 200, &mut errs);
+    let cursor = params.cursor(&mut errs).unwrap_or_default();
     QueryParams::finish(errs)?;
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "{SELECT} WHERE agency_org_id = $1 AND ended_at IS NULL AND id > $2 ORDER BY id LIMIT {}",
         limit + 1
     ))
-    .bind(&p.org_id)
+    .bind(&caller.org_id)
     .bind(&cursor)
     .fetch_all(&state.db.pool)
     .await?;
@@ -317,8 +321,8 @@ async fn my_people(State(state): State<AppState>, p: Principal, q: QueryParams) 
             next_cursor = items.last().map(|x: &AssignedPerson| encode_cursor(&x.assignment_id));
             break;
         }
-        let Some(sp) = persons::get(&state.db.pool, &a.person_id).await? else { continue };
-        let person = for_agency(persons::to_person(&state, &sp, false, today())?);
+        let Some(record) = persons::get(&state.db.pool, &a.person_id).await? else { continue };
+        let person = for_agency(persons::to_person(&state, &record, false, today())?);
         items.push(AssignedPerson {
             assignment_id: a.id,
             agreement_id: a.agreement_id,

@@ -190,14 +190,14 @@ async fn load(state: &AppState, r: Row) -> ApiResult<Referral> {
 
 /// A referral the caller may see: admin; staff of the person's region; the
 /// referring agency while the person is still assigned to it. Else 404.
-async fn visible(state: &AppState, p: &Principal, id: &str) -> ApiResult<Row> {
+async fn visible(state: &AppState, caller: &Principal, id: &str) -> ApiResult<Row> {
     let row: Option<Row> =
         sqlx::query_as(&format!("{SELECT} WHERE id = $1")).bind(id).fetch_optional(&state.db.pool).await?;
     let row = row.ok_or_else(ApiError::not_found)?;
-    if p.role == Role::Agency && row.agency_org_id.as_deref() != Some(p.org_id.as_str()) {
+    if caller.role == Role::Agency && row.agency_org_id.as_deref() != Some(caller.org_id.as_str()) {
         return Err(ApiError::not_found());
     }
-    person_for(state, p, &row.person_id).await?;
+    person_for(state, caller, &row.person_id).await?;
     Ok(row)
 }
 
@@ -207,12 +207,12 @@ async fn visible(state: &AppState, p: &Principal, id: &str) -> ApiResult<Row> {
               (status = 422, body = Problem)), security(("bearer" = [])))]
 async fn create_referral(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Referral>)> {
-    p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
+    caller.require(&[Role::Admin, Role::Staff, Role::Agency])?;
     let ReferralCreate { job_id, person_id, note } = read_body(&body, &state)?;
-    person_for(&state, &p, &person_id).await?;
+    person_for(&state, &caller, &person_id).await?;
     let job = records::jobs::get(&state.db, &job_id).await?.ok_or_else(ApiError::not_found)?;
     if job.job.status != JobStatus::Open {
         return Err(ApiError::conflict("job_not_open", "岗位已关闭、招满或过期，不能推荐"));
@@ -237,7 +237,7 @@ async fn create_referral(
     }
     let id = jobmatch_core::ids::new_id("ref");
     let now = now_text();
-    let agency = (p.role == Role::Agency).then(|| p.org_id.clone());
+    let agency = (caller.role == Role::Agency).then(|| caller.org_id.clone());
     let mut tx = state.db.pool.begin().await?;
     sqlx::query(
         "INSERT INTO referrals (id, job_id, person_id, agency_org_id, status, note, created_by_org, created_at, updated_at)
@@ -248,13 +248,13 @@ async fn create_referral(
     .bind(&person_id)
     .bind(&agency)
     .bind(&note)
-    .bind(&p.org_id)
+    .bind(&caller.org_id)
     .bind(&now)
     .execute(&mut *tx)
     .await?;
-    step(&mut tx, &id, None, "referred", note.as_deref(), &p, &now).await?;
+    step(&mut tx, &id, None, "referred", note.as_deref(), &caller, &now).await?;
     tx.commit().await?;
-    let row = visible(&state, &p, &id).await?;
+    let row = visible(&state, &caller, &id).await?;
     Ok((StatusCode::CREATED, Json(load(&state, row).await?)))
 }
 
@@ -264,7 +264,7 @@ async fn step(
     from: Option<&str>,
     to: &str,
     note: Option<&str>,
-    p: &Principal,
+    caller: &Principal,
     now: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -275,8 +275,8 @@ async fn step(
     .bind(from)
     .bind(to)
     .bind(note)
-    .bind(&p.key_id)
-    .bind(&p.org_id)
+    .bind(&caller.key_id)
+    .bind(&caller.org_id)
     .bind(now)
     .execute(conn)
     .await?;
@@ -288,10 +288,10 @@ async fn step(
     responses((status = 200, body = Referral), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn get_referral(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Referral>> {
-    let row = visible(&state, &p, &id).await?;
+    let row = visible(&state, &caller, &id).await?;
     Ok(Json(load(&state, row).await?))
 }
 
@@ -303,11 +303,11 @@ async fn get_referral(
               (status = 422, body = Problem)), security(("bearer" = [])))]
 async fn move_referral(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Referral>> {
-    let row = visible(&state, &p, &id).await?;
+    let row = visible(&state, &caller, &id).await?;
     let ReferralMove { status: to, note, placement } = read_body(&body, &state)?;
     let HiredPlacement {
         started_on: started,
@@ -342,7 +342,7 @@ async fn move_referral(
     if done.rows_affected() == 0 {
         return Err(ApiError::conflict("stale", "推荐状态已被他人变更，请刷新后重试"));
     }
-    step(&mut tx, &id, Some(&row.status), &to, note.as_deref(), &p, &now).await?;
+    step(&mut tx, &id, Some(&row.status), &to, note.as_deref(), &caller, &now).await?;
     if to == "hired" {
         let agreement_id: Option<String> = match &row.agency_org_id {
             Some(agency) => sqlx::query_scalar(
@@ -376,10 +376,10 @@ async fn move_referral(
             social_insurance_months: months,
             supersedes: None,
         };
-        placements::insert(&mut tx, &state, &np, &p).await?;
+        placements::insert(&mut tx, &state, &np, &caller).await?;
     }
     tx.commit().await?;
-    let row = visible(&state, &p, &id).await?;
+    let row = visible(&state, &caller, &id).await?;
     Ok(Json(load(&state, row).await?))
 }
 
@@ -390,21 +390,25 @@ async fn move_referral(
            ("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ReferralPage), (status = 400, body = Problem), (status = 429, body = Problem)),
     security(("bearer" = [])))]
-async fn list_referrals(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<ReferralPage>> {
-    p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
-    p.limit_agency_lists(&state)?;
+async fn list_referrals(
+    State(state): State<AppState>,
+    caller: Principal,
+    params: QueryParams,
+) -> ApiResult<Json<ReferralPage>> {
+    caller.require(&[Role::Admin, Role::Staff, Role::Agency])?;
+    caller.limit_agency_lists(&state)?;
     let mut errs = Errors::default();
-    q.deny_unknown(&["person_id", "job_id", "status", "limit", "cursor"], &mut errs);
-    let limit = q.limit(20, 200, &mut errs);
-    let status = q.one_of("status", STATUSES, &mut errs);
-    let cursor = q.cursor(&mut errs);
+    params.deny_unknown(&["person_id", "job_id", "status", "limit", "cursor"], &mut errs);
+    let limit = params.limit(20, 200, &mut errs);
+    let status = params.one_of("status", STATUSES, &mut errs);
+    let cursor = params.cursor(&mut errs);
     QueryParams::finish(errs)?;
     let mut list = ListQuery::default();
     let scope =
-        list_scope(&state, &p, list.binds(), "", AgencyRows::OfCurrentPeople, NO_PERSON_RECORDS_FOR_PUBLISHERS)?;
+        list_scope(&state, &caller, list.binds(), "", AgencyRows::OfCurrentPeople, NO_PERSON_RECORDS_FOR_PUBLISHERS)?;
     list.condition(scope);
-    list.equal("person_id", q.get("person_id"));
-    list.equal("job_id", q.get("job_id"));
+    list.equal("person_id", params.get("person_id"));
+    list.equal("job_id", params.get("job_id"));
     list.equal("status", status);
     if let Some(after) = cursor {
         let mark = list.param(after);

@@ -72,17 +72,17 @@ impl RequestBody for ContactCreate {
     security(("bearer" = [])))]
 async fn add_contact(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<ContactRecord>)> {
-    p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
-    person_for(&state, &p, &id).await?;
+    caller.require(&[Role::Admin, Role::Staff, Role::Agency])?;
+    person_for(&state, &caller, &id).await?;
     let ContactCreate { method, note, contacted_at } = read_body(&body, &state)?;
     let c = ContactRecord {
         id: jobmatch_core::ids::new_id("con"),
         person_id: id,
-        agency_org_id: (p.role == Role::Agency).then(|| p.org_id.clone()),
+        agency_org_id: (caller.role == Role::Agency).then(|| caller.org_id.clone()),
         method,
         note,
         contacted_at: contacted_at.map(to_text).unwrap_or_else(now_text),
@@ -98,8 +98,8 @@ async fn add_contact(
     .bind(&c.method)
     .bind(&c.note)
     .bind(&c.contacted_at)
-    .bind(&p.key_id)
-    .bind(&p.org_id)
+    .bind(&caller.key_id)
+    .bind(&caller.org_id)
     .bind(&c.created_at)
     .execute(&state.db.pool)
     .await?;
@@ -126,9 +126,13 @@ pub struct Trail {
 /// The follow-up trail of a person, oldest first.
 #[utoipa::path(get, path = "/v1/persons/{id}/trail", tag = "agencies", params(("id" = String, Path)),
     responses((status = 200, body = Trail), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn person_trail(State(state): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Json<Trail>> {
-    p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
-    person_for(&state, &p, &id).await?;
+async fn person_trail(
+    State(state): State<AppState>,
+    caller: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Trail>> {
+    caller.require(&[Role::Admin, Role::Staff, Role::Agency])?;
+    person_for(&state, &caller, &id).await?;
     let pool = &state.db.pool;
     let mut items = Vec::new();
     type AssignedRow = (String, String, String, Option<String>, Option<String>);
@@ -221,8 +225,8 @@ async fn person_trail(State(state): State<AppState>, p: Principal, Path(id): Pat
             detail: json!({"placement_id": pid, "months": months}),
         });
     }
-    if p.role == Role::Agency {
-        items.retain(|e| e.agency_org_id.as_deref() == Some(p.org_id.as_str()));
+    if caller.role == Role::Agency {
+        items.retain(|e| e.agency_org_id.as_deref() == Some(caller.org_id.as_str()));
     }
     items.sort_by(|a, b| a.at.cmp(&b.at));
     Ok(Json(Trail { person_id: id, items }))

@@ -180,17 +180,17 @@ fn refuse(field: &str, code: &str, message: String) -> ApiError {
     security(("bearer" = [])))]
 async fn grant(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Allowance>)> {
-    p.require(&[Role::Admin, Role::Staff])?;
+    caller.require(&[Role::Admin, Role::Staff])?;
     let policy = &state.policy.allowance;
     let AllowanceCreate { person_id, start_month: start, months, .. } = read_body(&body, &state)?;
-    let sp = person_for(&state, &p, &person_id).await?;
-    if sp.profile.employment_status != EmploymentStatus::Unemployed {
+    let record = person_for(&state, &caller, &person_id).await?;
+    if record.profile.employment_status != EmploymentStatus::Unemployed {
         return Err(refuse("person_id", "not_unemployed", "临时生活补助只发给失业人员，此人当前不是失业状态".into()));
     }
-    if !sp.profile.groups.contains(&Group::LowIncomeFamily) {
+    if !record.profile.groups.contains(&Group::LowIncomeFamily) {
         return Err(refuse("person_id", "not_low_income", "临时生活补助只发给低保、低边家庭成员".into()));
     }
     let mut tx = state.db.pool.begin().await?;
@@ -234,7 +234,7 @@ async fn grant(
     .bind(month_text(start))
     .bind(months)
     .bind(policy.monthly_standard)
-    .bind(&p.key_id)
+    .bind(&caller.key_id)
     .bind(&now)
     .execute(&mut *tx)
     .await?;
@@ -256,19 +256,19 @@ async fn grant(
     security(("bearer" = [])))]
 async fn list_allowances(
     State(state): State<AppState>,
-    p: Principal,
-    q: QueryParams,
+    caller: Principal,
+    params: QueryParams,
 ) -> ApiResult<Json<AllowanceList>> {
-    p.require(&[Role::Admin, Role::Staff])?;
+    caller.require(&[Role::Admin, Role::Staff])?;
     let mut errs = Errors::default();
-    q.deny_unknown(&["person_id"], &mut errs);
-    if q.get("person_id").is_none() {
+    params.deny_unknown(&["person_id"], &mut errs);
+    if params.get("person_id").is_none() {
         errs.add("person_id", "required", "必填");
     }
     QueryParams::finish(errs)?;
-    let person_id = q.get("person_id").unwrap_or_default().to_string();
-    let sp = persons::get(&state.db.pool, &person_id).await?;
-    if !sp.is_some_and(|sp| p.covers_region(&state, &sp.profile.region_code)) {
+    let person_id = params.get("person_id").unwrap_or_default().to_string();
+    let record = persons::get(&state.db.pool, &person_id).await?;
+    if !record.is_some_and(|record| caller.covers_region(&state, &record.profile.region_code)) {
         return Err(ApiError::not_found());
     }
     let rows: Vec<Row> = sqlx::query_as(

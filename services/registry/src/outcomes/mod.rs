@@ -50,8 +50,8 @@ pub fn last_day(first: NaiveDate) -> NaiveDate {
 }
 
 /// The required `month` query parameter (`YYYY-MM`), or an error on it.
-pub fn read_month(q: &QueryParams, errs: &mut Errors) -> Option<NaiveDate> {
-    match q.get("month") {
+pub fn read_month(params: &QueryParams, errs: &mut Errors) -> Option<NaiveDate> {
+    match params.get("month") {
         None => {
             errs.add("month", "required", "必填，格式 YYYY-MM");
             None

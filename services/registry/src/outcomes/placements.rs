@@ -150,7 +150,7 @@ pub async fn refresh_status(
     conn: &mut AnyConnection,
     state: &AppState,
     person_id: &str,
-    p: &Principal,
+    caller: &Principal,
 ) -> ApiResult<()> {
     let day = today().to_string();
     let channel: Option<String> = sqlx::query_scalar(
@@ -171,7 +171,7 @@ pub async fn refresh_status(
     }
     let mut profile = current.profile.clone();
     profile.employment_status = status;
-    let actor = Actor { source: "placement".into(), ..Actor::staff(p) };
+    let actor = Actor { source: "placement".into(), ..Actor::staff(caller) };
     match person_store::update(conn, state, &current, &profile, None, &actor).await? {
         Updated::Stale => Err(ApiError::conflict("stale", "人员记录刚被他人修改，请重试")),
         _ => Ok(()),
@@ -182,9 +182,14 @@ pub async fn refresh_status(
 const MAX_DAYS_AHEAD: i64 = 31;
 
 /// Insert a placement in the caller's transaction and update the person.
-pub async fn insert(conn: &mut AnyConnection, state: &AppState, np: &NewPlacement, p: &Principal) -> ApiResult<String> {
-    let sp = persons::get(&mut *conn, &np.person_id).await?.ok_or_else(|| anyhow::anyhow!("person vanished"))?;
-    let place = state.regions.placement(&sp.profile.region_code);
+pub async fn insert(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    np: &NewPlacement,
+    caller: &Principal,
+) -> ApiResult<String> {
+    let record = persons::get(&mut *conn, &np.person_id).await?.ok_or_else(|| anyhow::anyhow!("person vanished"))?;
+    let place = state.regions.placement(&record.profile.region_code);
     let id = jobmatch_core::ids::new_id("plc");
     let now = now_text();
     sqlx::query(
@@ -204,18 +209,18 @@ pub async fn insert(conn: &mut AnyConnection, state: &AppState, np: &NewPlacemen
     .bind(&np.referral_id)
     .bind(np.contract_signed_on.map(|d| d.to_string()))
     .bind(&np.supersedes)
-    .bind(&sp.profile.region_code)
+    .bind(&record.profile.region_code)
     .bind(&place.unit_code)
     .bind(&place.street_code)
     .bind(&place.county_code)
-    .bind(&p.key_id)
+    .bind(&caller.key_id)
     .bind(&now)
     .execute(&mut *conn)
     .await?;
     if let Some(m) = np.social_insurance_months.filter(|m| *m > 0) {
-        insert_insurance(conn, &id, m, today(), p).await?;
+        insert_insurance(conn, &id, m, today(), caller).await?;
     }
-    refresh_status(conn, state, &np.person_id, p).await?;
+    refresh_status(conn, state, &np.person_id, caller).await?;
     tracing::info!(placement_id = %id, channel = %np.channel, "placement recorded");
     Ok(id)
 }
@@ -225,7 +230,7 @@ async fn insert_insurance(
     placement_id: &str,
     months: i64,
     on: NaiveDate,
-    p: &Principal,
+    caller: &Principal,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO insurance_reports (placement_id, months, reported_on, actor_key_id, actor_org_id, created_at)
@@ -234,8 +239,8 @@ async fn insert_insurance(
     .bind(placement_id)
     .bind(months)
     .bind(on.to_string())
-    .bind(&p.key_id)
-    .bind(&p.org_id)
+    .bind(&caller.key_id)
+    .bind(&caller.org_id)
     .bind(now_text())
     .execute(conn)
     .await?;
@@ -305,22 +310,22 @@ fn sent<'a>(body: &'a Value, key: &str, errs: &Errors) -> Option<&'a str> {
               (status = 422, body = Problem)), security(("bearer" = [])))]
 async fn create_placement(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Placement>)> {
-    p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
+    caller.require(&[Role::Admin, Role::Staff, Role::Agency])?;
     let (read, mut errs) = read_body_partly::<PlacementCreate>(&body, &state);
     // Who may record what, and what must exist in the store.
     let channel = sent(&body, "channel", &errs);
     let mut agency = sent(&body, "agency_org_id", &errs).map(str::to_string);
-    if p.role == Role::Agency {
+    if caller.role == Role::Agency {
         if channel.is_some_and(|c| c != "project") {
             errs.add("channel", "agency_project_only", "机构只能登记合作项目（project）渠道的就业");
         }
-        if agency.as_deref().is_some_and(|a| a != p.org_id) {
+        if agency.as_deref().is_some_and(|a| a != caller.org_id) {
             errs.add("agency_org_id", "not_yours", "只能登记本机构的就业结果");
         }
-        agency = Some(p.org_id.clone());
+        agency = Some(caller.org_id.clone());
     }
     if channel == Some("project") && agency.is_none() {
         errs.add("agency_org_id", "required", "合作项目渠道须填写人力资源服务机构");
@@ -353,7 +358,7 @@ async fn create_placement(
         social_insurance_months: input.social_insurance_months,
         supersedes: input.supersedes,
     };
-    let person = person_for(&state, &p, &np.person_id).await?;
+    let person = person_for(&state, &caller, &np.person_id).await?;
     let sixteen = NaiveDate::parse_from_str(&person.birth_date, "%Y-%m-%d")
         .ok()
         .and_then(|b| b.checked_add_months(chrono::Months::new(16 * 12)));
@@ -379,15 +384,15 @@ async fn create_placement(
         // Only a placement the caller may see, and for an agency only one
         // its own organisation recorded, may be corrected; anything else is
         // answered as if it did not exist.
-        visible(&state, &p, old).await.map_err(|_| unknown())?;
-        if p.role == Role::Agency {
+        visible(&state, &caller, old).await.map_err(|_| unknown())?;
+        if caller.role == Role::Agency {
             let author: Option<String> = sqlx::query_scalar(
                 "SELECT k.org_id FROM placements pl JOIN api_keys k ON k.id = pl.actor_key_id WHERE pl.id = $1",
             )
             .bind(old)
             .fetch_optional(&state.db.pool)
             .await?;
-            if author.as_deref() != Some(p.org_id.as_str()) {
+            if author.as_deref() != Some(caller.org_id.as_str()) {
                 return Err(unknown());
             }
         }
@@ -403,7 +408,7 @@ async fn create_placement(
             _ => return Err(unknown()),
         }
     }
-    let id = insert(&mut tx, &state, &np, &p).await?;
+    let id = insert(&mut tx, &state, &np, &caller).await?;
     let created = get(&mut tx, &id).await?.ok_or_else(|| anyhow::anyhow!("placement vanished"))?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(created)))
@@ -411,12 +416,12 @@ async fn create_placement(
 
 /// A placement the caller may see: its person must be theirs; an agency
 /// only its own placements.
-async fn visible(state: &AppState, p: &Principal, id: &str) -> ApiResult<Placement> {
+async fn visible(state: &AppState, caller: &Principal, id: &str) -> ApiResult<Placement> {
     let pl = get(&mut *state.db.pool.acquire().await?, id).await?.ok_or_else(ApiError::not_found)?;
-    if p.role == Role::Agency && pl.agency_org_id.as_deref() != Some(p.org_id.as_str()) {
+    if caller.role == Role::Agency && pl.agency_org_id.as_deref() != Some(caller.org_id.as_str()) {
         return Err(ApiError::not_found());
     }
-    person_for(state, p, &pl.person_id).await?;
+    person_for(state, caller, &pl.person_id).await?;
     Ok(pl)
 }
 
@@ -449,11 +454,11 @@ impl RequestBody for PlacementEnd {
               (status = 422, body = Problem)), security(("bearer" = [])))]
 async fn end_placement(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Placement>> {
-    let pl = visible(&state, &p, &id).await?;
+    let pl = visible(&state, &caller, &id).await?;
     let (read, mut errs) = read_body_partly::<PlacementEnd>(&body, &state);
     if read.as_ref().is_some_and(|end| end.ended_on.to_string() < pl.started_on) {
         errs.add("ended_on", "before_start", "离岗日期不能早于上岗日期");
@@ -468,7 +473,7 @@ async fn end_placement(
         .bind(&id)
         .execute(&mut *tx)
         .await?;
-    refresh_status(&mut tx, &state, &pl.person_id, &p).await?;
+    refresh_status(&mut tx, &state, &pl.person_id, &caller).await?;
     let after = get(&mut tx, &id).await?.ok_or_else(|| anyhow::anyhow!("placement vanished"))?;
     tx.commit().await?;
     Ok(Json(after))
@@ -503,18 +508,18 @@ impl RequestBody for InsuranceReport {
     security(("bearer" = [])))]
 async fn report_insurance(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Placement>> {
-    let pl = visible(&state, &p, &id).await?;
+    let pl = visible(&state, &caller, &id).await?;
     let (read, mut errs) = read_body_partly::<InsuranceReport>(&body, &state);
     if read.as_ref().is_some_and(|report| report.months < pl.social_insurance_months) {
         errs.add("months", "decreasing", format!("已报 {} 个月，不能减少", pl.social_insurance_months));
     }
     let InsuranceReport { months, reported_on: on } = finish_body(read, errs)?;
     let mut tx = state.db.pool.begin().await?;
-    insert_insurance(&mut tx, &id, months, on.unwrap_or_else(today), &p).await?;
+    insert_insurance(&mut tx, &id, months, on.unwrap_or_else(today), &caller).await?;
     let after = get(&mut tx, &id).await?.ok_or_else(|| anyhow::anyhow!("placement vanished"))?;
     tx.commit().await?;
     Ok(Json(after))
@@ -528,23 +533,23 @@ async fn report_insurance(
     security(("bearer" = [])))]
 async fn list_placements(
     State(state): State<AppState>,
-    p: Principal,
-    q: QueryParams,
+    caller: Principal,
+    params: QueryParams,
 ) -> ApiResult<Json<PlacementPage>> {
-    p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
-    p.limit_agency_lists(&state)?;
+    caller.require(&[Role::Admin, Role::Staff, Role::Agency])?;
+    caller.limit_agency_lists(&state)?;
     let mut errs = Errors::default();
-    q.deny_unknown(&["person_id", "agency_org_id", "channel", "limit", "cursor"], &mut errs);
-    let limit = q.limit(20, 200, &mut errs);
-    let channel = q.one_of("channel", CHANNELS, &mut errs);
-    let cursor = q.cursor(&mut errs);
+    params.deny_unknown(&["person_id", "agency_org_id", "channel", "limit", "cursor"], &mut errs);
+    let limit = params.limit(20, 200, &mut errs);
+    let channel = params.one_of("channel", CHANNELS, &mut errs);
+    let cursor = params.cursor(&mut errs);
     QueryParams::finish(errs)?;
     let mut list = ListQuery::default();
     let scope =
-        list_scope(&state, &p, list.binds(), "p", AgencyRows::OfCurrentPeople, NO_PERSON_RECORDS_FOR_PUBLISHERS)?;
+        list_scope(&state, &caller, list.binds(), "p", AgencyRows::OfCurrentPeople, NO_PERSON_RECORDS_FOR_PUBLISHERS)?;
     list.condition(scope);
-    list.equal("p.person_id", q.get("person_id"));
-    list.equal("p.agency_org_id", q.get("agency_org_id"));
+    list.equal("p.person_id", params.get("person_id"));
+    list.equal("p.agency_org_id", params.get("agency_org_id"));
     list.equal("p.channel", channel);
     if let Some(after) = cursor {
         let mark = list.param(after);

@@ -101,8 +101,8 @@ pub fn tabulate(columns: &Columns, units: &[(String, String)]) -> (Vec<ReportRow
     (rows, total)
 }
 
-fn read_region(state: &AppState, q: &QueryParams, errs: &mut Errors) -> Option<Vec<(String, String)>> {
-    let region = q.get("region").unwrap_or("330400");
+fn read_region(state: &AppState, params: &QueryParams, errs: &mut Errors) -> Option<Vec<(String, String)>> {
+    let region = params.get("region").unwrap_or("330400");
     match units(state, region) {
         Some(u) => Some(u),
         None => {
@@ -112,9 +112,9 @@ fn read_region(state: &AppState, q: &QueryParams, errs: &mut Errors) -> Option<V
     }
 }
 
-fn may_read(state: &AppState, p: &Principal, region: &str) -> ApiResult<()> {
-    p.require(&[Role::Admin, Role::Staff])?;
-    if p.role == Role::Staff && !state.regions.covers(&p.region_code, region) {
+fn may_read(state: &AppState, caller: &Principal, region: &str) -> ApiResult<()> {
+    caller.require(&[Role::Admin, Role::Staff])?;
+    if caller.role == Role::Staff && !state.regions.covers(&caller.region_code, region) {
         return Err(ApiError::forbidden("只能查看本人负责区域的报表"));
     }
     Ok(())
@@ -133,17 +133,17 @@ fn may_read(state: &AppState, p: &Principal, region: &str) -> ApiResult<()> {
                   (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
               (status = 400, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
-async fn progress(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Response> {
+async fn progress(State(state): State<AppState>, caller: Principal, params: QueryParams) -> ApiResult<Response> {
     let mut errs = Errors::default();
-    q.deny_unknown(&["month", "region", "format"], &mut errs);
-    let month = read_month(&q, &mut errs);
-    let format = q.one_of("format", &["json", "csv", "xlsx"], &mut errs).unwrap_or_else(|| "json".into());
-    let units = read_region(&state, &q, &mut errs);
+    params.deny_unknown(&["month", "region", "format"], &mut errs);
+    let month = read_month(&params, &mut errs);
+    let format = params.one_of("format", &["json", "csv", "xlsx"], &mut errs).unwrap_or_else(|| "json".into());
+    let units = read_region(&state, &params, &mut errs);
     QueryParams::finish(errs)?;
     let (Some(month), Some(units)) = (month, units) else { return Err(anyhow::anyhow!("checked above").into()) };
     let complete = not_in_the_future(month)?;
-    let region = q.get("region").unwrap_or("330400").to_string();
-    may_read(&state, &p, &region)?;
+    let region = params.get("region").unwrap_or("330400").to_string();
+    may_read(&state, &caller, &region)?;
     let columns = compute(&state, Period { first: month, last: last_day(month) }).await?;
     let (rows, total) = tabulate(&columns, &units);
     let report = ProgressReport { month: month_text(month), region: region.clone(), complete, rows, total };
@@ -197,14 +197,18 @@ pub struct FigurePeople {
            ("limit" = Option<usize>, Query, description = "1–1000, default 200"), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = FigurePeople), (status = 400, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
-async fn progress_people(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<FigurePeople>> {
+async fn progress_people(
+    State(state): State<AppState>,
+    caller: Principal,
+    params: QueryParams,
+) -> ApiResult<Json<FigurePeople>> {
     let mut errs = Errors::default();
-    q.deny_unknown(&["month", "region", "column", "limit", "cursor"], &mut errs);
-    let month = read_month(&q, &mut errs);
-    let units = read_region(&state, &q, &mut errs);
-    let limit = q.limit(200, 1000, &mut errs);
-    let cursor = q.cursor(&mut errs).unwrap_or_default();
-    let column = q.get("column").and_then(Column::parse);
+    params.deny_unknown(&["month", "region", "column", "limit", "cursor"], &mut errs);
+    let month = read_month(&params, &mut errs);
+    let units = read_region(&state, &params, &mut errs);
+    let limit = params.limit(200, 1000, &mut errs);
+    let cursor = params.cursor(&mut errs).unwrap_or_default();
+    let column = params.get("column").and_then(Column::parse);
     if column.is_none() {
         errs.add("column", "unknown_column", "应为 1–10 或列名（如 still_needing_help）");
     }
@@ -213,8 +217,8 @@ async fn progress_people(State(state): State<AppState>, p: Principal, q: QueryPa
         return Err(anyhow::anyhow!("checked above").into());
     };
     not_in_the_future(month)?;
-    let region = q.get("region").unwrap_or("330400").to_string();
-    may_read(&state, &p, &region)?;
+    let region = params.get("region").unwrap_or("330400").to_string();
+    may_read(&state, &caller, &region)?;
     let columns = compute(&state, Period { first: month, last: last_day(month) }).await?;
     let codes: BTreeSet<&str> = units.iter().map(|(c, _)| c.as_str()).collect();
     let mut entries: Vec<&Entry> =
@@ -224,11 +228,11 @@ async fn progress_people(State(state): State<AppState>, p: Principal, q: QueryPa
     entries.truncate(limit);
     let mut items = Vec::new();
     for e in entries {
-        let Some(sp) = persons::get(&state.db.pool, &e.person_id).await? else { continue };
+        let Some(record) = persons::get(&state.db.pool, &e.person_id).await? else { continue };
         items.push(FigurePerson {
             person_id: e.person_id.clone(),
-            name: sp.profile.name.clone(),
-            id_number: sp.id_masked.clone(),
+            name: record.profile.name.clone(),
+            id_number: record.id_masked.clone(),
             unit_code: e.unit.clone(),
             reference: e.reference.clone(),
         });
@@ -269,18 +273,22 @@ pub struct YearReport {
     params(("year" = i32, Query), ("region" = Option<String>, Query)),
     responses((status = 200, body = YearReport), (status = 400, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
-async fn progress_year(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<YearReport>> {
+async fn progress_year(
+    State(state): State<AppState>,
+    caller: Principal,
+    params: QueryParams,
+) -> ApiResult<Json<YearReport>> {
     let mut errs = Errors::default();
-    q.deny_unknown(&["year", "region"], &mut errs);
-    let year = q.get("year").and_then(|y| y.parse::<i32>().ok()).filter(|y| (2000..=2100).contains(y));
+    params.deny_unknown(&["year", "region"], &mut errs);
+    let year = params.get("year").and_then(|y| y.parse::<i32>().ok()).filter(|y| (2000..=2100).contains(y));
     if year.is_none() {
         errs.add("year", "invalid_year", "应为四位年份，如 2026");
     }
-    let units = read_region(&state, &q, &mut errs);
+    let units = read_region(&state, &params, &mut errs);
     QueryParams::finish(errs)?;
     let (Some(year), Some(units)) = (year, units) else { return Err(anyhow::anyhow!("checked above").into()) };
-    let region = q.get("region").unwrap_or("330400").to_string();
-    may_read(&state, &p, &region)?;
+    let region = params.get("region").unwrap_or("330400").to_string();
+    may_read(&state, &caller, &region)?;
     let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| anyhow::anyhow!("a valid year"))?;
     let last = NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| anyhow::anyhow!("a valid year"))?.min(today());
     let columns =

@@ -54,14 +54,21 @@ pub struct SubsidyList {
 #[utoipa::path(get, path = "/v1/subsidies", tag = "outcomes",
     params(("month" = String, Query, description = "YYYY-MM"), ("agency_org_id" = Option<String>, Query)),
     responses((status = 200, body = SubsidyList), (status = 400, body = Problem)), security(("bearer" = [])))]
-async fn list_subsidies(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<SubsidyList>> {
-    p.require(&[Role::Admin, Role::Staff, Role::Agency])?;
+async fn list_subsidies(
+    State(state): State<AppState>,
+    caller: Principal,
+    params: QueryParams,
+) -> ApiResult<Json<SubsidyList>> {
+    caller.require(&[Role::Admin, Role::Staff, Role::Agency])?;
     let mut errs = Errors::default();
-    q.deny_unknown(&["month", "agency_org_id"], &mut errs);
-    let month = read_month(&q, &mut errs).map(month_text).unwrap_or_default();
+    params.deny_unknown(&["month", "agency_org_id"], &mut errs);
+    let month = read_month(&params, &mut errs).map(month_text).unwrap_or_default();
     QueryParams::finish(errs)?;
-    let agency =
-        if p.role == Role::Agency { p.org_id.clone() } else { q.get("agency_org_id").unwrap_or("").to_string() };
+    let agency = if caller.role == Role::Agency {
+        caller.org_id.clone()
+    } else {
+        params.get("agency_org_id").unwrap_or("").to_string()
+    };
     // The first report at or above the requirement, per placement in force (not corrected).
     let rows: Vec<(String, String, i64, String, String, String, i64)> = sqlx::query_as(
         "SELECT g.agency_org_id, g.id, g.subsidy_amount, p.person_id, p.id, MIN(i.reported_on), MAX(i.months)
@@ -81,9 +88,9 @@ async fn list_subsidies(State(state): State<AppState>, p: Principal, q: QueryPar
         if !qualified_on.starts_with(&month) {
             continue;
         }
-        if p.role == Role::Staff {
-            let sp = persons::get(&state.db.pool, &person_id).await?;
-            if !sp.is_some_and(|sp| p.covers_region(&state, &sp.profile.region_code)) {
+        if caller.role == Role::Staff {
+            let record = persons::get(&state.db.pool, &person_id).await?;
+            if !record.is_some_and(|record| caller.covers_region(&state, &record.profile.region_code)) {
                 continue;
             }
         }

@@ -82,7 +82,7 @@ fn day(d: NaiveDate) -> String {
 pub async fn record_step(
     conn: &mut AnyConnection,
     state: &AppState,
-    sp: &StoredPerson,
+    record: &StoredPerson,
     from: Option<CertificationStatus>,
     to: CertificationStatus,
     grounds: &[String],
@@ -92,27 +92,27 @@ pub async fn record_step(
     effective_on: NaiveDate,
 ) -> anyhow::Result<bool> {
     let certified = to == CertificationStatus::Certified;
-    if sp.profile.groups.contains(&Group::HardshipCertified) != certified {
-        let mut profile = sp.profile.clone();
+    if record.profile.groups.contains(&Group::HardshipCertified) != certified {
+        let mut profile = record.profile.clone();
         if certified {
             profile.groups.push(Group::HardshipCertified);
         } else {
             profile.groups.retain(|g| *g != Group::HardshipCertified);
         }
         let cert_actor = Actor { source: "certification".into(), ..actor.clone() };
-        if let Updated::Stale = store::update(conn, state, sp, &profile, None, &cert_actor).await? {
+        if let Updated::Stale = store::update(conn, state, record, &profile, None, &cert_actor).await? {
             return Ok(false);
         }
     }
     let until = if matches!(to, CertificationStatus::Certified | CertificationStatus::Expired) {
-        valid.1.clone().or_else(|| sp.certified_until.clone())
+        valid.1.clone().or_else(|| record.certified_until.clone())
     } else {
         None
     };
     sqlx::query("UPDATE persons SET certification_status = $1, certified_until = $2 WHERE id = $3")
         .bind(to.as_str())
         .bind(&until)
-        .bind(&sp.id)
+        .bind(&record.id)
         .execute(&mut *conn)
         .await?;
     sqlx::query(
@@ -120,7 +120,7 @@ pub async fn record_step(
             actor_key_id, actor_org_id, effective_on, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
-    .bind(&sp.id)
+    .bind(&record.id)
     .bind(from.map(|f| f.as_str()))
     .bind(to.as_str())
     .bind(serde_json::to_string(grounds)?)
@@ -136,9 +136,9 @@ pub async fn record_step(
     events::append(
         conn,
         "person.certification",
-        &sp.id,
-        &sp.profile.region_code,
-        &json!({"person_id": sp.id, "status": to.as_str()}),
+        &record.id,
+        &record.profile.region_code,
+        &json!({"person_id": record.id, "status": to.as_str()}),
     )
     .await?;
     Ok(true)
@@ -155,11 +155,11 @@ async fn last_grounds(state: &AppState, person_id: &str) -> ApiResult<Vec<String
 }
 
 /// Check grounds against the policy and what the record shows.
-fn check_grounds(state: &AppState, sp: &StoredPerson, grounds: &[String], today: NaiveDate, errs: &mut Errors) {
+fn check_grounds(state: &AppState, record: &StoredPerson, grounds: &[String], today: NaiveDate, errs: &mut Errors) {
     if grounds.is_empty() {
         errs.add("grounds", "required", format!("至少选择一项认定条件：{}", state.policy.ground_codes().join(", ")));
     }
-    let age = NaiveDate::parse_from_str(&sp.birth_date, "%Y-%m-%d").map(|b| age_on(b, today)).unwrap_or(0);
+    let age = NaiveDate::parse_from_str(&record.birth_date, "%Y-%m-%d").map(|b| age_on(b, today)).unwrap_or(0);
     for (i, code) in grounds.iter().enumerate() {
         let field = format!("grounds[{i}]");
         let Some(g) = state.policy.ground(code) else {
@@ -171,11 +171,11 @@ fn check_grounds(state: &AppState, sp: &StoredPerson, grounds: &[String], today:
             continue;
         };
         if let Some(group) = &g.requires_group {
-            if !sp.profile.groups.iter().any(|x| x.as_str() == group) {
+            if !record.profile.groups.iter().any(|x| x.as_str() == group) {
                 errs.add(field.clone(), "group_missing", format!("“{}”需要人员类别中有 {group}", g.name));
             }
         }
-        let min_age = if sp.sex == "female" { g.min_age_female } else { g.min_age_male };
+        let min_age = if record.sex == "female" { g.min_age_female } else { g.min_age_male };
         if let Some(min) = min_age {
             if age < min {
                 errs.add(field, "too_young", format!("“{}”要求年满 {min} 周岁，该人员 {age} 周岁", g.name));
@@ -196,15 +196,15 @@ fn check_grounds(state: &AppState, sp: &StoredPerson, grounds: &[String], today:
     security(("bearer" = [])))]
 async fn certification_step(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Person>> {
-    p.require(&[Role::Admin, Role::Staff])?;
-    let sp = load_for_staff(&state, &p, &id).await?;
+    caller.require(&[Role::Admin, Role::Staff])?;
+    let record = load_for_staff(&state, &caller, &id).await?;
     let today = today();
     let CertificationStep { action, grounds, note } = read_body(&body, &state)?;
-    let current = effective_certification(&sp, today).map(|c| c.status);
+    let current = effective_certification(&record, today).map(|c| c.status);
     use CertificationStatus as S;
     let to = match (action.as_str(), current) {
         ("apply", None | Some(S::Rejected | S::Revoked | S::Expired)) => S::Applied,
@@ -226,18 +226,18 @@ async fn certification_step(
     let grounds = match action.as_str() {
         "apply" => {
             let g = grounds.unwrap_or_default();
-            check_grounds(&state, &sp, &g, today, &mut errs);
-            if sp.profile.employment_status != EmploymentStatus::Unemployed {
+            check_grounds(&state, &record, &g, today, &mut errs);
+            if record.profile.employment_status != EmploymentStatus::Unemployed {
                 errs.add("employment_status", "not_unemployed", "只有登记失业人员可以申请认定");
             }
             g
         }
         _ => match grounds {
             Some(g) => {
-                check_grounds(&state, &sp, &g, today, &mut errs);
+                check_grounds(&state, &record, &g, today, &mut errs);
                 g
             }
-            None => last_grounds(&state, &sp.id).await?,
+            None => last_grounds(&state, &record.id).await?,
         },
     };
     if matches!(action.as_str(), "reject" | "revoke") && note.is_none() {
@@ -251,15 +251,26 @@ async fn certification_step(
         (None, None)
     };
     let mut tx = state.db.pool.begin().await?;
-    if !record_step(&mut tx, &state, &sp, current, to, &grounds, valid, note.as_deref(), &Actor::staff(&p), today)
-        .await?
+    if !record_step(
+        &mut tx,
+        &state,
+        &record,
+        current,
+        to,
+        &grounds,
+        valid,
+        note.as_deref(),
+        &Actor::staff(&caller),
+        today,
+    )
+    .await?
     {
         return Err(ApiError::conflict("concurrent_update", "该人员刚被他人修改，请刷新后重试"));
     }
     tx.commit().await?;
     tracing::info!(person_id = %id, action = %action, to = to.as_str(), "certification step");
     let after = store::get(&state.db.pool, &id).await?.ok_or_else(ApiError::not_found)?;
-    Ok(Json(super::routes::answer_full(&state, &p, &after, "update").await?))
+    Ok(Json(super::routes::answer_full(&state, &caller, &after, "update").await?))
 }
 
 /// A person's certification with every step.
@@ -267,10 +278,10 @@ async fn certification_step(
     responses((status = 200, body = CertificationView), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn get_certification(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<CertificationView>> {
-    let sp = load_for_staff(&state, &p, &id).await?;
+    let record = load_for_staff(&state, &caller, &id).await?;
     /// A `certification_events` row.
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -309,7 +320,7 @@ async fn get_certification(
             })
         })
         .collect();
-    let current = effective_certification(&sp, today());
+    let current = effective_certification(&record, today());
     Ok(Json(CertificationView {
         status: current.as_ref().map(|c| c.status),
         valid_until: current.and_then(|c| c.valid_until),
@@ -322,20 +333,24 @@ async fn get_certification(
 #[utoipa::path(get, path = "/v1/certifications/expiring", tag = "persons",
     params(("within_days" = Option<i64>, Query), ("region" = Option<String>, Query), ("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = PersonPage)), security(("bearer" = [])))]
-async fn expiring(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<PersonPage>> {
-    p.require(&[Role::Admin, Role::Staff])?;
+async fn expiring(
+    State(state): State<AppState>,
+    caller: Principal,
+    params: QueryParams,
+) -> ApiResult<Json<PersonPage>> {
+    caller.require(&[Role::Admin, Role::Staff])?;
     let mut errs = Errors::default();
-    q.deny_unknown(&["within_days", "region", "limit", "cursor"], &mut errs);
-    let limit = q.limit(50, 200, &mut errs);
-    let cursor = q.cursor(&mut errs);
-    let within = match q.get("within_days") {
+    params.deny_unknown(&["within_days", "region", "limit", "cursor"], &mut errs);
+    let limit = params.limit(50, 200, &mut errs);
+    let cursor = params.cursor(&mut errs);
+    let within = match params.get("within_days") {
         None => state.policy.certification.warn_days,
         Some(s) => s.parse::<i64>().ok().filter(|d| (0..=3650).contains(d)).unwrap_or_else(|| {
             errs.add("within_days", "out_of_range", "应为 0 到 3650 之间的整数");
             0
         }),
     };
-    let region = q.region(&state.regions, &mut errs);
+    let region = params.region(&state.regions, &mut errs);
     QueryParams::finish(errs)?;
     let today = today();
     let mut list = ListQuery::default();
@@ -344,7 +359,7 @@ async fn expiring(State(state): State<AppState>, p: Principal, q: QueryParams) -
     list.condition(format!(
         "certification_status = 'certified' AND certified_until >= {from} AND certified_until <= {to}"
     ));
-    for scope in [(p.role == Role::Staff).then(|| p.region_code.clone()), region].into_iter().flatten() {
+    for scope in [(caller.role == Role::Staff).then(|| caller.region_code.clone()), region].into_iter().flatten() {
         let mark = list.param(&scope);
         list.condition(state.regions.scope_sql(&scope, &mark));
     }
@@ -386,8 +401,8 @@ pub async fn expire_lapsed(state: &AppState) -> anyhow::Result<u64> {
     let mut n = 0;
     for id in ids {
         let mut tx = state.db.pool.begin().await?;
-        let Some(sp) = store::get(&mut *tx, &id).await? else { continue };
-        let lapsed_on = sp
+        let Some(record) = store::get(&mut *tx, &id).await? else { continue };
+        let lapsed_on = record
             .certified_until
             .as_deref()
             .and_then(|u| NaiveDate::parse_from_str(u, "%Y-%m-%d").ok())
@@ -396,11 +411,11 @@ pub async fn expire_lapsed(state: &AppState) -> anyhow::Result<u64> {
         let done = record_step(
             &mut tx,
             state,
-            &sp,
+            &record,
             Some(CertificationStatus::Certified),
             CertificationStatus::Expired,
             &[],
-            (None, sp.certified_until.clone()),
+            (None, record.certified_until.clone()),
             Some("认定有效期届满"),
             &Actor::system("certification"),
             lapsed_on,

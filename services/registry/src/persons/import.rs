@@ -504,7 +504,7 @@ fn check_row(state: &AppState, r: &RawRow, default_group: Option<Group>) -> Resu
 async fn apply_row(
     conn: &mut sqlx::AnyConnection,
     state: &AppState,
-    p: &Principal,
+    caller: &Principal,
     row: usize,
     listed: Listed,
     actor: &Actor,
@@ -515,7 +515,7 @@ async fn apply_row(
         if !listed.region_given {
             // Staff must not learn from this answer whether the number is
             // registered elsewhere in the city.
-            report.invalid.push(if p.role == Role::Admin {
+            report.invalid.push(if caller.role == Role::Admin {
                 ImportInvalid::new(row, "invalid", "新登记人员须填写区划代码")
             } else {
                 ImportInvalid::out_of_scope(row)
@@ -533,7 +533,7 @@ async fn apply_row(
     };
     let current =
         store::get(&mut *conn, &existing).await?.ok_or_else(|| anyhow::anyhow!("person {existing} vanished"))?;
-    if !p.covers_region(state, &current.profile.region_code) {
+    if !caller.covers_region(state, &current.profile.region_code) {
         report.invalid.push(ImportInvalid::out_of_scope(row));
         return Ok(());
     }
@@ -561,20 +561,20 @@ async fn apply_row(
             profile.region_code = wanted.region_code.clone();
         }
     }
-    if let Some(p) = listed.phone.as_deref() {
+    if let Some(caller) = listed.phone.as_deref() {
         let current_phone = current.phone_cipher.as_deref().map(|c| state.vault.decrypt(c)).transpose()?;
-        if current_phone.as_deref() != Some(p) {
+        if current_phone.as_deref() != Some(caller) {
             if staff_set("phone") {
                 conflict(
                     "phone",
                     format!(
                         "工作人员已登记手机号 {}，名单为 {}：保留现值",
                         current.phone_masked.clone().unwrap_or_default(),
-                        store::mask_phone(p)
+                        store::mask_phone(caller)
                     ),
                 );
             } else {
-                phone_change = Some(Some(p));
+                phone_change = Some(Some(caller));
             }
         }
     }
@@ -643,23 +643,23 @@ async fn spool(req: Request, path: &Path, limit: usize) -> ApiResult<()> {
     security(("bearer" = [])))]
 async fn import_persons(
     State(state): State<AppState>,
-    p: Principal,
-    q: QueryParams,
+    caller: Principal,
+    params: QueryParams,
     req: Request,
 ) -> ApiResult<Json<ImportReport>> {
-    p.require(&[Role::Admin, Role::Staff])?;
+    caller.require(&[Role::Admin, Role::Staff])?;
     let mut errs = Errors::default();
-    q.deny_unknown(&["source", "dry_run"], &mut errs);
+    params.deny_unknown(&["source", "dry_run"], &mut errs);
     let names: Vec<&str> = SOURCES.iter().map(|s| s.0).collect();
-    let source = match q.one_of("source", &names, &mut errs) {
+    let source = match params.one_of("source", &names, &mut errs) {
         Some(s) => Some(s),
-        None if q.get("source").is_none() => {
+        None if params.get("source").is_none() => {
             errs.add("source", "required", format!("必填：{}", names.join(", ")));
             None
         }
         None => None,
     };
-    let dry_run = q.flag("dry_run", &mut errs);
+    let dry_run = params.flag("dry_run", &mut errs);
     QueryParams::finish(errs)?;
     let source = source.unwrap_or_default();
     let default_group = SOURCES.iter().find(|s| s.0 == source).and_then(|s| s.1);
@@ -681,7 +681,7 @@ async fn import_persons(
         }
     });
 
-    let actor = Actor::import(&p, &source);
+    let actor = Actor::import(&caller, &source);
     let mut report = ImportReport { source: source.clone(), dry_run, ..ImportReport::default() };
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut fatal = None;
@@ -716,11 +716,11 @@ async fn import_persons(
                 continue;
             }
             seen.insert(listed.id_number.clone(), raw.line);
-            if listed.region_given && !p.covers_region(&state, &listed.input.profile.region_code) {
+            if listed.region_given && !caller.covers_region(&state, &listed.input.profile.region_code) {
                 report.invalid.push(ImportInvalid::new(raw.line, "out_of_scope", "区划不在本人负责的区域内"));
                 continue;
             }
-            apply_row(&mut txn, &state, &p, raw.line, listed, &actor, &mut report).await?;
+            apply_row(&mut txn, &state, &caller, raw.line, listed, &actor, &mut report).await?;
         }
         if dry_run {
             txn.rollback().await?;

@@ -87,12 +87,12 @@ async fn load(state: &AppState, person_id: &str) -> ApiResult<Option<(Plan, Stri
     responses((status = 200, body = PlanView), (status = 404, body = Problem), (status = 422, body = Problem)), security(("bearer" = [])))]
 async fn put_plan(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<PlanView>> {
-    p.require(&[Role::Admin, Role::Staff])?;
-    let sp = load_for_staff(&state, &p, &id).await?;
+    caller.require(&[Role::Admin, Role::Staff])?;
+    let record = load_for_staff(&state, &caller, &id).await?;
     let mut errs = Errors::default();
     let plan = Fields::root(&body, &mut errs).map(|f| {
         f.deny_unknown(
@@ -118,7 +118,7 @@ async fn put_plan(
         }
     });
     let plan = errs.finish(|| plan.unwrap_or_default())?;
-    let before = load(&state, &id).await?.map(|(p, ..)| p).unwrap_or_default();
+    let before = load(&state, &id).await?.map(|(caller, ..)| caller).unwrap_or_default();
     let now = now_text();
     let mut tx = state.db.pool.begin().await?;
     sqlx::query(
@@ -136,7 +136,7 @@ async fn put_plan(
     .bind(&plan.training_goal)
     .bind(&plan.next_follow_up_on)
     .bind(&plan.owner)
-    .bind(&p.key_id)
+    .bind(&caller.key_id)
     .bind(&now)
     .execute(&mut *tx)
     .await?;
@@ -156,24 +156,28 @@ async fn put_plan(
              VALUES ($1, $2, 'staff', $3, $4, $5, $6)",
         )
         .bind(&id)
-        .bind(sp.version)
-        .bind(&p.key_id)
-        .bind(&p.org_id)
+        .bind(record.version)
+        .bind(&caller.key_id)
+        .bind(&caller.org_id)
         .bind(Value::Object(changes).to_string())
         .bind(&now)
         .execute(&mut *tx)
         .await?;
     }
     tx.commit().await?;
-    Ok(Json(PlanView { person_id: id, plan, updated_by: Some(p.key_id.clone()), updated_at: Some(now) }))
+    Ok(Json(PlanView { person_id: id, plan, updated_by: Some(caller.key_id.clone()), updated_at: Some(now) }))
 }
 
 /// A person's plan (empty fields when none has been made).
 #[utoipa::path(get, path = "/v1/persons/{id}/plan", tag = "persons", params(("id" = String, Path)),
     responses((status = 200, body = PlanView), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn get_plan(State(state): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Json<PlanView>> {
-    p.require(&[Role::Admin, Role::Staff])?;
-    load_for_staff(&state, &p, &id).await?;
+async fn get_plan(
+    State(state): State<AppState>,
+    caller: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PlanView>> {
+    caller.require(&[Role::Admin, Role::Staff])?;
+    load_for_staff(&state, &caller, &id).await?;
     Ok(Json(match load(&state, &id).await? {
         Some((plan, by, at)) => PlanView { person_id: id, plan, updated_by: Some(by), updated_at: Some(at) },
         None => PlanView { person_id: id, plan: Plan::default(), updated_by: None, updated_at: None },
@@ -202,19 +206,23 @@ pub struct OverduePage {
 #[utoipa::path(get, path = "/v1/plans/overdue", tag = "persons",
     params(("region" = Option<String>, Query), ("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = OverduePage)), security(("bearer" = [])))]
-async fn overdue_plans(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<OverduePage>> {
-    p.require(&[Role::Admin, Role::Staff])?;
+async fn overdue_plans(
+    State(state): State<AppState>,
+    caller: Principal,
+    params: QueryParams,
+) -> ApiResult<Json<OverduePage>> {
+    caller.require(&[Role::Admin, Role::Staff])?;
     let mut errs = Errors::default();
-    q.deny_unknown(&["region", "limit", "cursor"], &mut errs);
-    let limit = q.limit(50, 200, &mut errs);
-    let cursor = q.cursor(&mut errs);
-    let region = q.region(&state.regions, &mut errs);
+    params.deny_unknown(&["region", "limit", "cursor"], &mut errs);
+    let limit = params.limit(50, 200, &mut errs);
+    let cursor = params.cursor(&mut errs);
+    let region = params.region(&state.regions, &mut errs);
     QueryParams::finish(errs)?;
     let today = today();
     let mut list = ListQuery::default();
     let day = list.param(today.format("%Y-%m-%d").to_string());
     list.condition(format!("pl.next_follow_up_on < {day}"));
-    for scope in [(p.role == Role::Staff).then(|| p.region_code.clone()), region].into_iter().flatten() {
+    for scope in [(caller.role == Role::Staff).then(|| caller.region_code.clone()), region].into_iter().flatten() {
         if let Some(column) = state.regions.scope_column(&scope) {
             let mark = list.param(&scope);
             list.condition(format!("pe.{column} = {mark}"));

@@ -36,22 +36,22 @@ pub fn rules(state: &AppState) -> PersonRules<'_> {
 /// Whether `p` may see this person with full values: admin, and staff whose
 /// region covers the person. Agencies see their assigned people masked
 /// (`agencies::access`); everyone else is answered 404.
-pub fn may_see_full(p: &Principal, state: &AppState, sp: &StoredPerson) -> bool {
-    p.covers_region(state, &sp.profile.region_code)
+pub fn may_see_full(caller: &Principal, state: &AppState, record: &StoredPerson) -> bool {
+    caller.covers_region(state, &record.profile.region_code)
 }
 
 /// Load a person the caller may see in full, or 404.
-pub async fn load_for_staff(state: &AppState, p: &Principal, id: &str) -> ApiResult<StoredPerson> {
-    let sp = store::get(&state.db.pool, id).await?.ok_or_else(ApiError::not_found)?;
-    if may_see_full(p, state, &sp) {
-        Ok(sp)
+pub async fn load_for_staff(state: &AppState, caller: &Principal, id: &str) -> ApiResult<StoredPerson> {
+    let record = store::get(&state.db.pool, id).await?.ok_or_else(ApiError::not_found)?;
+    if may_see_full(caller, state, &record) {
+        Ok(record)
     } else {
         Err(ApiError::not_found())
     }
 }
 
 /// Record that `p` was shown a person's full ID number and phone.
-pub async fn audit_full_read(state: &AppState, p: &Principal, person_id: &str, action: &str) -> ApiResult<()> {
+pub async fn audit_full_read(state: &AppState, caller: &Principal, person_id: &str, action: &str) -> ApiResult<()> {
     sqlx::query(
         "INSERT INTO audit_log (person_id, action, fields, key_id, org_id, role, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -59,9 +59,9 @@ pub async fn audit_full_read(state: &AppState, p: &Principal, person_id: &str, a
     .bind(person_id)
     .bind(action)
     .bind(r#"["id_number","phone"]"#)
-    .bind(&p.key_id)
-    .bind(&p.org_id)
-    .bind(p.role.as_str())
+    .bind(&caller.key_id)
+    .bind(&caller.org_id)
+    .bind(caller.role.as_str())
     .bind(jobmatch_core::time::now_text())
     .execute(&state.db.pool)
     .await?;
@@ -69,17 +69,22 @@ pub async fn audit_full_read(state: &AppState, p: &Principal, person_id: &str, a
 }
 
 /// A person answered in full, with the read recorded.
-pub async fn answer_full(state: &AppState, p: &Principal, sp: &StoredPerson, action: &str) -> ApiResult<Person> {
-    let person = store::to_person(state, sp, true, today())?;
-    audit_full_read(state, p, &sp.id, action).await?;
+pub async fn answer_full(
+    state: &AppState,
+    caller: &Principal,
+    record: &StoredPerson,
+    action: &str,
+) -> ApiResult<Person> {
+    let person = store::to_person(state, record, true, today())?;
+    audit_full_read(state, caller, &record.id, action).await?;
     Ok(person)
 }
 
 /// 409 for a number already registered; the existing id only to a caller
 /// who may see that person (staff elsewhere learn nothing they could use).
-async fn duplicate(state: &AppState, p: &Principal, existing: String) -> ApiResult<ApiError> {
+async fn duplicate(state: &AppState, caller: &Principal, existing: String) -> ApiResult<ApiError> {
     let problem = Problem::new(StatusCode::CONFLICT, "duplicate_id_number", "与现有记录冲突", "该身份证号已登记");
-    Ok(match load_for_staff(state, p, &existing).await {
+    Ok(match load_for_staff(state, caller, &existing).await {
         Ok(_) => problem.with("existing_id", existing).into(),
         Err(_) => problem.into(),
     })
@@ -94,26 +99,26 @@ async fn duplicate(state: &AppState, p: &Principal, existing: String) -> ApiResu
     security(("bearer" = [])))]
 async fn create_person(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Person>)> {
-    p.require(&[Role::Admin, Role::Staff])?;
+    caller.require(&[Role::Admin, Role::Staff])?;
     let input = read_person(&body, &rules(&state), true)?;
-    if !p.covers_region(&state, &input.profile.region_code) {
+    if !caller.covers_region(&state, &input.profile.region_code) {
         return Err(ApiError::forbidden("只能登记本人负责区域内的人员"));
     }
     let mut tx = state.db.pool.begin().await?;
-    let id = match store::insert(&mut tx, &state, &input, &Actor::staff(&p), today()).await? {
+    let id = match store::insert(&mut tx, &state, &input, &Actor::staff(&caller), today()).await? {
         Ok(id) => id,
         Err(existing) => {
             tx.rollback().await?;
-            return Err(duplicate(&state, &p, existing).await?);
+            return Err(duplicate(&state, &caller, existing).await?);
         }
     };
     let created = store::get(&mut *tx, &id).await?.ok_or_else(|| anyhow::anyhow!("person {id} vanished"))?;
     tx.commit().await?;
-    tracing::info!(person_id = %id, key_id = %p.key_id, "person registered");
-    Ok((StatusCode::CREATED, Json(answer_full(&state, &p, &created, "create").await?)))
+    tracing::info!(person_id = %id, key_id = %caller.key_id, "person registered");
+    Ok((StatusCode::CREATED, Json(answer_full(&state, &caller, &created, "create").await?)))
 }
 
 /// Read a person. Admin and staff of the person's region see the full ID
@@ -121,12 +126,16 @@ async fn create_person(
 /// people masked, without disability or allowance details; others get 404.
 #[utoipa::path(get, path = "/v1/persons/{id}", tag = "persons", params(("id" = String, Path)),
     responses((status = 200, body = Person), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn get_person(State(state): State<AppState>, p: Principal, Path(id): Path<String>) -> ApiResult<Json<Person>> {
-    if p.role == Role::Agency {
-        return Ok(Json(jobmatch_core::access::agency_view(&state, &p, &id).await?));
+async fn get_person(
+    State(state): State<AppState>,
+    caller: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Person>> {
+    if caller.role == Role::Agency {
+        return Ok(Json(jobmatch_core::access::agency_view(&state, &caller, &id).await?));
     }
-    let sp = load_for_staff(&state, &p, &id).await?;
-    Ok(Json(answer_full(&state, &p, &sp, "read").await?))
+    let record = load_for_staff(&state, &caller, &id).await?;
+    Ok(Json(answer_full(&state, &caller, &record, "read").await?))
 }
 
 /// Change a person (JSON Merge Patch; the result is checked as a whole).
@@ -136,11 +145,11 @@ async fn get_person(State(state): State<AppState>, p: Principal, Path(id): Path<
     security(("bearer" = [])))]
 async fn patch_person(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path(id): Path<String>,
     JsonBody(patch): JsonBody,
 ) -> ApiResult<Json<Person>> {
-    let sp = load_for_staff(&state, &p, &id).await?;
+    let record = load_for_staff(&state, &caller, &id).await?;
     if !patch.is_object() {
         return Err(ApiError::validation(vec![jobmatch_core::error::FieldError::new(
             "body",
@@ -148,7 +157,7 @@ async fn patch_person(
             "请求体应为 JSON 对象",
         )]));
     }
-    let current = store::to_person(&state, &sp, true, today())?;
+    let current = store::to_person(&state, &record, true, today())?;
     let mut doc = serde_json::to_value(&current.profile).map_err(anyhow::Error::from)?;
     doc["id_number"] = Value::String(current.id_number.clone());
     if let Some(phone) = &current.phone {
@@ -160,23 +169,23 @@ async fn patch_person(
     if input.id.number != current.id_number {
         errs.add("id_number", "immutable", "身份证号不能修改；登记错误请联系管理员注销后重新登记");
     }
-    let had = sp.profile.groups.contains(&Group::HardshipCertified);
+    let had = record.profile.groups.contains(&Group::HardshipCertified);
     if input.profile.groups.contains(&Group::HardshipCertified) != had {
         errs.add("groups", "use_certification", "就业困难人员身份须通过认定流程（/certification）变更");
     }
     errs.finish(|| ())?;
-    if !p.covers_region(&state, &input.profile.region_code) {
+    if !caller.covers_region(&state, &input.profile.region_code) {
         return Err(ApiError::forbidden("不能把人员迁出本人负责的区域；请由上级或迁入地办理"));
     }
     let mut tx = state.db.pool.begin().await?;
     let phone = if input.phone != current.phone { Some(input.phone.as_deref()) } else { None };
-    match store::update(&mut tx, &state, &sp, &input.profile, phone, &Actor::staff(&p)).await? {
+    match store::update(&mut tx, &state, &record, &input.profile, phone, &Actor::staff(&caller)).await? {
         Updated::Stale => return Err(ApiError::conflict("concurrent_update", "该人员刚被他人修改，请刷新后重试")),
         Updated::Unchanged | Updated::Changed(..) => {}
     }
     let after = store::get(&mut *tx, &id).await?.ok_or_else(ApiError::not_found)?;
     tx.commit().await?;
-    Ok(Json(answer_full(&state, &p, &after, "update").await?))
+    Ok(Json(answer_full(&state, &caller, &after, "update").await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -193,10 +202,14 @@ pub struct PersonPage {
            ("name" = Option<String>, Query, description = "part of the name"), ("id_number" = Option<String>, Query),
            ("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = PersonPage), (status = 400, body = Problem)), security(("bearer" = [])))]
-async fn list_persons(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<PersonPage>> {
-    p.require(&[Role::Admin, Role::Staff])?;
+async fn list_persons(
+    State(state): State<AppState>,
+    caller: Principal,
+    params: QueryParams,
+) -> ApiResult<Json<PersonPage>> {
+    caller.require(&[Role::Admin, Role::Staff])?;
     let mut errs = Errors::default();
-    q.deny_unknown(
+    params.deny_unknown(
         &[
             "region",
             "group",
@@ -210,18 +223,18 @@ async fn list_persons(State(state): State<AppState>, p: Principal, q: QueryParam
         ],
         &mut errs,
     );
-    let limit = q.limit(20, 200, &mut errs);
-    let cursor = q.cursor(&mut errs);
-    let group = q.one_of("group", Group::ALL, &mut errs);
-    let status = q.one_of("employment_status", EmploymentStatus::ALL, &mut errs);
-    let willingness = q.one_of("willingness", Willingness::ALL, &mut errs);
-    let certification = q.one_of("certification", CertificationStatus::ALL, &mut errs);
-    let region = q.region(&state.regions, &mut errs);
-    let name = q.get("name").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let limit = params.limit(20, 200, &mut errs);
+    let cursor = params.cursor(&mut errs);
+    let group = params.one_of("group", Group::ALL, &mut errs);
+    let status = params.one_of("employment_status", EmploymentStatus::ALL, &mut errs);
+    let willingness = params.one_of("willingness", Willingness::ALL, &mut errs);
+    let certification = params.one_of("certification", CertificationStatus::ALL, &mut errs);
+    let region = params.region(&state.regions, &mut errs);
+    let name = params.get("name").map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     if name.as_ref().is_some_and(|n| n.chars().count() > 50) {
         errs.add("name", "too_long", "最长 50 个字符");
     }
-    let id_hash = q.get("id_number").and_then(|raw| match jobmatch_core::idcard::parse(raw, today()) {
+    let id_hash = params.get("id_number").and_then(|raw| match jobmatch_core::idcard::parse(raw, today()) {
         Ok(id) => Some(state.vault.blind_index("id_number", &id.number)),
         Err(e) => {
             errs.add("id_number", e.code, e.message);
@@ -231,7 +244,7 @@ async fn list_persons(State(state): State<AppState>, p: Principal, q: QueryParam
     QueryParams::finish(errs)?;
 
     let mut list = ListQuery::default();
-    for scope in [(p.role == Role::Staff).then(|| p.region_code.clone()), region].into_iter().flatten() {
+    for scope in [(caller.role == Role::Staff).then(|| caller.region_code.clone()), region].into_iter().flatten() {
         let mark = list.param(&scope);
         list.condition(state.regions.scope_sql(&scope, &mark));
     }
@@ -290,10 +303,10 @@ pub struct HistoryList {
     responses((status = 200, body = HistoryList), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn person_history(
     State(state): State<AppState>,
-    p: Principal,
+    caller: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<HistoryList>> {
-    load_for_staff(&state, &p, &id).await?;
+    load_for_staff(&state, &caller, &id).await?;
     type Row = (i64, String, Option<String>, Option<String>, String, String);
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT version, source, actor_key_id, actor_org_id, changes, created_at FROM person_history
@@ -340,12 +353,16 @@ pub struct AuditPage {
 #[utoipa::path(get, path = "/v1/audit", tag = "persons",
     params(("person_id" = Option<String>, Query), ("limit" = Option<usize>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = AuditPage)), security(("bearer" = [])))]
-async fn list_audit(State(state): State<AppState>, p: Principal, q: QueryParams) -> ApiResult<Json<AuditPage>> {
-    p.require(&[Role::Admin])?;
+async fn list_audit(
+    State(state): State<AppState>,
+    caller: Principal,
+    params: QueryParams,
+) -> ApiResult<Json<AuditPage>> {
+    caller.require(&[Role::Admin])?;
     let mut errs = Errors::default();
-    q.deny_unknown(&["person_id", "limit", "cursor"], &mut errs);
-    let limit = q.limit(50, 200, &mut errs);
-    let cursor = q.cursor(&mut errs).map(|c| c.parse::<i64>().unwrap_or(0));
+    params.deny_unknown(&["person_id", "limit", "cursor"], &mut errs);
+    let limit = params.limit(50, 200, &mut errs);
+    let cursor = params.cursor(&mut errs).map(|c| c.parse::<i64>().unwrap_or(0));
     QueryParams::finish(errs)?;
     type Row = (i64, String, String, String, String, String, String, String);
     let rows: Vec<Row> = sqlx::query_as(&format!(
@@ -353,7 +370,7 @@ async fn list_audit(State(state): State<AppState>, p: Principal, q: QueryParams)
          WHERE ($1 = '' OR person_id = $1) AND ($2 = 0 OR id < $2) ORDER BY id DESC LIMIT {}",
         limit + 1
     ))
-    .bind(q.get("person_id").unwrap_or(""))
+    .bind(params.get("person_id").unwrap_or(""))
     .bind(cursor.unwrap_or(0))
     .fetch_all(&state.db.pool)
     .await?;

@@ -32,11 +32,11 @@ pub struct Actor {
 }
 
 impl Actor {
-    pub fn staff(p: &Principal) -> Actor {
-        Actor { key_id: Some(p.key_id.clone()), org_id: Some(p.org_id.clone()), source: "staff".into() }
+    pub fn staff(caller: &Principal) -> Actor {
+        Actor { key_id: Some(caller.key_id.clone()), org_id: Some(caller.org_id.clone()), source: "staff".into() }
     }
-    pub fn import(p: &Principal, source: &str) -> Actor {
-        Actor { source: format!("import:{source}"), ..Actor::staff(p) }
+    pub fn import(caller: &Principal, source: &str) -> Actor {
+        Actor { source: format!("import:{source}"), ..Actor::staff(caller) }
     }
     pub fn system(what: &str) -> Actor {
         Actor { key_id: None, org_id: None, source: what.into() }
