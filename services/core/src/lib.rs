@@ -1,6 +1,8 @@
 //! Shared foundations of the jobmatch services: configuration, the store,
-//! errors, authentication, regions, the index-config vocabulary, request
-//! plumbing, metrics and the outbox. No service logic lives here.
+//! errors, authentication and who may see a person (`access`), regions, the
+//! index-config vocabulary, request plumbing, metrics, the outbox, and the
+//! read models through which one concern reads another's tables
+//! (`records`). No service logic lives here.
 
 pub mod access;
 pub mod auth;

@@ -519,7 +519,7 @@ impl Matcher {
     }
 }
 
-/// The matcher as the posting service's job search, held weakly: the matcher
+/// The matcher as the job search of GET /v1/jobs, held weakly: the matcher
 /// holds the state that holds this, and a strong reference would keep the
 /// indexes (and their writer locks) alive after shutdown.
 pub struct WeakJobSearch(pub std::sync::Weak<Matcher>);

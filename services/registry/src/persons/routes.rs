@@ -35,7 +35,7 @@ pub fn rules(state: &AppState) -> PersonRules<'_> {
 
 /// Whether `p` may see this person with full values: admin, and staff whose
 /// region covers the person. Agencies see their assigned people masked
-/// (`agencies::access`); everyone else is answered 404.
+/// (`jobmatch_core::access`); everyone else is answered 404.
 pub fn may_see_full(caller: &Principal, state: &AppState, record: &StoredPerson) -> bool {
     caller.covers_region(state, &record.profile.region_code)
 }
