@@ -57,6 +57,8 @@ pub async fn run(people: usize, jobs: usize, webhooks: usize, database_url: Opti
     let mut settings = Settings::for_data_dir(&work.join("data"), database_url)?;
     settings.push.quiet_hours = None;
     settings.push.poll = Duration::from_millis(5);
+    // The receiver is on loopback, which the egress guard refuses unless allowed.
+    settings.push.webhook_allow_hosts = vec!["127.0.0.1".into()];
     let state = AppState::open(settings).await?;
     crate::store::claim(&state).await?;
     let backend = format!("{:?}", state.db.backend).to_lowercase();
@@ -118,9 +120,31 @@ pub async fn run(people: usize, jobs: usize, webhooks: usize, database_url: Opti
     .bind(&now)
     .execute(&state.db.pool)
     .await?;
+    // The person named in every delivery is assigned to the agency: a
+    // delivery goes out only while its people are still shared with it.
+    let person: String =
+        sqlx::query_scalar("SELECT id FROM persons ORDER BY id LIMIT 1").fetch_one(&state.db.pool).await?;
+    sqlx::query(
+        "INSERT INTO agreements (id, agency_org_id, region_code, starts_on, ends_on, people_target, subsidy_amount,
+             insurance_months, created_by_key, created_at, updated_at)
+         VALUES ('agr_bench', $1, '330400', '2026-01-01', '2030-12-31', 10, 300, 3, 'bench', $2, $2)",
+    )
+    .bind(&agency)
+    .bind(&now)
+    .execute(&state.db.pool)
+    .await?;
+    sqlx::query(
+        "INSERT INTO assignments (id, agreement_id, agency_org_id, person_id, assigned_at, assigned_by_key)
+         VALUES ('asg_bench', 'agr_bench', $1, $2, $3, 'bench')",
+    )
+    .bind(&agency)
+    .bind(&person)
+    .bind(&now)
+    .execute(&state.db.pool)
+    .await?;
     let job: String =
         sqlx::query_scalar("SELECT id FROM jobs WHERE status = 'open' LIMIT 1").fetch_one(&state.db.pool).await?;
-    let body = serde_json::json!({"type": "job.matched", "data": {"job_id": job, "people": [{"person_id": "per_x", "name": "张*芳", "score": 0.8}]}}).to_string();
+    let body = serde_json::json!({"type": "job.matched", "data": {"job_id": job, "people": [{"person_id": person, "name": "张*芳", "score": 0.8}]}}).to_string();
     let mut tx = state.db.pool.begin().await?;
     for i in 0..webhooks {
         // One row per (agency, job, channel) in real use; distinct recipients here.
@@ -146,7 +170,7 @@ pub async fn run(people: usize, jobs: usize, webhooks: usize, database_url: Opti
         let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE status = 'sent'")
             .fetch_one(&state.db.pool)
             .await?;
-        if sent as usize >= webhooks || t.elapsed() > Duration::from_secs(600) {
+        if sent as usize >= webhooks || t.elapsed() > Duration::from_secs(120) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -154,6 +178,17 @@ pub async fn run(people: usize, jobs: usize, webhooks: usize, database_url: Opti
     let secs = t.elapsed().as_secs_f64();
     let _ = stop_tx.send(true);
     let _ = task.await;
+    let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE status = 'sent'")
+        .fetch_one(&state.db.pool)
+        .await?;
+    if (sent as usize) < webhooks {
+        let why: Option<String> =
+            sqlx::query_scalar("SELECT last_error FROM notifications WHERE status <> 'sent' LIMIT 1")
+                .fetch_optional(&state.db.pool)
+                .await?
+                .flatten();
+        anyhow::bail!("only {sent} of {webhooks} webhooks were delivered in {secs:.0} s: {}", why.unwrap_or_default());
+    }
     println!(
         "webhook deliveries: {webhooks} signed POSTs to a loopback receiver in {secs:.2} s = {:.0}/s (concurrency {})",
         webhooks as f64 / secs,
