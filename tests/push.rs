@@ -537,10 +537,13 @@ async fn both_candidate_sources_give_the_same_answer() {
         key: app.admin.clone(),
     };
     let questions = [
-        (5, CandidateQuery { push_consent: true, ids: None }),
-        (200, CandidateQuery { push_consent: false, ids: None }),
-        (3, CandidateQuery { push_consent: false, ids: Some(people[4..10].to_vec()) }),
-        (50, CandidateQuery { push_consent: true, ids: Some(vec![people[0].clone(), people[1].clone()]) }),
+        (5, CandidateQuery { push_consent: true, ids: None, through: None }),
+        (200, CandidateQuery { push_consent: false, ids: None, through: None }),
+        (3, CandidateQuery { push_consent: false, ids: Some(people[4..10].to_vec()), through: None }),
+        (
+            50,
+            CandidateQuery { push_consent: true, ids: Some(vec![people[0].clone(), people[1].clone()]), through: None },
+        ),
     ];
     for (limit, question) in questions {
         let here = in_process.fitting_people(&job, limit, question.clone()).await.unwrap();
@@ -555,6 +558,15 @@ async fn both_candidate_sources_give_the_same_answer() {
             assert!(here.iter().all(|c| ids.contains(&c.person_id)), "{question:?}");
         }
     }
+    // A question about events the source has not applied yet waits, both ways.
+    let ahead = CandidateQuery {
+        through: Some(jobmatch_core::events::Position { xid: i64::MAX, id: i64::MAX }),
+        ..CandidateQuery::default()
+    };
+    let here = in_process.fitting_people(&job, 5, ahead.clone()).await.unwrap_err();
+    let there = over_http.fitting_people(&job, 5, ahead).await.unwrap_err();
+    assert!(here.is::<jobmatch_core::state::NotCaughtUp>(), "{here:#}");
+    assert!(there.is::<jobmatch_core::state::NotCaughtUp>(), "{there:#}");
     // Unknown jobs: nobody, both ways.
     let none = CandidateQuery::default();
     assert!(in_process.fitting_people("job_missing", 10, none.clone()).await.unwrap().is_empty());
@@ -567,4 +579,19 @@ async fn both_candidate_sources_give_the_same_answer() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     let fields: Vec<&str> = r.body["errors"].as_array().unwrap().iter().filter_map(|e| e["field"].as_str()).collect();
     assert_eq!(fields, ["limit", "person_ids"], "{}", r.body);
+}
+
+/// A person registered just before a job opens is told of it: the planner
+/// plans a job only once matching has applied every event before it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_registered_just_before_the_job_is_not_missed() {
+    let app = spawn_app_with(Backend::Sqlite, quick).await.expect("sqlite app");
+    let (_, publisher) = app.publisher("先登记后发岗零工市场").await;
+    for round in 0..3u32 {
+        // No wait between the two: both events land in the same polls.
+        let person = app.create_person(person_body(300 + round)).await;
+        let job = app.create_job(&publisher, job_body()).await;
+        let items = app.notifications_until(&job, |items| !of(items, &person, "inbox").is_empty()).await;
+        assert_eq!(of(&items, &person, "inbox").len(), 1, "round {round}: {items:?}");
+    }
 }

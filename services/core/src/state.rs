@@ -43,7 +43,17 @@ pub struct CandidateQuery {
     pub push_consent: bool,
     /// Only these people (an agency's assigned people).
     pub ids: Option<Vec<String>>,
+    /// Answer only once every outbox event up to here is in the answer
+    /// (else [`NotCaughtUp`]): a person registered just before the job
+    /// opened must not be missed.
+    pub through: Option<crate::events::Position>,
 }
+
+/// The candidate source has not yet applied the outbox events a question
+/// needs; ask again later.
+#[derive(Debug, thiserror::Error)]
+#[error("the matching service has not yet applied the outbox up to {0}")]
+pub struct NotCaughtUp(pub crate::events::Position);
 
 /// The fitting people of an open job, best first: the matching service in
 /// this process, or its HTTP API when the push service runs apart.

@@ -11,9 +11,10 @@ use axum::Json;
 use jobmatch_core::access;
 use jobmatch_core::domain::{Job, JobStatus, Person};
 use jobmatch_core::error::{ApiResult, Problem};
+use jobmatch_core::events::Position;
 use jobmatch_core::http::{JsonBody, QueryParams};
 use jobmatch_core::records;
-use jobmatch_core::state::{Candidate, CandidateQuery};
+use jobmatch_core::state::{Candidate, CandidateQuery, NotCaughtUp};
 use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, AppState, Principal, Role};
 use serde::{Deserialize, Serialize};
@@ -227,6 +228,9 @@ async fn job_candidates(
     Ok(Json(CandidateList { items }))
 }
 
+/// The problem code of a fitting-people question this replica cannot answer yet.
+pub const NOT_CAUGHT_UP: &str = "not_caught_up";
+
 /// The push service's question, when it runs apart from matching.
 #[derive(ToSchema)]
 pub struct FittingQuery {
@@ -236,6 +240,9 @@ pub struct FittingQuery {
     pub push_consent: Option<bool>,
     /// Only these people (at most 10,000).
     pub person_ids: Option<Vec<String>>,
+    /// An outbox position (`xid:id`): answer only once this replica has
+    /// applied every event up to it, else 503 `not_caught_up`.
+    pub through: Option<String>,
 }
 
 impl RequestBody for FittingQuery {
@@ -244,6 +251,13 @@ impl RequestBody for FittingQuery {
             limit: f.int("limit", false, 1, 1000, errs).map(|n| n as usize),
             push_consent: f.boolean("push_consent", false, errs),
             person_ids: f.strings("person_ids", 10_000, 64, errs),
+            through: f.string("through", false, 1, 41, errs).filter(|text| {
+                let known = Position::parse(text).is_some();
+                if !known {
+                    errs.add("through", "invalid_position", "应为出站事件位置，如 0:42");
+                }
+                known
+            }),
         })
     }
 }
@@ -267,11 +281,21 @@ async fn fitting_people(
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<FittingPeople>> {
     caller.require(&[Role::Admin])?;
-    let FittingQuery { limit, push_consent, person_ids } = read_body(&body, &app)?;
-    let query = CandidateQuery { push_consent: push_consent.unwrap_or(false), ids: person_ids };
+    let FittingQuery { limit, push_consent, person_ids, through } = read_body(&body, &app)?;
+    let through = through.as_deref().and_then(Position::parse);
+    let query = CandidateQuery { push_consent: push_consent.unwrap_or(false), ids: person_ids, through };
     let limit = limit.unwrap_or(200);
-    let items = matcher.fitting_people_of(&id, query, limit).await?;
-    Ok(Json(FittingPeople { items }))
+    match matcher.fitting_people_of(&id, query, limit).await {
+        Ok(items) => Ok(Json(FittingPeople { items })),
+        Err(e) if e.is::<NotCaughtUp>() => Err(Problem::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            NOT_CAUGHT_UP,
+            "匹配服务尚未同步到该位置",
+            "稍后重试",
+        )
+        .into()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]

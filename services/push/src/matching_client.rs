@@ -6,7 +6,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use jobmatch_core::state::{Candidate, CandidateQuery, CandidateSource};
+use jobmatch_core::events::Position;
+use jobmatch_core::state::{Candidate, CandidateQuery, CandidateSource, NotCaughtUp};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -30,15 +31,19 @@ impl CandidateSource for HttpCandidates {
     ) -> Pin<Box<dyn Future<Output = anyhow::Result<Vec<Candidate>>> + Send + 'a>> {
         Box::pin(async move {
             let limit = limit.clamp(1, MAX_LIMIT);
+            let mut question = json!({ "limit": limit, "push_consent": query.push_consent });
+            if let Some(through) = query.through {
+                question["through"] = json!(through.to_string());
+            }
             let Some(ids) = &query.ids else {
-                return self.ask(job_id, json!({ "limit": limit, "push_consent": query.push_consent })).await;
+                return self.ask(job_id, question, query.through).await;
             };
             // Many ids go in several questions; the best `limit` of each
             // part hold the best `limit` of all.
             let mut found = Vec::new();
             for part in ids.chunks(IDS_PER_QUESTION) {
-                let question = json!({ "limit": limit, "push_consent": query.push_consent, "person_ids": part });
-                found.extend(self.ask(job_id, question).await?);
+                question["person_ids"] = json!(part);
+                found.extend(self.ask(job_id, question.clone(), query.through).await?);
             }
             found.sort_by(Candidate::best_first);
             found.truncate(limit);
@@ -52,9 +57,19 @@ const MAX_LIMIT: usize = 1000;
 const IDS_PER_QUESTION: usize = 10_000;
 
 impl HttpCandidates {
-    async fn ask(&self, job_id: &str, question: serde_json::Value) -> anyhow::Result<Vec<Candidate>> {
+    async fn ask(
+        &self,
+        job_id: &str,
+        question: serde_json::Value,
+        through: Option<Position>,
+    ) -> anyhow::Result<Vec<Candidate>> {
         let url = format!("{}/v1/jobs/{}/fitting-people", self.base, job_id);
         let answer = self.client.post(url).bearer_auth(&self.key).json(&question).send().await?;
+        if answer.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+            if let Some(through) = through {
+                return Err(NotCaughtUp(through).into());
+            }
+        }
         let page: Page = answer.error_for_status()?.json().await?;
         Ok(page.items)
     }

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use jobmatch_core::domain::JobStatus;
 use jobmatch_core::events::{self, Position};
 use jobmatch_core::records;
-use jobmatch_core::state::{Candidate, CandidateQuery, CandidateSource};
+use jobmatch_core::state::{Candidate, CandidateQuery, CandidateSource, NotCaughtUp};
 use jobmatch_core::time::{from_text, now_text, to_text};
 use jobmatch_core::AppState;
 use serde_json::json;
@@ -63,7 +63,15 @@ impl Planner {
         }
         for (job_id, at) in &jobs {
             let at = from_text(at).unwrap_or_else(Utc::now);
-            self.plan(job_id, at).await?;
+            match self.plan(job_id, at, Some(upto)).await {
+                Ok(_) => {}
+                // Matching has not yet applied these events (a person
+                // registered just before the job would be missed): keep the
+                // cursor and plan again at the next poll. Plans already made
+                // are harmless to repeat.
+                Err(e) if e.is::<NotCaughtUp>() => return Ok(0),
+                Err(e) => return Err(e),
+            }
         }
         // Another push process may have moved it on: only move it from
         // where this one read.
@@ -77,7 +85,14 @@ impl Planner {
     }
 
     /// Decide whether `job_id` needs notices now and queue them.
-    pub async fn plan(&self, job_id: &str, event_at: DateTime<Utc>) -> anyhow::Result<Planned> {
+    /// `through`: the outbox position the answer must reflect (see
+    /// [`CandidateQuery::through`]).
+    pub async fn plan(
+        &self,
+        job_id: &str,
+        event_at: DateTime<Utc>,
+        through: Option<Position>,
+    ) -> anyhow::Result<Planned> {
         let state = &self.state;
         let Some(job_row) = records::jobs::get(&state.db, job_id).await? else { return Ok(Planned::default()) };
         let open = job_row.job.status == JobStatus::Open;
@@ -92,7 +107,7 @@ impl Planner {
             return Ok(Planned::default());
         }
         let push_settings = &state.settings.push;
-        let push = CandidateQuery { push_consent: true, ids: None };
+        let push = CandidateQuery { push_consent: true, ids: None, through };
         let found = self.source.fitting_people(job_id, push_settings.max_per_job, push).await?;
         let people: Vec<&Candidate> = found
             .iter()
@@ -107,7 +122,7 @@ impl Planner {
         let agency_found = if watched.is_empty() {
             Vec::new()
         } else {
-            let q = CandidateQuery { push_consent: false, ids: Some(watched.keys().cloned().collect()) };
+            let q = CandidateQuery { push_consent: false, ids: Some(watched.keys().cloned().collect()), through };
             self.source.fitting_people(job_id, push_settings.max_per_job, q).await?
         };
         let fitting: Vec<&Candidate> = agency_found.iter().filter(|c| c.score >= push_settings.min_score).collect();

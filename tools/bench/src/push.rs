@@ -75,12 +75,16 @@ pub async fn run(people: usize, jobs: usize, webhooks: usize, database_url: Opti
     // 1. Job created → every notification queued (the planner's work after
     // the outbox row is read; the outbox poll, 200 ms by default, comes on top).
     let planner = Planner { state: state.clone(), source: Arc::new(MatcherCandidates(Arc::downgrade(&matcher))) };
+    matcher.catch_up().await?;
     while planner.run_once().await? > 0 {}
     let mut times = Vec::with_capacity(jobs);
     let mut rows = 0i64;
     for job in &world.jobs {
         let t = Instant::now();
         let created = jobmatch_posting::jobs::store::insert(&state.db, &state.regions, &org, &job.input).await?;
+        // Matching applies the job's event first (as the running service
+        // does): the planner plans only what matching has caught up with.
+        matcher.catch_up().await?;
         while planner.run_once().await? > 0 {}
         times.push(t.elapsed().as_secs_f64() * 1000.0);
         rows += sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM notifications WHERE job_id = $1")

@@ -13,7 +13,7 @@ use jobmatch_core::domain::{Job, Person};
 use jobmatch_core::events::{self, Position};
 use jobmatch_core::idcard::age_on;
 use jobmatch_core::records;
-use jobmatch_core::state::{Candidate, CandidateQuery, CandidateSource};
+use jobmatch_core::state::{Candidate, CandidateQuery, CandidateSource, NotCaughtUp};
 use jobmatch_core::AppState;
 use tantivy::query::Occur;
 use tantivy::tokenizer::{PreTokenizedString, Token};
@@ -589,13 +589,19 @@ impl Matcher {
     }
 
     /// [`Matcher::fitting_people`] of a stored job, read from the store and
-    /// answered on a blocking thread; nothing for an unknown job.
+    /// answered on a blocking thread; nothing for an unknown job;
+    /// [`NotCaughtUp`] while this replica is behind `query.through`.
     pub async fn fitting_people_of(
         self: &Arc<Self>,
         job_id: &str,
         query: CandidateQuery,
         limit: usize,
     ) -> anyhow::Result<Vec<Candidate>> {
+        if let Some(through) = query.through {
+            if self.applied() < through {
+                return Err(NotCaughtUp(through).into());
+            }
+        }
         let Some(stored) = records::jobs::get(&self.state.db, job_id).await? else {
             return Ok(Vec::new());
         };
