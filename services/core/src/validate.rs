@@ -72,6 +72,13 @@ pub fn read_body_partly<T: RequestBody>(body: &Value, state: &crate::AppState) -
     (T::read(&fields, state, &mut errs), errs)
 }
 
+/// A text field of a body as sent, unless it was found bad: for checks
+/// against the store made beside the body's own, so every bad field is
+/// named in the same answer.
+pub fn sent_text<'a>(body: &'a Value, key: &str, errs: &Errors) -> Option<&'a str> {
+    body.get(key).and_then(Value::as_str).filter(|_| !errs.has(key))
+}
+
 /// The body when nothing was wrong, else a 422 naming every field.
 pub fn finish_body<T>(read: Option<T>, mut errs: Errors) -> Result<T, ApiError> {
     match read {

@@ -7,7 +7,7 @@ use jobmatch_core::access::{self, AgencyRows};
 use jobmatch_core::error::{ApiResult, Problem};
 use jobmatch_core::http::{page, Binds, JsonBody, ListQuery, QueryParams};
 use jobmatch_core::time::now_text;
-use jobmatch_core::validate::{finish_body, read_body_partly, Errors, Fields, RequestBody};
+use jobmatch_core::validate::{finish_body, read_body_partly, sent_text, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, AppState, Principal, Role};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -381,7 +381,7 @@ async fn create_webhook(
     caller.require(&[Role::Agency])?;
     let (read, mut errs) = read_body_partly::<WebhookCreate>(&body, &state);
     // Where the URL leads is checked with a DNS lookup (no internal addresses).
-    if let Some(url) = body.get("url").and_then(serde_json::Value::as_str).filter(|_| !errs.has("url")) {
+    if let Some(url) = sent_text(&body, "url", &errs) {
         let allow = AllowList::new(&state.settings.push.webhook_allow_hosts);
         if let Err(refused) = check_target(url, &allow).await {
             errs.add("url", refused.0, refused.1);

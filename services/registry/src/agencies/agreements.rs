@@ -9,10 +9,9 @@ use chrono::NaiveDate;
 use jobmatch_core::error::Problem;
 use jobmatch_core::http::{encode_cursor, JsonBody, QueryParams};
 use jobmatch_core::time::now_text;
-use jobmatch_core::validate::{finish_body, read_body_partly, Errors, Fields, RequestBody};
+use jobmatch_core::validate::{finish_body, read_body_partly, sent_text, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -171,7 +170,7 @@ async fn create_agreement(
 ) -> ApiResult<(StatusCode, Json<Agreement>)> {
     caller.require(&[Role::Admin, Role::Staff])?;
     let (read, mut errs) = read_body_partly::<AgreementCreate>(&body, &state);
-    let agency = body.get("agency_org_id").and_then(Value::as_str).filter(|_| !errs.has("agency_org_id"));
+    let agency = sent_text(&body, "agency_org_id", &errs);
     if let Some(agency) = agency {
         let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM orgs WHERE id = $1")
             .bind(agency)

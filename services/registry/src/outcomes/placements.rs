@@ -13,10 +13,9 @@ use jobmatch_core::error::{FieldError, Problem};
 use jobmatch_core::http::{page, JsonBody, ListQuery, QueryParams};
 use jobmatch_core::records::persons;
 use jobmatch_core::time::{now_text, today};
-use jobmatch_core::validate::{finish_body, read_body_partly, Errors, Fields, RequestBody};
+use jobmatch_core::validate::{finish_body, read_body_partly, sent_text, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
 use serde::Serialize;
-use serde_json::Value;
 use sqlx::AnyConnection;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -297,12 +296,6 @@ impl RequestBody for PlacementCreate {
     }
 }
 
-/// A text field of a body as sent, unless it was found bad: for checks
-/// against the store made beside the body's own (every bad field at once).
-fn sent<'a>(body: &'a Value, key: &str, errs: &Errors) -> Option<&'a str> {
-    body.get(key).and_then(Value::as_str).filter(|_| !errs.has(key))
-}
-
 /// Record a placement (admin, staff of the person's region; an agency for
 /// its own people, channel `project`).
 #[utoipa::path(post, path = "/v1/placements", tag = "outcomes", request_body = PlacementCreate,
@@ -316,8 +309,8 @@ async fn create_placement(
     caller.require(&[Role::Admin, Role::Staff, Role::Agency])?;
     let (read, mut errs) = read_body_partly::<PlacementCreate>(&body, &state);
     // Who may record what, and what must exist in the store.
-    let channel = sent(&body, "channel", &errs);
-    let mut agency = sent(&body, "agency_org_id", &errs).map(str::to_string);
+    let channel = sent_text(&body, "channel", &errs);
+    let mut agency = sent_text(&body, "agency_org_id", &errs).map(str::to_string);
     if caller.role == Role::Agency {
         if channel.is_some_and(|c| c != "project") {
             errs.add("channel", "agency_project_only", "机构只能登记合作项目（project）渠道的就业");
@@ -337,7 +330,7 @@ async fn create_placement(
             errs.add("agency_org_id", "not_an_agency", "应为已登记的人力资源服务机构");
         }
     }
-    if let Some(job) = sent(&body, "job_id", &errs) {
+    if let Some(job) = sent_text(&body, "job_id", &errs) {
         let n: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE id = $1").bind(job).fetch_one(&state.db.pool).await?;
         if n == 0 {
