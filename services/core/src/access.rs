@@ -35,6 +35,9 @@ pub enum AgencyRows {
     /// Its own rows about the people currently assigned to it (referrals,
     /// placements, contacts).
     OfCurrentPeople,
+    /// Any row about the people currently assigned to it, whoever made it
+    /// (a job seeker's leads: the person answered, not an agency).
+    OfAssignedPeople,
     /// Every row addressed to it, whoever it was about (its webhook
     /// deliveries: it may read why one was not sent after a withdrawal).
     AddressedToIt,
@@ -85,6 +88,12 @@ pub fn list_scope(
         (Role::Admin, _) => "1 = 1".into(),
         (Role::Agency, AgencyRows::AddressedToIt) => {
             format!("{t}agency_org_id = {}", binds.push(caller.org_id.clone()))
+        }
+        (Role::Agency, AgencyRows::OfAssignedPeople) => {
+            let org = binds.push(caller.org_id.clone());
+            format!(
+                "{t}person_id IN (SELECT person_id FROM assignments WHERE agency_org_id = {org} AND ended_at IS NULL)"
+            )
         }
         (Role::Agency, AgencyRows::OfCurrentPeople) => {
             let org = binds.push(caller.org_id.clone());

@@ -82,6 +82,13 @@ pub struct Settings {
     /// address (`JOBMATCH_AUTH_FAILURES_PER_MINUTE`, default 20); beyond
     /// that 429 until the minute is over.
     pub auth_failures_per_minute: u32,
+    /// The address people reach this service at, for the links in SMS
+    /// (`JOBMATCH_PUBLIC_URL`, e.g. `https://jy.jiaxing.gov.cn`; at most 60
+    /// characters so that a notice stays within two SMS; default
+    /// `http://<listen>`).
+    pub public_url: String,
+    /// Days a job seeker's SMS link opens their page (`JOBMATCH_LINK_TTL_DAYS`, 1–365, default 30).
+    pub link_ttl_days: u32,
 }
 
 /// Quiet hours in Asia/Shanghai, as minutes after midnight: no message to a
@@ -234,6 +241,8 @@ raw_settings!(
     max_connections,
     request_timeout_secs,
     auth_failures_per_minute,
+    public_url,
+    link_ttl_days,
 );
 
 impl RawSettings {
@@ -385,6 +394,21 @@ impl RawSettings {
             )?),
             auth_failures_per_minute: number("auth_failures_per_minute", self.auth_failures_per_minute, 20, 1, 100_000)?
                 as u32,
+            public_url: match self.public_url {
+                None => format!("http://{listen}"),
+                Some(u) => {
+                    let u = u.trim().trim_end_matches('/').to_string();
+                    let scheme = u.starts_with("http://") || u.starts_with("https://");
+                    if !scheme || u.chars().count() > 60 || u.contains(['?', '#', ' ']) {
+                        return Err(err(
+                            "public_url",
+                            "must be an http:// or https:// address of at most 60 characters, without ? or #".into(),
+                        ));
+                    }
+                    u
+                }
+            },
+            link_ttl_days: number("link_ttl_days", self.link_ttl_days, 30, 1, 365)? as u32,
             agency_rate_limit_per_minute: number(
                 "agency_rate_limit_per_minute",
                 self.agency_rate_limit_per_minute,
@@ -452,6 +476,19 @@ mod tests {
         assert_eq!(e.setting, "database_url");
         let e = env(&[("JOBMATCH_MAX_BODY_BYTES", "-5")]).resolve().unwrap_err();
         assert_eq!(e.setting, "max_body_bytes");
+    }
+
+    #[test]
+    fn the_public_url_is_checked_and_defaults_to_the_listen_address() {
+        let s = RawSettings::default().resolve().unwrap();
+        assert_eq!(s.public_url, "http://127.0.0.1:8080");
+        assert_eq!(s.link_ttl_days, 30);
+        let s = env(&[("JOBMATCH_PUBLIC_URL", "https://jy.jiaxing.gov.cn/")]).resolve().unwrap();
+        assert_eq!(s.public_url, "https://jy.jiaxing.gov.cn");
+        for bad in ["jy.jiaxing.gov.cn", "https://x.cn/?a=1", &format!("https://{}.cn", "a".repeat(60))] {
+            assert_eq!(env(&[("JOBMATCH_PUBLIC_URL", bad)]).resolve().unwrap_err().setting, "public_url", "{bad}");
+        }
+        assert_eq!(env(&[("JOBMATCH_LINK_TTL_DAYS", "0")]).resolve().unwrap_err().setting, "link_ttl_days");
     }
 
     #[test]

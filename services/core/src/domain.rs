@@ -147,6 +147,12 @@ string_enum!(
     /// Willingness to work (就业意愿).
     Willingness { Now = "now", Later = "later", NotNow = "not_now" }
 );
+
+/// Whether a person is matched at all: out of work (or in flexible work)
+/// and wanting work now. Matching and push ask the same question.
+pub fn is_matchable(status: EmploymentStatus, willingness: Willingness) -> bool {
+    matches!(status, EmploymentStatus::Unemployed | EmploymentStatus::Flexible) && willingness == Willingness::Now
+}
 string_enum!(
     /// Service needs (服务需求).
     ServiceNeed { Job = "job", Training = "training", Entrepreneurship = "entrepreneurship", Allowance = "allowance", Guidance = "guidance" }

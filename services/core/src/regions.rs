@@ -135,6 +135,11 @@ impl Regions {
         self.by_code.get(code)
     }
 
+    /// Every region, in no particular order.
+    pub fn all(&self) -> impl Iterator<Item = &Region> {
+        self.by_code.values()
+    }
+
     pub fn contains(&self, code: &str) -> bool {
         self.by_code.contains_key(code)
     }

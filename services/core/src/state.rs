@@ -55,15 +55,30 @@ pub struct CandidateQuery {
 #[error("the matching service has not yet applied the outbox up to {0}")]
 pub struct NotCaughtUp(pub crate::events::Position);
 
-/// The fitting people of an open job, best first: the matching service in
-/// this process, or its HTTP API when the push service runs apart.
+/// An open job that fits a person, as the push service needs it.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct JobFit {
+    pub job_id: String,
+    pub score: f32,
+}
+
+type Answer<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Vec<T>>> + Send + 'a>>;
+
+/// The fitting people of an open job and the fitting open jobs of a person,
+/// best first: the matching service in this process, or its HTTP API when
+/// the push service runs apart.
 pub trait CandidateSource: Send + Sync {
-    fn fitting_people<'a>(
+    fn fitting_people<'a>(&'a self, job_id: &'a str, limit: usize, query: CandidateQuery) -> Answer<'a, Candidate>;
+
+    /// The best open jobs for a person (nothing when the person is not
+    /// matchable); [`NotCaughtUp`] while the answer would miss events up to
+    /// `through`.
+    fn fitting_jobs<'a>(
         &'a self,
-        job_id: &'a str,
+        person_id: &'a str,
         limit: usize,
-        query: CandidateQuery,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Vec<Candidate>>> + Send + 'a>>;
+        through: Option<crate::events::Position>,
+    ) -> Answer<'a, JobFit>;
 }
 
 #[derive(Clone)]

@@ -227,6 +227,11 @@ impl Vocabulary {
         &self.certificate_codes
     }
 
+    /// The name of a certificate code (the code itself when unknown).
+    pub fn certificate_name<'a>(&'a self, code: &'a str) -> &'a str {
+        self.certificates.iter().find(|c| c.code == code).map(|c| c.name.as_str()).unwrap_or(code)
+    }
+
     pub fn category(&self, code: &str) -> Option<&Category> {
         self.categories.iter().find(|c| c.code == code)
     }

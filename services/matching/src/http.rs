@@ -1,6 +1,7 @@
 //! The matching service's HTTP side: `GET /v1/persons/{id}/matches`,
 //! `GET /v1/jobs/{id}/candidates`, and `POST /v1/jobs/{id}/fitting-people`
-//! (the push service's question when it runs apart). Handlers get the
+//! and `POST /v1/persons/{id}/fitting-jobs` (the push service's questions
+//! when it runs apart). Handlers get the
 //! matcher through their state, so a router without one cannot be built.
 
 use std::collections::HashMap;
@@ -14,7 +15,7 @@ use jobmatch_core::error::{ApiResult, Problem};
 use jobmatch_core::events::Position;
 use jobmatch_core::http::{JsonBody, QueryParams};
 use jobmatch_core::records;
-use jobmatch_core::state::{Candidate, CandidateQuery, NotCaughtUp};
+use jobmatch_core::state::{Candidate, CandidateQuery, JobFit, NotCaughtUp};
 use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, AppState, Principal, Role};
 use serde::{Deserialize, Serialize};
@@ -40,7 +41,11 @@ impl FromRef<MatchingState> for AppState {
 
 /// The matching routes, to be given a [`MatchingState`] with `with_state`.
 pub fn routes() -> OpenApiRouter<MatchingState> {
-    OpenApiRouter::new().routes(routes!(person_matches)).routes(routes!(job_candidates)).routes(routes!(fitting_people))
+    OpenApiRouter::new()
+        .routes(routes!(person_matches))
+        .routes(routes!(job_candidates))
+        .routes(routes!(fitting_people))
+        .routes(routes!(fitting_jobs))
 }
 
 /// The matching routes bound to `matcher`.
@@ -245,19 +250,30 @@ pub struct FittingQuery {
     pub through: Option<String>,
 }
 
+/// `through`: an outbox position, like `0:42`.
+fn read_through(f: &Fields<'_>, errs: &mut Errors) -> Option<String> {
+    f.string("through", false, 1, 41, errs).filter(|text| {
+        let known = Position::parse(text).is_some();
+        if !known {
+            errs.add("through", "invalid_position", "应为出站事件位置，如 0:42");
+        }
+        known
+    })
+}
+
+/// 503 `not_caught_up`: this replica has not applied the events asked for.
+fn not_caught_up() -> ApiError {
+    Problem::new(axum::http::StatusCode::SERVICE_UNAVAILABLE, NOT_CAUGHT_UP, "匹配服务尚未同步到该位置", "稍后重试")
+        .into()
+}
+
 impl RequestBody for FittingQuery {
     fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<FittingQuery> {
         Some(FittingQuery {
             limit: f.int("limit", false, 1, 1000, errs).map(|n| n as usize),
             push_consent: f.boolean("push_consent", false, errs),
             person_ids: f.strings("person_ids", 10_000, 64, errs),
-            through: f.string("through", false, 1, 41, errs).filter(|text| {
-                let known = Position::parse(text).is_some();
-                if !known {
-                    errs.add("through", "invalid_position", "应为出站事件位置，如 0:42");
-                }
-                known
-            }),
+            through: read_through(f, errs),
         })
     }
 }
@@ -272,7 +288,8 @@ pub struct FittingPeople {
 /// only). The same answer the push service gets in-process.
 #[utoipa::path(post, path = "/v1/jobs/{id}/fitting-people", tag = "matching",
     params(("id" = String, Path)), request_body = FittingQuery,
-    responses((status = 200, body = FittingPeople), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = FittingPeople), (status = 403, body = Problem), (status = 422, body = Problem),
+              (status = 503, body = Problem)),
     security(("bearer" = [])))]
 async fn fitting_people(
     State(MatchingState { app, matcher }): State<MatchingState>,
@@ -287,13 +304,56 @@ async fn fitting_people(
     let limit = limit.unwrap_or(200);
     match matcher.fitting_people_of(&id, query, limit).await {
         Ok(items) => Ok(Json(FittingPeople { items })),
-        Err(e) if e.is::<NotCaughtUp>() => Err(Problem::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            NOT_CAUGHT_UP,
-            "匹配服务尚未同步到该位置",
-            "稍后重试",
-        )
-        .into()),
+        Err(e) if e.is::<NotCaughtUp>() => Err(not_caught_up()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The push service's question about a person who became ready for work.
+#[derive(ToSchema)]
+pub struct FittingJobsQuery {
+    /// 1–100, default 20.
+    pub limit: Option<usize>,
+    /// An outbox position (`xid:id`): answer only once this replica has
+    /// applied every event up to it, else 503 `not_caught_up`.
+    pub through: Option<String>,
+}
+
+impl RequestBody for FittingJobsQuery {
+    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<FittingJobsQuery> {
+        Some(FittingJobsQuery {
+            limit: f.int("limit", false, 1, 100, errs).map(|n| n as usize),
+            through: read_through(f, errs),
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct FittingJobs {
+    pub items: Vec<JobFit>,
+}
+
+/// The open jobs that fit a person, best first, with their scores: what the
+/// push service asks when it runs apart from matching and someone becomes
+/// ready for work (admin keys only). Nothing for a person who is not
+/// matchable; the same answer the push service gets in-process.
+#[utoipa::path(post, path = "/v1/persons/{id}/fitting-jobs", tag = "matching",
+    params(("id" = String, Path)), request_body = FittingJobsQuery,
+    responses((status = 200, body = FittingJobs), (status = 403, body = Problem), (status = 422, body = Problem),
+              (status = 503, body = Problem)),
+    security(("bearer" = [])))]
+async fn fitting_jobs(
+    State(MatchingState { app, matcher }): State<MatchingState>,
+    caller: Principal,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<FittingJobs>> {
+    caller.require(&[Role::Admin])?;
+    let FittingJobsQuery { limit, through } = read_body(&body, &app)?;
+    let through = through.as_deref().and_then(Position::parse);
+    match matcher.fitting_jobs_of(&id, through, limit.unwrap_or(20)).await {
+        Ok(items) => Ok(Json(FittingJobs { items })),
+        Err(e) if e.is::<NotCaughtUp>() => Err(not_caught_up()),
         Err(e) => Err(e.into()),
     }
 }

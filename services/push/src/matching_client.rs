@@ -1,13 +1,14 @@
 //! The matching service over HTTP, for a push process running apart from it
 //! (`JOBMATCH_MATCHING_URL` and an admin key in `JOBMATCH_MATCHING_KEY`).
-//! It asks `POST /v1/jobs/{id}/fitting-people`, which answers with the same
-//! engine call as the in-process source: both give the same people.
+//! It asks `POST /v1/jobs/{id}/fitting-people` and `POST
+//! /v1/persons/{id}/fitting-jobs`, which answer with the same engine calls as
+//! the in-process source: both give the same answers.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use jobmatch_core::events::Position;
-use jobmatch_core::state::{Candidate, CandidateQuery, CandidateSource, NotCaughtUp};
+use jobmatch_core::state::{Candidate, CandidateQuery, CandidateSource, JobFit, NotCaughtUp};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -18,8 +19,8 @@ pub struct HttpCandidates {
 }
 
 #[derive(Deserialize)]
-struct Page {
-    items: Vec<Candidate>,
+struct Page<T> {
+    items: Vec<T>,
 }
 
 impl CandidateSource for HttpCandidates {
@@ -50,6 +51,22 @@ impl CandidateSource for HttpCandidates {
             Ok(found)
         })
     }
+
+    fn fitting_jobs<'a>(
+        &'a self,
+        person_id: &'a str,
+        limit: usize,
+        through: Option<Position>,
+    ) -> Pin<Box<dyn Future<Output = anyhow::Result<Vec<JobFit>>> + Send + 'a>> {
+        Box::pin(async move {
+            let mut question = json!({ "limit": limit.clamp(1, 100) });
+            if let Some(through) = through {
+                question["through"] = json!(through.to_string());
+            }
+            let url = format!("{}/v1/persons/{}/fitting-jobs", self.base, person_id);
+            self.post(url, question, through).await
+        })
+    }
 }
 
 /// The route's bounds (`jobmatch_matching::http`).
@@ -64,13 +81,22 @@ impl HttpCandidates {
         through: Option<Position>,
     ) -> anyhow::Result<Vec<Candidate>> {
         let url = format!("{}/v1/jobs/{}/fitting-people", self.base, job_id);
+        self.post(url, question, through).await
+    }
+
+    async fn post<T: serde::de::DeserializeOwned>(
+        &self,
+        url: String,
+        question: serde_json::Value,
+        through: Option<Position>,
+    ) -> anyhow::Result<Vec<T>> {
         let answer = self.client.post(url).bearer_auth(&self.key).json(&question).send().await?;
         if answer.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE {
             if let Some(through) = through {
                 return Err(NotCaughtUp(through).into());
             }
         }
-        let page: Page = answer.error_for_status()?.json().await?;
+        let page: Page<T> = answer.error_for_status()?.json().await?;
         Ok(page.items)
     }
 }

@@ -1,7 +1,10 @@
 //! The planner: reads job events from the outbox and, when a job opens,
 //! reopens or its headcount grows, queues one notification per fitting
 //! person (inbox, and SMS when a phone is on record) and one webhook per
-//! agency with fitting people assigned to it. The queue's unique key
+//! agency with fitting people assigned to it. When a person becomes ready
+//! for work — registered, wanting work now, out of work again, or newly
+//! consenting to push — they are told of their best open jobs. Nobody is
+//! told of a job they answered 不合适 to. The queue's unique key
 //! (recipient, job, channel) makes a repeated plan harmless, so several push
 //! processes may plan the same events.
 
@@ -9,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use jobmatch_core::domain::JobStatus;
+use jobmatch_core::domain::{is_matchable, JobStatus};
 use jobmatch_core::events::{self, Position};
 use jobmatch_core::records;
 use jobmatch_core::state::{Candidate, CandidateQuery, CandidateSource, NotCaughtUp};
@@ -54,16 +57,22 @@ impl Planner {
         let Some(upto) = batch.last().map(events::Event::position) else {
             return Ok(0);
         };
-        // One plan per job, timed from its earliest event in the batch.
-        let mut jobs: Vec<(String, String)> = Vec::new();
-        for e in batch.iter().filter(|e| e.kind.starts_with("job.")) {
-            if !jobs.iter().any(|(id, _)| *id == e.entity_id) {
-                jobs.push((e.entity_id.clone(), e.created_at.clone()));
+        // One plan per job or person, timed from its earliest event in the batch.
+        let mut plans: Vec<(bool, String, String)> = Vec::new();
+        for e in &batch {
+            let is_job = e.kind.starts_with("job.");
+            if !(is_job || e.kind == "person.created" || e.kind == "person.updated") {
+                continue;
+            }
+            if !plans.iter().any(|(job, id, _)| *job == is_job && *id == e.entity_id) {
+                plans.push((is_job, e.entity_id.clone(), e.created_at.clone()));
             }
         }
-        for (job_id, at) in &jobs {
+        for (is_job, id, at) in &plans {
             let at = from_text(at).unwrap_or_else(Utc::now);
-            match self.plan(job_id, at, Some(upto)).await {
+            let planned =
+                if *is_job { self.plan(id, at, Some(upto)).await } else { self.plan_person(id, at, Some(upto)).await };
+            match planned {
                 Ok(_) => {}
                 // Matching has not yet applied these events (a person
                 // registered just before the job would be missed): keep the
@@ -126,6 +135,8 @@ impl Planner {
             self.source.fitting_people(job_id, push_settings.max_per_job, q).await?
         };
         let fitting: Vec<&Candidate> = agency_found.iter().filter(|c| c.score >= push_settings.min_score).collect();
+        let declined = records::seeker::declined_by(&state.db.pool, job_id).await?;
+        let people: Vec<&Candidate> = people.into_iter().filter(|c| !declined.contains(&c.person_id)).collect();
         let (title, body) = person_notice(&job_row.job, &state.regions);
         let now = now_text();
         let opened = to_text(event_at);
@@ -153,6 +164,86 @@ impl Planner {
         tracing::info!(job_id, people = people.len(), rows, "push planned");
         Ok(Planned { people: people.len(), rows })
     }
+
+    /// Decide whether `person_id` just became ready for pushes (matchable
+    /// and consenting, and not so when last seen) and, if so, queue notices
+    /// of their best open jobs scoring at least the push threshold — as
+    /// many as the daily cap lets through in a day.
+    pub async fn plan_person(
+        &self,
+        person_id: &str,
+        event_at: DateTime<Utc>,
+        through: Option<Position>,
+    ) -> anyhow::Result<Planned> {
+        let state = &self.state;
+        let pool = &state.db.pool;
+        let Some(stored) = records::persons::get(pool, person_id).await? else { return Ok(Planned::default()) };
+        let profile = &stored.profile;
+        let ready = profile.consent.push && is_matchable(profile.employment_status, profile.willingness);
+        let was_ready: Option<i64> = sqlx::query_scalar("SELECT was_ready FROM push_persons WHERE person_id = $1")
+            .bind(person_id)
+            .fetch_optional(pool)
+            .await?;
+        if !ready || was_ready == Some(1) {
+            remember_person(&mut *pool.acquire().await?, person_id, ready).await?;
+            return Ok(Planned::default());
+        }
+        let push_settings = &state.settings.push;
+        let cap = push_settings.daily_cap as usize;
+        let declined = records::seeker::declined_jobs(pool, person_id).await?;
+        let found = self.source.fitting_jobs(person_id, cap + declined.len(), through).await?;
+        let mut jobs = Vec::new();
+        for fit in found.iter().filter(|f| f.score >= push_settings.min_score && !declined.contains(&f.job_id)) {
+            if let Some(job_row) = records::jobs::get(&state.db, &fit.job_id).await? {
+                if job_row.job.status == JobStatus::Open {
+                    jobs.push((job_row, fit.score));
+                }
+            }
+            if jobs.len() >= cap {
+                break;
+            }
+        }
+        let Some(person) = records::persons::reachable(pool, &[person_id.to_string()]).await?.into_iter().next() else {
+            return Ok(Planned::default());
+        };
+        let now = now_text();
+        let opened = to_text(event_at);
+        let mut rows = 0;
+        let mut tx = pool.begin().await?;
+        for (job_row, score) in &jobs {
+            let (title, body) = person_notice(&job_row.job, &state.regions);
+            let notice = Notice {
+                job_id: &job_row.job.id,
+                score: *score,
+                title: &title,
+                body: &body,
+                opened: &opened,
+                now: &now,
+            };
+            rows += queue_person(&mut tx, &person, "inbox", &notice).await?;
+            if person.has_phone() {
+                rows += queue_person(&mut tx, &person, "sms", &notice).await?;
+            }
+        }
+        remember_person(&mut tx, person_id, true).await?;
+        tx.commit().await?;
+        state.metrics.count_with("jobmatch_push_queued_total", &[], rows as u64);
+        tracing::info!(person_id, jobs = jobs.len(), rows, "push planned for a person ready for work");
+        Ok(Planned { people: usize::from(!jobs.is_empty()), rows })
+    }
+}
+
+async fn remember_person(conn: &mut AnyConnection, person_id: &str, ready: bool) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO push_persons (person_id, was_ready, planned_at) VALUES ($1, $2, $3)
+         ON CONFLICT (person_id) DO UPDATE SET was_ready = excluded.was_ready, planned_at = excluded.planned_at",
+    )
+    .bind(person_id)
+    .bind(ready as i64)
+    .bind(now_text())
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 async fn remember(

@@ -199,10 +199,10 @@ impl Worker {
     async fn decide_and_deliver(&self, row: &Claimed) -> anyhow::Result<Next> {
         let state = &self.state;
         let push_settings = &state.settings.push;
-        let open = records::jobs::get(&state.db, &row.job_id).await?.is_some_and(|j| j.job.status == JobStatus::Open);
-        if !open {
+        let job = records::jobs::get(&state.db, &row.job_id).await?.filter(|j| j.job.status == JobStatus::Open);
+        let Some(job) = job else {
             return Ok(Next::Dead { error: "job_closed: 岗位已关闭、招满或过期，不再发送".into() });
-        }
+        };
         let now = Utc::now();
         if let Some(person_id) = &row.person_id {
             let reachable = records::persons::reachable(&state.db.pool, std::slice::from_ref(person_id)).await?;
@@ -211,6 +211,9 @@ impl Worker {
             };
             if !person.push_consent {
                 return Ok(Next::Dead { error: "consent_withdrawn: 本人已撤回推送同意".into() });
+            }
+            if records::seeker::declined(&state.db.pool, person_id, &row.job_id).await? {
+                return Ok(Next::Dead { error: "declined: 本人已回复此岗位不合适".into() });
             }
             if let Some(until) = quiet_until(now, push_settings.quiet_hours) {
                 return Ok(Next::Held { until, reason: "quiet_hours: 夜间免打扰，早上再发送".into() });
@@ -225,7 +228,21 @@ impl Worker {
                 "inbox" => Outcome::Delivered,
                 "sms" => match person.phone(&state.vault)? {
                     None => return Ok(Next::Dead { error: "no_phone: 没有登记手机号".into() }),
-                    Some(phone) => self.channels.sms(&phone, &row.body).await,
+                    Some(phone) => {
+                        // A new link per attempt: the token is never stored
+                        // in clear, so it cannot be read back for a retry.
+                        let token = jobmatch_core::links::issue(
+                            &state.db.pool,
+                            person_id,
+                            &row.job_id,
+                            state.settings.link_ttl_days,
+                            now,
+                        )
+                        .await?;
+                        let link = format!("{}/m/{token}", state.settings.public_url);
+                        let text = crate::message::sms_text(&job.job, &state.regions, &link);
+                        self.channels.sms(&phone, &text).await
+                    }
                 },
                 other => anyhow::bail!("unknown channel {other}"),
             };

@@ -74,3 +74,11 @@ pub async fn open_page_after(db: &Db, after: &str, limit: i64) -> anyhow::Result
     let now = now_text();
     rows.into_iter().map(|row| from_row(row, &now)).collect()
 }
+
+/// How many people were placed in `job_id` (placements naming the job).
+pub async fn placed_count<'e>(ex: impl sqlx::Executor<'e, Database = sqlx::Any>, job_id: &str) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(DISTINCT person_id) FROM placements WHERE job_id = $1")
+        .bind(job_id)
+        .fetch_one(ex)
+        .await?)
+}

@@ -6,3 +6,4 @@
 pub mod agency;
 pub mod jobs;
 pub mod persons;
+pub mod seeker;

@@ -3,9 +3,7 @@
 //! from the store when an outbox event arrives and kept in the index.
 
 use chrono::NaiveDate;
-use jobmatch_core::domain::{
-    EmploymentStatus, EmploymentType, ExpectedPay, Group, Job, JobStatus, Person, Physical, Willingness,
-};
+use jobmatch_core::domain::{EmploymentType, ExpectedPay, Group, Job, JobStatus, Person, Physical};
 use jobmatch_core::regions::Regions;
 use jobmatch_core::vocab::Vocabulary;
 use serde::{Deserialize, Serialize};
@@ -150,6 +148,4 @@ impl PersonFacts {
     }
 }
 
-pub fn is_matchable(status: EmploymentStatus, willingness: Willingness) -> bool {
-    matches!(status, EmploymentStatus::Unemployed | EmploymentStatus::Flexible) && willingness == Willingness::Now
-}
+pub use jobmatch_core::domain::is_matchable;

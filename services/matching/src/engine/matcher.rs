@@ -13,7 +13,7 @@ use jobmatch_core::domain::{Job, Person};
 use jobmatch_core::events::{self, Position};
 use jobmatch_core::idcard::age_on;
 use jobmatch_core::records;
-use jobmatch_core::state::{Candidate, CandidateQuery, CandidateSource, NotCaughtUp};
+use jobmatch_core::state::{Candidate, CandidateQuery, CandidateSource, JobFit, NotCaughtUp};
 use jobmatch_core::AppState;
 use tantivy::query::Occur;
 use tantivy::tokenizer::{PreTokenizedString, Token};
@@ -609,6 +609,43 @@ impl Matcher {
     }
 }
 
+impl Matcher {
+    /// The best open jobs for a stored person, as the push service asks when
+    /// someone becomes ready for work: the one answer both
+    /// [`MatcherCandidates`] and the HTTP route give. Nothing for an unknown
+    /// or unmatchable person; [`NotCaughtUp`] while this replica is behind
+    /// `through`.
+    pub async fn fitting_jobs_of(
+        self: &Arc<Self>,
+        person_id: &str,
+        through: Option<Position>,
+        limit: usize,
+    ) -> anyhow::Result<Vec<JobFit>> {
+        if let Some(through) = through {
+            if self.applied() < through {
+                return Err(NotCaughtUp(through).into());
+            }
+        }
+        let Some(stored) = records::persons::get(&self.state.db.pool, person_id).await? else {
+            return Ok(Vec::new());
+        };
+        let person = records::persons::to_matchable(&self.state, &stored, today())?;
+        self.on_blocking_thread(move |matcher| {
+            let Some(facts) =
+                PersonFacts::build(person, &matcher.state.regions, &matcher.state.vocab, &matcher.analysis)
+            else {
+                return Ok(Vec::new());
+            };
+            Ok(matcher
+                .matches_for(&facts, limit)?
+                .into_iter()
+                .map(|found| JobFit { job_id: found.facts.job.id, score: found.scored.score })
+                .collect())
+        })
+        .await
+    }
+}
+
 /// The matching service as the push service's source of recipients, in
 /// the same process (weak, so that the matcher closes when the app stops).
 pub struct MatcherCandidates(pub std::sync::Weak<Matcher>);
@@ -623,6 +660,18 @@ impl CandidateSource for MatcherCandidates {
         Box::pin(async move {
             let Some(matcher) = self.0.upgrade() else { return Ok(Vec::new()) };
             matcher.fitting_people_of(job_id, query, limit).await
+        })
+    }
+
+    fn fitting_jobs<'a>(
+        &'a self,
+        person_id: &'a str,
+        limit: usize,
+        through: Option<Position>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<Vec<JobFit>>> + Send + 'a>> {
+        Box::pin(async move {
+            let Some(matcher) = self.0.upgrade() else { return Ok(Vec::new()) };
+            matcher.fitting_jobs_of(person_id, through, limit).await
         })
     }
 }

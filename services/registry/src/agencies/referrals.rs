@@ -210,10 +210,23 @@ async fn create_referral(
     caller: Principal,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Referral>)> {
-    caller.require(&[Role::Admin, Role::Staff, Role::Agency])?;
     let ReferralCreate { job_id, person_id, note } = read_body(&body, &state)?;
-    person_for(&state, &caller, &person_id).await?;
-    let job = records::jobs::get(&state.db, &job_id).await?.ok_or_else(ApiError::not_found)?;
+    Ok((StatusCode::CREATED, Json(refer(&state, &caller, &job_id, &person_id, note.as_deref()).await?)))
+}
+
+/// Refer `person_id` to `job_id` as `caller` (agency: its own people; staff:
+/// people of their region; admin): the one path of `POST /v1/referrals`
+/// and of turning a job seeker's lead into a referral.
+pub async fn refer(
+    state: &AppState,
+    caller: &Principal,
+    job_id: &str,
+    person_id: &str,
+    note: Option<&str>,
+) -> ApiResult<Referral> {
+    caller.require(&[Role::Admin, Role::Staff, Role::Agency])?;
+    person_for(state, caller, person_id).await?;
+    let job = records::jobs::get(&state.db, job_id).await?.ok_or_else(ApiError::not_found)?;
     if job.job.status != JobStatus::Open {
         return Err(ApiError::conflict("job_not_open", "岗位已关闭、招满或过期，不能推荐"));
     }
@@ -221,8 +234,8 @@ async fn create_referral(
         "SELECT id FROM referrals WHERE job_id = $1 AND person_id = $2
          AND status IN ('referred', 'contacted', 'interviewed') LIMIT 1",
     )
-    .bind(&job_id)
-    .bind(&person_id)
+    .bind(job_id)
+    .bind(person_id)
     .fetch_optional(&state.db.pool)
     .await?;
     if let Some(existing) = open {
@@ -244,18 +257,18 @@ async fn create_referral(
          VALUES ($1, $2, $3, $4, 'referred', $5, $6, $7, $7)",
     )
     .bind(&id)
-    .bind(&job_id)
-    .bind(&person_id)
+    .bind(job_id)
+    .bind(person_id)
     .bind(&agency)
-    .bind(&note)
+    .bind(note)
     .bind(&caller.org_id)
     .bind(&now)
     .execute(&mut *tx)
     .await?;
-    step(&mut tx, &id, None, "referred", note.as_deref(), &caller, &now).await?;
+    step(&mut tx, &id, None, "referred", note, caller, &now).await?;
     tx.commit().await?;
-    let row = visible(&state, &caller, &id).await?;
-    Ok((StatusCode::CREATED, Json(load(&state, row).await?)))
+    let row = visible(state, caller, &id).await?;
+    load(state, row).await
 }
 
 async fn step(
