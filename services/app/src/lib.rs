@@ -59,6 +59,7 @@ impl ServiceRole {
         (name = "agencies", description = "人力资源机构合作 HR agencies: agreements, assignments, referrals, follow-up"),
         (name = "outcomes", description = "帮扶成效 Placements, insurance months, subsidies, allowances"),
         (name = "reports", description = "进度表 The monthly progress report"),
+        (name = "seeker", description = "求职者页面与回复 The job seeker's SMS link pages, their answers, leads for staff"),
         (name = "ops", description = "运维 Operations")
     )
 )]
@@ -79,13 +80,14 @@ impl Modify for BearerAuth {
 }
 
 /// The routes and OpenAPI document of the given roles. The posting role
-/// serves the registry too (one deployment owns jobs and people). Matching's
+/// serves the registry and the job seeker's pages too (one deployment owns
+/// jobs and people). Matching's
 /// routes come bound to a matcher: given `matching` when this process has
 /// one, else only their documentation is added (`openapi_json`).
 pub fn api(role: ServiceRole, matching: Option<(AppState, Arc<Matcher>)>) -> OpenApiRouter<AppState> {
     let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(ops::router());
     if role.runs(ServiceRole::Posting) {
-        api = api.merge(jobmatch_posting::router()).merge(jobmatch_registry::router());
+        api = api.merge(jobmatch_posting::router()).merge(jobmatch_registry::router()).merge(jobmatch_seeker::router());
     }
     if role.runs(ServiceRole::Matching) {
         match matching {

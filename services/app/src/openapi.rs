@@ -2,7 +2,8 @@
 //! operation can answer because of the plumbing it goes through, written
 //! once here instead of in each handler's annotation.
 //!
-//! - every error is `application/problem+json` with the `Problem` schema;
+//! - every error is `application/problem+json` with the `Problem` schema
+//!   (a page's own errors are also `text/html`: the job seeker's pages);
 //! - an operation behind a key can answer 401 (no or bad key), 403 (outside
 //!   its role or region) and 429 (too many failed authentications);
 //! - one with path parameters can answer 404, one with query parameters 400
@@ -84,7 +85,12 @@ fn finish_operation(op: &mut Value) {
     }
     for (status, response) in responses.iter_mut() {
         if status.starts_with('4') || status.starts_with('5') {
+            // A page's own errors are pages; the plumbing's stay problems.
+            let page = response["content"].get("text/html").cloned();
             response["content"] = problem();
+            if let Some(page) = page {
+                response["content"]["text/html"] = page;
+            }
             if response.get("description").and_then(Value::as_str).is_none_or(str::is_empty) {
                 response["description"] = json!(describe(status));
             }
