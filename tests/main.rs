@@ -22,3 +22,4 @@ mod push;
 mod receiver;
 mod reports;
 mod security;
+mod seeker;
