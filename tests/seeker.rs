@@ -168,7 +168,7 @@ async fn answers_reach_staff(backend: Backend) {
         "我感兴趣",
         "不合适",
         "太远",
-        "还差",
+        "还招",
         "不再接收短信",
     ] {
         assert!(page.text.contains(part), "{part} missing from the page");
@@ -349,6 +349,34 @@ async fn answers_reach_staff(backend: Backend) {
     // ... and B, ready again after a pause, is not told of the job B declined.
     app.patch(&format!("/v1/persons/{b}"), &app.admin, json!({"willingness": "later"})).await;
     app.patch(&format!("/v1/persons/{b}"), &app.admin, json!({"willingness": "now"})).await;
+
+    // 已经找到工作 opens a task to record the placement, which staff close.
+    let found = app
+        .page(&format!("/m/{token_a}/jobs/{job}/answer"), Some(&[("answer", "not_fitting"), ("reason", "found_work")]))
+        .await;
+    assert_eq!(found.status, StatusCode::SEE_OTHER);
+    let tasks = app.get("/v1/leads?kind=found_work", &staff).await;
+    let tasks = tasks.body["items"].as_array().unwrap().clone();
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert_eq!(tasks[0]["person_id"], a.as_str());
+    let closed_task = app
+        .post(&format!("/v1/leads/{}/close", tasks[0]["id"].as_str().unwrap()), &staff, json!({"note": "已登记就业"}))
+        .await;
+    assert_eq!(closed_task.status, StatusCode::OK, "{}", closed_task.body);
+    assert_eq!(closed_task.body["status"], "closed");
+    assert_eq!(closed_task.body["closed_note"], "已登记就业");
+    let referred_lead = app.get(&format!("/v1/leads?person_id={a}"), &staff).await;
+    assert_eq!(referred_lead.body["items"][0]["status"], "referred", "a lead acted on stays as it was");
+
+    // Someone not wanting work yet is told nothing, and is told once they do.
+    let d = app.create_person(with(person(107, "13905738704", "陈美华"), |b| b["willingness"] = json!("later"))).await;
+    app.wait_indexed().await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM notifications WHERE person_id = $1", &[&d]).await, 0);
+    let r = app.patch(&format!("/v1/persons/{d}"), &app.admin, json!({"willingness": "now"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.notifications_until(&job, |items| items.iter().any(|n| n["person_id"] == d.as_str() && n["status"] == "sent"))
+        .await;
 
     // An answer after the job closed: a page saying so, and no lead.
     let closed = app.post(&format!("/v1/jobs/{job}/close"), &publisher, json!({"reason": "filled"})).await;
