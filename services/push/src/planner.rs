@@ -68,6 +68,9 @@ impl Planner {
                 plans.push((is_job, e.entity_id.clone(), e.created_at.clone()));
             }
         }
+        // Jobs first: a batch of newly registered people (a department
+        // import) must not hold back the notices of a job opened meanwhile.
+        plans.sort_by_key(|(is_job, _, _)| !*is_job);
         for (is_job, id, at) in &plans {
             let at = from_text(at).unwrap_or_else(Utc::now);
             let planned =
