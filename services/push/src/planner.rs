@@ -152,11 +152,7 @@ impl Planner {
             let Some(person) = reachable.get(&candidate.person_id) else { continue };
             let notice =
                 Notice { job_id, score: candidate.score, title: &title, body: &body, opened: &opened, now: &now };
-            rows += queue_person(&mut tx, person, "inbox", &notice).await?;
-            // SMS only for people with a phone on record.
-            if person.has_phone() {
-                rows += queue_person(&mut tx, person, "sms", &notice).await?;
-            }
+            rows += queue_person(&mut tx, person, &notice).await?;
         }
         rows += queue_agencies(&mut tx, &job_row.job, &fitting, &watched, &opened, &now).await?;
         remember(&mut tx, job_id, true, headcount, Some(&opened)).await?;
@@ -206,9 +202,7 @@ impl Planner {
                 break;
             }
         }
-        let Some(person) = records::persons::reachable(pool, &[person_id.to_string()]).await?.into_iter().next() else {
-            return Ok(Planned::default());
-        };
+        let person = records::persons::Reachable::from(stored);
         let now = now_text();
         let opened = to_text(event_at);
         let mut rows = 0;
@@ -223,10 +217,7 @@ impl Planner {
                 opened: &opened,
                 now: &now,
             };
-            rows += queue_person(&mut tx, &person, "inbox", &notice).await?;
-            if person.has_phone() {
-                rows += queue_person(&mut tx, &person, "sms", &notice).await?;
-            }
+            rows += queue_person(&mut tx, &person, &notice).await?;
         }
         remember_person(&mut tx, person_id, true).await?;
         tx.commit().await?;
@@ -284,7 +275,21 @@ struct Notice<'a> {
     now: &'a str,
 }
 
+/// Queue `notice` to `person`: in the inbox always, by SMS only when a
+/// phone is on record. Returns the rows queued (none when already queued).
 async fn queue_person(
+    conn: &mut AnyConnection,
+    person: &records::persons::Reachable,
+    notice: &Notice<'_>,
+) -> anyhow::Result<usize> {
+    let mut rows = queue_channel(conn, person, "inbox", notice).await?;
+    if person.has_phone() {
+        rows += queue_channel(conn, person, "sms", notice).await?;
+    }
+    Ok(rows)
+}
+
+async fn queue_channel(
     conn: &mut AnyConnection,
     person: &records::persons::Reachable,
     channel: &str,

@@ -273,7 +273,10 @@ async fn job_response(state: &AppState, link: &Link, token: &str, job_id: &str) 
     let answer = answers::current(pool, &link.person_id, job_id).await?;
     let mut others = Vec::new();
     for other_id in records::seeker::pushed_jobs(pool, &link.person_id, &recent(state)).await? {
-        if other_id == job_id || others.len() >= 10 {
+        if others.len() >= 10 {
+            break;
+        }
+        if other_id == job_id {
             continue;
         }
         if let Some(other) = records::jobs::get(&state.db, &other_id).await? {

@@ -170,18 +170,20 @@ impl Reachable {
     }
 }
 
-/// [`Reachable`] of these people (missing ids are left out).
-pub async fn reachable<'e>(ex: impl Executor<'e, Database = Any>, ids: &[String]) -> anyhow::Result<Vec<Reachable>> {
-    Ok(get_many(ex, ids)
-        .await?
-        .into_iter()
-        .map(|stored| Reachable {
+impl From<StoredPerson> for Reachable {
+    fn from(stored: StoredPerson) -> Reachable {
+        Reachable {
             push_consent: stored.profile.consent.push,
             region_code: stored.profile.region_code,
             phone_cipher: stored.phone_cipher,
             id: stored.id,
-        })
-        .collect())
+        }
+    }
+}
+
+/// [`Reachable`] of these people (missing ids are left out).
+pub async fn reachable<'e>(ex: impl Executor<'e, Database = Any>, ids: &[String]) -> anyhow::Result<Vec<Reachable>> {
+    Ok(get_many(ex, ids).await?.into_iter().map(Reachable::from).collect())
 }
 
 /// The id of the person with this ID number, if any.

@@ -59,7 +59,7 @@ pub async fn declined<'e>(
     Ok(found.is_some())
 }
 
-/// Of `person_ids`, those who answered 不合适 to `job_id`.
+/// The people who answered 不合适 to `job_id`.
 pub async fn declined_by<'e>(ex: impl Executor<'e, Database = Any>, job_id: &str) -> anyhow::Result<HashSet<String>> {
     let rows: Vec<String> =
         sqlx::query_scalar("SELECT person_id FROM seeker_answers WHERE job_id = $1 AND answer = 'not_fitting'")
