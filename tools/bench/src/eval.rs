@@ -69,7 +69,7 @@ impl Client {
 }
 
 /// Load `dir` into a fresh store and print the scores as one JSON line.
-pub async fn run(dir: &Path, k: usize, database_url: Option<String>) -> anyhow::Result<Value> {
+pub async fn run(dir: &Path, k: usize, detail: bool, database_url: Option<String>) -> anyhow::Result<Value> {
     let jobs = jsonl(&dir.join("jobs.jsonl"))?;
     let persons = jsonl(&dir.join("persons.jsonl"))?;
     let judgments = tsv(&dir.join("judgments.tsv"))?;
@@ -181,6 +181,9 @@ pub async fn run(dir: &Path, k: usize, database_url: Option<String>) -> anyhow::
             }
         }
         if let Some(v) = by_person.get(pk).and_then(|g| ndcg(&ranked, g, k)) {
+            if detail {
+                eprintln!("match {pk} {v:.3} {}", ranked.join(" "));
+            }
             match_scores.push(v);
         }
     }
@@ -207,6 +210,9 @@ pub async fn run(dir: &Path, k: usize, database_url: Option<String>) -> anyhow::
             }
         }
         if let Some(v) = by_job.get(jk).and_then(|g| ndcg(&ranked, g, k)) {
+            if detail {
+                eprintln!("cand {jk} {v:.3} {}", ranked.join(" "));
+            }
             cand_scores.push(v);
         }
     }

@@ -3,6 +3,7 @@
 //! SQLite folder unless `--database-url` names an empty database) and
 //! drives it over loopback HTTP or through its engine. See BENCHMARKS.md.
 
+pub mod bm25;
 pub mod eval;
 pub mod import;
 pub mod matching;

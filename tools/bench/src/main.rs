@@ -26,6 +26,9 @@ enum Command {
         dir: PathBuf,
         #[arg(long, default_value_t = 10)]
         k: usize,
+        /// Also print each person's and each job's nDCG and top list to stderr.
+        #[arg(long)]
+        detail: bool,
     },
     /// Index generated jobs and people and time matches both ways; with
     /// --postgres, answer the same queries with ILIKE / pg_trgm there.
@@ -46,6 +49,9 @@ enum Command {
         #[arg(long)]
         postgres: String,
     },
+    /// nDCG of plain jieba + BM25 with the hard rules as filters on an
+    /// evaluation set (the baseline the engine is read against).
+    Bm25Eval { dir: PathBuf },
     /// With many people indexed: job created → notifications queued, and
     /// webhook deliveries per second to a loopback receiver.
     Push {
@@ -71,16 +77,20 @@ enum Command {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    use jobmatch_bench::{eval, import, matching, pg, push, report};
+    use jobmatch_bench::{bm25, eval, import, matching, pg, push, report};
     let database_url = cli.database_url;
     match cli.command {
-        Command::Eval { dir, k } => {
-            println!("{}", eval::run(&dir, k, database_url).await?);
+        Command::Eval { dir, k, detail } => {
+            println!("{}", eval::run(&dir, k, detail, database_url).await?);
             Ok(())
         }
         Command::Matching { jobs, people, queries, postgres } => matching::run(jobs, people, queries, postgres).await,
         Command::PgEval { dir, postgres } => {
             println!("{}", pg::eval(&dir, &postgres).await?);
+            Ok(())
+        }
+        Command::Bm25Eval { dir } => {
+            println!("{}", bm25::eval(&dir).await?);
             Ok(())
         }
         Command::Push { people, jobs, webhooks } => push::run(people, jobs, webhooks, database_url).await,

@@ -198,7 +198,7 @@ impl Pg {
 
 /// Facts need an analyzer; SQL does its own text matching, so one shared
 /// instance is made once.
-fn dummy_analysis() -> &'static jobmatch_matching::engine::analyzer::Analysis {
+pub fn dummy_analysis() -> &'static jobmatch_matching::engine::analyzer::Analysis {
     use std::sync::OnceLock;
     static ANALYSIS: OnceLock<jobmatch_matching::engine::analyzer::Analysis> = OnceLock::new();
     ANALYSIS.get_or_init(|| {
@@ -214,6 +214,40 @@ fn with_defaults(mut v: Value, defaults: Value) -> Value {
         }
     }
     v
+}
+
+/// The grades and the rule-breaking pairs of an evaluation set, by key.
+pub struct Judged {
+    /// person → job → grade (grades above 0 only).
+    pub by_person: HashMap<String, HashMap<String, i64>>,
+    /// job → person → grade (grades above 0 only).
+    pub by_job: HashMap<String, HashMap<String, i64>>,
+    /// (person, job) pairs that break a hard rule.
+    pub forbidden: HashSet<(String, String)>,
+}
+
+impl Judged {
+    pub fn read(dir: &Path) -> anyhow::Result<Judged> {
+        let text = std::fs::read_to_string(dir.join("judgments.tsv"))?;
+        let mut by_person: HashMap<String, HashMap<String, i64>> = HashMap::new();
+        let mut by_job: HashMap<String, HashMap<String, i64>> = HashMap::new();
+        for l in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+            let c: Vec<&str> = l.split('\t').collect();
+            let g: i64 = c.get(2).and_then(|g| g.parse().ok()).unwrap_or(0);
+            if g > 0 {
+                by_person.entry(c[0].into()).or_default().insert(c[1].into(), g);
+                by_job.entry(c[1].into()).or_default().insert(c[0].into(), g);
+            }
+        }
+        let forbidden = std::fs::read_to_string(dir.join("forbidden.tsv"))?
+            .lines()
+            .skip(1)
+            .filter_map(|l| {
+                l.split_once('\t').map(|(p, r)| (p.to_string(), r.split('\t').next().unwrap_or("").to_string()))
+            })
+            .collect();
+        Ok(Judged { by_person, by_job, forbidden })
+    }
 }
 
 /// The evaluation set as domain objects (jobs marked closed are closed).
@@ -304,24 +338,7 @@ pub async fn eval(dir: &Path, url: &str) -> anyhow::Result<Value> {
         persons: world.persons.clone(),
     };
     pg.load(&open_world, &state).await?;
-    let text = std::fs::read_to_string(dir.join("judgments.tsv"))?;
-    let mut by_person: HashMap<String, HashMap<String, i64>> = HashMap::new();
-    let mut by_job: HashMap<String, HashMap<String, i64>> = HashMap::new();
-    for l in text.lines().skip(1).filter(|l| !l.trim().is_empty()) {
-        let c: Vec<&str> = l.split('\t').collect();
-        let g: i64 = c[2].parse().unwrap_or(0);
-        if g > 0 {
-            by_person.entry(c[0].into()).or_default().insert(c[1].into(), g);
-            by_job.entry(c[1].into()).or_default().insert(c[0].into(), g);
-        }
-    }
-    let forbidden: HashSet<(String, String)> = std::fs::read_to_string(dir.join("forbidden.tsv"))?
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            l.split_once('\t').map(|(p, r)| (p.to_string(), r.split('\t').next().unwrap_or("").to_string()))
-        })
-        .collect();
+    let Judged { by_person, by_job, forbidden } = Judged::read(dir)?;
     let analysis = dummy_analysis();
     let (mut m, mut c, mut violations) = (Vec::new(), Vec::new(), 0);
     for p in &world.persons {
