@@ -4,7 +4,10 @@
 //! segments in search mode (a long word also yields the words inside it), stop
 //! words are dropped, and each word in a synonym group is followed, at the
 //! same position, by the group's canonical term. Offsets point into the
-//! original text.
+//! original text. Skill text (what a person has done, what a job asks)
+//! also drops the words that are never skills (body words, hedges, place
+//! names), and a short run of latin letters that is no word of ours is read
+//! as pinyin initials of a domain word (zj → 质检).
 
 use std::sync::Arc;
 
@@ -27,6 +30,8 @@ pub struct Analysis {
     /// inside longer words, and the only single characters kept.
     domain: std::collections::HashSet<String>,
     longest_domain_word: usize,
+    /// Pinyin initials of domain words of 2–4 characters → the words.
+    initials: std::collections::HashMap<String, Vec<String>>,
 }
 
 impl Analysis {
@@ -41,10 +46,29 @@ impl Analysis {
                 jieba.add_word(word, Some(20_000), None);
             }
         }
+        // Place names are kept whole, so that they can be told apart.
+        for place in &config.places {
+            jieba.add_word(place, Some(20_000), None);
+        }
         let mut domain: std::collections::HashSet<String> = config.dictionary.iter().map(|(w, _)| w.clone()).collect();
         domain.extend(config.synonyms.keys().cloned());
         let longest_domain_word = domain.iter().map(|w| w.chars().count()).max().unwrap_or(0);
-        Analysis { jieba, config, domain, longest_domain_word }
+        let mut initials: std::collections::HashMap<String, Vec<String>> = std::collections::HashMap::new();
+        for word in &domain {
+            let n = word.chars().count();
+            if !(2..=4).contains(&n) || word.is_ascii() {
+                continue;
+            }
+            let letters: Option<String> =
+                word.chars().map(|c| config.pinyin.get(&c).and_then(|p| p.chars().next())).collect();
+            if let Some(letters) = letters {
+                initials.entry(letters).or_default().push(word.clone());
+            }
+        }
+        for words in initials.values_mut() {
+            words.sort();
+        }
+        Analysis { jieba, config, domain, longest_domain_word, initials }
     }
 
     pub fn config(&self) -> &MatchConfig {
@@ -70,7 +94,10 @@ impl Analysis {
             .collect()
     }
 
-    fn keep(&self, word: &str) -> bool {
+    fn keep(&self, word: &str, skills: bool) -> bool {
+        if skills && self.config.not_skills.contains(word) {
+            return false;
+        }
         if self.config.stopwords.contains(word) || !word.chars().any(|c| c.is_alphanumeric()) {
             return false;
         }
@@ -98,16 +125,70 @@ impl Analysis {
 
     /// Every token of `text`: (term, byte offsets into `text`, position).
     pub fn tokens(&self, text: &str) -> Vec<Token> {
-        self.tokens_with(text, true)
+        self.tokens_with(text, true, false)
     }
 
     /// Tokens without sound-alikes: for long texts (job descriptions), where
     /// typos are not looked for.
     pub fn tokens_plain(&self, text: &str) -> Vec<Token> {
-        self.tokens_with(text, false)
+        self.tokens_with(text, false, false)
     }
 
-    fn tokens_with(&self, text: &str, sound_alikes: bool) -> Vec<Token> {
+    /// Tokens of skill text: without the words that are never skills, and
+    /// with pinyin initials read as the domain words they stand for.
+    /// People write what they did with an aspect particle inside the
+    /// verb and its object (洗过碗, 烧过菜, 扛过包, 开了十年车): the text is
+    /// also read without 过/了 between Chinese characters, and the words
+    /// found only that way follow the others (offsets: the whole text).
+    pub fn skill_tokens(&self, text: &str) -> Vec<Token> {
+        let mut out = self.tokens_with(text, true, true);
+        let chars: Vec<char> = text.chars().collect();
+        let is_cjk = |c: char| ('\u{4E00}'..='\u{9FFF}').contains(&c);
+        let stripped: String = chars
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| {
+                !(matches!(c, '过' | '了')
+                    && *i > 0
+                    && chars.get(i + 1).is_some_and(|n| is_cjk(*n))
+                    && is_cjk(chars[i - 1]))
+            })
+            .map(|(_, c)| *c)
+            .collect();
+        if stripped.chars().count() != chars.len() {
+            let next = out.last().map(|t| t.position + 1).unwrap_or(0);
+            for mut t in self.tokens_with(&stripped, true, true) {
+                if !out.iter().any(|o| o.text == t.text) {
+                    t.position += next;
+                    t.offset_from = 0;
+                    t.offset_to = text.len();
+                    out.push(t);
+                }
+            }
+        }
+        out
+    }
+
+    /// The distinct terms of skill text, in order of first appearance.
+    pub fn skill_terms(&self, text: &str) -> Vec<String> {
+        distinct(&self.skill_tokens(text))
+    }
+
+    /// The domain words a run of 2–4 latin letters may be the pinyin
+    /// initials of (none when it is a word of ours, or stands for more
+    /// than two words).
+    fn words_of_initials(&self, word: &str) -> &[String] {
+        let n = word.len();
+        if !(2..=4).contains(&n) || !word.bytes().all(|b| b.is_ascii_lowercase()) || self.domain.contains(word) {
+            return &[];
+        }
+        match self.initials.get(word) {
+            Some(words) if words.len() <= 2 => words,
+            _ => &[],
+        }
+    }
+
+    fn tokens_with(&self, text: &str, sound_alikes: bool, skills: bool) -> Vec<Token> {
         let normal = self.normalise(text);
         // Byte offset in `text` of each character, and one past the end.
         let mut starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
@@ -119,12 +200,17 @@ impl Analysis {
             let word = t.word.trim();
             // The word itself, then domain words inside it, all at one position.
             let mut words: Vec<(usize, usize, &str)> = Vec::new();
-            if self.keep(word) {
+            if self.keep(word, skills) {
                 words.push((t.start, t.end, word));
+            }
+            if skills {
+                for w in self.words_of_initials(word) {
+                    words.push((t.start, t.end, w.as_str()));
+                }
             }
             if word.chars().count() > 2 {
                 for (s, e, sub) in self.inner_domain_words(word) {
-                    if self.keep(sub) {
+                    if self.keep(sub, skills) {
                         words.push((t.start + s, t.start + e, sub));
                     }
                 }
@@ -182,14 +268,19 @@ impl Analysis {
 
     /// The distinct terms of `text`, in order of first appearance.
     pub fn terms(&self, text: &str) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for t in self.tokens(text) {
-            if !out.contains(&t.text) {
-                out.push(t.text);
-            }
-        }
-        out
+        distinct(&self.tokens(text))
     }
+}
+
+/// The distinct texts of `tokens`, in order of first appearance.
+pub fn distinct(tokens: &[Token]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in tokens {
+        if !out.contains(&t.text) {
+            out.push(t.text.clone());
+        }
+    }
+    out
 }
 
 /// The tantivy side of the analyzer.
@@ -240,7 +331,40 @@ mod tests {
     use super::*;
 
     fn analysis() -> Analysis {
-        Analysis::new(Arc::new(MatchConfig::load(None).unwrap()))
+        Analysis::new(Arc::new(MatchConfig::load(None).unwrap().with_places(["平湖市", "王江泾镇", "许村镇"])))
+    }
+
+    #[test]
+    fn skill_text_drops_places_body_words_and_hedges() {
+        let a = analysis();
+        let terms = a.skill_terms("以前在平湖做过几年，手脚麻利，在王江泾的织布厂挡车，会一点验布");
+        for not_skill in ["平湖", "王江泾", "手脚", "麻利", "以前", "一点", "几年"] {
+            assert!(!terms.iter().any(|t| t == not_skill), "{not_skill} in {terms:?}");
+        }
+        assert!(terms.iter().any(|t| t == "验布"), "{terms:?}");
+        // Titles and descriptions keep place names.
+        assert!(a.terms("平湖市保洁员").iter().any(|t| t == "平湖市" || t == "平湖"));
+    }
+
+    #[test]
+    fn an_aspect_particle_inside_a_phrase_does_not_hide_the_work() {
+        let a = analysis();
+        for (text, canon) in [("在饭店洗过碗", "洗碗"), ("码头扛过包", "装卸"), ("以前烧过菜", "做饭")]
+        {
+            let terms = a.skill_terms(text);
+            assert!(terms.iter().any(|t| t == canon), "{text}: {terms:?}");
+        }
+        let tokens = a.skill_tokens("码头扛过包");
+        assert!(tokens.windows(2).all(|w| w[0].position <= w[1].position));
+    }
+
+    #[test]
+    fn pinyin_initials_read_as_the_domain_word() {
+        let a = analysis();
+        assert!(a.skill_terms("做过zj").iter().any(|t| t == "质检"), "{:?}", a.skill_terms("做过zj"));
+        // A word of ours is itself, not initials.
+        assert_eq!(a.skill_terms("会用excel"), a.terms("会用excel"));
+        assert!(a.skill_terms("会xyzq").iter().all(|t| t.is_ascii()), "unknown initials add nothing");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The matching part of `index-config/`: jieba dictionary, synonyms, stop
-//! words, the traditional→simplified table and the weights. Embedded in the
+//! words, words that are never skills, the roles of postings, the
+//! traditional→simplified table and the weights. Embedded in the
 //! binary; `JOBMATCH_INDEX_CONFIG_DIR` replaces them. Loaded once at start; a
 //! bad line stops the start naming the file and line.
 
@@ -9,7 +10,9 @@ use std::path::Path;
 use jobmatch_core::vocab::ConfigFileError;
 use serde::Deserialize;
 
-const EMBEDDED: [(&str, &str); 6] = [
+const EMBEDDED: [(&str, &str); 8] = [
+    ("not-skills.txt", include_str!("../../../../index-config/not-skills.txt")),
+    ("roles.toml", include_str!("../../../../index-config/roles.toml")),
     ("pinyin.txt", include_str!("../../../../index-config/pinyin.txt")),
     ("dictionary.txt", include_str!("../../../../index-config/dictionary.txt")),
     ("synonyms.txt", include_str!("../../../../index-config/synonyms.txt")),
@@ -36,6 +39,7 @@ pub struct RankWeights {
     pub region: f32,
     pub pay: f32,
     pub disability_bonus: f32,
+    pub other_role: f32,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -63,6 +67,52 @@ pub struct Weights {
     pub retrieve: Retrieve,
 }
 
+/// A role a posting may have other than doing its trade (roles.toml).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Role {
+    pub code: String,
+    pub name: String,
+    pub title_words: Vec<String>,
+    pub asks: Vec<String>,
+    pub asks_categories: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Invest {
+    pub words: Vec<String>,
+    pub negations: Vec<String>,
+    pub business_asks: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Roles {
+    pub version: u32,
+    #[serde(rename = "role")]
+    pub roles: Vec<Role>,
+    pub invest: Invest,
+}
+
+impl Roles {
+    /// The role a posting's title names, if any (the first in file order).
+    pub fn of_title(&self, title: &str) -> Option<&Role> {
+        self.roles.iter().find(|r| r.title_words.iter().any(|w| title.contains(w.as_str())))
+    }
+
+    /// Whether `text` asks the worker to put in money: an investment word
+    /// not right after a negation.
+    pub fn asks_for_money(&self, text: &str) -> bool {
+        self.invest.words.iter().any(|w| {
+            text.match_indices(w.as_str()).any(|(at, _)| {
+                let before = &text[..at];
+                !self.invest.negations.iter().any(|n| before.ends_with(n.as_str()))
+            })
+        })
+    }
+}
+
 /// Everything the analyzer and the ranker read from `index-config/`.
 #[derive(Clone, Debug)]
 pub struct MatchConfig {
@@ -71,6 +121,12 @@ pub struct MatchConfig {
     /// word → canonical terms of the groups it is in.
     pub synonyms: HashMap<String, Vec<String>>,
     pub stopwords: HashSet<String>,
+    /// Words that are never skill evidence (not-skills.txt), and place names.
+    pub not_skills: HashSet<String>,
+    /// Place names (from the region table): jieba keeps them whole, and
+    /// they are never skill evidence.
+    pub places: Vec<String>,
+    pub roles: Roles,
     pub t2s: HashMap<char, char>,
     /// Toneless pinyin of each character (homophone typos).
     pub pinyin: HashMap<char, String>,
@@ -105,7 +161,30 @@ impl MatchConfig {
             &texts["weights.toml"],
         )?;
         c.pinyin = parse_pinyin(&texts["pinyin.txt"])?;
+        c.not_skills = lines(&texts["not-skills.txt"]).map(|(_, l)| l.to_string()).collect();
+        c.roles = parse_roles(&texts["roles.toml"])?;
         Ok(c)
+    }
+
+    /// Add the place names of the region table (full names and the names
+    /// without 市/区/县/镇/街道/乡/村/社区): never skill words.
+    pub fn with_places<'a>(mut self, names: impl IntoIterator<Item = &'a str>) -> MatchConfig {
+        const SUFFIXES: [&str; 8] = ["街道", "社区", "市", "区", "县", "镇", "乡", "村"];
+        for name in names {
+            let name = name.split(['（', '(']).next().unwrap_or(name);
+            let mut forms = vec![name.to_string()];
+            if let Some(stem) = SUFFIXES.iter().find_map(|s| name.strip_suffix(s)) {
+                if stem.chars().count() >= 2 {
+                    forms.push(stem.to_string());
+                }
+            }
+            for f in forms {
+                if self.not_skills.insert(f.clone()) {
+                    self.places.push(f);
+                }
+            }
+        }
+        self
     }
 
     pub fn from_texts(
@@ -167,8 +246,34 @@ impl MatchConfig {
         if (sum - 1.0).abs() > 0.01 {
             return Err(err("weights.toml", 1, format!("[rank] shares add up to {sum}, not 1")));
         }
-        Ok(MatchConfig { dictionary, synonyms, stopwords, t2s: table, pinyin: HashMap::new(), weights })
+        if !(0.0..=1.0).contains(&r.other_role) {
+            return Err(err("weights.toml", 1, "[rank] other_role must lie in 0–1"));
+        }
+        Ok(MatchConfig {
+            dictionary,
+            synonyms,
+            stopwords,
+            not_skills: HashSet::new(),
+            places: Vec::new(),
+            roles: parse_roles(ROLES_EMBEDDED)?,
+            t2s: table,
+            pinyin: HashMap::new(),
+            weights,
+        })
     }
+}
+
+const ROLES_EMBEDDED: &str = include_str!("../../../../index-config/roles.toml");
+
+fn parse_roles(text: &str) -> Result<Roles, ConfigFileError> {
+    let roles: Roles = toml::from_str(text).map_err(|e| {
+        let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1).unwrap_or(1);
+        err("roles.toml", line, e.message())
+    })?;
+    if roles.version != 1 {
+        return Err(err("roles.toml", 1, format!("unsupported version {}", roles.version)));
+    }
+    Ok(roles)
 }
 
 fn parse_pinyin(text: &str) -> Result<HashMap<char, String>, ConfigFileError> {
@@ -202,6 +307,14 @@ mod tests {
         assert!(c.stopwords.contains("的"));
         assert_eq!(c.pinyin[&'洁'], "jie");
         assert!(parse_pinyin("洁 jié\n").is_err());
+        assert!(c.not_skills.contains("手脚") && c.not_skills.contains("以前"));
+        let c = c.with_places(["平湖市", "王江泾镇", "嘉兴港区（浙江乍浦经济开发区）"]);
+        assert!(c.not_skills.contains("平湖") && c.not_skills.contains("王江泾") && c.not_skills.contains("嘉兴港区"));
+        let r = &c.roles;
+        assert_eq!(r.of_title("叉车销售顾问").map(|r| r.code.as_str()), Some("sales"));
+        assert_eq!(r.of_title("叉车工").map(|r| r.code.as_str()), None);
+        assert!(r.asks_for_money("需投资8万元，总部提供设备"));
+        assert!(!r.asks_for_money("无需押金，包吃住"));
     }
 
     #[test]

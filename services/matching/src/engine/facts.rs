@@ -3,7 +3,7 @@
 //! from the store when an outbox event arrives and kept in the index.
 
 use chrono::NaiveDate;
-use jobmatch_core::domain::{EmploymentType, ExpectedPay, Group, Job, JobStatus, Person, Physical};
+use jobmatch_core::domain::{EmploymentType, ExpectedPay, Group, Job, JobStatus, Person, Physical, ServiceNeed};
 use jobmatch_core::regions::Regions;
 use jobmatch_core::vocab::Vocabulary;
 use serde::{Deserialize, Serialize};
@@ -48,6 +48,13 @@ pub struct JobFacts {
     /// `valid_until` as Unix seconds (None: no end).
     pub valid_until_ts: Option<i64>,
     pub terms: JobTerms,
+    /// The role its title names other than doing the trade (roles.toml
+    /// code: sales, adviser, …), if any.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// Whether the worker would have to put in money (franchise, deposit).
+    #[serde(default)]
+    pub invests: bool,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -64,6 +71,12 @@ pub struct PersonFacts {
     pub terms: Vec<String>,
     /// Analysed words of the preferred categories.
     pub category_terms: Vec<String>,
+    /// The posting roles (roles.toml codes) the person asks for.
+    #[serde(default)]
+    pub asks_roles: Vec<String>,
+    /// Whether the person asked for help starting a business.
+    #[serde(default)]
+    pub wants_business: bool,
 }
 
 /// The physical demand a job states, as a rank (none stated: 0).
@@ -96,6 +109,8 @@ impl JobFacts {
             scopes: regions.scopes(&job.input.region_code),
             valid_until_ts,
             terms: JobTerms::default(),
+            role: None,
+            invests: false,
             job,
         }
     }
@@ -115,10 +130,26 @@ impl PersonFacts {
         } else {
             person.profile.preferred_regions.clone()
         };
-        let terms = analysis.terms(&person.profile.skills.join("，"));
+        let skills = person.profile.skills.join("，");
+        let terms = analysis.skill_terms(&skills);
         let category_text: Vec<String> =
             person.profile.preferred_categories.iter().filter_map(|c| vocab.category(c)).map(|c| c.text()).collect();
+        let roles = &analysis.config().roles;
+        let normal = analysis.normalise(&skills);
+        let asks_roles = roles
+            .roles
+            .iter()
+            .filter(|r| {
+                r.asks.iter().any(|w| normal.contains(w.as_str()))
+                    || r.asks_categories.iter().any(|c| person.profile.preferred_categories.contains(c))
+            })
+            .map(|r| r.code.clone())
+            .collect();
+        let wants_business = person.profile.service_needs.contains(&ServiceNeed::Entrepreneurship)
+            || roles.invest.business_asks.iter().any(|w| normal.contains(w.as_str()));
         Some(PersonFacts {
+            asks_roles,
+            wants_business,
             category_terms: analysis.terms(&category_text.join(" ")),
             terms,
             accept,
@@ -133,6 +164,12 @@ impl PersonFacts {
     /// work) and wanting work now.
     pub fn is_matchable(&self) -> bool {
         is_matchable(self.person.profile.employment_status, self.person.profile.willingness)
+    }
+
+    /// Whether a job is a fit at all whatever its words: a posting that
+    /// needs the worker to put in money only for someone starting a business.
+    pub fn may_take(&self, job: &JobFacts) -> bool {
+        !job.invests || self.wants_business
     }
 
     pub fn is_disabled(&self) -> bool {

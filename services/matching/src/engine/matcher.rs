@@ -19,7 +19,7 @@ use tantivy::query::Occur;
 use tantivy::tokenizer::{PreTokenizedString, Token};
 use tokio::sync::watch;
 
-use crate::engine::analyzer::Analysis;
+use crate::engine::analyzer::{distinct, Analysis};
 use crate::engine::config::MatchConfig;
 use crate::engine::facts::{demand_rank, is_matchable, limit_rank, JobFacts, JobTerms, PersonFacts};
 use crate::engine::index::{any_of, boolean, boost, index_dir, range_i64, term, Side};
@@ -70,16 +70,6 @@ fn pre(text: &str, tokens: Vec<Token>) -> PreTokenizedString {
     PreTokenizedString { text: text.to_string(), tokens }
 }
 
-fn distinct(tokens: &[Token]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for t in tokens {
-        if !out.contains(&t.text) {
-            out.push(t.text.clone());
-        }
-    }
-    out
-}
-
 /// Rarity among open jobs (BM25's idf), cached for one query.
 struct JobsIdf<'a> {
     side: &'a Side,
@@ -103,6 +93,7 @@ impl Matcher {
     /// to date: rebuilt from the store when new or unreadable, else caught up
     /// from the outbox.
     pub async fn open(state: AppState, config: Arc<MatchConfig>) -> anyhow::Result<Arc<Matcher>> {
+        let config = Arc::new((*config).clone().with_places(state.regions.all().map(|r| r.name.as_str())));
         let analysis = Arc::new(Analysis::new(config));
         let dir = index_dir(&state.settings.data_dir);
         let (jobs, fresh_jobs) = Side::open(&dir.join("jobs"), &analysis)?;
@@ -169,11 +160,20 @@ impl Matcher {
         let a = &self.analysis;
         let tokens = [
             a.tokens(&job.input.title),
-            a.tokens(&job.input.requirements.skills.join("，")),
+            a.skill_tokens(&job.input.requirements.skills.join("，")),
             self.category_tokens(&job.input.category),
             a.tokens_plain(&job.input.description),
         ];
+        let roles = &a.config().roles;
+        let title = a.normalise(&job.input.title);
+        let role = roles.of_title(&title);
+        let invests = role.is_some_and(|r| r.code == "investor")
+            || roles.asks_for_money(&title)
+            || roles.asks_for_money(&a.normalise(&job.input.description));
+        let role = role.map(|r| r.code.clone());
         let mut facts = JobFacts::build(job, &self.state.regions);
+        facts.role = role;
+        facts.invests = invests;
         facts.terms = JobTerms {
             title: distinct(&tokens[0]),
             skills: distinct(&tokens[1]),
@@ -198,7 +198,7 @@ impl Matcher {
     }
 
     fn skill_phrases(&self, skills: &[String]) -> Vec<Vec<String>> {
-        skills.iter().map(|s| self.analysis.terms(s)).collect()
+        skills.iter().map(|s| self.analysis.skill_terms(s)).collect()
     }
 
     /// Put a job in the index, or take it out when it cannot be offered.
@@ -225,7 +225,7 @@ impl Matcher {
         let profile = &facts.person.profile;
         let mut doc = side.new_doc(&id, &serde_json::to_string(&facts)?);
         let skills = profile.skills.join("，");
-        let skill_tokens = self.analysis.tokens(&skills);
+        let skill_tokens = self.analysis.skill_tokens(&skills);
         let category_tokens: Vec<Token> =
             profile.preferred_categories.iter().flat_map(|c| self.category_tokens(c)).collect();
         doc.add_pre_tokenized_text(side.text.skills, pre(&skills, skill_tokens));
@@ -445,6 +445,9 @@ impl Matcher {
                 tracing::error!(job_id = %facts.job.id, person_id = %person.person.id, rule, "index returned a job that breaks a hard rule");
                 continue;
             }
+            if !person.may_take(&facts) {
+                continue;
+            }
             let scored = rank::score(&facts, person, weights, &self.state.vocab, &idf);
             out.push(JobMatch { facts, scored });
         }
@@ -493,6 +496,9 @@ impl Matcher {
             let mut facts: PersonFacts = serde_json::from_str(&json)?;
             if let Some(rule) = broken_rule(job, &facts, today, now) {
                 tracing::error!(job_id = %job.job.id, person_id = %facts.person.id, rule, "index returned a person who breaks a hard rule");
+                continue;
+            }
+            if !facts.may_take(job) {
                 continue;
             }
             facts.person.age = age_on(facts.birth_date, today);

@@ -179,6 +179,11 @@ pub fn score(job: &JobFacts, person: &PersonFacts, w: &Weights, vocab: &Vocabula
         total += rk.disability_bonus;
         reasons.push(DISABILITY_REASON.to_string());
     }
+    // What the person would do all day: a posting that sells (advises on,
+    // streams, recruits for) the trade is not the trade.
+    if job.role.as_ref().is_some_and(|r| !person.asks_roles.contains(r)) {
+        total *= rk.other_role;
+    }
     Scored { score: (total.clamp(0.0, 1.0) * 10_000.0).round() / 10_000.0, reasons }
 }
 
