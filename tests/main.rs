@@ -12,6 +12,7 @@ mod durability;
 mod jobs;
 mod jobs_input;
 mod matching;
+mod matching_quality;
 mod matching_rules;
 mod newcomer;
 mod ops;
