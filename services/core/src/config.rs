@@ -65,6 +65,8 @@ pub struct Settings {
     pub data_key: Option<Secret>,
     /// A replacement for the embedded `schemas/seed/policy.toml` (`JOBMATCH_POLICY_FILE`).
     pub policy_file: Option<PathBuf>,
+    /// A replacement for the embedded `schemas/seed/calendar-cn.toml` (`JOBMATCH_CALENDAR_FILE`).
+    pub calendar_file: Option<PathBuf>,
     /// The push service's settings (`JOBMATCH_PUSH_*`, `JOBMATCH_SMS_*`, `JOBMATCH_MATCHING_*`).
     pub push: PushSettings,
     /// Requests per minute one agency key may make to list endpoints
@@ -222,6 +224,7 @@ raw_settings!(
     person_import_max_bytes,
     data_key,
     policy_file,
+    calendar_file,
     push_min_score,
     push_max_per_job,
     push_daily_cap,
@@ -327,6 +330,7 @@ impl RawSettings {
                 None => None,
             },
             policy_file: self.policy_file.map(PathBuf::from),
+            calendar_file: self.calendar_file.map(PathBuf::from),
             push: PushSettings {
                 min_score: match self.push_min_score {
                     None => 0.3,

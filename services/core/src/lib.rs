@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod calendar;
 pub mod config;
 pub mod crypto;
 pub mod db;

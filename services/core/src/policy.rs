@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use chrono::{Datelike, Months, NaiveDate};
 use serde::Deserialize;
 
 use crate::vocab::ConfigFileError;
@@ -41,6 +42,74 @@ pub struct Policy {
     pub allowance: AllowancePolicy,
     #[serde(default)]
     pub report: ReportPolicy,
+    pub public_welfare: WelfarePolicy,
+}
+
+/// A kind of public-welfare position (公益性岗位类型).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PositionType {
+    pub code: String,
+    pub name: String,
+    /// The job category (index-config) its recruitment is posted under.
+    pub category: String,
+}
+
+/// One statutory retirement age and its gradual rise (2024 national decision).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetirementRule {
+    /// `male`, `female_worker` or `female_cadre`.
+    pub kind: String,
+    /// The age before the reform.
+    pub base_age: i64,
+    /// People born in this month (`YYYY-MM`) or later retire later…
+    pub reform_from_birth: String,
+    /// …by one month per this many months of birth cohort…
+    pub months_per_step: i64,
+    /// …up to this many months.
+    pub max_delay_months: i64,
+}
+
+/// Public-welfare jobs (公益性岗位).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WelfarePolicy {
+    pub position_types: Vec<PositionType>,
+    /// New reserve positions the city aims for each year.
+    pub reserve_target: i64,
+    /// The 公示 period in working days.
+    pub publicity_working_days: u32,
+    /// A post subsidy runs at most this many years…
+    pub subsidy_years: i64,
+    /// …or to retirement for a person within this many years of it.
+    pub near_retirement_years: i64,
+    /// Placements a person may have in a lifetime.
+    pub max_placements: i64,
+    /// The retirement kind assumed for a woman when staff do not say.
+    pub default_female_kind: String,
+    pub retirement: Vec<RetirementRule>,
+}
+
+impl WelfarePolicy {
+    pub fn position_type(&self, code: &str) -> Option<&PositionType> {
+        self.position_types.iter().find(|t| t.code == code)
+    }
+
+    pub fn retirement_kinds(&self) -> Vec<&str> {
+        self.retirement.iter().map(|r| r.kind.as_str()).collect()
+    }
+
+    /// The day a person born on `birth` reaches the statutory retirement
+    /// age of `kind` (None for an unknown kind).
+    pub fn retirement_date(&self, birth: NaiveDate, kind: &str) -> Option<NaiveDate> {
+        let rule = self.retirement.iter().find(|r| r.kind == kind)?;
+        let from = crate::time::parse_month(&rule.reform_from_birth)?;
+        let cohort =
+            (birth.year() as i64 * 12 + birth.month0() as i64) - (from.year() as i64 * 12 + from.month0() as i64);
+        let delay = if cohort < 0 { 0 } else { (cohort / rule.months_per_step + 1).min(rule.max_delay_months) };
+        birth.checked_add_months(Months::new((rule.base_age * 12 + delay) as u32))
+    }
 }
 
 /// HR agency service subsidies.
@@ -125,6 +194,29 @@ impl Policy {
         if !(1..=12).contains(&a.max_months) || a.monthly_standard < 0 || !(0..=100).contains(&a.taper_percent) {
             return Err(bad("allowance: max_months 1–12, monthly_standard ≥ 0, taper_percent 0–100".into()));
         }
+        let w = &policy.public_welfare;
+        if w.position_types.is_empty() || !(1..=30).contains(&w.publicity_working_days) {
+            return Err(bad("public_welfare: at least one position type, publicity_working_days 1–30".into()));
+        }
+        if !(1..=10).contains(&w.subsidy_years) || !(0..=10).contains(&w.near_retirement_years) || w.max_placements < 1
+        {
+            return Err(bad(
+                "public_welfare: subsidy_years 1–10, near_retirement_years 0–10, max_placements ≥ 1".into()
+            ));
+        }
+        for r in &w.retirement {
+            if crate::time::parse_month(&r.reform_from_birth).is_none() || r.months_per_step < 1 || r.base_age < 40 {
+                return Err(bad(format!(
+                    "public_welfare.retirement {}: reform_from_birth YYYY-MM, months_per_step ≥ 1",
+                    r.kind
+                )));
+            }
+        }
+        for kind in ["male", w.default_female_kind.as_str()] {
+            if !w.retirement.iter().any(|r| r.kind == kind) {
+                return Err(bad(format!("public_welfare.retirement has no rule for {kind}")));
+            }
+        }
         if policy.certification.ground.is_empty() {
             return Err(bad("certification needs at least one ground".into()));
         }
@@ -152,5 +244,26 @@ mod tests {
             assert!(p.ground(g).is_some(), "{g}");
         }
         assert_eq!(p.ground("older").unwrap().min_age_female, Some(45));
+    }
+
+    #[test]
+    fn retirement_ages_rise_by_the_2024_schedule() {
+        let w = Policy::load(None).unwrap().public_welfare;
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        // Before the reform's cohorts: 60 / 50 / 55.
+        assert_eq!(w.retirement_date(d("1964-12-15"), "male"), Some(d("2024-12-15")));
+        assert_eq!(w.retirement_date(d("1974-12-15"), "female_worker"), Some(d("2024-12-15")));
+        assert_eq!(w.retirement_date(d("1969-12-15"), "female_cadre"), Some(d("2024-12-15")));
+        // First cohorts: one month later.
+        assert_eq!(w.retirement_date(d("1965-04-10"), "male"), Some(d("2025-05-10")));
+        assert_eq!(w.retirement_date(d("1965-05-10"), "male"), Some(d("2025-07-10")));
+        assert_eq!(w.retirement_date(d("1975-02-10"), "female_worker"), Some(d("2025-03-10")));
+        assert_eq!(w.retirement_date(d("1975-03-10"), "female_worker"), Some(d("2025-05-10")));
+        // Last cohorts: 63 / 55 / 58, and no later.
+        assert_eq!(w.retirement_date(d("1976-09-01"), "male"), Some(d("2039-09-01")));
+        assert_eq!(w.retirement_date(d("1990-01-01"), "male"), Some(d("2053-01-01")));
+        assert_eq!(w.retirement_date(d("1984-12-01"), "female_worker"), Some(d("2039-12-01")));
+        assert_eq!(w.retirement_date(d("1981-09-01"), "female_cadre"), Some(d("2039-09-01")));
+        assert_eq!(w.retirement_date(d("1970-01-01"), "pilot"), None);
     }
 }

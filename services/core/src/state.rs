@@ -90,6 +90,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub vault: Arc<Vault>,
     pub policy: Arc<Policy>,
+    /// Working days, for the 公示 of public-welfare placements.
+    pub calendar: Arc<crate::calendar::Calendar>,
     /// Per-key budgets of agency list endpoints.
     pub limiter: Arc<crate::ratelimit::RateLimiter>,
     /// Failed authentications per presented key and per client address.
@@ -103,6 +105,7 @@ impl AppState {
     pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
         let vocab = Vocabulary::load(settings.index_config_dir.as_deref())?;
         let policy = Policy::load(settings.policy_file.as_deref())?;
+        let calendar = crate::calendar::Calendar::load(settings.calendar_file.as_deref())?;
         crate::files::private_dir(&settings.data_dir)
             .map_err(|e| anyhow::anyhow!("cannot create the data folder {}: {e}", settings.data_dir.display()))?;
         let swept = crate::files::sweep_spool(&settings.data_dir)?;
@@ -134,6 +137,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             vault: Arc::new(vault),
             policy: Arc::new(policy),
+            calendar: Arc::new(calendar),
             limiter: Arc::new(crate::ratelimit::RateLimiter::default()),
             auth_failures: Arc::new(crate::ratelimit::RateLimiter::default()),
             job_search: Arc::new(std::sync::OnceLock::new()),

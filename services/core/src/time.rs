@@ -33,6 +33,14 @@ pub fn parse_instant(s: &str) -> Option<DateTime<Utc>> {
     shanghai().from_local_datetime(&end).single().map(|t| t.with_timezone(&Utc))
 }
 
+/// The first day of a `YYYY-MM` month.
+pub fn parse_month(s: &str) -> Option<NaiveDate> {
+    if s.len() != 7 || s.as_bytes()[4] != b'-' {
+        return None;
+    }
+    NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").ok()
+}
+
 /// Parse a stored timestamp.
 pub fn from_text(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))

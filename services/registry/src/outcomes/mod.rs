@@ -25,13 +25,7 @@ use chrono::{Datelike, NaiveDate};
 use jobmatch_core::http::QueryParams;
 use jobmatch_core::validate::Errors;
 
-/// The first day of a `YYYY-MM` month.
-pub fn parse_month(s: &str) -> Option<NaiveDate> {
-    if s.len() != 7 || s.as_bytes()[4] != b'-' {
-        return None;
-    }
-    NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").ok()
-}
+pub use jobmatch_core::time::parse_month;
 
 /// The first day of the month `n` months after `first`'s.
 pub fn add_months(first: NaiveDate, n: i64) -> NaiveDate {
