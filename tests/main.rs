@@ -24,3 +24,4 @@ mod receiver;
 mod reports;
 mod security;
 mod seeker;
+mod welfare;

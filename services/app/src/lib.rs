@@ -59,6 +59,7 @@ impl ServiceRole {
         (name = "agencies", description = "人力资源机构合作 HR agencies: agreements, assignments, referrals, follow-up"),
         (name = "outcomes", description = "帮扶成效 Placements, insurance months, subsidies, allowances"),
         (name = "reports", description = "进度表 The monthly progress report"),
+        (name = "welfare", description = "公益性岗位 Public-welfare jobs: reserve, announcements, 公示, objections, registration, subsidy periods"),
         (name = "seeker", description = "求职者页面与回复 The job seeker's SMS link pages, their answers, leads for staff"),
         (name = "ops", description = "运维 Operations")
     )
@@ -87,7 +88,11 @@ impl Modify for BearerAuth {
 pub fn api(role: ServiceRole, matching: Option<(AppState, Arc<Matcher>)>) -> OpenApiRouter<AppState> {
     let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(ops::router());
     if role.runs(ServiceRole::Posting) {
-        api = api.merge(jobmatch_posting::router()).merge(jobmatch_registry::router()).merge(jobmatch_seeker::router());
+        api = api
+            .merge(jobmatch_posting::router())
+            .merge(jobmatch_registry::router())
+            .merge(jobmatch_seeker::router())
+            .merge(jobmatch_welfare::router());
     }
     if role.runs(ServiceRole::Matching) {
         match matching {

@@ -131,6 +131,10 @@ pub struct Job {
     /// Why it was closed (`filled` or `withdrawn`), when closed.
     pub close_reason: Option<CloseReason>,
     pub publisher_org_id: String,
+    /// Only certified 就业困难人员 are matched to it and told of it: the job
+    /// of a public-welfare recruitment announcement (set by the server).
+    #[serde(default)]
+    pub certified_only: bool,
     pub created_at: String,
     pub updated_at: String,
 }

@@ -155,6 +155,11 @@ impl<'a> Fields<'a> {
         self.get(key).is_some()
     }
 
+    /// Whether the key is sent as `null` (a merge patch's "remove").
+    pub fn is_null(&self, key: &str) -> bool {
+        self.map.get(key).is_some_and(Value::is_null)
+    }
+
     fn missing(&self, key: &str, required: bool, errs: &mut Errors) {
         if required {
             errs.add(self.path(key), "required", "必填");

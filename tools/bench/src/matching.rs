@@ -208,6 +208,7 @@ pub fn generate(state: &AppState, n: usize, m: usize, seed: u64) -> World {
                 },
                 status: JobStatus::Open,
                 close_reason: None,
+                certified_only: false,
                 publisher_org_id: "org_bench".into(),
                 created_at: now.clone(),
                 updated_at: now.clone(),

@@ -275,6 +275,7 @@ pub fn load_eval(dir: &Path) -> anyhow::Result<EvalSet> {
             input,
             status: if is_closed { JobStatus::Closed } else { JobStatus::Open },
             close_reason: None,
+            certified_only: false,
             publisher_org_id: "org_eval".into(),
             created_at: now.clone(),
             updated_at: now.clone(),

@@ -11,7 +11,8 @@ pub struct StoredJob {
     pub publisher_org_id: String,
 }
 
-pub const COLUMNS: &str = "id, publisher_org_id, status, close_reason, doc, created_at, updated_at, valid_until";
+pub const COLUMNS: &str =
+    "id, publisher_org_id, status, close_reason, doc, created_at, updated_at, valid_until, certified_only";
 
 /// A `jobs` row as read with [`COLUMNS`].
 #[derive(sqlx::FromRow)]
@@ -24,6 +25,7 @@ pub struct Row {
     created_at: String,
     updated_at: String,
     valid_until: Option<String>,
+    certified_only: i64,
 }
 
 /// The status a reader sees: an open job past `valid_until` is expired even
@@ -37,7 +39,8 @@ pub fn effective_status(status: &str, valid_until: Option<&str>, now: &str) -> J
 }
 
 pub fn from_row(row: Row, now: &str) -> anyhow::Result<StoredJob> {
-    let Row { id, publisher_org_id, status, close_reason, doc, created_at, updated_at, valid_until } = row;
+    let Row { id, publisher_org_id, status, close_reason, doc, created_at, updated_at, valid_until, certified_only } =
+        row;
     let input: JobInput =
         serde_json::from_str(&doc).map_err(|e| anyhow::anyhow!("job {id} has a bad document: {e}"))?;
     Ok(StoredJob {
@@ -47,6 +50,7 @@ pub fn from_row(row: Row, now: &str) -> anyhow::Result<StoredJob> {
             status: effective_status(&status, valid_until.as_deref(), now),
             close_reason: close_reason.as_deref().and_then(CloseReason::parse),
             publisher_org_id: publisher_org_id.clone(),
+            certified_only: certified_only != 0,
             created_at,
             updated_at,
         },

@@ -18,7 +18,7 @@ use crate::engine::analyzer::{self, Analysis, ZH};
 
 /// Bumped when the schema or the analysis changes: an index of another
 /// version is rebuilt.
-pub const SCHEMA_VERSION: &str = "jobmatch-index-v5";
+pub const SCHEMA_VERSION: &str = "jobmatch-index-v6";
 
 /// Text fields searched with the Chinese analyzer.
 pub struct TextFields {
@@ -53,6 +53,9 @@ pub struct Side {
     pub until: Field,
     /// People: what else they consented to (`recommend_to_employers`).
     pub consent: Field,
+    /// Jobs: 1 when only certified 就业困难人员 may be matched. People: the
+    /// last day of their certification as days since 1970 (-1: none).
+    pub certified: Field,
 }
 
 fn text_options(stored: bool) -> TextOptions {
@@ -91,6 +94,7 @@ fn schema() -> Schema {
     b.add_i64_field("age_hi", num());
     b.add_i64_field("until", num());
     b.add_text_field("consent", STRING);
+    b.add_i64_field("certified", num());
     b.build()
 }
 
@@ -138,6 +142,7 @@ impl Side {
                 age_hi: f("age_hi")?,
                 consent: f("consent")?,
                 until: f("until")?,
+                certified: f("certified")?,
                 index,
                 reader,
                 writer: Mutex::new(writer),

@@ -24,7 +24,7 @@ use crate::engine::config::MatchConfig;
 use crate::engine::facts::{demand_rank, is_matchable, limit_rank, JobFacts, JobTerms, PersonFacts};
 use crate::engine::index::{any_of, boolean, boost, index_dir, range_i64, term, Side};
 use crate::engine::rank::{self, Idf, Scored};
-use crate::engine::rules::{broken_rule, Moment, Rule};
+use crate::engine::rules::{broken_rule, certified_through, Moment, Rule};
 
 pub use jobmatch_core::time::today;
 
@@ -152,6 +152,7 @@ impl Matcher {
         doc.add_i64(side.age_lo, input.requirements.age_min.unwrap_or(0));
         doc.add_i64(side.age_hi, input.requirements.age_max.unwrap_or(200));
         doc.add_i64(side.until, facts.valid_until_ts.unwrap_or(i64::MAX));
+        doc.add_i64(side.certified, i64::from(facts.job.certified_only));
         Ok(doc)
     }
 
@@ -245,6 +246,10 @@ impl Matcher {
         }
         doc.add_i64(side.age_lo, facts.birth_date.signed_duration_since(NaiveDate::default()).num_days());
         doc.add_i64(side.until, i64::from(profile.consent.push));
+        doc.add_i64(
+            side.certified,
+            certified_through(&facts.person).map_or(-1, |d| d.signed_duration_since(NaiveDate::default()).num_days()),
+        );
         if profile.consent.recommend_to_employers {
             doc.add_text(side.consent, RECOMMEND);
         }

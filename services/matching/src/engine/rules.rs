@@ -7,7 +7,7 @@
 use std::ops::Bound;
 
 use chrono::{Datelike, NaiveDate};
-use jobmatch_core::domain::{EmploymentStatus, Willingness};
+use jobmatch_core::domain::{CertificationStatus, EmploymentStatus, Willingness};
 use jobmatch_core::idcard::age_on;
 use tantivy::query::{Occur, Query};
 
@@ -31,6 +31,9 @@ pub enum Rule {
     Certificate,
     /// The job's physical demand is within the person's limit.
     Physical,
+    /// A job for certified 就业困难人员 only (a public-welfare recruitment)
+    /// goes to people whose certification holds on the day.
+    NotCertified,
 }
 
 /// When a rule is judged: today's date (ages) and now (validity).
@@ -45,8 +48,16 @@ type Clause = (Occur, Box<dyn Query>);
 impl Rule {
     /// In the order of the evaluation set's `forbidden.tsv`: the first broken
     /// rule is the one reported.
-    pub const ALL: [Rule; 7] =
-        [Rule::NotWilling, Rule::Employed, Rule::Closed, Rule::Region, Rule::Age, Rule::Certificate, Rule::Physical];
+    pub const ALL: [Rule; 8] = [
+        Rule::NotWilling,
+        Rule::Employed,
+        Rule::Closed,
+        Rule::Region,
+        Rule::Age,
+        Rule::Certificate,
+        Rule::Physical,
+        Rule::NotCertified,
+    ];
 
     /// The code of the evaluation set and the logs.
     pub fn code(self) -> &'static str {
@@ -58,6 +69,7 @@ impl Rule {
             Rule::Age => "age",
             Rule::Certificate => "certificate",
             Rule::Physical => "physical",
+            Rule::NotCertified => "not_certified",
         }
     }
 
@@ -78,6 +90,9 @@ impl Rule {
             }
             Rule::Certificate => !req.certificates.iter().all(|c| profile.certificates.contains(c)),
             Rule::Physical => demand_rank(req.physical) > limit_rank(profile.physical_limit),
+            Rule::NotCertified => {
+                job.job.certified_only && certified_through(&person.person).is_none_or(|last| last < at.today)
+            }
         }
     }
 
@@ -114,6 +129,10 @@ impl Rule {
                 Occur::Must,
                 range_u64(jobs.physical, Bound::Unbounded, Bound::Included(limit_rank(profile.physical_limit))),
             )],
+            Rule::NotCertified => match certified_through(&person.person) {
+                Some(last) if last >= at.today => Vec::new(),
+                _ => vec![(Occur::Must, range_i64(jobs.certified, Bound::Unbounded, Bound::Included(0)))],
+            },
         }
     }
 
@@ -143,7 +162,24 @@ impl Rule {
                 Occur::Must,
                 range_u64(people.physical, Bound::Included(demand_rank(req.physical)), Bound::Unbounded),
             )],
+            Rule::NotCertified if job.job.certified_only => {
+                vec![(Occur::Must, range_i64(people.certified, Bound::Included(days(at.today)), Bound::Unbounded))]
+            }
+            Rule::NotCertified => Vec::new(),
         }
+    }
+}
+
+/// The last day a person's certification as 就业困难人员 holds, when it is
+/// in force (status `certified`; no end date counts as far in the future).
+pub fn certified_through(person: &jobmatch_core::domain::Person) -> Option<NaiveDate> {
+    let c = person.certification.as_ref()?;
+    if c.status != CertificationStatus::Certified {
+        return None;
+    }
+    match c.valid_until.as_deref() {
+        None => NaiveDate::from_ymd_opt(9999, 12, 31),
+        Some(u) => NaiveDate::parse_from_str(u.get(..10).unwrap_or(u), "%Y-%m-%d").ok(),
     }
 }
 

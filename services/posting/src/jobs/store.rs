@@ -52,28 +52,43 @@ fn event_payload(job_id: &str, input: &JobInput, status: JobStatus) -> serde_jso
 
 /// Insert a new open job and its `job.created` event.
 pub async fn insert(db: &Db, regions: &Regions, org_id: &str, input: &JobInput) -> Result<Job, sqlx::Error> {
+    let mut tx = db.pool.begin().await?;
+    let job = insert_in(&mut tx, regions, org_id, input, false).await?;
+    tx.commit().await?;
+    Ok(job)
+}
+
+/// Insert a new open job and its `job.created` event in the caller's
+/// transaction; `certified_only` keeps it to certified 就业困难人员.
+pub async fn insert_in(
+    tx: &mut AnyConnection,
+    regions: &Regions,
+    org_id: &str,
+    input: &JobInput,
+    certified_only: bool,
+) -> Result<Job, sqlx::Error> {
     let id = new_id("job");
     let now = now_text();
     let place = regions.placement(&input.region_code);
     let doc = serde_json::to_string(input).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    let mut tx = db.pool.begin().await?;
     let insert = sqlx::query(
         "INSERT INTO jobs (id, publisher_org_id, status, title, source, category, employment_type, region_code,
-            street_code, county_code, unit_code, headcount, valid_until, search_text, doc, created_at, updated_at)
-         VALUES ($1, $2, 'open', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+            street_code, county_code, unit_code, headcount, valid_until, search_text, doc, created_at, updated_at,
+            certified_only)
+         VALUES ($1, $2, 'open', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)",
     )
     .bind(&id)
     .bind(org_id);
-    bind_job_columns(insert, input, &place, doc).bind(&now).execute(&mut *tx).await?;
-    events::append(&mut tx, "job.created", &id, &input.region_code, &event_payload(&id, input, JobStatus::Open))
+    bind_job_columns(insert, input, &place, doc).bind(&now).bind(i64::from(certified_only)).execute(&mut *tx).await?;
+    events::append(&mut *tx, "job.created", &id, &input.region_code, &event_payload(&id, input, JobStatus::Open))
         .await?;
-    tx.commit().await?;
     Ok(Job {
         id,
         input: input.clone(),
         status: JobStatus::Open,
         close_reason: None,
         publisher_org_id: org_id.to_string(),
+        certified_only,
         created_at: now.clone(),
         updated_at: now,
     })

@@ -101,7 +101,7 @@ pub fn tabulate(columns: &Columns, units: &[(String, String)]) -> (Vec<ReportRow
     (rows, total)
 }
 
-fn read_region(state: &AppState, params: &QueryParams, errs: &mut Errors) -> Option<Vec<(String, String)>> {
+pub fn read_region(state: &AppState, params: &QueryParams, errs: &mut Errors) -> Option<Vec<(String, String)>> {
     let region = params.get("region").unwrap_or("330400");
     match units(state, region) {
         Some(u) => Some(u),
@@ -112,7 +112,7 @@ fn read_region(state: &AppState, params: &QueryParams, errs: &mut Errors) -> Opt
     }
 }
 
-fn may_read(state: &AppState, caller: &Principal, region: &str) -> ApiResult<()> {
+pub fn may_read(state: &AppState, caller: &Principal, region: &str) -> ApiResult<()> {
     caller.require(&[Role::Admin, Role::Staff])?;
     if caller.role == Role::Staff && !state.regions.covers(&caller.region_code, region) {
         return Err(ApiError::forbidden("只能查看本人负责区域的报表"));
@@ -160,7 +160,7 @@ async fn progress(State(state): State<AppState>, caller: Principal, params: Quer
     })
 }
 
-fn attachment(body: Vec<u8>, content_type: &'static str, name: &str) -> Response {
+pub fn attachment(body: Vec<u8>, content_type: &'static str, name: &str) -> Response {
     let mut res = (StatusCode::OK, body).into_response();
     res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {

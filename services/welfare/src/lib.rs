@@ -1,0 +1,87 @@
+//! Public-welfare jobs (公益性岗位, channel 4 of the policy): the reserve of
+//! positions (储备名录库), recruitment announcements and special recruitment
+//! events, applications and selection, the public 公示 with its objections,
+//! registration as employed (就业登记) with the post-subsidy period, and the
+//! two-placement limit with its filings (备案). Every step is a row with who
+//! and when, and each change is written to `welfare_log`.
+
+pub mod announcements;
+pub mod limits;
+pub mod positions;
+pub mod public;
+pub mod publicity;
+
+use jobmatch_core::time::now_text;
+use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
+use sqlx::AnyConnection;
+use utoipa_axum::router::OpenApiRouter;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(positions::router())
+        .merge(announcements::router())
+        .merge(publicity::router())
+        .merge(public::router())
+}
+
+/// Record a change in the welfare log (in the caller's transaction).
+pub async fn log(
+    conn: &mut AnyConnection,
+    caller: &Principal,
+    entity: &str,
+    id: &str,
+    action: &str,
+    detail: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO welfare_log (entity, entity_id, action, detail, key_id, org_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(entity)
+    .bind(id)
+    .bind(action)
+    .bind(detail.to_string())
+    .bind(&caller.key_id)
+    .bind(&caller.org_id)
+    .bind(now_text())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The one rule of who acts on public-welfare records about a place: admin
+/// everywhere, staff in their region; anyone else, and staff of another
+/// region, is told 404 (as for people).
+pub fn may_act(state: &AppState, caller: &Principal, region_code: &str) -> ApiResult<()> {
+    caller.require(&[Role::Admin, Role::Staff])?;
+    if caller.covers_region(state, region_code) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+/// A name as the public 公示 shows it: the first and last character kept,
+/// the rest starred (王小国 → 王*国, 王国 → 王*, 欧阳小明 → 欧**明).
+pub fn mask_name(name: &str) -> String {
+    let chars: Vec<char> = name.trim().chars().collect();
+    match chars.len() {
+        0 => String::new(),
+        1 => "*".into(),
+        2 => format!("{}*", chars[0]),
+        n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_names_keep_only_the_first_and_last_character() {
+        assert_eq!(mask_name("王小国"), "王*国");
+        assert_eq!(mask_name("王国"), "王*");
+        assert_eq!(mask_name("欧阳小明"), "欧**明");
+        assert_eq!(mask_name("李"), "*");
+    }
+}
