@@ -59,7 +59,9 @@ fn lies_in(code: &str, regions: &HashMap<String, (Option<String>, Option<String>
     out
 }
 
-/// The first hard rule of API.md that (person, job) breaks.
+/// The first hard rule of API.md that (person, job) breaks. A job of a
+/// public-welfare announcement carries `"certified_only": true`; a person
+/// certified as 就业困难人员 `"certified": true` (test-side marks).
 fn broken(
     person: &Value,
     job: &Value,
@@ -99,7 +101,43 @@ fn broken(
     if rank(req["physical"].as_str()) > limit {
         return Some("physical");
     }
+    if job["certified_only"] == true && person["certified"] != true {
+        return Some("not_certified");
+    }
     None
+}
+
+/// A public-welfare position and its published announcement, as the
+/// position's body and the job it becomes (as `broken` reads it).
+fn random_welfare(rng: &mut StdRng, streets: &[String], i: usize) -> (Value, Value, Value) {
+    let street = streets.choose(rng).unwrap().clone();
+    let (kind, category) = [
+        ("river_cleaning", "river_cleaning"),
+        ("green_ecology", "greening"),
+        ("community_service", "community_assistant"),
+    ]
+    .choose(rng)
+    .copied()
+    .unwrap();
+    let position = json!({"type": kind, "employer_name": format!("街道办事处{i}"), "title": format!("公益性岗位{i}"),
+        "region_code": street, "headcount": 2, "pay": {"min": 2200, "max": 2500},
+        "funded_from": "2026-01-01", "funded_until": "2029-12-31"});
+    let mut announcement = json!({"requirements": "保洁、巡查、协助社区工作", "workplace": "辖区内", "posts": 2,
+        "apply_by": (Utc::now().date_naive() + chrono::Duration::days(30)).to_string(),
+        "contact": {"name": "李", "phone": "13805731234"}});
+    let mut req = json!({"certificates": []});
+    if rng.gen_bool(0.5) {
+        let lo = rng.gen_range(18..=45);
+        announcement["age_min"] = json!(lo);
+        req["age_min"] = json!(lo);
+    }
+    if rng.gen_bool(0.5) {
+        let hi = rng.gen_range(50..=65);
+        announcement["age_max"] = json!(hi);
+        req["age_max"] = json!(hi);
+    }
+    let job = json!({"region_code": street, "category": category, "requirements": req, "certified_only": true});
+    (position, announcement, job)
 }
 
 fn random_job(rng: &mut StdRng, streets: &[String], i: usize) -> Value {
@@ -178,24 +216,56 @@ async fn no_match_or_candidate_ever_breaks_a_hard_rule() {
         .map(|r| r.code.clone())
         .collect();
     let (_, key) = app.publisher("评测零工市场").await;
-    let jobs: Vec<Value> = (0..1500).map(|i| random_job(&mut rng, &streets, i)).collect();
-    let persons: Vec<Value> = (0..1000).map(|i| random_person(&mut rng, &streets, &counties, i)).collect();
-    let job_ids: Vec<String> =
+    let mut jobs: Vec<Value> = (0..1500).map(|i| random_job(&mut rng, &streets, i)).collect();
+    let mut persons: Vec<Value> = (0..1000).map(|i| random_person(&mut rng, &streets, &counties, i)).collect();
+    let mut job_ids: Vec<String> =
         futures::stream::iter(jobs.iter().cloned()).map(|j| app.create_job(&key, j)).buffered(8).collect().await;
+    // Public-welfare recruitments: only certified people may be matched.
+    for i in 0..150 {
+        let (position, announcement, job) = random_welfare(&mut rng, &streets, i);
+        let pos = app.post("/v1/welfare/positions", &app.admin, position).await;
+        assert_eq!(pos.status, StatusCode::CREATED, "{}", pos.body);
+        let path = format!("/v1/welfare/positions/{}/announcements", pos.body["id"].as_str().unwrap());
+        let draft = app.post(&path, &app.admin, announcement).await;
+        assert_eq!(draft.status, StatusCode::CREATED, "{}", draft.body);
+        let path = format!("/v1/welfare/announcements/{}/publish", draft.body["id"].as_str().unwrap());
+        let published = app.post(&path, &app.admin, json!({})).await;
+        assert_eq!(published.status, StatusCode::OK, "{}", published.body);
+        job_ids.push(published.body["job_id"].as_str().unwrap().to_string());
+        jobs.push(job);
+    }
     let closed: Vec<bool> = (0..jobs.len()).map(|_| rng.gen_bool(0.05)).collect();
     for (id, _) in job_ids.iter().zip(&closed).filter(|(_, c)| **c) {
         assert_eq!(
-            app.post(&format!("/v1/jobs/{id}/close"), &key, json!({"reason": "filled"})).await.status,
+            app.post(&format!("/v1/jobs/{id}/close"), &app.admin, json!({"reason": "filled"})).await.status,
             StatusCode::OK
         );
     }
     let person_ids: Vec<String> =
         futures::stream::iter(persons.iter().cloned()).map(|p| app.create_person(p)).buffered(8).collect().await;
+    // A third of the people are certified as 就业困难人员.
+    for (pi, pid) in person_ids.iter().enumerate() {
+        if !rng.gen_bool(0.35) {
+            continue;
+        }
+        let path = format!("/v1/persons/{pid}/certification");
+        let applied =
+            app.post(&path, &app.admin, json!({"action": "apply", "grounds": ["long_term_unemployed"]})).await;
+        if applied.status != StatusCode::OK {
+            continue;
+        }
+        let r = app.post(&path, &app.admin, json!({"action": "certify"})).await;
+        if r.body["certification"]["status"] == "certified" {
+            persons[pi]["certified"] = json!(true);
+        }
+    }
+    let certified = persons.iter().filter(|p| p["certified"] == true).count();
+    assert!(certified > 200, "{certified} people certified");
     app.wait_indexed().await;
     let today = Utc::now().with_timezone(&jobmatch_core::time::shanghai()).date_naive();
     let job_at: HashMap<&str, usize> = job_ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
     let person_at: HashMap<&str, usize> = person_ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
-    let (mut checked, mut nonempty) = (0, 0);
+    let (mut checked, mut nonempty, mut welfare_pairs) = (0, 0, 0);
     for (pi, pid) in person_ids.iter().enumerate() {
         let res = app.get(&format!("/v1/persons/{pid}/matches?limit=100"), &app.admin).await;
         assert_eq!(res.status, StatusCode::OK);
@@ -204,6 +274,7 @@ async fn no_match_or_candidate_ever_breaks_a_hard_rule() {
         for it in items {
             let ji = job_at[it["job"]["id"].as_str().unwrap()];
             checked += 1;
+            welfare_pairs += usize::from(jobs[ji]["certified_only"] == true);
             assert_eq!(broken(&persons[pi], &jobs[ji], closed[ji], &regions, today), None, "person {pi} got job {ji}");
         }
         // Whatever a matchable person could take, they are offered something when it exists.
@@ -224,6 +295,7 @@ async fn no_match_or_candidate_ever_breaks_a_hard_rule() {
             );
         }
     }
+    assert!(welfare_pairs > 50, "certified people were offered public-welfare jobs: {welfare_pairs}");
     assert!(
         checked > 5_000 && nonempty > 200,
         "the property was exercised: {checked} pairs, {nonempty} people with matches"

@@ -475,3 +475,53 @@ async fn a_position_goes_from_the_reserve_to_registration_on_sqlite() {
 async fn a_position_goes_from_the_reserve_to_registration_on_postgres() {
     reserve_to_registration(Backend::Postgres).await
 }
+
+/// A calendar file of the bureau's own (`JOBMATCH_CALENDAR_FILE`): here this
+/// year and the next with no holidays at all, so that dates around today are
+/// known whatever the day the test runs. Registration waits for the period's end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_waits_for_the_end_of_the_period_on_the_bureaus_calendar() {
+    use chrono::Datelike;
+    let dir = temp_dir();
+    let year = jobmatch_core::time::today().year();
+    let file = dir.join("calendar.toml");
+    std::fs::write(
+        &file,
+        format!("version = 1\n[[year]]\nyear = {year}\nholidays = []\nworkdays = []\n[[year]]\nyear = {}\nholidays = []\nworkdays = []\n", year + 1),
+    )
+    .unwrap();
+    let app = spawn_app_with(Backend::Sqlite, |s| s.calendar_file = Some(file.clone())).await.unwrap();
+    let p = app.seeker("周新", "19900606", 21, true).await;
+    let pos = app.position(&app.admin, 1).await;
+    let (ann, _) = app.announce(&app.admin, &pos, 1, None).await;
+    let application = app.apply(&app.admin, &ann, &p).await;
+    app.ok(&format!("/v1/welfare/applications/{application}/select"), &app.admin, json!({}), StatusCode::OK).await;
+    let today = jobmatch_core::time::today();
+    let publicity = app
+        .ok(
+            &format!("/v1/welfare/announcements/{ann}/publicity"),
+            &app.admin,
+            json!({"starts_on": today.to_string(), "how_to_object": "请致电 0573-82012345"}),
+            StatusCode::CREATED,
+        )
+        .await;
+    // Five working days with no holidays: today (if a weekday) and the next weekdays.
+    let ends = chrono::NaiveDate::parse_from_str(publicity["ends_on"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    assert!(ends >= today + chrono::Duration::days(4) && ends <= today + chrono::Duration::days(8), "{publicity}");
+    let r = app
+        .post(&format!("/v1/welfare/publicities/{}/register", publicity["id"].as_str().unwrap()), &app.admin, json!({}))
+        .await;
+    assert_eq!((r.status, r.body["code"].as_str()), (StatusCode::CONFLICT, Some("period_not_over")), "{}", r.body);
+    assert_eq!(app.count("welfare_registrations").await, 0);
+    // A date the calendar does not list is refused, not guessed.
+    let r = app
+        .post(
+            &format!("/v1/welfare/announcements/{ann}/publicity"),
+            &app.admin,
+            json!({"starts_on": format!("{}-01-05", year + 3), "how_to_object": "请致电 0573-82012345"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    drop(app);
+    let _ = std::fs::remove_dir_all(dir);
+}
