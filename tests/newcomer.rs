@@ -27,9 +27,10 @@ fn the_document_names_codes_as_the_server_sends_them_and_every_error_as_a_proble
             for (status, response) in responses {
                 if status.starts_with('4') || status.starts_with('5') {
                     let content = response["content"].as_object().unwrap();
-                    // The job seeker's pages answer their own errors as
-                    // pages too; the plumbing's are problems everywhere.
-                    let expected: &[&str] = if path.starts_with("/m/") && content.contains_key("text/html") {
+                    // The job seeker's and the public pages answer their own
+                    // errors as pages too; the plumbing's are problems everywhere.
+                    let page = path.starts_with("/m/") || path.starts_with("/public/");
+                    let expected: &[&str] = if page && content.contains_key("text/html") {
                         &["application/problem+json", "text/html"]
                     } else {
                         &["application/problem+json"]

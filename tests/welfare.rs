@@ -366,6 +366,8 @@ async fn reserve_to_registration(backend: Backend) {
     let reserve = app.get(&format!("/v1/reports/welfare-reserve?year={year}&region=330400"), &app.admin).await;
     assert_eq!(reserve.status, StatusCode::OK, "{}", reserve.body);
     assert_eq!(reserve.body["city_target"], 1000);
+    let held = i64::from(year == "2026");
+    assert_eq!((reserve.body["events_held"].as_i64(), reserve.body["events_target"].as_i64()), (Some(held), Some(2)));
     let nanhu = reserve.body["rows"].as_array().unwrap().iter().find(|r| r["unit_code"] == "330402").unwrap().clone();
     assert_eq!((nanhu["positions"].as_i64(), nanhu["posts"].as_i64()), (Some(1), Some(3)));
     let csv = app
@@ -379,6 +381,27 @@ async fn reserve_to_registration(backend: Backend) {
         .await
         .unwrap();
     assert!(csv.contains("南湖区,1,3"), "{csv}");
+    let bytes = app
+        .client
+        .get(format!("{}/v1/reports/welfare-reserve?year={year}&format=xlsx", app.base))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    {
+        use calamine::{Data, Reader, Xlsx};
+        let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+        let sheet = wb.worksheet_range("公益性岗位储备").unwrap();
+        let row =
+            sheet.rows().find(|r| r.get(0) == Some(&Data::String("330402".into()))).expect("南湖区's row").to_vec();
+        assert_eq!(
+            (row[1].to_string(), row[2].to_string(), row[3].to_string()),
+            ("南湖区".into(), "1".into(), "3".into())
+        );
+    }
 
     // A second placement: O (an older man) after his placement ended, with a filing; C (young, no group) never.
     app.end_placement(ro["placement_id"].as_str().unwrap(), "2026-10-31").await;

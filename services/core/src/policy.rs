@@ -78,6 +78,8 @@ pub struct WelfarePolicy {
     pub position_types: Vec<PositionType>,
     /// New reserve positions the city aims for each year.
     pub reserve_target: i64,
+    /// Special recruitment events (专场招聘) the city holds each year.
+    pub events_per_year: i64,
     /// The 公示 period in working days.
     pub publicity_working_days: u32,
     /// A post subsidy runs at most this many years…

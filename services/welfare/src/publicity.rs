@@ -521,7 +521,8 @@ pub struct RegistrationResult {
 /// and the post-subsidy period. People removed by an upheld objection are
 /// not registered; their places are open again.
 #[utoipa::path(post, path = "/v1/welfare/publicities/{id}/register", tag = "welfare", params(("id" = String, Path)),
-    responses((status = 200, body = RegistrationResult), (status = 404, body = Problem), (status = 409, body = Problem)),
+    responses((status = 200, body = RegistrationResult), (status = 404, body = Problem), (status = 409, body = Problem),
+              (status = 422, body = Problem)),
     security(("bearer" = [])))]
 async fn register(
     State(state): State<AppState>,
