@@ -396,7 +396,7 @@ async fn reserve_to_registration(backend: Backend) {
         let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
         let sheet = wb.worksheet_range("公益性岗位储备").unwrap();
         let row =
-            sheet.rows().find(|r| r.get(0) == Some(&Data::String("330402".into()))).expect("南湖区's row").to_vec();
+            sheet.rows().find(|r| r.first() == Some(&Data::String("330402".into()))).expect("南湖区's row").to_vec();
         assert_eq!(
             (row[1].to_string(), row[2].to_string(), row[3].to_string()),
             ("南湖区".into(), "1".into(), "3".into())
