@@ -355,6 +355,12 @@ async fn reserve_to_registration(backend: Backend) {
     assert_eq!(done["registered"][0]["person_id"], json!(b));
     assert_eq!(done["registered"][0]["started_on"], "2026-10-26");
     assert_eq!(app.get(&format!("/v1/welfare/positions/{pos}"), &staff).await.body["state"], "filled");
+    let filled = app.get(&format!("/v1/jobs/{job}"), &staff).await;
+    assert_eq!(
+        (filled.body["status"].as_str(), filled.body["close_reason"].as_str()),
+        (Some("closed"), Some("filled")),
+        "recruiting stops"
+    );
 
     // Column 5 of October's 进度表 counts the three.
     let report = app.get("/v1/reports/progress?month=2026-10&region=330400", &app.admin).await;
@@ -463,7 +469,7 @@ async fn reserve_to_registration(backend: Backend) {
         StatusCode::CREATED,
     )
     .await;
-    let (ann3, _) = app.announce(&staff, &pos2, 1, None).await;
+    let (ann3, job3) = app.announce(&staff, &pos2, 1, None).await;
     let o_third = app.apply(&staff, &ann3, &o).await;
     assert_eq!(app.refused_code(&staff, &o_third).await, "placement_limit");
 
@@ -485,6 +491,12 @@ async fn reserve_to_registration(backend: Backend) {
         .collect();
     assert!(without.contains(&c.as_str()), "{}", w.body);
     assert!(w.body["vacant_positions"].as_array().unwrap().iter().any(|p| p["position_id"] == pos2));
+    // Closing a position stops its recruitment.
+    let closed = app
+        .ok(&format!("/v1/welfare/positions/{pos2}/close"), &staff, json!({"reason": "经费到期"}), StatusCode::OK)
+        .await;
+    assert_eq!(closed["state"], "closed");
+    assert_eq!(app.get(&format!("/v1/jobs/{job3}"), &staff).await.body["close_reason"], "withdrawn");
     // Every step is in the log.
     assert!(app.count("welfare_log").await >= 30);
 }
@@ -501,9 +513,10 @@ async fn a_position_goes_from_the_reserve_to_registration_on_postgres() {
 
 /// A calendar file of the bureau's own (`JOBMATCH_CALENDAR_FILE`): here this
 /// year and the next with no holidays at all, so that dates around today are
-/// known whatever the day the test runs. Registration waits for the period's end.
+/// known whatever the day the test runs. A person applies from their SMS
+/// page; registration waits for the period's end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn registration_waits_for_the_end_of_the_period_on_the_bureaus_calendar() {
+async fn a_person_applies_from_the_page_and_registration_waits_for_the_period_on_the_bureaus_calendar() {
     use chrono::Datelike;
     let dir = temp_dir();
     let year = jobmatch_core::time::today().year();
@@ -516,8 +529,26 @@ async fn registration_waits_for_the_end_of_the_period_on_the_bureaus_calendar() 
     let app = spawn_app_with(Backend::Sqlite, |s| s.calendar_file = Some(file.clone())).await.unwrap();
     let p = app.seeker("周新", "19900606", 21, true).await;
     let pos = app.position(&app.admin, 1).await;
-    let (ann, _) = app.announce(&app.admin, &pos, 1, None).await;
-    let application = app.apply(&app.admin, &ann, &p).await;
+    let (ann, job) = app.announce(&app.admin, &pos, 1, None).await;
+    // The person applies themselves: 我感兴趣 on the page their SMS links to.
+    let token = jobmatch_core::links::issue(&app.state.db.pool, &p, &job, 30, chrono::Utc::now()).await.unwrap();
+    let answered = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/m/{token}/jobs/{job}/answer", app.base))
+        .form(&[("answer", "interested")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answered.status(), StatusCode::SEE_OTHER);
+    let listed = app.get(&format!("/v1/welfare/announcements/{ann}/applications"), &app.admin).await;
+    let items = listed.body["items"].as_array().unwrap();
+    assert_eq!(
+        (items.len(), items[0]["person_id"].as_str(), items[0]["state"].as_str()),
+        (1, Some(p.as_str()), Some("applied"))
+    );
+    let application = items[0]["id"].as_str().unwrap().to_string();
     app.ok(&format!("/v1/welfare/applications/{application}/select"), &app.admin, json!({}), StatusCode::OK).await;
     let today = jobmatch_core::time::today();
     let publicity = app

@@ -184,6 +184,12 @@ pub async fn record(state: &AppState, link: &Link, job_id: &str, answer: &Answer
     .await?;
     if answer.interested {
         open_lead(&mut tx, "interested", person_id, job_id, region, answer.wants_contact, &now).await?;
+        if job.job.certified_only {
+            // A public-welfare recruitment: 我感兴趣 is the person's own application.
+            let kind =
+                if person.sex == "male" { "male" } else { state.policy.public_welfare.default_female_kind.as_str() };
+            records::welfare::apply_from_page(&mut tx, job_id, person_id, kind).await?;
+        }
     } else {
         sqlx::query(
             "UPDATE leads SET status = 'closed', closed_note = '本人回复不合适', updated_at = $1

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::NaiveDate;
+use jobmatch_core::domain::CloseReason;
 use jobmatch_core::error::Problem;
 use jobmatch_core::http::{JsonBody, QueryParams};
 use jobmatch_core::ids::new_id;
@@ -174,6 +175,22 @@ pub async fn refresh_state(conn: &mut AnyConnection, state: &AppState, id: &str)
             .bind(id)
             .execute(&mut *conn)
             .await?;
+    }
+    Ok(())
+}
+
+/// Close the open jobs of a position's announcements (the position is
+/// filled or closed: recruiting stops, nobody is told of it any more).
+pub async fn close_jobs(state: &AppState, position_id: &str, reason: CloseReason) -> ApiResult<()> {
+    let jobs: Vec<String> = sqlx::query_scalar(
+        "SELECT a.job_id FROM welfare_announcements a JOIN jobs j ON j.id = a.job_id
+         WHERE a.position_id = $1 AND j.status = 'open'",
+    )
+    .bind(position_id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    for job in jobs {
+        jobmatch_posting::jobs::store::close(&state.db, &job, reason).await?;
     }
     Ok(())
 }
@@ -419,6 +436,7 @@ async fn close_position(
     log(&mut tx, &caller, "position", &id, "closed", json!({"reason": input.reason})).await?;
     let after = get(&mut tx, &state, &id).await?.ok_or_else(|| anyhow::anyhow!("position vanished"))?;
     tx.commit().await?;
+    close_jobs(&state, &id, CloseReason::Withdrawn).await?;
     Ok(Json(after))
 }
 

@@ -643,7 +643,11 @@ async fn register(
         .await?;
     log(&mut tx, &caller, "publicity", &id, "registered", json!({"people": registered.len()})).await?;
     positions::refresh_state(&mut tx, &state, &a.position_id).await?;
+    let filled = positions::get(&mut tx, &state, &a.position_id).await?.is_some_and(|p| p.state == "filled");
     tx.commit().await?;
+    if filled {
+        positions::close_jobs(&state, &a.position_id, jobmatch_core::domain::CloseReason::Filled).await?;
+    }
     Ok(Json(RegistrationResult { registered, not_registered }))
 }
 

@@ -7,3 +7,4 @@ pub mod agency;
 pub mod jobs;
 pub mod persons;
 pub mod seeker;
+pub mod welfare;
