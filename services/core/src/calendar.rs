@@ -43,26 +43,12 @@ pub struct Calendar {
 impl Calendar {
     /// The embedded calendar, or the file at `path`.
     pub fn load(path: Option<&Path>) -> Result<Calendar, ConfigFileError> {
-        let (name, text) = match path {
-            None => ("calendar-cn.toml".to_string(), EMBEDDED.to_string()),
-            Some(p) => (
-                p.display().to_string(),
-                std::fs::read_to_string(p).map_err(|e| ConfigFileError {
-                    file: p.display().to_string(),
-                    line: 0,
-                    message: e.to_string(),
-                })?,
-            ),
-        };
+        let (name, text) = crate::vocab::read_config(path, "calendar-cn.toml", EMBEDDED)?;
         Calendar::parse(&name, &text)
     }
 
     pub fn parse(name: &str, text: &str) -> Result<Calendar, ConfigFileError> {
-        let file: File = toml::from_str(text).map_err(|e| ConfigFileError {
-            file: name.to_string(),
-            line: e.span().map(|s| text[..s.start].matches('\n').count() + 1).unwrap_or(1),
-            message: e.message().to_string(),
-        })?;
+        let file: File = crate::vocab::parse(name, text)?;
         let bad = |message: String| ConfigFileError { file: name.to_string(), line: 1, message };
         if file.version != 1 {
             return Err(bad(format!("unsupported version {}", file.version)));

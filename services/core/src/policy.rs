@@ -166,22 +166,8 @@ impl Default for ReportPolicy {
 impl Policy {
     /// The embedded policy, or the file at `path`.
     pub fn load(path: Option<&Path>) -> Result<Policy, ConfigFileError> {
-        let (name, text) = match path {
-            None => ("policy.toml".to_string(), EMBEDDED.to_string()),
-            Some(p) => (
-                p.display().to_string(),
-                std::fs::read_to_string(p).map_err(|e| ConfigFileError {
-                    file: p.display().to_string(),
-                    line: 0,
-                    message: e.to_string(),
-                })?,
-            ),
-        };
-        let policy: Policy = toml::from_str(&text).map_err(|e| ConfigFileError {
-            file: name.clone(),
-            line: e.span().map(|s| text[..s.start].matches('\n').count() + 1).unwrap_or(1),
-            message: e.message().to_string(),
-        })?;
+        let (name, text) = crate::vocab::read_config(path, "policy.toml", EMBEDDED)?;
+        let policy: Policy = crate::vocab::parse(&name, &text)?;
         let bad = |message: String| ConfigFileError { file: name.clone(), line: 1, message };
         if policy.version != 1 {
             return Err(bad(format!("unsupported version {}", policy.version)));

@@ -107,7 +107,23 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, ConfigFileError> {
+/// The text of a configuration file: the one at `path`, or the embedded copy
+/// (named `name` in errors).
+pub fn read_config(
+    path: Option<&std::path::Path>,
+    name: &str,
+    embedded: &str,
+) -> Result<(String, String), ConfigFileError> {
+    match path {
+        None => Ok((name.to_string(), embedded.to_string())),
+        Some(p) => std::fs::read_to_string(p)
+            .map(|text| (p.display().to_string(), text))
+            .map_err(|e| ConfigFileError { file: p.display().to_string(), line: 0, message: e.to_string() }),
+    }
+}
+
+/// A TOML configuration file, or the error with its line.
+pub fn parse<T: for<'de> Deserialize<'de>>(file: &str, text: &str) -> Result<T, ConfigFileError> {
     toml::from_str(text).map_err(|e| ConfigFileError {
         file: file.into(),
         line: e.span().map(|s| line_of(text, s.start)).unwrap_or(1),
