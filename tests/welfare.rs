@@ -174,6 +174,10 @@ async fn reserve_to_registration(backend: Backend) {
         .await;
     let event_id = event["id"].as_str().unwrap();
     let (ann, job) = app.announce(&staff, &pos, 3, Some(event_id)).await;
+    let listed = app.get(&format!("/v1/welfare/positions/{pos}/announcements"), &staff).await;
+    let states: Vec<&str> =
+        listed.body["items"].as_array().unwrap().iter().map(|a| a["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["draft", "published"]);
     assert_eq!(app.get(&format!("/v1/welfare/positions/{pos}"), &staff).await.body["state"], "recruiting");
     let page = app.send("GET", &format!("/v1/public/welfare/events/{event_id}"), None, None).await;
     assert_eq!(page.status, StatusCode::OK);
@@ -275,6 +279,7 @@ async fn reserve_to_registration(backend: Backend) {
         (late.status, late.body["errors"][0]["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("after_period"))
     );
+    assert_eq!(app.count("welfare_objections").await, 0, "nothing stored from a refused objection");
     let o1 = app
         .ok(
             &obj,

@@ -32,7 +32,7 @@ use crate::positions::{self, position_for, read_pay};
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_event, list_events))
-        .routes(routes!(create_announcement))
+        .routes(routes!(create_announcement, list_announcements))
         .routes(routes!(get_announcement, patch_announcement))
         .routes(routes!(publish_announcement))
         .routes(routes!(create_application, list_applications))
@@ -520,6 +520,30 @@ async fn create_announcement(
     let created = get(&mut tx, &id).await?.ok_or_else(|| anyhow::anyhow!("announcement vanished"))?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(created)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AnnouncementList {
+    pub items: Vec<Announcement>,
+}
+
+/// A position's announcements, drafts and published, oldest first.
+#[utoipa::path(get, path = "/v1/welfare/positions/{id}/announcements", tag = "welfare",
+    params(("id" = String, Path)),
+    responses((status = 200, body = AnnouncementList), (status = 404, body = Problem)), security(("bearer" = [])))]
+async fn list_announcements(
+    State(state): State<AppState>,
+    caller: Principal,
+    Path(position_id): Path<String>,
+) -> ApiResult<Json<AnnouncementList>> {
+    position_for(&state, &caller, &position_id).await?;
+    let rows: Vec<AnnouncementRow> =
+        sqlx::query_as(&format!("{ANNOUNCEMENT_SELECT} WHERE position_id = $1 ORDER BY created_at, id"))
+            .bind(&position_id)
+            .fetch_all(&state.db.pool)
+            .await?;
+    let items = rows.into_iter().map(announcement_from).collect::<anyhow::Result<_>>()?;
+    Ok(Json(AnnouncementList { items }))
 }
 
 /// Put the parts sent (present keys, `null` clearing) over `parts`.
