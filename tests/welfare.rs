@@ -496,6 +496,13 @@ async fn reserve_to_registration(backend: Backend) {
         .collect();
     assert!(without.contains(&c.as_str()), "{}", w.body);
     assert!(w.body["vacant_positions"].as_array().unwrap().iter().any(|p| p["position_id"] == pos2));
+    assert!(w.body["subsidies_ending"].as_array().unwrap().is_empty(), "nothing ends within 60 days");
+    // B's subsidy (registered 2026-10-26) ends on 2029-10-25: within three years from now.
+    let far = app.get("/v1/welfare/worklist?within_days=1096", &staff).await;
+    let ending: Vec<&str> =
+        far.body["subsidies_ending"].as_array().unwrap().iter().map(|r| r["person_id"].as_str().unwrap()).collect();
+    assert_eq!(ending, [b.as_str()], "{}", far.body);
+    assert_eq!(app.get("/v1/welfare/worklist?within_days=0", &staff).await.status, StatusCode::BAD_REQUEST);
     // Closing a position stops its recruitment.
     let closed = app
         .ok(&format!("/v1/welfare/positions/{pos2}/close"), &staff, json!({"reason": "经费到期"}), StatusCode::OK)

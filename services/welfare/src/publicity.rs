@@ -855,7 +855,7 @@ pub struct Worklist {
 
 /// What staff of a region have to do about public-welfare jobs.
 #[utoipa::path(get, path = "/v1/welfare/worklist", tag = "welfare",
-    params(("within_days" = Option<i64>, Query, description = "1–365, default 60")),
+    params(("within_days" = Option<i64>, Query, description = "1–1096, default 60")),
     responses((status = 200, body = Worklist), (status = 400, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
 async fn worklist(State(state): State<AppState>, caller: Principal, params: QueryParams) -> ApiResult<Json<Worklist>> {
@@ -865,9 +865,9 @@ async fn worklist(State(state): State<AppState>, caller: Principal, params: Quer
     let within = match params.get("within_days") {
         None => 60,
         Some(s) => match s.parse::<i64>() {
-            Ok(n) if (1..=365).contains(&n) => n,
+            Ok(n) if (1..=1096).contains(&n) => n,
             _ => {
-                errs.add("within_days", "out_of_range", "应为 1 到 365 之间的整数");
+                errs.add("within_days", "out_of_range", "应为 1 到 1096 之间的整数");
                 60
             }
         },
