@@ -172,11 +172,12 @@ mod tests {
         // Young: three years less a day.
         let young = subsidy_period(&p, d("1985-03-01"), "male", d("2026-10-13"));
         assert_eq!((young.end, young.end_reason), (d("2029-10-12"), "period"));
-        // A man born 1967-06-20 retires at 60 + 10 months (2028-04-20):
-        // within five years, so the subsidy stops the day before.
-        assert_eq!(p.retirement_date(d("1967-06-20"), "male"), Some(d("2028-04-20")));
+        // A man born 1967-06-20 (the eighth four-month cohort) retires at
+        // 60 + 8 months (2028-02-20): within five years, so the subsidy
+        // stops the day before.
+        assert_eq!(p.retirement_date(d("1967-06-20"), "male"), Some(d("2028-02-20")));
         let near = subsidy_period(&p, d("1967-06-20"), "male", d("2026-10-13"));
-        assert_eq!((near.end, near.end_reason), (d("2028-04-19"), "retirement"));
+        assert_eq!((near.end, near.end_reason), (d("2028-02-19"), "retirement"));
         // A woman cadre born 1972-01-10 retires at 55 + 7 months.
         assert_eq!(p.retirement_date(d("1972-01-10"), "female_cadre"), Some(d("2027-08-10")));
         let cadre = subsidy_period(&p, d("1972-01-10"), "female_cadre", d("2026-10-13"));
@@ -186,8 +187,8 @@ mod tests {
         let later = subsidy_period(&p, d("1969-06-01"), "male", d("2026-10-13"));
         assert_eq!((later.end, later.end_reason), (d("2029-10-12"), "period"));
         let worker = subsidy_period(&p, d("1978-05-01"), "female_worker", d("2026-10-13"));
-        // 50 years + 21 months: 2029-11-01, after three years: the period decides.
-        assert_eq!(p.retirement_date(d("1978-05-01"), "female_worker"), Some(d("2029-11-01")));
+        // 50 years + 21 months: 2030-02-01, after three years: the period decides.
+        assert_eq!(p.retirement_date(d("1978-05-01"), "female_worker"), Some(d("2030-02-01")));
         assert_eq!((worker.end, worker.end_reason), (d("2029-10-12"), "period"));
     }
 
