@@ -99,6 +99,31 @@ impl TestApp {
     }
 }
 
+/// The public pages in a real browser (tests/browser/public.mjs): axe-core
+/// WCAG 2.2 AA at phone and desktop width, nothing loaded from another
+/// host, no sideways scrolling; screenshots under target/welfare-pages/.
+/// Required when `JOBMATCH_BROWSER_TESTS=required` (as `.ci/run` sets).
+fn browse_public(pages: Value) -> Option<Value> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let ready = root.join("tests/browser/node_modules/playwright-core").exists()
+        && std::path::Path::new(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())).exists();
+    if !ready {
+        let required = std::env::var("JOBMATCH_BROWSER_TESTS").is_ok_and(|v| v == "required");
+        assert!(!required, "the browser test needs /usr/bin/chromium and `npm ci --prefix tests/browser`");
+        eprintln!("skipped the browser part: no Chromium or no tests/browser/node_modules (see .ci/run)");
+        return None;
+    }
+    let input = json!({"pages": pages, "out_dir": root.join("target/welfare-pages")});
+    let run = std::process::Command::new("node")
+        .arg(root.join("tests/browser/public.mjs"))
+        .arg(input.to_string())
+        .output()
+        .expect("node runs");
+    assert!(run.status.success(), "the browser script failed: {}", String::from_utf8_lossy(&run.stderr));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    Some(serde_json::from_str(stdout.lines().last().unwrap_or("")).expect("the script prints JSON"))
+}
+
 fn ids(body: &Value, key: &str) -> Vec<String> {
     body["items"].as_array().unwrap().iter().map(|i| i[key]["id"].as_str().unwrap().to_string()).collect()
 }
@@ -264,6 +289,21 @@ async fn reserve_to_registration(backend: Backend) {
     let html = app.client.get(format!("{}/public/welfare/publicities/{pub1}", app.base)).send().await.unwrap();
     let html = html.text().await.unwrap();
     assert!(html.contains("王*国") && html.contains("2026-10-12") && !html.contains("王小国"));
+    if matches!(backend, Backend::Sqlite) {
+        let pages = json!({"publicity": format!("{}/public/welfare/publicities/{pub1}", app.base),
+                           "event": format!("{}/public/welfare/events/{event_id}", app.base)});
+        if let Some(report) = browse_public(pages) {
+            assert!(report["foreign_requests"].as_array().unwrap().is_empty(), "{report}");
+            for (name, page) in report["pages"].as_object().unwrap() {
+                assert_eq!(page["status"], 200, "{name}");
+                assert!(page["violations"].as_array().unwrap().is_empty(), "axe-core WCAG 2.2 AA on {name}: {page}");
+                assert!(page["passes"].as_u64().unwrap() >= 5, "axe checked {name}");
+                assert_eq!(page["scrolls_sideways"], false, "{name} reflows");
+            }
+            let text = report["pages"]["publicity-360"]["text"].as_str().unwrap();
+            assert!(text.contains("王*国") && text.contains("如有异议") && !text.contains("王小国"), "{text}");
+        }
+    }
 
     // Objections: one after the period is refused; one within is upheld.
     let obj = format!("/v1/welfare/publicities/{pub1}/objections");
