@@ -119,11 +119,6 @@ impl Calendar {
         }
         Ok(n)
     }
-
-    /// The years the calendar lists.
-    pub fn years(&self) -> impl Iterator<Item = i32> + '_ {
-        self.years.iter().copied()
-    }
 }
 
 fn is_weekend(day: NaiveDate) -> bool {

@@ -221,6 +221,20 @@ pub struct CertificationSummary {
     pub valid_until: Option<String>,
 }
 
+impl CertificationSummary {
+    /// The last day the certification as 就业困难人员 holds, when it is in
+    /// force (status `certified`; no end date counts as far in the future).
+    pub fn holds_through(&self) -> Option<chrono::NaiveDate> {
+        if self.status != CertificationStatus::Certified {
+            return None;
+        }
+        match self.valid_until.as_deref() {
+            None => chrono::NaiveDate::from_ymd_opt(9999, 12, 31),
+            Some(u) => chrono::NaiveDate::parse_from_str(u.get(..10).unwrap_or(u), "%Y-%m-%d").ok(),
+        }
+    }
+}
+
 /// A person as the API answers.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct Person {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{Months, NaiveDate};
 use serde::Deserialize;
 
 use crate::vocab::ConfigFileError;
@@ -107,8 +107,7 @@ impl WelfarePolicy {
     pub fn retirement_date(&self, birth: NaiveDate, kind: &str) -> Option<NaiveDate> {
         let rule = self.retirement.iter().find(|r| r.kind == kind)?;
         let from = crate::time::parse_month(&rule.reform_from_birth)?;
-        let cohort =
-            (birth.year() as i64 * 12 + birth.month0() as i64) - (from.year() as i64 * 12 + from.month0() as i64);
+        let cohort = crate::time::months_between(from, birth);
         let delay = if cohort < 0 { 0 } else { (cohort / rule.months_per_step + 1).min(rule.max_delay_months) };
         birth.checked_add_months(Months::new((rule.base_age * 12 + delay) as u32))
     }

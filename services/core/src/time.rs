@@ -41,6 +41,12 @@ pub fn parse_month(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").ok()
 }
 
+/// Whole months from `a`'s month to `b`'s.
+pub fn months_between(a: NaiveDate, b: NaiveDate) -> i64 {
+    use chrono::Datelike;
+    (b.year() as i64 * 12 + b.month0() as i64) - (a.year() as i64 * 12 + a.month0() as i64)
+}
+
 /// Parse a stored timestamp.
 pub fn from_text(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))

@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{NaiveDate, Utc};
+use jobmatch_core::domain::{CertificationStatus, CertificationSummary};
 use jobmatch_core::error::{FieldError, Problem};
 use jobmatch_core::http::JsonBody;
 use jobmatch_core::ids::new_id;
@@ -913,15 +914,11 @@ async fn list_applications(
     Ok(Json(ApplicationList { items }))
 }
 
-/// The certification's last day, when it is in force.
+/// The last day the person's certification holds, as recorded (judged
+/// against the day of the placement, which may be before today).
 pub fn certified_through(person: &StoredPerson) -> Option<NaiveDate> {
-    if person.certification_status.as_deref() != Some("certified") {
-        return None;
-    }
-    match person.certified_until.as_deref() {
-        None => NaiveDate::from_ymd_opt(9999, 12, 31),
-        Some(u) => NaiveDate::parse_from_str(u.get(..10).unwrap_or(u), "%Y-%m-%d").ok(),
-    }
+    let status = CertificationStatus::parse(person.certification_status.as_deref()?)?;
+    CertificationSummary { status, valid_until: person.certified_until.clone() }.holds_through()
 }
 
 /// Whether `person` may be placed on `on` under the national rules, from

@@ -74,17 +74,23 @@ pub fn ground_name(code: &str) -> &'static str {
 /// The grounds on which this person may be placed again on `on`: older
 /// (the certification's `older` ages), a zero-employment family, or a
 /// disability (staff file it as severe; the filing is the proof).
-pub fn repeat_grounds(c: &Candidate<'_>, older: Option<&Ground>, on: NaiveDate) -> Vec<&'static str> {
+pub fn repeat_grounds(
+    birth: NaiveDate,
+    sex: &str,
+    groups: &[Group],
+    older: Option<&Ground>,
+    on: NaiveDate,
+) -> Vec<&'static str> {
     let mut out = Vec::new();
-    let age = age_on(c.birth, on);
-    let older_age = older.and_then(|g| if c.sex == "male" { g.min_age_male } else { g.min_age_female });
+    let age = age_on(birth, on);
+    let older_age = older.and_then(|g| if sex == "male" { g.min_age_male } else { g.min_age_female });
     if older_age.is_some_and(|min| age >= min) {
         out.push("older");
     }
-    if c.groups.contains(&Group::ZeroEmploymentFamily) {
+    if groups.contains(&Group::ZeroEmploymentFamily) {
         out.push("zero_employment_family");
     }
-    if c.groups.contains(&Group::Disabled) {
+    if groups.contains(&Group::Disabled) {
         out.push("severe_disability");
     }
     out
@@ -118,7 +124,7 @@ pub fn may_place(
     if let Some(last) = earlier_subsidy_ends.iter().max().filter(|end| **end >= on) {
         return Err(Refusal::SubsidyRunning(*last));
     }
-    let grounds = repeat_grounds(c, older, on);
+    let grounds = repeat_grounds(c.birth, c.sex, c.groups, older, on);
     if grounds.is_empty() {
         return Err(Refusal::NotAllowedAgain);
     }

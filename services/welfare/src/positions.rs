@@ -17,6 +17,7 @@ use jobmatch_core::time::{now_text, today};
 use jobmatch_core::validate::finish_body;
 use jobmatch_core::validate::{read_body, read_body_partly, read_date, sent_text, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
+use jobmatch_registry::outcomes::read_year;
 use jobmatch_registry::outcomes::report::{attachment, may_read, read_region};
 use serde::Serialize;
 use serde_json::json;
@@ -481,10 +482,7 @@ pub struct ReserveReport {
 async fn reserve_report(State(state): State<AppState>, caller: Principal, params: QueryParams) -> ApiResult<Response> {
     let mut errs = Errors::default();
     params.deny_unknown(&["year", "region", "format"], &mut errs);
-    let year = params.get("year").and_then(|y| y.parse::<i32>().ok()).filter(|y| (2000..=2100).contains(y));
-    if year.is_none() {
-        errs.add("year", "invalid_year", "应为四位年份，如 2026");
-    }
+    let year = read_year(&params, &mut errs);
     let format = params.one_of("format", &["json", "csv", "xlsx"], &mut errs).unwrap_or_else(|| "json".into());
     let units = read_region(&state, &params, &mut errs);
     QueryParams::finish(errs)?;

@@ -23,8 +23,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::announcements::{self, announcement_for, applications_where, placeable, Application};
-use crate::limits::{repeat_grounds, subsidy_period, Candidate, REPEAT_GROUNDS};
+use crate::announcements::{announcement_for, applications_where, placeable, Application};
+use crate::limits::{repeat_grounds, subsidy_period, REPEAT_GROUNDS};
 use crate::log;
 use crate::positions;
 
@@ -771,14 +771,8 @@ async fn create_filing(
     let input = read_body::<FilingCreate>(&body, &state)?;
     let person = person_for(&state, &caller, &input.person_id).await?;
     let birth = NaiveDate::parse_from_str(&person.birth_date, "%Y-%m-%d").map_err(anyhow::Error::from)?;
-    let candidate = Candidate {
-        birth,
-        sex: &person.sex,
-        groups: &person.profile.groups,
-        certified_through: announcements::certified_through(&person),
-        retirement_kind: "male",
-    };
-    let grounds = repeat_grounds(&candidate, state.policy.ground("older"), input.filed_on);
+    let grounds =
+        repeat_grounds(birth, &person.sex, &person.profile.groups, state.policy.ground("older"), input.filed_on);
     if !grounds.contains(&input.ground.as_str()) {
         return Err(ApiError::validation(vec![FieldError::new(
             "ground",

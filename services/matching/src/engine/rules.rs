@@ -7,7 +7,7 @@
 use std::ops::Bound;
 
 use chrono::{Datelike, NaiveDate};
-use jobmatch_core::domain::{CertificationStatus, EmploymentStatus, Willingness};
+use jobmatch_core::domain::{EmploymentStatus, Willingness};
 use jobmatch_core::idcard::age_on;
 use tantivy::query::{Occur, Query};
 
@@ -170,17 +170,9 @@ impl Rule {
     }
 }
 
-/// The last day a person's certification as 就业困难人员 holds, when it is
-/// in force (status `certified`; no end date counts as far in the future).
+/// The last day a person's certification as 就业困难人员 holds, when it is in force.
 pub fn certified_through(person: &jobmatch_core::domain::Person) -> Option<NaiveDate> {
-    let c = person.certification.as_ref()?;
-    if c.status != CertificationStatus::Certified {
-        return None;
-    }
-    match c.valid_until.as_deref() {
-        None => NaiveDate::from_ymd_opt(9999, 12, 31),
-        Some(u) => NaiveDate::parse_from_str(u.get(..10).unwrap_or(u), "%Y-%m-%d").ok(),
-    }
+    person.certification.as_ref()?.holds_through()
 }
 
 /// The first hard rule a pairing breaks (see [`Rule::ALL`] for the order).

@@ -33,10 +33,7 @@ pub fn add_months(first: NaiveDate, n: i64) -> NaiveDate {
     NaiveDate::from_ymd_opt((total.div_euclid(12)) as i32, (total.rem_euclid(12) + 1) as u32, 1).expect("a valid month")
 }
 
-/// Whole months from `a`'s month to `b`'s.
-pub fn months_between(a: NaiveDate, b: NaiveDate) -> i64 {
-    (b.year() as i64 * 12 + b.month0() as i64) - (a.year() as i64 * 12 + a.month0() as i64)
-}
+pub use jobmatch_core::time::months_between;
 
 /// The last day of `first`'s month.
 pub fn last_day(first: NaiveDate) -> NaiveDate {
@@ -58,6 +55,15 @@ pub fn read_month(params: &QueryParams, errs: &mut Errors) -> Option<NaiveDate> 
             }
         },
     }
+}
+
+/// The required `year` query parameter (a four-digit year), or an error on it.
+pub fn read_year(params: &QueryParams, errs: &mut Errors) -> Option<i32> {
+    let year = params.get("year").and_then(|y| y.parse::<i32>().ok()).filter(|y| (2000..=2100).contains(y));
+    if year.is_none() {
+        errs.add("year", "invalid_year", "应为四位年份，如 2026");
+    }
+    year
 }
 
 /// `YYYY-MM`.

@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 
 use super::figures::{compute, compute_placed, Entry, Period};
 use super::form::{csv_text, xlsx};
-use super::{last_day, month_text, read_month};
+use super::{last_day, month_text, read_month, read_year};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(progress)).routes(routes!(progress_people)).routes(routes!(progress_year))
@@ -280,10 +280,7 @@ async fn progress_year(
 ) -> ApiResult<Json<YearReport>> {
     let mut errs = Errors::default();
     params.deny_unknown(&["year", "region"], &mut errs);
-    let year = params.get("year").and_then(|y| y.parse::<i32>().ok()).filter(|y| (2000..=2100).contains(y));
-    if year.is_none() {
-        errs.add("year", "invalid_year", "应为四位年份，如 2026");
-    }
+    let year = read_year(&params, &mut errs);
     let units = read_region(&state, &params, &mut errs);
     QueryParams::finish(errs)?;
     let (Some(year), Some(units)) = (year, units) else { return Err(anyhow::anyhow!("checked above").into()) };
