@@ -11,7 +11,8 @@ use jobmatch_core::domain::{CertificationStatus, CertificationSummary};
 use jobmatch_core::error::{FieldError, Problem};
 use jobmatch_core::http::JsonBody;
 use jobmatch_core::ids::new_id;
-use jobmatch_core::records::persons::{self, StoredPerson};
+use jobmatch_core::records::persons::StoredPerson;
+use jobmatch_core::records::welfare as welfare_records;
 use jobmatch_core::time::{now_text, today};
 use jobmatch_core::validate::{
     finish_body, normalize_phone, read_body, read_body_partly, read_date, sent_text, Errors, Fields, RequestBody,
@@ -28,7 +29,7 @@ use utoipa_axum::routes;
 
 use crate::limits::{may_place, Candidate, Refusal};
 use crate::log;
-use crate::positions::{self, position_for, read_pay};
+use crate::positions::{self, position_for, read_pay, Position};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -323,23 +324,6 @@ pub struct AnnouncementBody {
     pub age_max: Option<i64>,
 }
 
-impl AnnouncementBody {
-    fn parts(self) -> Parts {
-        Parts {
-            employer_name: self.employer_name,
-            title: self.title,
-            pay: self.pay,
-            requirements: self.requirements,
-            workplace: self.workplace,
-            posts: self.posts,
-            apply_by: self.apply_by,
-            contact: self.contact,
-            age_min: self.age_min,
-            age_max: self.age_max,
-        }
-    }
-}
-
 impl RequestBody for AnnouncementBody {
     fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<AnnouncementBody> {
         let event_id = f.string("event_id", false, 1, 100, errs);
@@ -448,12 +432,13 @@ pub async fn list_for_event(conn: &mut AnyConnection, event_id: &str) -> ApiResu
     Ok(rows.into_iter().map(announcement_from).collect::<anyhow::Result<_>>()?)
 }
 
-/// An announcement the caller may act on (through its position), or 404.
-pub async fn announcement_for(state: &AppState, caller: &Principal, id: &str) -> ApiResult<Announcement> {
+/// An announcement the caller may act on (through its position, which
+/// comes with it), or 404.
+pub async fn announcement_for(state: &AppState, caller: &Principal, id: &str) -> ApiResult<(Announcement, Position)> {
     caller.require(&[Role::Admin, Role::Staff])?;
     let a = get(&mut *state.db.pool.acquire().await?, id).await?.ok_or_else(ApiError::not_found)?;
-    position_for(state, caller, &a.position_id).await?;
-    Ok(a)
+    let position = position_for(state, caller, &a.position_id).await?;
+    Ok((a, position))
 }
 
 async fn check_event(state: &AppState, event_id: Option<&str>, errs: &mut Errors) -> ApiResult<()> {
@@ -497,10 +482,10 @@ async fn create_announcement(
         posts: Some(position.vacancies).filter(|n| *n > 0),
         ..Parts::default()
     };
-    let event_id = input.event_id.clone();
+    // The parts sent (checked above) over the position's: `null` clears one.
     let mut ignore = Errors::default();
     if let Some(f) = Fields::root(&body, &mut ignore) {
-        overlay(&f, &mut parts, input.parts());
+        read_parts(&f, &mut parts, &mut ignore);
     }
     let id = new_id("wan");
     let now = now_text();
@@ -511,7 +496,7 @@ async fn create_announcement(
     )
     .bind(&id)
     .bind(&position_id)
-    .bind(&event_id)
+    .bind(&input.event_id)
     .bind(serde_json::to_string(&parts).map_err(anyhow::Error::from)?)
     .bind(&caller.key_id)
     .bind(&now)
@@ -547,41 +532,6 @@ async fn list_announcements(
     Ok(Json(AnnouncementList { items }))
 }
 
-/// Put the parts sent (present keys, `null` clearing) over `parts`.
-fn overlay(f: &Fields<'_>, parts: &mut Parts, sent: Parts) {
-    let has = |k: &str| f.present(k) || f.is_null(k);
-    if has("employer_name") {
-        parts.employer_name = sent.employer_name;
-    }
-    if has("title") {
-        parts.title = sent.title;
-    }
-    if has("pay") {
-        parts.pay = sent.pay;
-    }
-    if has("requirements") {
-        parts.requirements = sent.requirements;
-    }
-    if has("workplace") {
-        parts.workplace = sent.workplace;
-    }
-    if has("posts") {
-        parts.posts = sent.posts;
-    }
-    if has("apply_by") {
-        parts.apply_by = sent.apply_by;
-    }
-    if has("contact") {
-        parts.contact = sent.contact;
-    }
-    if has("age_min") {
-        parts.age_min = sent.age_min;
-    }
-    if has("age_max") {
-        parts.age_max = sent.age_max;
-    }
-}
-
 /// One announcement (admin; staff of its position's region).
 #[utoipa::path(get, path = "/v1/welfare/announcements/{id}", tag = "welfare", params(("id" = String, Path)),
     responses((status = 200, body = Announcement), (status = 404, body = Problem)), security(("bearer" = [])))]
@@ -590,7 +540,7 @@ async fn get_announcement(
     caller: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Announcement>> {
-    Ok(Json(announcement_for(&state, &caller, &id).await?))
+    Ok(Json(announcement_for(&state, &caller, &id).await?.0))
 }
 
 /// Change a draft's parts (`null` clears one). A published announcement is 409.
@@ -604,7 +554,7 @@ async fn patch_announcement(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Announcement>> {
-    let current = announcement_for(&state, &caller, &id).await?;
+    let (current, _) = announcement_for(&state, &caller, &id).await?;
     let (read, mut errs) = read_body_partly::<AnnouncementBody>(&body, &state);
     check_event(&state, sent_text(&body, "event_id", &errs), &mut errs).await?;
     let input = finish_body(read, errs)?;
@@ -612,10 +562,10 @@ async fn patch_announcement(
         return Err(ApiError::conflict("already_published", "公告已发布，不能修改"));
     }
     let mut parts = current.parts.clone();
-    let event = if body.get("event_id").is_some() { input.event_id.clone() } else { current.event_id };
+    let event = if body.get("event_id").is_some() { input.event_id } else { current.event_id };
     let mut ignore = Errors::default();
     if let Some(f) = Fields::root(&body, &mut ignore) {
-        overlay(&f, &mut parts, input.parts());
+        read_parts(&f, &mut parts, &mut ignore);
     }
     let mut tx = state.db.pool.begin().await?;
     sqlx::query(
@@ -645,8 +595,7 @@ async fn publish_announcement(
     caller: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Announcement>> {
-    let a = announcement_for(&state, &caller, &id).await?;
-    let position = position_for(&state, &caller, &a.position_id).await?;
+    let (a, position) = announcement_for(&state, &caller, &id).await?;
     if a.state != "draft" {
         return Err(ApiError::conflict("already_published", "公告已发布"));
     }
@@ -790,13 +739,18 @@ pub async fn applications_where(
 }
 
 /// An application the caller may act on: its announcement's position and
-/// its person must both be theirs; else 404.
-pub async fn application_for(state: &AppState, caller: &Principal, id: &str) -> ApiResult<Application> {
+/// its person must both be theirs; else 404. The announcement and the
+/// person come with it.
+pub async fn application_for(
+    state: &AppState,
+    caller: &Principal,
+    id: &str,
+) -> ApiResult<(Application, Announcement, StoredPerson)> {
     caller.require(&[Role::Admin, Role::Staff])?;
     let app = get_application(&mut *state.db.pool.acquire().await?, id).await?.ok_or_else(ApiError::not_found)?;
-    announcement_for(state, caller, &app.announcement_id).await?;
-    person_for(state, caller, &app.person_id).await?;
-    Ok(app)
+    let (a, _) = announcement_for(state, caller, &app.announcement_id).await?;
+    let person = person_for(state, caller, &app.person_id).await?;
+    Ok((app, a, person))
 }
 
 /// `{ person_id, applied_on?, retirement_kind? }`
@@ -849,7 +803,7 @@ async fn create_application(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Application>)> {
-    let a = announcement_for(&state, &caller, &id).await?;
+    let (a, _) = announcement_for(&state, &caller, &id).await?;
     let input = read_body::<ApplicationCreate>(&body, &state)?;
     let person = person_for(&state, &caller, &input.person_id).await?;
     let kind = retirement_kind(&state, &person, input.retirement_kind.as_deref())
@@ -857,32 +811,13 @@ async fn create_application(
     if a.state != "published" {
         return Err(ApiError::conflict("not_published", "公告尚未发布，不能报名"));
     }
-    let app_id = new_id("wap");
-    let now = now_text();
     let mut tx = state.db.pool.begin().await?;
-    let taken: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM welfare_applications WHERE announcement_id = $1 AND person_id = $2")
-            .bind(&id)
-            .bind(&person.id)
-            .fetch_one(&mut *tx)
-            .await?;
-    if taken > 0 {
+    let applied_on = input.applied_on.unwrap_or_else(today).to_string();
+    let made =
+        welfare_records::insert_application(&mut tx, &id, &person.id, &applied_on, &kind, &caller.key_id).await?;
+    let Some(app_id) = made else {
         return Err(ApiError::conflict("already_applied", "此人已报名该公告"));
-    }
-    sqlx::query(
-        "INSERT INTO welfare_applications (id, announcement_id, person_id, state, applied_on, retirement_kind,
-             actor_key_id, created_at, updated_at)
-         VALUES ($1, $2, $3, 'applied', $4, $5, $6, $7, $7)",
-    )
-    .bind(&app_id)
-    .bind(&id)
-    .bind(&person.id)
-    .bind(input.applied_on.unwrap_or_else(today).to_string())
-    .bind(&kind)
-    .bind(&caller.key_id)
-    .bind(&now)
-    .execute(&mut *tx)
-    .await?;
+    };
     log(&mut tx, &caller, "application", &app_id, "applied", json!({"announcement_id": id})).await?;
     let created = get_application(&mut tx, &app_id).await?.ok_or_else(|| anyhow::anyhow!("application vanished"))?;
     tx.commit().await?;
@@ -981,12 +916,10 @@ async fn select_application(
     caller: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Application>> {
-    let app = application_for(&state, &caller, &id).await?;
+    let (app, a, person) = application_for(&state, &caller, &id).await?;
     if app.state != "applied" {
         return Err(ApiError::conflict("not_applied", format!("该报名当前状态为 {}，不能入选", app.state)));
     }
-    let a = announcement_for(&state, &caller, &app.announcement_id).await?;
-    let person = persons::get(&state.db.pool, &app.person_id).await?.ok_or_else(ApiError::not_found)?;
     let mut tx = state.db.pool.begin().await?;
     if let Err(r) = placeable(&mut tx, &state, &person, &app.retirement_kind, today()).await? {
         return Err(refused(&r));
@@ -1036,7 +969,7 @@ async fn refuse_application(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Application>> {
-    let app = application_for(&state, &caller, &id).await?;
+    let (app, _, _) = application_for(&state, &caller, &id).await?;
     let input = read_body::<Refuse>(&body, &state)?;
     if !matches!(app.state.as_str(), "applied" | "selected") {
         return Err(ApiError::conflict("not_refusable", format!("该报名当前状态为 {}，不能不予录用", app.state)));

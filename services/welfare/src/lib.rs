@@ -11,7 +11,6 @@ pub mod positions;
 pub mod public;
 pub mod publicity;
 
-use jobmatch_core::time::now_text;
 use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
 use sqlx::AnyConnection;
 use utoipa_axum::router::OpenApiRouter;
@@ -24,7 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(public::router())
 }
 
-/// Record a change in the welfare log (in the caller's transaction).
+/// Record a change in the welfare log by the caller (in their transaction).
 pub async fn log(
     conn: &mut AnyConnection,
     caller: &Principal,
@@ -33,20 +32,7 @@ pub async fn log(
     action: &str,
     detail: serde_json::Value,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO welfare_log (entity, entity_id, action, detail, key_id, org_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(entity)
-    .bind(id)
-    .bind(action)
-    .bind(detail.to_string())
-    .bind(&caller.key_id)
-    .bind(&caller.org_id)
-    .bind(now_text())
-    .execute(conn)
-    .await?;
-    Ok(())
+    jobmatch_core::records::welfare::log(conn, &caller.key_id, &caller.org_id, entity, id, action, detail).await
 }
 
 /// The one rule of who acts on public-welfare records about a place: admin

@@ -23,7 +23,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::announcements::{announcement_for, applications_where, placeable, Application};
+use crate::announcements::{announcement_for, applications_where, placeable, Announcement, Application};
 use crate::limits::{repeat_grounds, subsidy_period, REPEAT_GROUNDS};
 use crate::log;
 use crate::positions;
@@ -108,12 +108,13 @@ async fn publicity_from(conn: &mut AnyConnection, r: PublicityRow) -> Result<Pub
     })
 }
 
-/// A 公示 the caller may act on (through its announcement's position), or 404.
-async fn publicity_for(state: &AppState, caller: &Principal, id: &str) -> ApiResult<PublicityRow> {
+/// A 公示 the caller may act on (through its announcement's position,
+/// the announcement coming with it), or 404.
+async fn publicity_for(state: &AppState, caller: &Principal, id: &str) -> ApiResult<(PublicityRow, Announcement)> {
     caller.require(&[Role::Admin, Role::Staff])?;
     let row = publicity_row(&mut *state.db.pool.acquire().await?, id).await?.ok_or_else(ApiError::not_found)?;
-    announcement_for(state, caller, &row.announcement_id).await?;
-    Ok(row)
+    let (a, _) = announcement_for(state, caller, &row.announcement_id).await?;
+    Ok((row, a))
 }
 
 /// `{ starts_on, ends_on?, how_to_object }`
@@ -159,7 +160,7 @@ async fn create_publicity(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Publicity>)> {
-    let a = announcement_for(&state, &caller, &id).await?;
+    let (a, _) = announcement_for(&state, &caller, &id).await?;
     let (read, mut errs) = read_body_partly::<PublicityCreate>(&body, &state);
     let days = state.policy.public_welfare.publicity_working_days;
     let mut span = None;
@@ -234,7 +235,7 @@ async fn get_publicity(
     caller: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Publicity>> {
-    let row = publicity_for(&state, &caller, &id).await?;
+    let (row, _) = publicity_for(&state, &caller, &id).await?;
     Ok(Json(publicity_from(&mut *state.db.pool.acquire().await?, row).await?))
 }
 
@@ -341,7 +342,7 @@ async fn create_objection(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<(StatusCode, Json<Objection>)> {
-    let p = publicity_for(&state, &caller, &id).await?;
+    let (p, _) = publicity_for(&state, &caller, &id).await?;
     let (read, mut errs) = read_body_partly::<ObjectionCreate>(&body, &state);
     if let Some(input) = &read {
         let day = input.received_on.to_string();
@@ -529,8 +530,7 @@ async fn register(
     caller: Principal,
     Path(id): Path<String>,
 ) -> ApiResult<Json<RegistrationResult>> {
-    let p = publicity_for(&state, &caller, &id).await?;
-    let a = announcement_for(&state, &caller, &p.announcement_id).await?;
+    let (p, a) = publicity_for(&state, &caller, &id).await?;
     if p.state != "open" {
         return Err(ApiError::conflict("already_registered", "本次公示已办理就业登记"));
     }

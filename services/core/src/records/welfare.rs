@@ -1,10 +1,67 @@
-//! What the job seeker's page needs of public-welfare recruitment: 我感兴趣
-//! on the job of a published announcement is an application to it (the
-//! person applies themselves; staff then select).
+//! Public-welfare records that more than the welfare service writes: the
+//! welfare log, and applications (staff record them; 我感兴趣 on the job
+//! seeker's page of a recruitment is the person's own application).
 
 use sqlx::AnyConnection;
 
 use crate::time::{now_text, today};
+
+/// Record a change in the welfare log (in the caller's transaction).
+pub async fn log(
+    conn: &mut AnyConnection,
+    key_id: &str,
+    org_id: &str,
+    entity: &str,
+    id: &str,
+    action: &str,
+    detail: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO welfare_log (entity, entity_id, action, detail, key_id, org_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(entity)
+    .bind(id)
+    .bind(action)
+    .bind(detail.to_string())
+    .bind(key_id)
+    .bind(org_id)
+    .bind(now_text())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A new application (state `applied`), unless the person has applied to
+/// the announcement already: the new id, or `None`.
+pub async fn insert_application(
+    conn: &mut AnyConnection,
+    announcement_id: &str,
+    person_id: &str,
+    applied_on: &str,
+    retirement_kind: &str,
+    actor_key_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let id = crate::ids::new_id("wap");
+    let made = sqlx::query(
+        "INSERT INTO welfare_applications (id, announcement_id, person_id, state, applied_on, retirement_kind,
+             actor_key_id, created_at, updated_at)
+         VALUES ($1, $2, $3, 'applied', $4, $5, $6, $7, $7)
+         ON CONFLICT (announcement_id, person_id) DO NOTHING",
+    )
+    .bind(&id)
+    .bind(announcement_id)
+    .bind(person_id)
+    .bind(applied_on)
+    .bind(retirement_kind)
+    .bind(actor_key_id)
+    .bind(now_text())
+    .execute(conn)
+    .await?
+    .rows_affected()
+        > 0;
+    Ok(made.then_some(id))
+}
 
 /// Record the person's application to the published announcement whose job
 /// is `job_id`, when there is one and they have not applied yet. `true`
@@ -21,34 +78,12 @@ pub async fn apply_from_page(
             .fetch_optional(&mut *conn)
             .await?;
     let Some(announcement) = announcement else { return Ok(false) };
-    let now = now_text();
-    let id = crate::ids::new_id("wap");
-    let made = sqlx::query(
-        "INSERT INTO welfare_applications (id, announcement_id, person_id, state, applied_on, retirement_kind,
-             actor_key_id, created_at, updated_at)
-         VALUES ($1, $2, $3, 'applied', $4, $5, 'seeker_page', $6, $6)
-         ON CONFLICT (announcement_id, person_id) DO NOTHING",
-    )
-    .bind(&id)
-    .bind(&announcement)
-    .bind(person_id)
-    .bind(today().to_string())
-    .bind(retirement_kind)
-    .bind(&now)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected()
-        > 0;
-    if made {
-        sqlx::query(
-            "INSERT INTO welfare_log (entity, entity_id, action, detail, key_id, org_id, created_at)
-             VALUES ('application', $1, 'applied', $2, 'seeker_page', '', $3)",
-        )
-        .bind(&id)
-        .bind(serde_json::json!({"announcement_id": announcement, "source": "seeker_page"}).to_string())
-        .bind(&now)
-        .execute(&mut *conn)
-        .await?;
+    let source = "seeker_page";
+    let made =
+        insert_application(conn, &announcement, person_id, &today().to_string(), retirement_kind, source).await?;
+    if let Some(id) = &made {
+        let detail = serde_json::json!({"announcement_id": announcement, "source": source});
+        log(conn, source, "", "application", id, "applied", detail).await?;
     }
-    Ok(made)
+    Ok(made.is_some())
 }
