@@ -1,4 +1,5 @@
-//! The `jobmatch` command line: `serve`, `keys create`, `reindex`, `openapi`.
+//! The `jobmatch` command line: `serve`, `keys create`, `accounts create`,
+//! `reindex`, `openapi`.
 //! Benchmarks and the evaluation are a separate tool (`tools/bench`).
 
 use std::path::PathBuf;
@@ -51,6 +52,11 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage staff accounts (people who sign in to the console).
+    Accounts {
+        #[command(subcommand)]
+        command: AccountsCommand,
+    },
     /// Rebuild the matching indexes from the store (stop the servers using
     /// this data folder first).
     Reindex,
@@ -75,6 +81,32 @@ pub enum KeysCommand {
         /// Region code of the organisation and the key, e.g. 330400.
         #[arg(long)]
         region: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccountsCommand {
+    /// Open a staff account for an organisation (created if missing) and
+    /// print its first password once, alone on the last line.
+    Create {
+        /// Organisation name, e.g. 市人社局.
+        #[arg(long)]
+        org: String,
+        /// gig_market, community, employer, hr_agency or bureau.
+        #[arg(long)]
+        kind: String,
+        /// admin, staff, publisher or agency.
+        #[arg(long)]
+        role: String,
+        /// Region code of the organisation and the account, e.g. 330400.
+        #[arg(long)]
+        region: String,
+        /// What the person types to sign in, e.g. admin.
+        #[arg(long)]
+        login: String,
+        /// The person's name, e.g. 王丽.
+        #[arg(long)]
+        name: String,
     },
 }
 
@@ -124,6 +156,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = Application::build(settings, role).await?;
             app.run_until_stopped(crate::shutdown_signal()).await
         }
+        Command::Accounts { command: AccountsCommand::Create { org, kind, role, region, login, name } } => {
+            let settings = cli.settings.resolve()?;
+            jobmatch_core::telemetry::init(settings.log_format);
+            let state = AppState::open(settings).await?;
+            let password = create_account(&state, &org, &kind, &role, &region, &login, &name).await?;
+            println!("{password}");
+            state.db.pool.close().await;
+            Ok(())
+        }
         Command::Keys { command: KeysCommand::Create { org, kind, role, region } } => {
             let settings = cli.settings.resolve()?;
             jobmatch_core::telemetry::init(settings.log_format);
@@ -136,22 +177,72 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Find or create the organisation `org` and issue it a key.
-pub async fn create_key(state: &AppState, org: &str, kind: &str, role: &str, region: &str) -> anyhow::Result<String> {
-    use jobmatch_posting::orgs::{find_org_by_name, insert_org, issue_key};
+/// Find or create the organisation `org` and open it an account; its
+/// first password is returned.
+pub async fn create_account(
+    state: &AppState,
+    org: &str,
+    kind: &str,
+    role: &str,
+    region: &str,
+    login: &str,
+    name: &str,
+) -> anyhow::Result<String> {
+    use jobmatch_core::accounts::{insert, login_taken, AccountInput};
+    let (org, role) = org_for_grant(state, org, kind, role, region).await?;
+    let mut errs = jobmatch_core::validate::Errors::default();
+    let region = jobmatch_posting::orgs::check_grant(state, &org, role, Some(region), "账号", &mut errs);
+    errs.finish(|| ()).map_err(explain)?;
+    let login = login.trim().to_lowercase();
+    if login.len() < 3 || login.len() > 40 || !login.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-@".contains(&b))
+    {
+        anyhow::bail!("--login must be 3-40 letters, digits, '.', '_', '-' or '@'");
+    }
+    if name.trim().is_empty() || name.chars().count() > 40 {
+        anyhow::bail!("--name must be 1-40 characters");
+    }
+    if login_taken(state, &login).await.map_err(explain)? {
+        anyhow::bail!("login {login} is taken");
+    }
+    let input =
+        AccountInput { org_id: &org.id, login: &login, name: name.trim(), phone: None, role, region_code: &region };
+    let account = insert(state, &input, "cli").await.map_err(explain)?;
+    eprintln!(
+        "organisation {} ({}), account {} ({login}) with role {}",
+        org.name,
+        org.id,
+        account.account.id,
+        role.as_str()
+    );
+    Ok(account.password)
+}
+
+fn explain(e: ApiError) -> anyhow::Error {
+    match e {
+        ApiError::Problem(p) => {
+            let fields: Vec<String> = p.errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
+            anyhow::anyhow!("{} {}", p.detail, fields.join("; "))
+        }
+        ApiError::Internal(e) => e,
+    }
+}
+
+/// The organisation named `org` (created if missing, of `kind` in
+/// `region`) and the parsed `role`.
+async fn org_for_grant(
+    state: &AppState,
+    org: &str,
+    kind: &str,
+    role: &str,
+    region: &str,
+) -> anyhow::Result<(jobmatch_posting::orgs::Org, Role)> {
+    use jobmatch_posting::orgs::{find_org_by_name, insert_org};
     let kind =
         OrgKind::parse(kind).ok_or_else(|| anyhow::anyhow!("--kind must be one of {}", OrgKind::ALL.join(", ")))?;
     let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("--role must be one of {}", Role::ALL.join(", ")))?;
     if !state.regions.contains(region) {
         anyhow::bail!("--region {region} is not a known region code");
     }
-    let explain = |e: ApiError| match e {
-        ApiError::Problem(p) => {
-            let fields: Vec<String> = p.errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect();
-            anyhow::anyhow!("{} {}", p.detail, fields.join("; "))
-        }
-        ApiError::Internal(e) => e,
-    };
     let org = match find_org_by_name(state, org).await.map_err(explain)? {
         Some(existing) if existing.kind != kind => {
             anyhow::bail!("organisation {} exists with kind {}", existing.name, existing.kind.as_str())
@@ -159,7 +250,13 @@ pub async fn create_key(state: &AppState, org: &str, kind: &str, role: &str, reg
         Some(existing) => existing,
         None => insert_org(state, org, kind, region).await.map_err(explain)?,
     };
-    let key = issue_key(state, &org, role, Some(region)).await.map_err(explain)?;
+    Ok((org, role))
+}
+
+/// Find or create the organisation `org` and issue it a key.
+pub async fn create_key(state: &AppState, org: &str, kind: &str, role: &str, region: &str) -> anyhow::Result<String> {
+    let (org, role) = org_for_grant(state, org, kind, role, region).await?;
+    let key = jobmatch_posting::orgs::issue_key(state, &org, role, Some(region)).await.map_err(explain)?;
     eprintln!("organisation {} ({}), key {} with role {}", org.name, org.id, key.id, role.as_str());
     Ok(key.key)
 }

@@ -131,6 +131,14 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState, role: ServiceRole, matcher: Option<Arc<Matcher>>) -> Router {
     let (routes, doc) = api(role, matcher.map(|m| (state.clone(), m))).split_for_parts();
     let doc = Arc::new(document(&doc));
+    // The staff console acts through this process's own API routes (with
+    // the posting role, which owns jobs and people).
+    let routes = if role.runs(ServiceRole::Posting) {
+        let own_api: Router = routes.clone().with_state(state.clone());
+        routes.merge(jobmatch_console::router(own_api))
+    } else {
+        routes
+    };
     routes
         .route(
             "/openapi.json",

@@ -124,6 +124,10 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        // A console page calling the API in process for a signed-in person.
+        if let Some(d) = parts.extensions.get::<crate::accounts::Delegated>() {
+            return Ok(d.principal().clone());
+        }
         let state = &<AppState as axum::extract::FromRef<S>>::from_ref(state);
         // Failed attempts are counted per client address and per presented
         // key; past the budget every attempt is 429 until the minute ends,

@@ -5,6 +5,7 @@
 //! (`records`). No service logic lives here.
 
 pub mod access;
+pub mod accounts;
 pub mod auth;
 pub mod calendar;
 pub mod config;

@@ -3,6 +3,7 @@
 //! public-welfare programmes. Every job change appends an outbox event in
 //! its transaction.
 
+pub mod accounts;
 pub mod jobs;
 pub mod orgs;
 pub mod regions_api;
@@ -15,7 +16,11 @@ use utoipa_axum::router::OpenApiRouter;
 
 /// Every route of the posting service.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(orgs::router()).merge(regions_api::router()).merge(jobs::router())
+    OpenApiRouter::new()
+        .merge(orgs::router())
+        .merge(accounts::router())
+        .merge(regions_api::router())
+        .merge(jobs::router())
 }
 
 /// Background work: close jobs past `valid_until`. Stops when `shutdown`

@@ -186,24 +186,7 @@ pub async fn insert_org(state: &AppState, name: &str, kind: OrgKind, region_code
 /// Check that `role` and `region` fit `org`, then store a new key.
 pub async fn issue_key(state: &AppState, org: &Org, role: Role, region: Option<&str>) -> ApiResult<NewKey> {
     let mut errs = Errors::default();
-    if !role.org_kinds().contains(&org.kind.as_str()) {
-        errs.add(
-            "role",
-            "role_not_allowed",
-            format!(
-                "{} 类机构不能持有 {} 密钥；可持有的机构类型：{}",
-                org.kind.as_str(),
-                role.as_str(),
-                role.org_kinds().join(", ")
-            ),
-        );
-    }
-    let region = region.unwrap_or(&org.region_code).to_string();
-    if !state.regions.contains(&region) {
-        errs.add("region_code", "unknown_region", "未知区划代码");
-    } else if !state.regions.covers(&org.region_code, &region) {
-        errs.add("region_code", "outside_org_region", "密钥区域必须在机构所属区域之内");
-    }
+    let region = check_grant(state, org, role, region, "密钥", &mut errs);
     errs.finish(|| ())?;
     let key = generate_key();
     let id = new_id("key");
@@ -223,8 +206,40 @@ pub async fn issue_key(state: &AppState, org: &Org, role: Role, region: Option<&
     Ok(NewKey { id, key, role, region_code: region })
 }
 
+/// The region a key or account of `role` for `org` acts for (the org's
+/// own unless `region` says one within it); what does not fit is added
+/// to `errs`. One rule for keys and staff accounts.
+pub fn check_grant(
+    state: &AppState,
+    org: &Org,
+    role: Role,
+    region: Option<&str>,
+    noun: &str,
+    errs: &mut Errors,
+) -> String {
+    if !role.org_kinds().contains(&org.kind.as_str()) {
+        errs.add(
+            "role",
+            "role_not_allowed",
+            format!(
+                "{} 类机构不能持有 {} {noun}；可持有的机构类型：{}",
+                org.kind.as_str(),
+                role.as_str(),
+                role.org_kinds().join(", ")
+            ),
+        );
+    }
+    let region = region.unwrap_or(&org.region_code).to_string();
+    if !state.regions.contains(&region) {
+        errs.add("region_code", "unknown_region", "未知区划代码");
+    } else if !state.regions.covers(&org.region_code, &region) {
+        errs.add("region_code", "outside_org_region", format!("{noun}区域必须在机构所属区域之内"));
+    }
+    region
+}
+
 /// Whether `p` may manage `org` (admin: all; staff: non-bureau orgs in region).
-fn may_manage(caller: &Principal, state: &AppState, org: &Org) -> bool {
+pub fn may_manage(caller: &Principal, state: &AppState, org: &Org) -> bool {
     match caller.role {
         Role::Admin => true,
         Role::Staff => {
@@ -238,7 +253,7 @@ fn may_manage(caller: &Principal, state: &AppState, org: &Org) -> bool {
 /// Whether `p` may list or revoke `org`'s keys: the bureau admin, or staff
 /// of that same organisation. Staff of another organisation never manage
 /// its keys, whatever their region.
-fn may_manage_keys(caller: &Principal, org: &Org) -> bool {
+pub fn may_manage_keys(caller: &Principal, org: &Org) -> bool {
     match caller.role {
         Role::Admin => true,
         Role::Staff => caller.org_id == org.id,

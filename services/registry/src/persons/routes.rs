@@ -258,6 +258,7 @@ async fn list_persons(
     if let Some(name) = &name {
         list.contains("name", name);
     }
+    let by_id_number = id_hash.is_some();
     list.equal("id_hash", id_hash);
     if let Some(before) = &cursor {
         let mark = list.param(before);
@@ -276,6 +277,14 @@ async fn list_persons(
     } else {
         None
     };
+    // Looking someone up by ID number or name is recorded against each
+    // person found (who looked, when), like a full read.
+    let looked_up = if by_id_number { Some("found_by_id_number") } else { name.as_ref().map(|_| "found_by_name") };
+    if let Some(action) = looked_up {
+        for item in &items {
+            jobmatch_core::access::audit(&state, &caller, &item.id, action).await?;
+        }
+    }
     Ok(Json(PersonPage { items, next_cursor }))
 }
 

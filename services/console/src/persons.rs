@@ -1,0 +1,321 @@
+//! 人员: find a person by name or ID number (posted, so neither is in an
+//! address; the API records each look-up), and a person's page: the four
+//! clears (basic facts, employment status, willingness, service needs),
+//! certification, the 一人一策 plan, matches with reasons, what was sent
+//! to them, and the record's history. An agency sees its assigned people.
+
+use askama::Template;
+use axum::extract::Path;
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use axum::Form as AxumForm;
+use jobmatch_core::Role;
+use serde_json::Value;
+
+use crate::forms::{encode, flat_field, Field, Form};
+use crate::jobs::{job_row, region_name, JobRow};
+use crate::labels::name;
+use crate::{render, Ctx, Layout};
+
+pub(crate) struct PersonRow {
+    pub id: String,
+    pub name: String,
+    pub age: String,
+    pub place: String,
+    pub groups: String,
+    pub status: String,
+}
+
+fn names(kind: &str, v: &Value) -> String {
+    v.as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).map(|c| name(kind, c)).collect::<Vec<_>>().join("、"))
+        .unwrap_or_default()
+}
+
+pub(crate) fn person_row(ctx: &Ctx, p: &Value) -> PersonRow {
+    PersonRow {
+        id: p["id"].as_str().unwrap_or("").into(),
+        name: p["name"].as_str().unwrap_or("").into(),
+        age: p["age"].as_i64().map(|a| format!("{a} 岁")).unwrap_or_default(),
+        place: region_name(ctx, p["region_code"].as_str().unwrap_or("")),
+        groups: names("group", &p["groups"]),
+        status: name("employment_status", p["employment_status"].as_str().unwrap_or("")),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "persons.html")]
+struct FindPage {
+    layout: Layout,
+    form: Form,
+    csrf: String,
+    searched: bool,
+    people: Vec<PersonRow>,
+    agency: bool,
+}
+
+fn find_form() -> Form {
+    Form::new(vec![
+        Field::new("name", "姓名", "text").hint("可只输入姓名的一部分"),
+        Field::new("id_number", "身份证号", "text").hint("18 位，末位可以是 X"),
+    ])
+}
+
+pub(crate) async fn find_page(ctx: Ctx) -> Response {
+    if ctx.role() == Role::Agency {
+        return assigned(ctx).await;
+    }
+    let form = find_form();
+    let page = FindPage {
+        layout: ctx.layout(form.title("人员"), "persons"),
+        csrf: ctx.session.csrf_token.clone(),
+        form,
+        searched: false,
+        people: Vec::new(),
+        agency: false,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// An agency's people: those assigned to it now.
+async fn assigned(ctx: Ctx) -> Response {
+    let page = match ctx.get("/v1/agency/people?limit=100").await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let people = page["items"]
+        .as_array()
+        .map(|a| a.iter().map(|i| person_row(&ctx, &i["person"])).collect())
+        .unwrap_or_default();
+    let page = FindPage {
+        layout: ctx.layout("我机构的服务对象", "persons"),
+        csrf: ctx.session.csrf_token.clone(),
+        form: find_form(),
+        searched: true,
+        people,
+        agency: true,
+    };
+    render(StatusCode::OK, &page)
+}
+
+pub(crate) async fn find(ctx: Ctx, AxumForm(form): AxumForm<Vec<(String, String)>>) -> Response {
+    let posted = match ctx.checked(form) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let mut form = find_form();
+    form.fill(&posted);
+    let mut query = Vec::new();
+    if !posted.get("name").is_empty() {
+        query.push(format!("name={}", encode(posted.get("name"))));
+    }
+    if !posted.get("id_number").is_empty() {
+        query.push(format!("id_number={}", encode(posted.get("id_number"))));
+    }
+    if query.is_empty() {
+        form.refuse(&[("name".into(), "请输入姓名或身份证号".into())], |f| f.to_string(), "name");
+        let page = FindPage {
+            layout: ctx.layout(form.title("人员"), "persons"),
+            csrf: ctx.session.csrf_token.clone(),
+            form,
+            searched: false,
+            people: Vec::new(),
+            agency: false,
+        };
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    let answer = ctx.call(Method::GET, &format!("/v1/persons?limit=50&{}", query.join("&")), None).await;
+    if !answer.ok() {
+        let errors = answer.field_errors();
+        if errors.is_empty() {
+            return ctx.refused(&answer);
+        }
+        form.refuse(&errors, flat_field, "name");
+        let page = FindPage {
+            layout: ctx.layout(form.title("人员"), "persons"),
+            csrf: ctx.session.csrf_token.clone(),
+            form,
+            searched: false,
+            people: Vec::new(),
+            agency: false,
+        };
+        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    }
+    let people =
+        answer.json()["items"].as_array().map(|a| a.iter().map(|p| person_row(&ctx, p)).collect()).unwrap_or_default();
+    let page = FindPage {
+        layout: ctx.layout("人员", "persons"),
+        csrf: ctx.session.csrf_token.clone(),
+        form,
+        searched: true,
+        people,
+        agency: false,
+    };
+    render(StatusCode::OK, &page)
+}
+
+struct MatchRow {
+    job: JobRow,
+    score: String,
+    reasons: String,
+}
+
+struct SentRow {
+    when: String,
+    channel: String,
+    status: String,
+    job_id: String,
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct PersonPage {
+    layout: Layout,
+    person: PersonRow,
+    facts: Vec<(&'static str, String)>,
+    clears: Vec<(&'static str, String)>,
+    certification: String,
+    plan: Vec<(&'static str, String)>,
+    matches: Vec<MatchRow>,
+    matches_note: Option<String>,
+    sent: Vec<SentRow>,
+    history: Vec<(String, String, String)>,
+}
+
+pub(crate) async fn show(ctx: Ctx, Path(id): Path<String>) -> Response {
+    if id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        return ctx.refused(&crate::Answer::not_found());
+    }
+    let p = match ctx.get(&format!("/v1/persons/{id}")).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let text = |k: &str| p[k].as_str().unwrap_or("").to_string();
+    let person = person_row(&ctx, &p);
+    let mut facts = vec![
+        ("姓名", text("name")),
+        ("身份证号", text("id_number")),
+        ("性别", if text("sex") == "female" { "女".into() } else { "男".into() }),
+        ("年龄", person.age.clone()),
+        ("电话", text("phone")),
+        ("居住地", person.place.clone()),
+    ];
+    if !text("address").is_empty() {
+        facts.push(("详细地址", text("address")));
+    }
+    facts.push(("帮扶对象类别", person.groups.clone()));
+    let skills = p["skills"].as_array().map(|a| a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("、"));
+    facts.push(("技能", skills.unwrap_or_default()));
+    let mut clears = vec![
+        ("就业状态", person.status.clone()),
+        ("就业意愿", name("willingness", p["willingness"].as_str().unwrap_or(""))),
+    ];
+    if !text("willingness_reason").is_empty() {
+        clears.push(("暂无意愿的原因", text("willingness_reason")));
+    }
+    clears.push(("服务需求", names("service_need", &p["service_needs"])));
+    let c = &p["certification"];
+    let certification = match c["status"].as_str() {
+        Some(s) => match c["valid_until"].as_str() {
+            Some(until) => format!("{}，有效期至 {until}", name("certification", s)),
+            None => name("certification", s),
+        },
+        None => "未申请认定".into(),
+    };
+    let plan = match ctx.call(Method::GET, &format!("/v1/persons/{id}/plan"), None).await {
+        a if a.ok() => {
+            let v = a.json();
+            [
+                ("跟进人", "owner"),
+                ("下次跟进日期", "next_follow_up_on"),
+                ("职业指导", "guidance"),
+                ("培训目标", "training_goal"),
+                ("创业方向", "entrepreneurship_direction"),
+            ]
+            .into_iter()
+            .filter_map(|(label, k)| Some((label, v[k].as_str()?.to_string())))
+            .collect()
+        }
+        _ => Vec::new(),
+    };
+    let (matches, matches_note) = match ctx.call(Method::GET, &format!("/v1/persons/{id}/matches?limit=10"), None).await
+    {
+        a if a.ok() => {
+            let rows: Vec<MatchRow> = a.json()["items"]
+                .as_array()
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(|m| MatchRow {
+                            job: job_row(&ctx, &m["job"]),
+                            score: format!("{:.0}", m["score"].as_f64().unwrap_or(0.0) * 100.0),
+                            reasons: m["reasons"]
+                                .as_array()
+                                .map(|r| r.iter().filter_map(Value::as_str).collect::<Vec<_>>().join("；"))
+                                .unwrap_or_default(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let note = rows.is_empty().then(|| "目前没有合适的岗位。".to_string());
+            (rows, note)
+        }
+        a => (Vec::new(), Some(format!("暂时无法列出合适岗位：{}", a.detail()))),
+    };
+    let sent = match ctx.call(Method::GET, &format!("/v1/notifications?person_id={id}&limit=20"), None).await {
+        a if a.ok() => a.json()["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|n| SentRow {
+                        when: n["sent_at"]
+                            .as_str()
+                            .or(n["created_at"].as_str())
+                            .unwrap_or("")
+                            .chars()
+                            .take(16)
+                            .collect(),
+                        channel: name("channel", n["channel"].as_str().unwrap_or("")),
+                        status: name("notification", n["status"].as_str().unwrap_or("")),
+                        job_id: n["job_id"].as_str().unwrap_or("").into(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let history = match ctx.call(Method::GET, &format!("/v1/persons/{id}/history"), None).await {
+        a if a.ok() => a.json()["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .map(|h| {
+                        let fields: Vec<String> =
+                            h["changes"].as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+                        (
+                            h["created_at"].as_str().unwrap_or("").chars().take(16).collect(),
+                            h["source"].as_str().unwrap_or("").to_string(),
+                            fields.join("、"),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let page = PersonPage {
+        layout: ctx.layout(person.name.clone(), "persons"),
+        person,
+        facts,
+        clears,
+        certification,
+        plan,
+        matches,
+        matches_note,
+        sent,
+        history,
+    };
+    render(StatusCode::OK, &page)
+}

@@ -1,0 +1,433 @@
+//! Staff accounts and console sessions: people sign in, machines use keys.
+//!
+//! An account acts with a role and a region exactly like an API key, so a
+//! signed-in page reaches the same [`Principal`] and the same authorisation
+//! rules as the API. Passwords are kept only as Argon2id hashes. A session
+//! is 256 random bits in an HTTP-only cookie, stored as its SHA-256 with a
+//! CSRF token, an idle and an absolute expiry; each request looks it up, so
+//! disabling the account or deactivating its organisation ends it at once.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use chrono::{Duration, Utc};
+use rand::RngCore;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::hash_key;
+use crate::error::ApiResult;
+use crate::ids::new_id;
+use crate::time::{now_text, to_text};
+use crate::{AppState, Principal, Role};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "jm_session";
+/// A session ends after this long without a request.
+pub const IDLE_MINUTES: i64 = 30;
+/// A session ends this long after sign-in, however busy.
+pub const ABSOLUTE_HOURS: i64 = 12;
+/// Failed sign-ins of one account within [`LOCK_MINUTES`] that lock it
+/// for the rest of that window.
+pub const FAILURES_BEFORE_LOCK: i64 = 5;
+pub const LOCK_MINUTES: i64 = 15;
+/// Password length, in characters.
+pub const PASSWORD_MIN: usize = 10;
+pub const PASSWORD_MAX: usize = 128;
+
+/// An account as listed and returned (never its password).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Account {
+    pub id: String,
+    pub org_id: String,
+    /// What the person types to sign in.
+    pub login: String,
+    pub name: String,
+    pub phone: Option<String>,
+    pub role: Role,
+    pub region_code: String,
+    pub created_at: String,
+    pub disabled_at: Option<String>,
+}
+
+/// A new account with its first password, shown once.
+#[derive(Serialize, ToSchema)]
+pub struct NewAccount {
+    #[serde(flatten)]
+    pub account: Account,
+    /// The first password: give it to the person; it is not kept.
+    pub password: String,
+}
+
+/// 22 random URL-safe characters (132 bits): a first password or a token.
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// The Argon2id hash of `password` (the crate's defaults: 19 MiB, t=2, p=1,
+/// OWASP's recommended minimum), in PHC string form.
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashes any password").to_string()
+}
+
+/// Whether `password` matches `stored` (false for a malformed hash).
+pub fn verify_password(stored: &str, password: &str) -> bool {
+    PasswordHash::new(stored).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// Why `password` may not be used, in Chinese, or `None`.
+pub fn password_problem(password: &str) -> Option<String> {
+    let n = password.chars().count();
+    if n < PASSWORD_MIN {
+        Some(format!("密码至少 {PASSWORD_MIN} 个字符"))
+    } else if n > PASSWORD_MAX {
+        Some(format!("密码最多 {PASSWORD_MAX} 个字符"))
+    } else if password.chars().any(char::is_control) {
+        Some("密码不能含控制字符".into())
+    } else {
+        None
+    }
+}
+
+type AccountRow = (String, String, String, String, Option<String>, String, String, String, Option<String>);
+
+fn account_from(r: AccountRow) -> Option<Account> {
+    Some(Account {
+        id: r.0,
+        org_id: r.1,
+        login: r.2,
+        name: r.3,
+        phone: r.4,
+        role: Role::parse(&r.5)?,
+        region_code: r.6,
+        created_at: r.7,
+        disabled_at: r.8,
+    })
+}
+
+const ACCOUNT_COLUMNS: &str = "id, org_id, login, name, phone, role, region_code, created_at, disabled_at";
+
+/// The accounts of `org_id`, oldest first.
+pub async fn list(state: &AppState, org_id: &str) -> ApiResult<Vec<Account>> {
+    let rows: Vec<AccountRow> =
+        sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM staff_accounts WHERE org_id = $1 ORDER BY id"))
+            .bind(org_id)
+            .fetch_all(&state.db.pool)
+            .await?;
+    Ok(rows.into_iter().filter_map(account_from).collect())
+}
+
+/// One account.
+pub async fn get(state: &AppState, id: &str) -> ApiResult<Option<Account>> {
+    let row: Option<AccountRow> =
+        sqlx::query_as(&format!("SELECT {ACCOUNT_COLUMNS} FROM staff_accounts WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&state.db.pool)
+            .await?;
+    Ok(row.and_then(account_from))
+}
+
+/// Whether `login` is taken.
+pub async fn login_taken(state: &AppState, login: &str) -> ApiResult<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM staff_accounts WHERE login = $1")
+        .bind(login)
+        .fetch_one(&state.db.pool)
+        .await?;
+    Ok(n > 0)
+}
+
+/// What a new account is made of (checked by the caller).
+pub struct AccountInput<'a> {
+    pub org_id: &'a str,
+    pub login: &'a str,
+    pub name: &'a str,
+    pub phone: Option<&'a str>,
+    pub role: Role,
+    pub region_code: &'a str,
+}
+
+/// Store a new account with a random first password, returned once.
+pub async fn insert(state: &AppState, input: &AccountInput<'_>, created_by: &str) -> ApiResult<NewAccount> {
+    let password = random_token(15);
+    let hash = hash_password(&password);
+    let account = Account {
+        id: new_id("acct"),
+        org_id: input.org_id.into(),
+        login: input.login.into(),
+        name: input.name.into(),
+        phone: input.phone.map(str::to_string),
+        role: input.role,
+        region_code: input.region_code.into(),
+        created_at: now_text(),
+        disabled_at: None,
+    };
+    sqlx::query(
+        "INSERT INTO staff_accounts (id, org_id, login, name, phone, role, region_code, password_hash, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&account.id)
+    .bind(&account.org_id)
+    .bind(&account.login)
+    .bind(&account.name)
+    .bind(&account.phone)
+    .bind(account.role.as_str())
+    .bind(&account.region_code)
+    .bind(hash)
+    .bind(created_by)
+    .bind(&account.created_at)
+    .execute(&state.db.pool)
+    .await?;
+    Ok(NewAccount { account, password })
+}
+
+/// Disable an account; its sessions end at once (they are looked up with it).
+pub async fn disable(state: &AppState, id: &str) -> ApiResult<()> {
+    let now = now_text();
+    sqlx::query("UPDATE staff_accounts SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL")
+        .bind(&now)
+        .bind(id)
+        .execute(&state.db.pool)
+        .await?;
+    sqlx::query("UPDATE staff_sessions SET ended_at = $1 WHERE account_id = $2 AND ended_at IS NULL")
+        .bind(&now)
+        .bind(id)
+        .execute(&state.db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Whether `password` is account `id`'s.
+pub async fn password_matches(state: &AppState, id: &str, password: &str) -> ApiResult<bool> {
+    let hash: Option<String> = sqlx::query_scalar("SELECT password_hash FROM staff_accounts WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    Ok(hash.is_some_and(|h| verify_password(&h, password)))
+}
+
+/// Set a new password (the caller has checked it); other sessions end.
+pub async fn set_password(state: &AppState, id: &str, password: &str, keep_session: &str) -> ApiResult<()> {
+    sqlx::query("UPDATE staff_accounts SET password_hash = $1 WHERE id = $2")
+        .bind(hash_password(password))
+        .bind(id)
+        .execute(&state.db.pool)
+        .await?;
+    sqlx::query("UPDATE staff_sessions SET ended_at = $1 WHERE account_id = $2 AND id_hash <> $3 AND ended_at IS NULL")
+        .bind(now_text())
+        .bind(id)
+        .bind(hash_key(keep_session))
+        .execute(&state.db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Why a sign-in did not open a session.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SignInRefusal {
+    /// Unknown login, wrong password, disabled account or inactive
+    /// organisation: one answer for all, so logins cannot be probed.
+    Wrong,
+    /// Too many failures for this account lately; minutes to wait.
+    Locked(i64),
+}
+
+/// A session just opened: the cookie value (shown to the browser only).
+pub struct Opened {
+    pub cookie_value: String,
+}
+
+async fn record(state: &AppState, account_id: Option<&str>, outcome: &str) -> ApiResult<()> {
+    sqlx::query("INSERT INTO staff_sign_ins (account_id, outcome, at) VALUES ($1, $2, $3)")
+        .bind(account_id)
+        .bind(outcome)
+        .bind(now_text())
+        .execute(&state.db.pool)
+        .await?;
+    Ok(())
+}
+
+/// A hash to verify against when the login is unknown, so that an unknown
+/// login takes as long to refuse as a wrong password.
+fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password(&random_token(15)))
+}
+
+/// Check `login` and `password` and open a session. Failures are recorded
+/// against the account; [`FAILURES_BEFORE_LOCK`] of them within
+/// [`LOCK_MINUTES`] lock it until the window has passed (the per-address
+/// limit is the caller's, with the API's failed-key budget).
+pub async fn sign_in(state: &AppState, login: &str, password: &str) -> ApiResult<Result<Opened, SignInRefusal>> {
+    let row: Option<(String, String, i64, Option<String>)> = sqlx::query_as(
+        "SELECT a.id, a.password_hash, o.active, a.disabled_at FROM staff_accounts a JOIN orgs o ON o.id = a.org_id
+         WHERE a.login = $1",
+    )
+    .bind(login)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let Some((id, hash, active, disabled_at)) = row else {
+        let _ = verify_password(decoy_hash(), password);
+        record(state, None, "unknown_login").await?;
+        return Ok(Err(SignInRefusal::Wrong));
+    };
+    let since = to_text(Utc::now() - Duration::minutes(LOCK_MINUTES));
+    let failures: Vec<(String,)> = sqlx::query_as(
+        "SELECT at FROM staff_sign_ins WHERE account_id = $1 AND outcome = 'wrong_password' AND at > $2 ORDER BY at",
+    )
+    .bind(&id)
+    .bind(&since)
+    .fetch_all(&state.db.pool)
+    .await?;
+    if failures.len() as i64 >= FAILURES_BEFORE_LOCK {
+        let first = crate::time::from_text(&failures[0].0).unwrap_or_else(Utc::now);
+        let wait = (first + Duration::minutes(LOCK_MINUTES) - Utc::now()).num_minutes() + 1;
+        record(state, Some(&id), "locked").await?;
+        return Ok(Err(SignInRefusal::Locked(wait.clamp(1, LOCK_MINUTES))));
+    }
+    if !verify_password(&hash, password) {
+        record(state, Some(&id), "wrong_password").await?;
+        return Ok(Err(SignInRefusal::Wrong));
+    }
+    if active == 0 || disabled_at.is_some() {
+        record(state, Some(&id), "disabled").await?;
+        return Ok(Err(SignInRefusal::Wrong));
+    }
+    let cookie_value = random_token(32);
+    let now = Utc::now();
+    sqlx::query(
+        "INSERT INTO staff_sessions (id_hash, account_id, csrf_token, created_at, last_seen_at, expires_at)
+         VALUES ($1, $2, $3, $4, $4, $5)",
+    )
+    .bind(hash_key(&cookie_value))
+    .bind(&id)
+    .bind(random_token(32))
+    .bind(to_text(now))
+    .bind(to_text(now + Duration::hours(ABSOLUTE_HOURS)))
+    .execute(&state.db.pool)
+    .await?;
+    record(state, Some(&id), "signed_in").await?;
+    Ok(Ok(Opened { cookie_value }))
+}
+
+/// A signed-in person, for one request.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub principal: Principal,
+    pub account_id: String,
+    pub name: String,
+    pub org_name: String,
+    /// The token every state-changing form of this session carries.
+    pub csrf_token: String,
+}
+
+/// The caller a console page acts as when it calls the API in process: the
+/// [`Principal`] extractor takes it from the request's extensions (which no
+/// client can set) instead of an `Authorization` header. Only a live
+/// [`Session`] makes one.
+#[derive(Clone, Debug)]
+pub struct Delegated(Principal);
+
+impl Delegated {
+    pub(crate) fn principal(&self) -> &Principal {
+        &self.0
+    }
+}
+
+impl Session {
+    pub fn delegate(&self) -> Delegated {
+        Delegated(self.principal.clone())
+    }
+}
+
+/// The live session of `cookie_value`, touched; `None` when it is unknown,
+/// ended, idle too long, past its absolute end, or its account or
+/// organisation is no longer active.
+pub async fn session(state: &AppState, cookie_value: &str) -> ApiResult<Option<Session>> {
+    if cookie_value.is_empty() || cookie_value.len() > 100 {
+        return Ok(None);
+    }
+    type Row = (String, String, String, String, String, String, String, String, i64, Option<String>, String);
+    let id_hash = hash_key(cookie_value);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT a.id, a.org_id, a.role, a.region_code, a.name, o.kind, o.name, s.csrf_token, o.active, a.disabled_at,
+                s.last_seen_at
+         FROM staff_sessions s JOIN staff_accounts a ON a.id = s.account_id JOIN orgs o ON o.id = a.org_id
+         WHERE s.id_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2",
+    )
+    .bind(&id_hash)
+    .bind(now_text())
+    .fetch_optional(&state.db.pool)
+    .await?;
+    let Some((account_id, org_id, role, region_code, name, org_kind, org_name, csrf_token, active, disabled, seen)) =
+        row
+    else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    let idle_since = crate::time::from_text(&seen).unwrap_or(now);
+    if active == 0 || disabled.is_some() || now - idle_since > Duration::minutes(IDLE_MINUTES) {
+        return Ok(None);
+    }
+    let Some(role) = Role::parse(&role) else { return Ok(None) };
+    // Touch at most once a minute: a page of many requests is one write.
+    if now - idle_since > Duration::seconds(60) {
+        sqlx::query("UPDATE staff_sessions SET last_seen_at = $1 WHERE id_hash = $2")
+            .bind(to_text(now))
+            .bind(&id_hash)
+            .execute(&state.db.pool)
+            .await?;
+    }
+    Ok(Some(Session {
+        principal: Principal { key_id: account_id.clone(), org_id, org_kind, role, region_code },
+        account_id,
+        name,
+        org_name,
+        csrf_token,
+    }))
+}
+
+/// End the session of `cookie_value` (signing out).
+pub async fn end(state: &AppState, cookie_value: &str) -> ApiResult<()> {
+    sqlx::query("UPDATE staff_sessions SET ended_at = $1 WHERE id_hash = $2 AND ended_at IS NULL")
+        .bind(now_text())
+        .bind(hash_key(cookie_value))
+        .execute(&state.db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Whether `given` equals `expected`, in time independent of where they differ.
+pub fn same_token(given: &str, expected: &str) -> bool {
+    let (a, b) = (given.as_bytes(), expected.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_argon2id_hashes_that_verify_only_the_password() {
+        let h = hash_password("长城-2026-嘉兴!");
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert!(verify_password(&h, "长城-2026-嘉兴!"));
+        assert!(!verify_password(&h, "长城-2026-嘉兴?"));
+        assert!(!verify_password("not a hash", "x"));
+        assert_ne!(hash_password("same"), hash_password("same"), "salted");
+    }
+
+    #[test]
+    fn weak_passwords_and_tokens() {
+        assert!(password_problem("short").is_some());
+        assert!(password_problem("一二三四五六七八九十").is_none());
+        assert!(password_problem(&"x".repeat(129)).is_some());
+        assert!(password_problem("abcdefghij\n").is_some());
+        assert_eq!(random_token(32).len(), 43);
+        assert!(same_token("abc", "abc"));
+        assert!(!same_token("abc", "abd"));
+        assert!(!same_token("abc", "abcd"));
+    }
+}

@@ -1,0 +1,160 @@
+//! Staff accounts of an organisation: the people who sign in to the console.
+//!
+//! Who may make one is the key rule ([`may_manage`], [`check_grant`]): the
+//! bureau's admin for any organisation and role; staff for the
+//! organisations they manage, publisher accounts only — and, as the
+//! organisation's own administrators, staff accounts of their own
+//! organisation within their region. Who may list or disable them is who
+//! may list or revoke keys ([`may_manage_keys`]). The first password is
+//! shown once; disabling an account ends its sessions at once.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use jobmatch_core::accounts::{self, Account, AccountInput, NewAccount};
+use jobmatch_core::error::ApiResult;
+use jobmatch_core::http::JsonBody;
+use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
+use jobmatch_core::{ApiError, AppState, Principal, Role};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::orgs::{check_grant, find_org, may_manage, may_manage_keys, Org};
+
+/// `POST /v1/orgs/{id}/accounts` body.
+#[derive(ToSchema)]
+pub struct AccountCreate {
+    /// What the person types to sign in: 3–40 letters, digits, `.`, `_`, `-`
+    /// or `@` (a phone number will do). Unique.
+    #[schema(example = "nanhu.wang")]
+    pub login: String,
+    /// The person's name, shown in the console and the trail.
+    #[schema(example = "王丽")]
+    pub name: String,
+    pub phone: Option<String>,
+    pub role: Role,
+    /// Defaults to the organisation's region; must lie within it.
+    pub region_code: Option<String>,
+}
+
+impl RequestBody for AccountCreate {
+    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<AccountCreate> {
+        let login = f.string("login", true, 3, 40, errs);
+        if login.as_deref().is_some_and(|l| !l.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-@".contains(&b))) {
+            errs.add("login", "invalid_login", "登录名只能由字母、数字和 . _ - @ 组成");
+        }
+        let name = f.string("name", true, 1, 40, errs);
+        let phone = f.string("phone", false, 5, 20, errs);
+        if phone.as_deref().is_some_and(|p| !p.bytes().all(|b| b.is_ascii_digit() || b == b'-')) {
+            errs.add("phone", "invalid_phone", "电话只能由数字和 - 组成");
+        }
+        let role = f.one_of("role", true, &Role::ALL, errs).and_then(|r| Role::parse(&r));
+        let region_code = f.string("region_code", false, 6, 20, errs);
+        Some(AccountCreate { login: login?.to_lowercase(), name: name?, phone, role: role?, region_code })
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AccountList {
+    pub items: Vec<Account>,
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create_account, list_accounts)).routes(routes!(disable_account))
+}
+
+/// Whether `caller` may give `org` an account of `role` for `region`.
+fn may_grant(caller: &Principal, state: &AppState, org: &Org, role: Role, region: &str) -> ApiResult<()> {
+    match caller.role {
+        Role::Admin => Ok(()),
+        Role::Staff if role == Role::Publisher => Ok(()),
+        Role::Staff if role == Role::Staff && caller.org_id == org.id => {
+            if state.regions.covers(&caller.region_code, region) {
+                Ok(())
+            } else {
+                Err(ApiError::forbidden("只能为本人负责区域内的同事开设账号"))
+            }
+        }
+        _ => Err(ApiError::forbidden("工作人员只能开设 publisher 账号，或本机构本区域的 staff 账号")),
+    }
+}
+
+/// Open a staff account; its first password is in the answer, once.
+#[utoipa::path(post, path = "/v1/orgs/{id}/accounts", tag = "orgs", params(("id" = String, Path)),
+    request_body = AccountCreate,
+    responses((status = 201, body = NewAccount), (status = 404, body = jobmatch_core::error::Problem),
+              (status = 409, description = "登录名已被使用", body = jobmatch_core::error::Problem),
+              (status = 422, body = jobmatch_core::error::Problem)),
+    security(("bearer" = [])))]
+async fn create_account(
+    State(state): State<AppState>,
+    caller: Principal,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<NewAccount>)> {
+    caller.require(&[Role::Admin, Role::Staff])?;
+    let org = find_org(&state, &id).await?.ok_or_else(ApiError::not_found)?;
+    if !may_manage(&caller, &state, &org) && caller.org_id != org.id {
+        return Err(ApiError::not_found());
+    }
+    let AccountCreate { login, name, phone, role, region_code } = read_body(&body, &state)?;
+    let mut errs = Errors::default();
+    let region = check_grant(&state, &org, role, region_code.as_deref(), "账号", &mut errs);
+    errs.finish(|| ())?;
+    may_grant(&caller, &state, &org, role, &region)?;
+    if accounts::login_taken(&state, &login).await? {
+        return Err(ApiError::conflict("login_taken", format!("登录名“{login}”已被使用")));
+    }
+    let input = AccountInput {
+        org_id: &org.id,
+        login: &login,
+        name: &name,
+        phone: phone.as_deref(),
+        role,
+        region_code: &region,
+    };
+    let account = accounts::insert(&state, &input, &caller.key_id).await?;
+    tracing::info!(account_id = %account.account.id, org_id = %org.id, role = role.as_str(), "staff account opened");
+    Ok((StatusCode::CREATED, Json(account)))
+}
+
+/// List an organisation's accounts (never their passwords).
+#[utoipa::path(get, path = "/v1/orgs/{id}/accounts", tag = "orgs", params(("id" = String, Path)),
+    responses((status = 200, body = AccountList), (status = 404, body = jobmatch_core::error::Problem)),
+    security(("bearer" = [])))]
+async fn list_accounts(
+    State(state): State<AppState>,
+    caller: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<AccountList>> {
+    caller.require(&[Role::Admin, Role::Staff])?;
+    let org = find_org(&state, &id).await?.ok_or_else(ApiError::not_found)?;
+    if !may_manage_keys(&caller, &org) {
+        return Err(ApiError::not_found());
+    }
+    Ok(Json(AccountList { items: accounts::list(&state, &org.id).await? }))
+}
+
+/// Disable an account: its sessions end at once and it cannot sign in.
+#[utoipa::path(post, path = "/v1/orgs/{id}/accounts/{account_id}/disable", tag = "orgs",
+    params(("id" = String, Path), ("account_id" = String, Path)),
+    responses((status = 200, body = Account), (status = 404, body = jobmatch_core::error::Problem)),
+    security(("bearer" = [])))]
+async fn disable_account(
+    State(state): State<AppState>,
+    caller: Principal,
+    Path((id, account_id)): Path<(String, String)>,
+) -> ApiResult<Json<Account>> {
+    caller.require(&[Role::Admin, Role::Staff])?;
+    let org = find_org(&state, &id).await?.ok_or_else(ApiError::not_found)?;
+    if !may_manage_keys(&caller, &org) {
+        return Err(ApiError::not_found());
+    }
+    let account =
+        accounts::get(&state, &account_id).await?.filter(|a| a.org_id == org.id).ok_or_else(ApiError::not_found)?;
+    accounts::disable(&state, &account.id).await?;
+    tracing::info!(account_id = %account.id, "staff account disabled");
+    Ok(Json(accounts::get(&state, &account.id).await?.unwrap_or(account)))
+}

@@ -1,0 +1,270 @@
+//! The staff console over real HTTP: accounts made through the API, sign-in
+//! with its form token, throttling, sessions that end when the account is
+//! disabled, CSRF on every form, the GOV.UK error pattern with the API's
+//! messages, and the API's authorisation on every page (the same 404).
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::helpers::*;
+
+/// A browser without a cookie jar of its own: cookies are kept by hand,
+/// redirects are not followed (the tests read them).
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+    session: Option<String>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: String,
+    set_cookies: Vec<String>,
+    headers: reqwest::header::HeaderMap,
+    body: String,
+}
+
+impl Page {
+    /// The value of the hidden input `name` on the page.
+    fn hidden(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        let at = self.body.find(&marker).unwrap_or_else(|| panic!("no {name} on the page: {}", self.body));
+        let rest = &self.body[at + marker.len()..];
+        rest[..rest.find('"').unwrap()].to_string()
+    }
+
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.set_cookies.iter().find_map(|c| {
+            let (k, rest) = c.split_once('=')?;
+            (k == name).then(|| rest.split(';').next().unwrap_or("").to_string())
+        })
+    }
+
+    fn title(&self) -> String {
+        let at = self.body.find("<title>").expect("a title") + 7;
+        self.body[at..at + self.body[at..].find("</title>").unwrap()].to_string()
+    }
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        Browser { client, base: app.base.clone(), session: None }
+    }
+
+    async fn open(&self, req: reqwest::RequestBuilder, extra_cookie: Option<String>) -> Page {
+        let mut cookies: Vec<String> = self.session.iter().map(|s| format!("jm_session={s}")).collect();
+        cookies.extend(extra_cookie);
+        let req = if cookies.is_empty() { req } else { req.header("cookie", cookies.join("; ")) };
+        let res = req.send().await.expect("request sent");
+        let headers = res.headers().clone();
+        Page {
+            status: res.status(),
+            location: headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string(),
+            set_cookies: headers
+                .get_all("set-cookie")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .map(String::from)
+                .collect(),
+            headers,
+            body: res.text().await.unwrap_or_default(),
+        }
+    }
+
+    async fn get(&self, path: &str) -> Page {
+        self.open(self.client.get(format!("{}{path}", self.base)), None).await
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        self.open(self.client.post(format!("{}{path}", self.base)).form(form), None).await
+    }
+
+    /// Sign in; the page answered to the form.
+    async fn sign_in(&mut self, login: &str, password: &str) -> Page {
+        let page = self.get("/console/sign-in").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let token = page.hidden("token");
+        let cookie = page.cookie("jm_sign_in").expect("the sign-in form sets its token cookie");
+        assert_eq!(token, cookie);
+        let form = [("token", token.as_str()), ("login", login), ("password", password), ("next", "/console/jobs")];
+        let answer = self
+            .open(
+                self.client.post(format!("{}/console/sign-in", self.base)).form(&form),
+                Some(format!("jm_sign_in={cookie}")),
+            )
+            .await;
+        if let Some(s) = answer.cookie("jm_session") {
+            self.session = Some(s);
+        }
+        answer
+    }
+}
+
+impl TestApp {
+    /// An account of `role` for `org_id`, made by `key`; its first password.
+    async fn account(&self, key: &str, org_id: &str, login: &str, role: &str, region: Option<&str>) -> String {
+        let mut body = json!({"login": login, "name": "王丽", "role": role});
+        if let Some(r) = region {
+            body["region_code"] = json!(r);
+        }
+        let res = self.post(&format!("/v1/orgs/{org_id}/accounts"), key, body).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        assert!(res.body.get("password_hash").is_none());
+        res.body["password"].as_str().unwrap().to_string()
+    }
+}
+
+both_backends! {
+    async fn console_sign_in_forms_and_authorisation(app: TestApp) {
+        let (nanhu, nanhu_key) = app.org_with_key("南湖区就业服务中心", "community", "330402", "staff").await;
+        let (_, xiuzhou_key) = app.org_with_key("秀洲区就业服务中心", "community", "330411", "staff").await;
+        // Who may open accounts: the bureau for anyone; staff only for
+        // their own organisation within their region, or publishers.
+        let password = app.account(&app.admin, &nanhu, "nanhu.wang", "staff", None).await;
+        let refused = app.post(&format!("/v1/orgs/{nanhu}/accounts"), &xiuzhou_key,
+            json!({"login": "x.y", "name": "李", "role": "staff"})).await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND, "another county's staff cannot see the org");
+        let bad = app.post(&format!("/v1/orgs/{nanhu}/accounts"), &app.admin,
+            json!({"login": "白 板", "name": "", "role": "boss"})).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let mut fields = bad.error_fields();
+        fields.sort();
+        assert_eq!(fields, ["login", "name", "role"]);
+        let taken = app.post(&format!("/v1/orgs/{nanhu}/accounts"), &nanhu_key,
+            json!({"login": "nanhu.wang", "name": "王", "role": "staff"})).await;
+        assert_eq!(taken.status, StatusCode::CONFLICT, "{}", taken.body);
+        assert_eq!(app.count("staff_accounts").await, 1, "nothing stored from a refused request");
+
+        // Pages need a session; the sign-in page sends people back.
+        let mut browser = Browser::new(&app);
+        let page = browser.get("/console/jobs").await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        assert_eq!(page.location, "/console/sign-in?next=/console/jobs");
+        let page = browser.sign_in("nanhu.wang", "wrong password").await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+        assert!(page.body.contains("登录名或密码不正确"));
+        assert!(page.body.contains("value=\"nanhu.wang\""), "the login typed is kept");
+        assert!(!page.body.contains("wrong password"), "a password is never shown back");
+        let unknown = browser.sign_in("nobody", "wrong password").await;
+        assert_eq!(unknown.status, StatusCode::UNAUTHORIZED, "one answer for an unknown login");
+        // A sign-in posted without the form's cookie is refused.
+        let forged = browser.post("/console/sign-in", &[("token", "x"), ("login", "nanhu.wang"), ("password", &password)]).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        assert!(forged.cookie("jm_session").is_none());
+
+        let page = browser.sign_in("nanhu.wang", &password).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+        assert_eq!(page.location, "/console/jobs");
+        let cookie = page.set_cookies.iter().find(|c| c.starts_with("jm_session=")).unwrap();
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict") && cookie.contains("Path=/console"), "{cookie}");
+
+        // Every page: strict CSP, never cached, never framed.
+        let home = browser.get("/console/").await;
+        assert_eq!(home.status, StatusCode::OK);
+        let csp = home.headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe"), "{csp}");
+        assert_eq!(home.headers["cache-control"], "no-store");
+        assert!(!home.body.contains("<script>") && !home.body.contains("style=\""), "no inline script or style");
+        assert!(home.body.contains("今日待办") && home.body.contains("王丽"));
+
+        // Publish with mistakes: the GOV.UK pattern with the API's messages.
+        let form = browser.get("/console/jobs/new").await;
+        let csrf = form.hidden("csrf");
+        let jobs_before = app.job_rows().await;
+        let fields = |title: &'static str, description: &'static str, pay_min: &'static str, phone: &'static str| {
+            vec![
+                ("title", title), ("description", description), ("source", "community"), ("category", "cleaning"),
+                ("employment_type", "gig"), ("pay_min", pay_min), ("pay_max", "200"), ("pay_unit", "day"),
+                ("region_code", "330402008"), ("contact_name", "王"), ("contact_phone", phone), ("skills", "保洁、打扫"),
+            ]
+        };
+        let mut wrong = fields("保", "只招男性，打扫楼道", "abc", "123");
+        wrong.push(("csrf", &csrf));
+        let refused = browser.post("/console/jobs", &wrong).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.title().starts_with("错误："), "{}", refused.title());
+        for (field, message) in [("title", "长度"), ("description", "歧视"), ("pay_min", "整数"), ("contact_phone", "")] {
+            assert!(refused.body.contains(&format!("<li><a href=\"#f-{field}\">")), "summary links to {field}");
+            assert!(refused.body.contains(&format!("id=\"{field}-error\"")), "message by {field}");
+            assert!(refused.body.contains(message));
+            assert!(refused.body.contains(&format!("aria-describedby=\"{field}-error\"")) || refused.body.contains(&format!("{field}-hint {field}-error")));
+        }
+        assert!(refused.body.contains("value=\"abc\""), "what was typed is kept");
+        assert_eq!(app.job_rows().await, jobs_before, "nothing stored from a refused form");
+        // Without the CSRF token nothing happens either.
+        let no_token = browser.post("/console/jobs", &fields("小区保洁员", "打扫楼道", "150", "13805731234")).await;
+        assert_eq!(no_token.status, StatusCode::FORBIDDEN);
+        assert_eq!(app.job_rows().await, jobs_before);
+        let mut right = fields("小区保洁员", "打扫楼道", "150", "13805731234");
+        right.push(("csrf", &csrf));
+        let done = browser.post("/console/jobs", &right).await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+        let job_id = done.location.trim_start_matches("/console/jobs/").split('?').next().unwrap().to_string();
+        assert_eq!(app.get(&format!("/v1/jobs/{job_id}"), &nanhu_key).await.body["title"], "小区保洁员");
+
+        // The job's candidates with their reasons.
+        let person = app.create_person(person_body(1)).await;
+        app.wait_indexed().await;
+        let job = browser.get(&done.location).await;
+        assert_eq!(job.status, StatusCode::OK);
+        assert!(job.body.contains(&format!("/console/persons/{person}")), "{}", job.body);
+        assert!(job.body.contains("技能匹配"), "reasons are shown");
+
+        // One rule: a person of another county is 404 on the page as in the API.
+        let far = app.create_person(with(person_body(2), |b| b["region_code"] = json!("330411002"))).await;
+        assert_eq!(app.get(&format!("/v1/persons/{far}"), &nanhu_key).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(browser.get(&format!("/console/persons/{far}")).await.status, StatusCode::NOT_FOUND);
+        let near = browser.get(&format!("/console/persons/{person}")).await;
+        assert_eq!(near.status, StatusCode::OK);
+        assert!(near.body.contains("张桂芳") && near.body.contains("小区保洁员"), "the person's matches");
+        // Finding by ID number is a posted form, recorded in the audit.
+        let audits = app.count("audit_log").await;
+        let found = browser.post("/console/persons", &[("csrf", &csrf), ("id_number", &id_number("330402", "19680512", 1))]).await;
+        assert_eq!(found.status, StatusCode::OK);
+        assert!(found.body.contains(&format!("/console/persons/{person}")));
+        assert!(app.count("audit_log").await > audits, "the look-up is recorded");
+
+        // The report downloads as the API makes it.
+        let month = chrono::Utc::now().format("%Y-%m").to_string();
+        let report = browser.get(&format!("/console/reports/progress?month={month}")).await;
+        assert_eq!(report.status, StatusCode::OK);
+        assert!(report.body.contains("帮扶成效") && report.body.contains("<svg"));
+        let xlsx = browser.get(&format!("/console/reports/progress/download?month={month}&region=330402&format=xlsx")).await;
+        assert_eq!(xlsx.status, StatusCode::OK);
+        assert!(xlsx.headers["content-disposition"].to_str().unwrap().contains("attachment"));
+
+        // Disabling the account ends its session at once.
+        let accounts = app.get(&format!("/v1/orgs/{nanhu}/accounts"), &app.admin).await;
+        let account_id = accounts.body["items"][0]["id"].as_str().unwrap().to_string();
+        let disabled = app.post(&format!("/v1/orgs/{nanhu}/accounts/{account_id}/disable"), &app.admin, json!({})).await;
+        assert_eq!(disabled.status, StatusCode::OK, "{}", disabled.body);
+        assert_eq!(browser.get("/console/").await.status, StatusCode::SEE_OTHER);
+        let again = browser.sign_in("nanhu.wang", &password).await;
+        assert_eq!(again.status, StatusCode::UNAUTHORIZED);
+    }
+
+    async fn console_locks_an_account_and_signs_out(app: TestApp) {
+        let (org, _) = app.org_with_key("嘉善县就业服务中心", "community", "330421", "staff").await;
+        let password = app.account(&app.admin, &org, "jiashan.li", "staff", None).await;
+        let mut browser = Browser::new(&app);
+        for _ in 0..5 {
+            assert_eq!(browser.sign_in("jiashan.li", "not the password").await.status, StatusCode::UNAUTHORIZED);
+        }
+        let locked = browser.sign_in("jiashan.li", &password).await;
+        assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS, "locked even with the right password");
+        assert!(locked.body.contains("锁定"));
+        // Another account is not locked by these failures.
+        let other = app.account(&app.admin, &org, "jiashan.zhao", "staff", None).await;
+        let page = browser.sign_in("jiashan.zhao", &other).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER);
+        let home = browser.get("/console/").await;
+        let csrf = home.hidden("csrf");
+        // Signing out without the token does nothing; with it, the session ends.
+        assert_eq!(browser.post("/console/sign-out", &[]).await.status, StatusCode::FORBIDDEN);
+        assert_eq!(browser.get("/console/").await.status, StatusCode::OK);
+        let out = browser.post("/console/sign-out", &[("csrf", &csrf)]).await;
+        assert_eq!(out.status, StatusCode::SEE_OTHER);
+        assert_eq!(browser.get("/console/").await.status, StatusCode::SEE_OTHER, "the old cookie no longer works");
+    }
+}
