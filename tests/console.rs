@@ -101,6 +101,30 @@ impl Browser {
     }
 }
 
+/// The console in a real browser (tests/browser/console.mjs); required
+/// when `JOBMATCH_BROWSER_TESTS=required` (as `.ci/run` sets).
+fn browse_console(mut input: serde_json::Value) -> Option<serde_json::Value> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let ready = root.join("tests/browser/node_modules/playwright-core").exists()
+        && std::path::Path::new(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())).exists();
+    if !ready {
+        let required = std::env::var("JOBMATCH_BROWSER_TESTS").is_ok_and(|v| v == "required");
+        assert!(!required, "the browser test needs /usr/bin/chromium and `npm ci --prefix tests/browser`");
+        eprintln!("skipped the browser part: no Chromium or no tests/browser/node_modules (see .ci/run)");
+        return None;
+    }
+    input["out_dir"] = json!("target/console-pages");
+    let run = std::process::Command::new("node")
+        .current_dir(&root)
+        .arg(root.join("tests/browser/console.mjs"))
+        .arg(input.to_string())
+        .output()
+        .expect("node runs");
+    assert!(run.status.success(), "the browser script failed: {}", String::from_utf8_lossy(&run.stderr));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    Some(serde_json::from_str(stdout.lines().last().unwrap_or("")).expect("the script prints JSON"))
+}
+
 impl TestApp {
     /// An account of `role` for `org_id`, made by `key`; its first password.
     async fn account(&self, key: &str, org_id: &str, login: &str, role: &str, region: Option<&str>) -> String {
@@ -233,6 +257,34 @@ both_backends! {
         let xlsx = browser.get(&format!("/console/reports/progress/download?month={month}&region=330402&format=xlsx")).await;
         assert_eq!(xlsx.status, StatusCode::OK);
         assert!(xlsx.headers["content-disposition"].to_str().unwrap().contains("attachment"));
+
+        // The same flows in a real browser (SQLite run only: one is enough).
+        if app.database_url.starts_with("sqlite") {
+            let input = json!({"base": app.base, "login": "nanhu.wang", "password": password, "person_id": person, "month": month});
+            if let Some(out) = browse_console(input) {
+                assert_eq!(out["foreign_requests"], json!([]), "nothing loads from another host");
+                for (page, violations) in out["axe"].as_object().unwrap() {
+                    assert_eq!(violations, &json!([]), "axe-core WCAG 2.2 AA on {page}");
+                }
+                for (page, scrolls) in out["scrolls_sideways"].as_object().unwrap() {
+                    assert_eq!(scrolls, &json!(false), "{page} reflows without sideways scrolling");
+                }
+                let steps = &out["steps"];
+                assert_eq!(steps["signed_in_at"], "/console/", "signed in with the keyboard alone");
+                assert!(steps["error_title"].as_str().unwrap().starts_with("错误："), "{steps}");
+                assert!(steps["focus_after_error"].as_str().unwrap().contains("error-summary"), "{steps}");
+                assert_eq!(steps["focus_after_link"], "f-title");
+                assert_eq!(steps["kept_description"], "打扫小区楼道，每天上午。");
+                assert!(steps["job_text"].as_str().unwrap().contains("小区保洁员（浏览器）"));
+                assert!(steps["job_text"].as_str().unwrap().contains("张桂芳"), "the candidate is listed");
+                let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(steps["download"].as_str().unwrap());
+                let mut book: calamine::Xlsx<_> = calamine::open_workbook(&path).expect("the downloaded report opens");
+                use calamine::Reader;
+                let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+                let text: Vec<String> = sheet.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect();
+                assert!(text.iter().any(|c| c == "帮扶成效"), "the report's header");
+            }
+        }
 
         // Disabling the account ends its session at once.
         let accounts = app.get(&format!("/v1/orgs/{nanhu}/accounts"), &app.admin).await;

@@ -124,6 +124,14 @@ pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
     secure((status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response())
 }
 
+/// A stored instant as staff read it: `2026-12-03 21:04`, Asia/Shanghai.
+pub(crate) fn local_time(stored: &str) -> String {
+    match jobmatch_core::time::from_text(stored) {
+        Some(t) => t.with_timezone(&jobmatch_core::time::shanghai()).format("%Y-%m-%d %H:%M").to_string(),
+        None => stored.chars().take(16).collect(),
+    }
+}
+
 /// After a form: go to `to` (303, so a reload does not post again).
 pub(crate) fn see_other(to: &str) -> Response {
     secure(Redirect::to(to).into_response())

@@ -269,13 +269,7 @@ pub(crate) async fn show(ctx: Ctx, Path(id): Path<String>) -> Response {
                 items
                     .iter()
                     .map(|n| SentRow {
-                        when: n["sent_at"]
-                            .as_str()
-                            .or(n["created_at"].as_str())
-                            .unwrap_or("")
-                            .chars()
-                            .take(16)
-                            .collect(),
+                        when: crate::local_time(n["sent_at"].as_str().or(n["created_at"].as_str()).unwrap_or("")),
                         channel: name("channel", n["channel"].as_str().unwrap_or("")),
                         status: name("notification", n["status"].as_str().unwrap_or("")),
                         job_id: n["job_id"].as_str().unwrap_or("").into(),
@@ -295,7 +289,7 @@ pub(crate) async fn show(ctx: Ctx, Path(id): Path<String>) -> Response {
                         let fields: Vec<String> =
                             h["changes"].as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
                         (
-                            h["created_at"].as_str().unwrap_or("").chars().take(16).collect(),
+                            crate::local_time(h["created_at"].as_str().unwrap_or("")),
                             h["source"].as_str().unwrap_or("").to_string(),
                             fields.join("、"),
                         )

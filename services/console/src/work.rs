@@ -94,7 +94,7 @@ pub(crate) async fn home(ctx: Ctx) -> Response {
                         name("channel", n["channel"].as_str().unwrap_or("")),
                         n["last_error"].as_str().unwrap_or("")
                     ),
-                    when: n["created_at"].as_str().unwrap_or("").chars().take(16).collect(),
+                    when: crate::local_time(n["created_at"].as_str().unwrap_or("")),
                 })
                 .collect(),
         });
@@ -150,7 +150,7 @@ pub(crate) async fn home(ctx: Ctx) -> Response {
                         r["id"].as_str().unwrap_or(""),
                         name("referral", r["status"].as_str().unwrap_or(""))
                     ),
-                    when: r["updated_at"].as_str().unwrap_or("").chars().take(16).collect(),
+                    when: crate::local_time(r["updated_at"].as_str().unwrap_or("")),
                 })
                 .collect(),
         });
@@ -215,7 +215,7 @@ pub(crate) async fn referrals(ctx: Ctx, Query(q): Query<ReferralQuery>) -> Respo
                 person_id: r["person_id"].as_str().unwrap_or("").into(),
                 job_id: r["job_id"].as_str().unwrap_or("").into(),
                 status: name("referral", s),
-                updated: r["updated_at"].as_str().unwrap_or("").chars().take(16).collect(),
+                updated: crate::local_time(r["updated_at"].as_str().unwrap_or("")),
                 next: next_referral_step(s),
             }
         })
@@ -299,7 +299,7 @@ pub(crate) async fn notifications(ctx: Ctx, Query(q): Query<NotificationQuery>) 
             status: name("notification", n["status"].as_str().unwrap_or("")),
             attempts: n["attempts"].as_i64().unwrap_or(0),
             error: n["last_error"].as_str().unwrap_or("").into(),
-            created: n["created_at"].as_str().unwrap_or("").chars().take(16).collect(),
+            created: crate::local_time(n["created_at"].as_str().unwrap_or("")),
             dead: n["status"].as_str() == Some("dead"),
         })
         .collect();

@@ -1,0 +1,124 @@
+// Drives the staff console in Debian's headless Chromium: signs in with the
+// keyboard alone, publishes a job with a mistake, follows the error
+// summary's link to the field, fixes it and publishes, sees the job's
+// candidates, opens every main page at 1280 and 360 CSS px, checks each
+// with axe-core (WCAG 2.2 A/AA), downloads the report, counts requests to
+// any other host, and writes screenshots named after the pages. Prints one
+// JSON object; the end-to-end test asserts on it.
+//
+//   node tests/browser/console.mjs '{"base": "...", "login": "...", "password": "...", "person_id": "...", "month": "2026-12", "out_dir": "target/console-pages"}'
+
+import { readFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { chromium } from "playwright-core";
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const input = JSON.parse(process.argv[2]);
+mkdirSync(input.out_dir, { recursive: true });
+const own = new URL(input.base).host;
+const result = { foreign_requests: [], axe: {}, scrolls_sideways: {}, steps: {} };
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+});
+
+async function check(page, name, width) {
+  await page.evaluate(axeSource);
+  const axe = await page.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"] },
+    });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 3) }));
+  });
+  result.axe[`${name}-${width}`] = axe;
+  result.scrolls_sideways[`${name}-${width}`] = await page.evaluate(
+    () => document.documentElement.scrollWidth > window.innerWidth + 1,
+  );
+  await page.screenshot({ path: `${input.out_dir}/${name}-${width}.png`, fullPage: true });
+}
+
+const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "zh-CN", acceptDownloads: true });
+const page = await context.newPage();
+page.on("request", (r) => {
+  if (new URL(r.url()).host !== own) result.foreign_requests.push(r.url());
+});
+
+// Sign in with the keyboard alone.
+await page.goto(`${input.base}/console/sign-in`);
+await check(page, "sign-in", 1280);
+for (let i = 0; i < 10; i++) {
+  await page.keyboard.press("Tab");
+  if (await page.evaluate(() => document.activeElement && document.activeElement.id === "f-login")) break;
+}
+await page.keyboard.type(input.login);
+await page.keyboard.press("Tab");
+await page.keyboard.type(input.password);
+await Promise.all([page.waitForURL((u) => !u.pathname.endsWith("/sign-in")), page.keyboard.press("Enter")]);
+result.steps.signed_in_at = new URL(page.url()).pathname;
+await page.goto(`${input.base}/console/`);
+await check(page, "home", 1280);
+
+// Publish with a mistake, fix it from the error summary, publish.
+await page.goto(`${input.base}/console/jobs/new`);
+await check(page, "job-new", 1280);
+await page.fill("#f-title", "保");
+await page.fill("#f-description", "打扫小区楼道，每天上午。");
+await page.selectOption("#f-category", "cleaning");
+await page.fill("#f-pay_min", "150");
+await page.fill("#f-pay_max", "200");
+await page.selectOption("#f-region_code", "330402008");
+await page.fill("#f-skills", "保洁、打扫");
+await page.fill("#f-contact_name", "王丽");
+await page.fill("#f-contact_phone", "13805731234");
+await Promise.all([page.waitForLoadState("load"), page.click("form[action='/console/jobs'] button[type=submit]")]);
+await page.waitForSelector(".error-summary");
+result.steps.error_title = await page.title();
+result.steps.focus_after_error = await page.evaluate(() => document.activeElement.className);
+result.steps.kept_description = await page.inputValue("#f-description");
+await check(page, "job-error", 1280);
+await page.click(".error-summary a[href='#f-title']");
+result.steps.focus_after_link = await page.evaluate(() => document.activeElement.id);
+await page.keyboard.press("Control+A");
+await page.keyboard.type("小区保洁员（浏览器）");
+await Promise.all([page.waitForURL(/\/console\/jobs\/job_/), page.click("form[action='/console/jobs'] button[type=submit]")]);
+result.steps.job_url = new URL(page.url()).pathname;
+result.steps.job_text = await page.evaluate(() => document.body.innerText);
+await check(page, "job", 1280);
+
+// The main pages at desktop and phone width.
+const pages = {
+  home: "/console/",
+  jobs: "/console/jobs",
+  job: result.steps.job_url,
+  persons: "/console/persons",
+  person: `/console/persons/${input.person_id}`,
+  referrals: "/console/referrals",
+  report: `/console/reports/progress?month=${input.month}`,
+  notifications: "/console/notifications",
+};
+for (const [name, path] of Object.entries(pages)) {
+  await page.goto(`${input.base}${path}`);
+  if (name !== "home" && name !== "job") await check(page, name, 1280);
+}
+const phone = await browser.newContext({ viewport: { width: 360, height: 800 }, locale: "zh-CN" });
+await phone.addCookies((await context.cookies()).map((c) => ({ ...c })));
+const small = await phone.newPage();
+small.on("request", (r) => {
+  if (new URL(r.url()).host !== own) result.foreign_requests.push(r.url());
+});
+for (const [name, path] of Object.entries(pages)) {
+  await small.goto(`${input.base}${path}`);
+  await check(small, name, 360);
+}
+
+// Download the report.
+await page.goto(`${input.base}${pages.report}`);
+const [download] = await Promise.all([page.waitForEvent("download"), page.click("a[href*='format=xlsx']")]);
+const saved = `${input.out_dir}/progress-${input.month}.xlsx`;
+await download.saveAs(saved);
+result.steps.download = saved;
+
+await browser.close();
+console.log(JSON.stringify(result));
