@@ -254,6 +254,15 @@ both_backends! {
         let report = browser.get(&format!("/console/reports/progress?month={month}")).await;
         assert_eq!(report.status, StatusCode::OK);
         assert!(report.body.contains("帮扶成效") && report.body.contains("<svg"));
+        // The month chart reads the year to date at each month's end.
+        let year = &month[..4];
+        let y = app.get(&format!("/v1/reports/progress/year?year={year}&region=330402&by_month=true"), &nanhu_key).await;
+        assert_eq!(y.status, StatusCode::OK, "{}", y.body);
+        let months = y.body["by_month"].as_array().unwrap();
+        assert_eq!(months.len(), month[5..].parse::<usize>().unwrap(), "January to this month");
+        assert_eq!(months.last().unwrap()["certified_employed"], y.body["certified_employed"], "the last is the year to date");
+        let plain = app.get(&format!("/v1/reports/progress/year?year={year}&region=330402"), &nanhu_key).await;
+        assert_eq!(plain.body["by_month"], json!([]), "only when asked");
         let xlsx = browser.get(&format!("/console/reports/progress/download?month={month}&region=330402&format=xlsx")).await;
         assert_eq!(xlsx.status, StatusCode::OK);
         assert!(xlsx.headers["content-disposition"].to_str().unwrap().contains("attachment"));

@@ -166,12 +166,12 @@ pub(crate) async fn progress(ctx: Ctx, Query(q): Query<ReportQuery>) -> Response
         ),
         (format!("/console/reports/progress/download?month={month}&region={region}&format=csv"), "下载 CSV"),
     ];
-    // The year to date: by unit from the year report, by month from each
-    // month's report (column 9, certified persons into work).
+    // The year to date: by unit from the year report, by month as the
+    // year to date at each month's end (column 9, certified persons into work).
     let year: i32 = month[..4].parse().unwrap_or(now.year());
     let mut charts = Vec::new();
     let mut year_line = String::new();
-    if let Ok(y) = ctx.get(&format!("/v1/reports/progress/year?year={year}&region={region}")).await {
+    if let Ok(y) = ctx.get(&format!("/v1/reports/progress/year?year={year}&region={region}&by_month=true")).await {
         let target = y["city_target"].as_i64().unwrap_or(0);
         year_line = format!(
             "{year} 年截至 {}：帮扶就业困难人员就业 {} 人，占全市目标 {target} 人的 {:.1}%。",
@@ -191,16 +191,15 @@ pub(crate) async fn progress(ctx: Ctx, Query(q): Query<ReportQuery>) -> Response
             by_unit,
             None,
         ));
-        let last_month = if year == now.year() { now.month() } else { 12 };
-        let mut running = 0;
-        let mut by_month = Vec::new();
-        for m in 1..=last_month {
-            let Ok(r) = ctx.get(&format!("/v1/reports/progress?month={year:04}-{m:02}&region={region}")).await else {
-                break;
-            };
-            running += r["total"]["certified_employed"].as_i64().unwrap_or(0);
-            by_month.push((format!("{m}月"), running));
-        }
+        let by_month: Vec<(String, i64)> = y["by_month"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|m| {
+                let label = m["month"].as_str().and_then(|t| t.get(5..)).unwrap_or("").trim_start_matches('0');
+                (format!("{label}月"), m["certified_employed"].as_i64().unwrap_or(0))
+            })
+            .collect();
         charts.push(bar_chart(
             format!("{year} 年逐月累计（对照全市目标 {target} 人）"),
             by_month.iter().map(|(n, v)| format!("{n}累计 {v} 人")).collect::<Vec<_>>().join("，"),

@@ -265,12 +265,26 @@ pub struct YearReport {
     pub helped_total: i64,
     /// `certified_employed` against the city target, percent.
     pub progress_percent: f64,
+    /// With `by_month=true`: the year to date at the end of each month
+    /// (people counted once however often placed, as in the year's
+    /// figures); else empty.
+    pub by_month: Vec<MonthToDate>,
+}
+
+/// The year to date at the end of one month.
+#[derive(Serialize, ToSchema)]
+pub struct MonthToDate {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub certified_employed: i64,
+    pub helped_total: i64,
 }
 
 /// Year to date against the city's target (8,500 certified persons into
 /// work), per unit. Admin, and staff for their region.
 #[utoipa::path(get, path = "/v1/reports/progress/year", tag = "reports",
-    params(("year" = i32, Query), ("region" = Option<String>, Query)),
+    params(("year" = i32, Query), ("region" = Option<String>, Query),
+           ("by_month" = Option<bool>, Query, description = "also the year to date at each month's end")),
     responses((status = 200, body = YearReport), (status = 400, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
 async fn progress_year(
@@ -279,7 +293,8 @@ async fn progress_year(
     params: QueryParams,
 ) -> ApiResult<Json<YearReport>> {
     let mut errs = Errors::default();
-    params.deny_unknown(&["year", "region"], &mut errs);
+    params.deny_unknown(&["year", "region", "by_month"], &mut errs);
+    let by_month = params.flag("by_month", &mut errs);
     let year = read_year(&params, &mut errs);
     let units = read_region(&state, &params, &mut errs);
     QueryParams::finish(errs)?;
@@ -306,7 +321,21 @@ async fn progress_year(
         })
         .collect();
     let certified: i64 = rows.iter().map(|r| r.certified_employed).sum();
+    let mut months = Vec::new();
+    let mut month_start = first;
+    while by_month && month_start <= last {
+        let through = super::last_day(month_start).min(last);
+        let upto = compute_placed(&state, Period { first, last: through }).await?;
+        let sum = |c: Column| units.iter().map(|(code, _)| upto.count(c, code)).sum();
+        months.push(MonthToDate {
+            month: month_start.format("%Y-%m").to_string(),
+            certified_employed: sum(Column::CertifiedEmployed),
+            helped_total: sum(Column::HelpedTotal),
+        });
+        month_start = through.succ_opt().ok_or_else(|| anyhow::anyhow!("a next day"))?;
+    }
     Ok(Json(YearReport {
+        by_month: months,
         year,
         region,
         through: last.to_string(),
