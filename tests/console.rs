@@ -253,7 +253,10 @@ both_backends! {
         let month = chrono::Utc::now().format("%Y-%m").to_string();
         let report = browser.get(&format!("/console/reports/progress?month={month}")).await;
         assert_eq!(report.status, StatusCode::OK);
-        assert!(report.body.contains("帮扶成效") && report.body.contains("<svg"));
+        assert!(report.body.contains("帮扶成效") && report.body.contains("栏次"));
+        let year_page = browser.get(&format!("/console/reports/year?year={}", &month[..4])).await;
+        assert_eq!(year_page.status, StatusCode::OK);
+        assert!(year_page.body.contains("<svg") && year_page.body.contains("目标 8500"), "the charts against the target");
         // The month chart reads the year to date at each month's end.
         let year = &month[..4];
         let y = app.get(&format!("/v1/reports/progress/year?year={year}&region=330402&by_month=true"), &nanhu_key).await;

@@ -96,6 +96,7 @@ const pages = {
   person: `/console/persons/${input.person_id}`,
   referrals: "/console/referrals",
   report: `/console/reports/progress?month=${input.month}`,
+  year: `/console/reports/year?year=${input.month.slice(0, 4)}`,
   notifications: "/console/notifications",
 };
 for (const [name, path] of Object.entries(pages)) {

@@ -73,8 +73,7 @@ struct ReportPage {
     rows: Vec<Row>,
     total: Row,
     downloads: Vec<(String, &'static str)>,
-    charts: Vec<Chart>,
-    year_line: String,
+    year: String,
     people: Option<(String, Vec<(String, String)>)>,
 }
 
@@ -166,47 +165,6 @@ pub(crate) async fn progress(ctx: Ctx, Query(q): Query<ReportQuery>) -> Response
         ),
         (format!("/console/reports/progress/download?month={month}&region={region}&format=csv"), "下载 CSV"),
     ];
-    // The year to date: by unit from the year report, by month as the
-    // year to date at each month's end (column 9, certified persons into work).
-    let year: i32 = month[..4].parse().unwrap_or(now.year());
-    let mut charts = Vec::new();
-    let mut year_line = String::new();
-    if let Ok(y) = ctx.get(&format!("/v1/reports/progress/year?year={year}&region={region}&by_month=true")).await {
-        let target = y["city_target"].as_i64().unwrap_or(0);
-        year_line = format!(
-            "{year} 年截至 {}：帮扶就业困难人员就业 {} 人，占全市目标 {target} 人的 {:.1}%。",
-            y["through"].as_str().unwrap_or(""),
-            y["certified_employed"].as_i64().unwrap_or(0),
-            y["progress_percent"].as_f64().unwrap_or(0.0)
-        );
-        let by_unit: Vec<(String, i64)> = y["rows"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|r| (r["unit_name"].as_str().unwrap_or("").into(), r["certified_employed"].as_i64().unwrap_or(0)))
-            .collect();
-        charts.push(bar_chart(
-            format!("{year} 年各单位帮扶就业困难人员就业人数"),
-            by_unit.iter().map(|(n, v)| format!("{n} {v} 人")).collect::<Vec<_>>().join("，"),
-            by_unit,
-            None,
-        ));
-        let by_month: Vec<(String, i64)> = y["by_month"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|m| {
-                let label = m["month"].as_str().and_then(|t| t.get(5..)).unwrap_or("").trim_start_matches('0');
-                (format!("{label}月"), m["certified_employed"].as_i64().unwrap_or(0))
-            })
-            .collect();
-        charts.push(bar_chart(
-            format!("{year} 年逐月累计（对照全市目标 {target} 人）"),
-            by_month.iter().map(|(n, v)| format!("{n}累计 {v} 人")).collect::<Vec<_>>().join("，"),
-            by_month,
-            Some(target),
-        ));
-    }
     let people = match q.column.as_deref().and_then(Column::parse) {
         Some(c) => {
             let uri = format!("/v1/reports/progress/people?month={month}&region={region}&column={}&limit=100", c.key());
@@ -228,7 +186,9 @@ pub(crate) async fn progress(ctx: Ctx, Query(q): Query<ReportQuery>) -> Response
         }
         None => None,
     };
+    let year = month[..4].to_string();
     let page = ReportPage {
+        year,
         layout: ctx.layout(format!("进度表 {month}"), "reports"),
         region_name: crate::jobs::region_name(&ctx, &region),
         complete: report["complete"].as_bool().unwrap_or(false),
@@ -241,8 +201,6 @@ pub(crate) async fn progress(ctx: Ctx, Query(q): Query<ReportQuery>) -> Response
         rows,
         total,
         downloads,
-        charts,
-        year_line,
         people,
     };
     render(StatusCode::OK, &page)
@@ -278,4 +236,82 @@ pub(crate) async fn download(ctx: Ctx, Query(q): Query<ReportQuery>) -> Response
         }
     }
     secure(response)
+}
+
+#[derive(Template)]
+#[template(path = "year.html")]
+struct YearPage {
+    layout: Layout,
+    year: i32,
+    region: String,
+    region_name: String,
+    charts: Vec<Chart>,
+    year_line: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct YearQuery {
+    year: Option<i32>,
+    region: Option<String>,
+}
+
+/// The year to date against the city's target, by unit and by month.
+pub(crate) async fn year(ctx: Ctx, Query(q): Query<YearQuery>) -> Response {
+    let now = today();
+    let year = q.year.filter(|y| (2000..=2100).contains(y)).unwrap_or(now.year());
+    let own = ctx.session.principal.region_code.clone();
+    let region = q.region.filter(|r| ctx.state.regions.contains(r)).unwrap_or(own);
+    // The year to date: by unit from the year report, by month as the
+    // year to date at each month's end (column 9, certified persons into work).
+    let y = match ctx.get(&format!("/v1/reports/progress/year?year={year}&region={region}&by_month=true")).await {
+        Ok(y) => y,
+        Err(r) => return r,
+    };
+    let (charts, year_line) = {
+        let mut charts = Vec::new();
+        let target = y["city_target"].as_i64().unwrap_or(0);
+        let year_line = format!(
+            "{year} 年截至 {}：帮扶就业困难人员就业 {} 人，占全市目标 {target} 人的 {:.1}%。",
+            y["through"].as_str().unwrap_or(""),
+            y["certified_employed"].as_i64().unwrap_or(0),
+            y["progress_percent"].as_f64().unwrap_or(0.0)
+        );
+        let by_unit: Vec<(String, i64)> = y["rows"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| (r["unit_name"].as_str().unwrap_or("").into(), r["certified_employed"].as_i64().unwrap_or(0)))
+            .collect();
+        charts.push(bar_chart(
+            format!("{year} 年各单位帮扶就业困难人员就业人数"),
+            by_unit.iter().map(|(n, v)| format!("{n} {v} 人")).collect::<Vec<_>>().join("，"),
+            by_unit,
+            None,
+        ));
+        let by_month: Vec<(String, i64)> = y["by_month"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|m| {
+                let label = m["month"].as_str().and_then(|t| t.get(5..)).unwrap_or("").trim_start_matches('0');
+                (format!("{label}月"), m["certified_employed"].as_i64().unwrap_or(0))
+            })
+            .collect();
+        charts.push(bar_chart(
+            format!("{year} 年逐月累计（对照全市目标 {target} 人）"),
+            by_month.iter().map(|(n, v)| format!("{n}累计 {v} 人")).collect::<Vec<_>>().join("，"),
+            by_month,
+            Some(target),
+        ));
+        (charts, year_line)
+    };
+    let page = YearPage {
+        layout: ctx.layout(format!("{year} 年进度"), "reports"),
+        region_name: crate::jobs::region_name(&ctx, &region),
+        year,
+        region,
+        charts,
+        year_line,
+    };
+    render(StatusCode::OK, &page)
 }

@@ -143,10 +143,61 @@ pub async fn run(people: usize, year: i32, database_url: Option<String>) -> anyh
     anyhow::ensure!(r.status().is_success(), "year view answered {}", r.status());
     let _ = r.bytes().await?;
     println!("year view {year}: {:.0} ms", t.elapsed().as_secs_f64() * 1000.0);
+    console_pages(&state, &base, year).await?;
     if std::env::var_os("JOBMATCH_BENCH_KEEP").is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     } else {
         println!("kept {}", dir.display());
+    }
+    Ok(())
+}
+
+/// The console's report-heavy pages over the same records, signed in as
+/// the bureau's admin: 20 loads each, the median and the 95th percentile
+/// of the whole answer as a browser would wait for it.
+async fn console_pages(state: &jobmatch_core::AppState, base: &str, year: i32) -> anyhow::Result<()> {
+    let password =
+        jobmatch_app::cli::create_account(state, "市人社局", "bureau", "admin", "330400", "bench.admin", "基准")
+            .await?;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
+    let form = client.get(format!("{base}/console/sign-in")).send().await?;
+    let cookie = form
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("jm_sign_in=").and_then(|v| v.split(';').next()).map(str::to_string))
+        .ok_or_else(|| anyhow::anyhow!("no sign-in cookie"))?;
+    let signed = client
+        .post(format!("{base}/console/sign-in"))
+        .header("cookie", format!("jm_sign_in={cookie}"))
+        .form(&[("token", cookie.as_str()), ("login", "bench.admin"), ("password", password.as_str())])
+        .send()
+        .await?;
+    let session = signed
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| c.strip_prefix("jm_session=").and_then(|v| v.split(';').next()).map(str::to_string))
+        .ok_or_else(|| anyhow::anyhow!("sign-in answered {}", signed.status()))?;
+    for (name, path) in [
+        ("home", "/console/".to_string()),
+        ("report", format!("/console/reports/progress?month={year}-06&region=330400")),
+        ("year charts", format!("/console/reports/year?year={year}&region=330400")),
+        ("jobs", "/console/jobs".to_string()),
+    ] {
+        let mut times = Vec::new();
+        for _ in 0..20 {
+            let t = Instant::now();
+            let r =
+                client.get(format!("{base}{path}")).header("cookie", format!("jm_session={session}")).send().await?;
+            anyhow::ensure!(r.status().is_success(), "{path} answered {}", r.status());
+            let _ = r.bytes().await?;
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        println!("console {name}: median {:.0} ms, p95 {:.0} ms", times[10], times[18]);
     }
     Ok(())
 }
