@@ -437,3 +437,29 @@ pub fn conforms(method: &str, path: &str, answer: &Answer) {
         answer.body
     );
 }
+
+/// Run a script of tests/browser/ (Debian's Chromium through playwright-core)
+/// with `input` as its one argument, from the project root; its last line
+/// of output is JSON. `None` when Chromium or the node modules are missing,
+/// which fails the test when `JOBMATCH_BROWSER_TESTS=required` (as
+/// `.ci/run` sets).
+pub fn run_browser_script(script: &str, input: &Value) -> Option<Value> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let ready = root.join("tests/browser/node_modules/playwright-core").exists()
+        && std::path::Path::new(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())).exists();
+    if !ready {
+        let required = std::env::var("JOBMATCH_BROWSER_TESTS").is_ok_and(|v| v == "required");
+        assert!(!required, "the browser test needs /usr/bin/chromium and `npm ci --prefix tests/browser`");
+        eprintln!("skipped the browser part: no Chromium or no tests/browser/node_modules (see .ci/run)");
+        return None;
+    }
+    let run = std::process::Command::new("node")
+        .current_dir(&root)
+        .arg(root.join("tests/browser").join(script))
+        .arg(input.to_string())
+        .output()
+        .expect("node runs");
+    assert!(run.status.success(), "the browser script failed: {}", String::from_utf8_lossy(&run.stderr));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    Some(serde_json::from_str(stdout.lines().last().unwrap_or("")).expect("the script prints JSON"))
+}

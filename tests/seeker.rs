@@ -96,22 +96,8 @@ fn person(seq: u32, phone: &str, name: &str) -> Value {
 /// its packages and Chromium are here; required when
 /// `JOBMATCH_BROWSER_TESTS=required` (as `.ci/run` sets).
 fn browse(url: &str, expired_url: &str) -> Option<Value> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let script = root.join("tests/browser/seeker.mjs");
-    let ready = root.join("tests/browser/node_modules/playwright-core").exists()
-        && std::path::Path::new(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())).exists();
-    let required = std::env::var("JOBMATCH_BROWSER_TESTS").is_ok_and(|v| v == "required");
-    if !ready {
-        assert!(!required, "the browser test needs /usr/bin/chromium and `npm ci --prefix tests/browser`");
-        eprintln!("skipped the browser part: no Chromium or no tests/browser/node_modules (see .ci/run)");
-        return None;
-    }
-    let out_dir = root.join("target/seeker-pages");
-    let input = json!({"url": url, "expired_url": expired_url, "out_dir": out_dir});
-    let run = std::process::Command::new("node").arg(&script).arg(input.to_string()).output().expect("node runs");
-    assert!(run.status.success(), "the browser script failed: {}", String::from_utf8_lossy(&run.stderr));
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    Some(serde_json::from_str(stdout.lines().last().unwrap_or("")).expect("the script prints JSON"))
+    let out_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/seeker-pages");
+    run_browser_script("seeker.mjs", &json!({"url": url, "expired_url": expired_url, "out_dir": out_dir}))
 }
 
 fn assert_accessible(report: &Value, page: &str) {

@@ -105,23 +105,7 @@ impl TestApp {
 /// Required when `JOBMATCH_BROWSER_TESTS=required` (as `.ci/run` sets).
 fn browse_public(pages: Value) -> Option<Value> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let ready = root.join("tests/browser/node_modules/playwright-core").exists()
-        && std::path::Path::new(&std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())).exists();
-    if !ready {
-        let required = std::env::var("JOBMATCH_BROWSER_TESTS").is_ok_and(|v| v == "required");
-        assert!(!required, "the browser test needs /usr/bin/chromium and `npm ci --prefix tests/browser`");
-        eprintln!("skipped the browser part: no Chromium or no tests/browser/node_modules (see .ci/run)");
-        return None;
-    }
-    let input = json!({"pages": pages, "out_dir": root.join("target/welfare-pages")});
-    let run = std::process::Command::new("node")
-        .arg(root.join("tests/browser/public.mjs"))
-        .arg(input.to_string())
-        .output()
-        .expect("node runs");
-    assert!(run.status.success(), "the browser script failed: {}", String::from_utf8_lossy(&run.stderr));
-    let stdout = String::from_utf8_lossy(&run.stdout);
-    Some(serde_json::from_str(stdout.lines().last().unwrap_or("")).expect("the script prints JSON"))
+    run_browser_script("public.mjs", &json!({"pages": pages, "out_dir": root.join("target/welfare-pages")}))
 }
 
 fn ids(body: &Value, key: &str) -> Vec<String> {

@@ -189,23 +189,19 @@ pub async fn create_account(
     name: &str,
 ) -> anyhow::Result<String> {
     use jobmatch_core::accounts::{insert, login_taken, AccountInput};
+    use jobmatch_posting::accounts::AccountCreate;
     let (org, role) = org_for_grant(state, org, kind, role, region).await?;
+    // The API's reader checks the login and name: one rule for both ways in.
+    let body = serde_json::json!({"login": login.trim(), "name": name.trim(), "role": role.as_str()});
+    let AccountCreate { login, name, .. } =
+        jobmatch_core::validate::read_body::<AccountCreate>(&body, state).map_err(explain)?;
     let mut errs = jobmatch_core::validate::Errors::default();
     let region = jobmatch_posting::orgs::check_grant(state, &org, role, Some(region), "账号", &mut errs);
     errs.finish(|| ()).map_err(explain)?;
-    let login = login.trim().to_lowercase();
-    if login.len() < 3 || login.len() > 40 || !login.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-@".contains(&b))
-    {
-        anyhow::bail!("--login must be 3-40 letters, digits, '.', '_', '-' or '@'");
-    }
-    if name.trim().is_empty() || name.chars().count() > 40 {
-        anyhow::bail!("--name must be 1-40 characters");
-    }
     if login_taken(state, &login).await.map_err(explain)? {
         anyhow::bail!("login {login} is taken");
     }
-    let input =
-        AccountInput { org_id: &org.id, login: &login, name: name.trim(), phone: None, role, region_code: &region };
+    let input = AccountInput { org_id: &org.id, login: &login, name: &name, phone: None, role, region_code: &region };
     let account = insert(state, &input, "cli").await.map_err(explain)?;
     eprintln!(
         "organisation {} ({}), account {} ({login}) with role {}",

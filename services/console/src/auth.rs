@@ -53,6 +53,13 @@ fn secure_flag(state: &AppState) -> &'static str {
     }
 }
 
+/// Add `Set-Cookie: cookie` to `response`.
+fn set_cookie(response: &mut Response, cookie: &str) {
+    if let Ok(v) = HeaderValue::from_str(cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
 fn sign_in_form(login: &str) -> Form {
     let mut form = Form::new(vec![
         Field::new("login", "登录名", "text").required().autocomplete("username"),
@@ -115,18 +122,16 @@ pub(crate) async fn sign_in(
     match accounts::sign_in(&state, &login, password).await {
         Ok(Ok(opened)) => {
             let mut response = see_other(&next);
-            let set = format!(
+            let session = format!(
                 "{SESSION_COOKIE}={}; Path=/console; HttpOnly; SameSite=Strict{}",
                 opened.cookie_value,
                 secure_flag(&state)
             );
-            if let Ok(v) = HeaderValue::from_str(&set) {
-                response.headers_mut().append(header::SET_COOKIE, v);
-            }
-            let clear = format!("{SIGN_IN_COOKIE}=; Path=/console/sign-in; Max-Age=0; HttpOnly; SameSite=Strict");
-            if let Ok(v) = HeaderValue::from_str(&clear) {
-                response.headers_mut().append(header::SET_COOKIE, v);
-            }
+            set_cookie(&mut response, &session);
+            set_cookie(
+                &mut response,
+                &format!("{SIGN_IN_COOKIE}=; Path=/console/sign-in; Max-Age=0; HttpOnly; SameSite=Strict"),
+            );
             response
         }
         Ok(Err(refusal)) => {
@@ -169,10 +174,7 @@ pub(crate) async fn sign_out(
         }
     }
     let mut response = see_other("/console/sign-in");
-    let clear = format!("{SESSION_COOKIE}=; Path=/console; Max-Age=0; HttpOnly; SameSite=Strict");
-    if let Ok(v) = HeaderValue::from_str(&clear) {
-        response.headers_mut().append(header::SET_COOKIE, v);
-    }
+    set_cookie(&mut response, &format!("{SESSION_COOKIE}=; Path=/console; Max-Age=0; HttpOnly; SameSite=Strict"));
     response
 }
 

@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 
 use crate::forms::{encode, flat_field, words, Field, Form, Posted};
 use crate::labels::{self, name};
-use crate::{render, see_other, Ctx, Layout};
+use crate::{render, safe_id, see_other, Ctx, Layout};
 
 const SOURCES: &[&str] = &["gig_market", "community", "public_welfare", "employer"];
 const TYPES: &[&str] = &["gig", "part_time", "full_time", "seasonal"];
@@ -307,10 +307,6 @@ async fn submit(
 
 pub(crate) async fn create(ctx: Ctx, AxumForm(form): AxumForm<Vec<(String, String)>>) -> Response {
     submit(ctx, form, Method::POST, "/v1/jobs".into(), "发布岗位", "/console/jobs".into()).await
-}
-
-fn safe_id(id: &str) -> Option<&str> {
-    (id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')).then_some(id)
 }
 
 pub(crate) async fn edit_form(ctx: Ctx, Path(id): Path<String>) -> Response {

@@ -125,6 +125,13 @@ pub(crate) fn render(status: StatusCode, page: &impl Template) -> Response {
     secure((status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response())
 }
 
+/// `id` when it could be an id of ours (letters, digits, `_`, at most 64),
+/// before it goes into an API path; a page answers anything else as the
+/// API answers an unknown id.
+pub(crate) fn safe_id(id: &str) -> Option<&str> {
+    (id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')).then_some(id)
+}
+
 /// A stored instant as staff read it: `2026-12-03 21:04`, Asia/Shanghai.
 pub(crate) fn local_time(stored: &str) -> String {
     match jobmatch_core::time::from_text(stored) {
@@ -226,21 +233,29 @@ pub(crate) struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
+    /// The body read as JSON once (`Null` for a file or an empty body).
+    value: Value,
 }
 
 impl Answer {
     /// What a malformed id in a console address is answered with: as the
     /// API answers an unknown one.
     pub fn not_found() -> Answer {
-        Answer { status: StatusCode::NOT_FOUND, headers: HeaderMap::new(), body: Vec::new() }
+        Answer::new(StatusCode::NOT_FOUND, HeaderMap::new(), Vec::new())
+    }
+
+    fn new(status: StatusCode, headers: HeaderMap, body: Vec<u8>) -> Answer {
+        let json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.contains("json"));
+        let value = if json { serde_json::from_slice(&body).unwrap_or(Value::Null) } else { Value::Null };
+        Answer { status, headers, body, value }
     }
 
     pub fn ok(&self) -> bool {
         self.status.is_success()
     }
 
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
+    pub fn json(&self) -> &Value {
+        &self.value
     }
 
     /// The problem's `detail`, or a plain message for its status.
@@ -294,19 +309,19 @@ impl Ctx {
         };
         let request = match request.body(body) {
             Ok(r) => r,
-            Err(_) => return Answer { status: StatusCode::BAD_REQUEST, headers: HeaderMap::new(), body: Vec::new() },
+            Err(_) => return Answer::new(StatusCode::BAD_REQUEST, HeaderMap::new(), Vec::new()),
         };
         let Ok(response) = self.api.0.clone().oneshot(request).await;
         let (parts, body) = response.into_parts();
         let body = body.collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
-        Answer { status: parts.status, headers: parts.headers, body }
+        Answer::new(parts.status, parts.headers, body)
     }
 
     /// GET `uri`'s JSON, or the page telling why not.
     pub async fn get(&self, uri: &str) -> Result<Value, Response> {
         let answer = self.call(Method::GET, uri, None).await;
         if answer.ok() {
-            Ok(answer.json())
+            Ok(answer.value)
         } else {
             Err(self.refused(&answer))
         }

@@ -48,10 +48,16 @@ pub(crate) fn person_row(ctx: &Ctx, p: &Value) -> PersonRow {
 struct FindPage {
     layout: Layout,
     form: Form,
-    csrf: String,
-    searched: bool,
-    people: Vec<PersonRow>,
+    /// The people found, once searched.
+    people: Option<Vec<PersonRow>>,
     agency: bool,
+}
+
+/// The 人员 page: the search form (an agency's own people instead), and
+/// what was found.
+fn find_answer(ctx: &Ctx, status: StatusCode, form: Form, people: Option<Vec<PersonRow>>, agency: bool) -> Response {
+    let title = if agency { "我机构的服务对象".to_string() } else { form.title("人员") };
+    render(status, &FindPage { layout: ctx.layout(title, "persons"), form, people, agency })
 }
 
 fn find_form() -> Form {
@@ -65,16 +71,7 @@ pub(crate) async fn find_page(ctx: Ctx) -> Response {
     if ctx.role() == Role::Agency {
         return assigned(ctx).await;
     }
-    let form = find_form();
-    let page = FindPage {
-        layout: ctx.layout(form.title("人员"), "persons"),
-        csrf: ctx.session.csrf_token.clone(),
-        form,
-        searched: false,
-        people: Vec::new(),
-        agency: false,
-    };
-    render(StatusCode::OK, &page)
+    find_answer(&ctx, StatusCode::OK, find_form(), None, false)
 }
 
 /// An agency's people: those assigned to it now.
@@ -87,15 +84,7 @@ async fn assigned(ctx: Ctx) -> Response {
         .as_array()
         .map(|a| a.iter().map(|i| person_row(&ctx, &i["person"])).collect())
         .unwrap_or_default();
-    let page = FindPage {
-        layout: ctx.layout("我机构的服务对象", "persons"),
-        csrf: ctx.session.csrf_token.clone(),
-        form: find_form(),
-        searched: true,
-        people,
-        agency: true,
-    };
-    render(StatusCode::OK, &page)
+    find_answer(&ctx, StatusCode::OK, find_form(), Some(people), true)
 }
 
 pub(crate) async fn find(ctx: Ctx, AxumForm(form): AxumForm<Vec<(String, String)>>) -> Response {
@@ -114,15 +103,7 @@ pub(crate) async fn find(ctx: Ctx, AxumForm(form): AxumForm<Vec<(String, String)
     }
     if query.is_empty() {
         form.refuse(&[("name".into(), "请输入姓名或身份证号".into())], |f| f.to_string(), "name");
-        let page = FindPage {
-            layout: ctx.layout(form.title("人员"), "persons"),
-            csrf: ctx.session.csrf_token.clone(),
-            form,
-            searched: false,
-            people: Vec::new(),
-            agency: false,
-        };
-        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        return find_answer(&ctx, StatusCode::UNPROCESSABLE_ENTITY, form, None, false);
     }
     let answer = ctx.call(Method::GET, &format!("/v1/persons?limit=50&{}", query.join("&")), None).await;
     if !answer.ok() {
@@ -131,27 +112,11 @@ pub(crate) async fn find(ctx: Ctx, AxumForm(form): AxumForm<Vec<(String, String)
             return ctx.refused(&answer);
         }
         form.refuse(&errors, flat_field, "name");
-        let page = FindPage {
-            layout: ctx.layout(form.title("人员"), "persons"),
-            csrf: ctx.session.csrf_token.clone(),
-            form,
-            searched: false,
-            people: Vec::new(),
-            agency: false,
-        };
-        return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        return find_answer(&ctx, StatusCode::UNPROCESSABLE_ENTITY, form, None, false);
     }
     let people =
         answer.json()["items"].as_array().map(|a| a.iter().map(|p| person_row(&ctx, p)).collect()).unwrap_or_default();
-    let page = FindPage {
-        layout: ctx.layout("人员", "persons"),
-        csrf: ctx.session.csrf_token.clone(),
-        form,
-        searched: true,
-        people,
-        agency: false,
-    };
-    render(StatusCode::OK, &page)
+    find_answer(&ctx, StatusCode::OK, form, Some(people), false)
 }
 
 struct MatchRow {
@@ -183,7 +148,7 @@ struct PersonPage {
 }
 
 pub(crate) async fn show(ctx: Ctx, Path(id): Path<String>) -> Response {
-    if id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+    if crate::safe_id(&id).is_none() {
         return ctx.refused(&crate::Answer::not_found());
     }
     let p = match ctx.get(&format!("/v1/persons/{id}")).await {

@@ -267,44 +267,41 @@ pub(crate) async fn year(ctx: Ctx, Query(q): Query<YearQuery>) -> Response {
         Ok(y) => y,
         Err(r) => return r,
     };
-    let (charts, year_line) = {
-        let mut charts = Vec::new();
-        let target = y["city_target"].as_i64().unwrap_or(0);
-        let year_line = format!(
-            "{year} 年截至 {}：帮扶就业困难人员就业 {} 人，占全市目标 {target} 人的 {:.1}%。",
-            y["through"].as_str().unwrap_or(""),
-            y["certified_employed"].as_i64().unwrap_or(0),
-            y["progress_percent"].as_f64().unwrap_or(0.0)
-        );
-        let by_unit: Vec<(String, i64)> = y["rows"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|r| (r["unit_name"].as_str().unwrap_or("").into(), r["certified_employed"].as_i64().unwrap_or(0)))
-            .collect();
-        charts.push(bar_chart(
-            format!("{year} 年各单位帮扶就业困难人员就业人数"),
-            by_unit.iter().map(|(n, v)| format!("{n} {v} 人")).collect::<Vec<_>>().join("，"),
-            by_unit,
-            None,
-        ));
-        let by_month: Vec<(String, i64)> = y["by_month"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|m| {
-                let label = m["month"].as_str().and_then(|t| t.get(5..)).unwrap_or("").trim_start_matches('0');
-                (format!("{label}月"), m["certified_employed"].as_i64().unwrap_or(0))
-            })
-            .collect();
-        charts.push(bar_chart(
-            format!("{year} 年逐月累计（对照全市目标 {target} 人）"),
-            by_month.iter().map(|(n, v)| format!("{n}累计 {v} 人")).collect::<Vec<_>>().join("，"),
-            by_month,
-            Some(target),
-        ));
-        (charts, year_line)
-    };
+    let mut charts = Vec::new();
+    let target = y["city_target"].as_i64().unwrap_or(0);
+    let year_line = format!(
+        "{year} 年截至 {}：帮扶就业困难人员就业 {} 人，占全市目标 {target} 人的 {:.1}%。",
+        y["through"].as_str().unwrap_or(""),
+        y["certified_employed"].as_i64().unwrap_or(0),
+        y["progress_percent"].as_f64().unwrap_or(0.0)
+    );
+    let by_unit: Vec<(String, i64)> = y["rows"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| (r["unit_name"].as_str().unwrap_or("").into(), r["certified_employed"].as_i64().unwrap_or(0)))
+        .collect();
+    charts.push(bar_chart(
+        format!("{year} 年各单位帮扶就业困难人员就业人数"),
+        by_unit.iter().map(|(n, v)| format!("{n} {v} 人")).collect::<Vec<_>>().join("，"),
+        by_unit,
+        None,
+    ));
+    let by_month: Vec<(String, i64)> = y["by_month"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| {
+            let label = m["month"].as_str().and_then(|t| t.get(5..)).unwrap_or("").trim_start_matches('0');
+            (format!("{label}月"), m["certified_employed"].as_i64().unwrap_or(0))
+        })
+        .collect();
+    charts.push(bar_chart(
+        format!("{year} 年逐月累计（对照全市目标 {target} 人）"),
+        by_month.iter().map(|(n, v)| format!("{n}累计 {v} 人")).collect::<Vec<_>>().join("，"),
+        by_month,
+        Some(target),
+    ));
     let page = YearPage {
         layout: ctx.layout(format!("{year} 年进度"), "reports"),
         region_name: crate::jobs::region_name(&ctx, &region),

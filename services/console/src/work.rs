@@ -51,7 +51,7 @@ pub(crate) async fn home(ctx: Ctx) -> Response {
         lists.push(TodoList {
             heading: "逾期未跟进的一人一策",
             empty: "没有逾期的跟进。",
-            items: items(&overdue.json())
+            items: items(overdue.json())
                 .iter()
                 .map(|p| Todo {
                     href: format!("/console/persons/{}", p["person_id"].as_str().unwrap_or("")),
@@ -72,7 +72,7 @@ pub(crate) async fn home(ctx: Ctx) -> Response {
         lists.push(TodoList {
             heading: "30 天内到期的就业困难人员认定",
             empty: "30 天内没有到期的认定。",
-            items: items(&expiring.json())
+            items: items(expiring.json())
                 .iter()
                 .map(|p| Todo {
                     href: format!("/console/persons/{}", p["id"].as_str().unwrap_or("")),
@@ -85,7 +85,7 @@ pub(crate) async fn home(ctx: Ctx) -> Response {
         lists.push(TodoList {
             heading: "发送失败的通知",
             empty: "没有发送失败的通知。",
-            items: items(&dead.json())
+            items: items(dead.json())
                 .iter()
                 .map(|n| Todo {
                     href: "/console/notifications?status=dead".into(),
@@ -140,7 +140,7 @@ pub(crate) async fn home(ctx: Ctx) -> Response {
         lists.push(TodoList {
             heading: "进行中的推荐",
             empty: "没有进行中的推荐。",
-            items: items(&referrals.json())
+            items: items(referrals.json())
                 .iter()
                 .filter(|r| next_referral_step(r["status"].as_str().unwrap_or("")).is_some())
                 .map(|r| Todo {
@@ -236,7 +236,7 @@ pub(crate) async fn move_referral(
         Ok(p) => p,
         Err(r) => return r,
     };
-    if id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+    if crate::safe_id(&id).is_none() {
         return ctx.refused(&crate::Answer::not_found());
     }
     let answer = ctx
@@ -306,7 +306,7 @@ pub(crate) async fn notifications(ctx: Ctx, Query(q): Query<NotificationQuery>) 
     let next =
         page["next_cursor"].as_str().map(|c| format!("/console/notifications?status={status}&cursor={}", encode(c)));
     let webhooks = match ctx.call(Method::GET, "/v1/webhooks", None).await {
-        a if a.ok() => items(&a.json())
+        a if a.ok() => items(a.json())
             .iter()
             .map(|w| {
                 let state = if w["active"].as_bool() == Some(true) {
@@ -333,7 +333,7 @@ pub(crate) async fn retry(
     if let Err(r) = ctx.checked(form) {
         return r;
     }
-    if id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+    if crate::safe_id(&id).is_none() {
         return ctx.refused(&crate::Answer::not_found());
     }
     let answer = ctx.call(Method::POST, &format!("/v1/notifications/{id}/retry"), None).await;
