@@ -205,8 +205,8 @@ fn send(tx: &mpsc::Sender<Batch>, b: Batch) -> bool {
 /// quoted cells that span lines.
 #[derive(Default)]
 struct LineBreaks {
-    /// Offsets of breaks not yet passed by a record.
-    ahead: std::collections::VecDeque<u64>,
+    /// Breaks not yet passed by a record: (first byte, byte after).
+    ahead: std::collections::VecDeque<(u64, u64)>,
     /// Breaks before the last record asked about.
     passed: usize,
     offset: u64,
@@ -217,8 +217,12 @@ impl LineBreaks {
     fn scan(&mut self, bytes: &[u8]) {
         for &b in bytes {
             match b {
-                b'\n' if self.after_cr => {}
-                b'\n' | b'\r' => self.ahead.push_back(self.offset),
+                b'\n' if self.after_cr => {
+                    if let Some(last) = self.ahead.back_mut() {
+                        last.1 = self.offset + 1;
+                    }
+                }
+                b'\n' | b'\r' => self.ahead.push_back((self.offset, self.offset + 1)),
                 _ => {}
             }
             self.after_cr = b == b'\r';
@@ -226,12 +230,22 @@ impl LineBreaks {
         }
     }
 
-    /// The line (first = 1) of the byte at `offset`; offsets asked about
-    /// only grow.
-    fn line_at(&mut self, offset: u64) -> usize {
-        while self.ahead.front().is_some_and(|b| *b < offset) {
+    /// The line (first = 1) of the record the reader places at `offset`;
+    /// offsets asked about only grow. After blank lines the reader places
+    /// a record at the first of them (for CRLF, at its `\n`): those breaks
+    /// are passed too (no record starts with a line break).
+    fn line_at(&mut self, mut offset: u64) -> usize {
+        while let Some(&(start, end)) = self.ahead.front() {
+            if end <= offset {
+                self.passed += 1;
+            } else if start <= offset {
+                // At (or, for CRLF, inside) a break: the record starts after it.
+                self.passed += 1;
+                offset = end;
+            } else {
+                break;
+            }
             self.ahead.pop_front();
-            self.passed += 1;
         }
         self.passed + 1
     }
@@ -251,7 +265,72 @@ impl<R: Read> Read for CountingLines<R> {
     }
 }
 
-fn parse_csv(path: &Path, tx: &mpsc::Sender<Batch>) -> Result<(), ApiError> {
+/// What a sheet reader is handed, row by row: the line in the file (header
+/// = 1; an XLSX row's number) and the cells. The first row is the header;
+/// blank data rows are skipped. `false` stops the reading.
+type OnRow<'a> = dyn FnMut(usize, Vec<String>) -> Result<bool, ApiError> + 'a;
+
+/// Read a CSV (UTF-8 or GBK) or XLSX (first sheet) file row by row.
+fn each_row(path: &Path, on_row: &mut OnRow) -> Result<(), ApiError> {
+    let mut magic = [0u8; 4];
+    let is_xlsx = std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .map(|_| magic == *b"PK\x03\x04")
+        .unwrap_or(false);
+    if is_xlsx {
+        xlsx_rows(path, on_row)
+    } else {
+        csv_rows(path, on_row)
+    }
+}
+
+/// A small sheet read whole (header first): at most `max_rows` data rows,
+/// else 422 `too_many_rows`. For sheets other services take, such as the
+/// console's bulk job publishing.
+pub fn read_sheet(path: &Path, max_rows: usize) -> Result<Vec<(usize, Vec<String>)>, ApiError> {
+    let mut rows = Vec::new();
+    let mut over = false;
+    each_row(path, &mut |line, cells| {
+        if rows.len() > max_rows {
+            over = true;
+            return Ok(false);
+        }
+        rows.push((line, cells));
+        Ok(true)
+    })?;
+    if over {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "body",
+            "too_many_rows",
+            format!("最多 {max_rows} 行数据"),
+        )]));
+    }
+    Ok(rows)
+}
+
+/// Read a department's list and hand it on in batches.
+fn parse(path: &Path, tx: &mpsc::Sender<Batch>) -> Result<(), ApiError> {
+    let mut header: Option<HashMap<usize, Col>> = None;
+    let mut batch = Vec::with_capacity(BATCH);
+    each_row(path, &mut |line, cells| {
+        let Some(map) = &header else {
+            let (map, ignored) = read_header(&cells)?;
+            header = Some(map);
+            return Ok(send(tx, Batch::Header(ignored)));
+        };
+        batch.push(raw_row(line, &cells, map));
+        if batch.len() == BATCH && !send(tx, Batch::Rows(std::mem::take(&mut batch))) {
+            return Ok(false);
+        }
+        Ok(true)
+    })?;
+    if !batch.is_empty() {
+        send(tx, Batch::Rows(batch));
+    }
+    Ok(())
+}
+
+fn csv_rows(path: &Path, on_row: &mut OnRow) -> Result<(), ApiError> {
     let utf8 = is_utf8(path).map_err(anyhow::Error::from)?;
     let file = std::fs::File::open(path).map_err(anyhow::Error::from)?;
     let decoded: Box<dyn Read> = if utf8 {
@@ -264,30 +343,24 @@ fn parse_csv(path: &Path, tx: &mpsc::Sender<Batch>) -> Result<(), ApiError> {
     let reader = CountingLines { inner: decoded, breaks: breaks.clone() };
     let mut csv = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(reader);
     let mut records = csv.records();
-    let header: Vec<String> = match records.next() {
-        Some(Ok(h)) => h.iter().map(String::from).collect(),
+    match records.next() {
+        Some(Ok(h)) => {
+            if !on_row(1, h.iter().map(String::from).collect())? {
+                return Ok(());
+            }
+        }
         Some(Err(e)) => return Err(ApiError::bad_request("bad_csv", format!("CSV 无法读取：{e}"))),
         None => return Err(ApiError::validation(vec![FieldError::new("header", "empty_file", "文件为空")])),
     };
-    let (map, ignored) = read_header(&header)?;
-    if !send(tx, Batch::Header(ignored)) {
-        return Ok(());
-    }
-    let mut batch = Vec::with_capacity(BATCH);
     for rec in records {
         let rec = rec.map_err(|e| ApiError::bad_request("bad_csv", format!("CSV 无法读取：{e}")))?;
         let line = rec.position().map(|p| breaks.borrow_mut().line_at(p.byte())).unwrap_or(0);
         if rec.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        let cells: Vec<String> = rec.iter().map(String::from).collect();
-        batch.push(raw_row(line, &cells, &map));
-        if batch.len() == BATCH && !send(tx, Batch::Rows(std::mem::take(&mut batch))) {
+        if !on_row(line, rec.iter().map(String::from).collect())? {
             return Ok(());
         }
-    }
-    if !batch.is_empty() {
-        send(tx, Batch::Rows(batch));
     }
     Ok(())
 }
@@ -338,7 +411,7 @@ fn sheet_too_large() -> ApiError {
 }
 
 /// Read the first sheet cell by cell (never as a whole rectangle), row by row.
-fn parse_xlsx(path: &Path, tx: &mpsc::Sender<Batch>) -> Result<(), ApiError> {
+fn xlsx_rows(path: &Path, on_row: &mut OnRow) -> Result<(), ApiError> {
     use calamine::{open_workbook, Data, Reader, Xlsx};
     check_unpacked_size(path)?;
     let bad = |e: String| ApiError::bad_request("bad_xlsx", format!("XLSX 无法读取：{e}"));
@@ -357,22 +430,13 @@ fn parse_xlsx(path: &Path, tx: &mpsc::Sender<Batch>) -> Result<(), ApiError> {
     };
     // (sheet row, cells by column) of the row being read.
     let mut current: Option<(u32, Vec<String>)> = None;
-    let mut header: Option<HashMap<usize, Col>> = None;
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut finish_row = |row: u32, cells: Vec<String>, batch: &mut Vec<RawRow>| -> Result<bool, ApiError> {
-        let Some(map) = &header else {
-            let (map, ignored) = read_header(&cells)?;
-            header = Some(map);
-            return Ok(send(tx, Batch::Header(ignored)));
-        };
-        if cells.iter().all(|c| c.trim().is_empty()) {
+    let mut seen_header = false;
+    let mut finish_row = |row: u32, cells: Vec<String>| -> Result<bool, ApiError> {
+        if seen_header && cells.iter().all(|c| c.trim().is_empty()) {
             return Ok(true);
         }
-        batch.push(raw_row(row as usize + 1, &cells, map));
-        if batch.len() == BATCH && !send(tx, Batch::Rows(std::mem::take(batch))) {
-            return Ok(false);
-        }
-        Ok(true)
+        seen_header = true;
+        on_row(row as usize + 1, cells)
     };
     loop {
         let cell = cells.next_cell().map_err(|e| bad(e.to_string()))?;
@@ -383,7 +447,7 @@ fn parse_xlsx(path: &Path, tx: &mpsc::Sender<Batch>) -> Result<(), ApiError> {
         }
         if current.as_ref().is_some_and(|(r, _)| *r != row) {
             let (r, done) = current.take().unwrap_or_default();
-            if !finish_row(r, done, &mut batch)? {
+            if !finish_row(r, done)? {
                 return Ok(());
             }
         }
@@ -395,15 +459,12 @@ fn parse_xlsx(path: &Path, tx: &mpsc::Sender<Batch>) -> Result<(), ApiError> {
         row_cells[col] = text(Data::from(cell.get_value().clone()));
     }
     if let Some((r, done)) = current.take() {
-        if !finish_row(r, done, &mut batch)? {
+        if !finish_row(r, done)? {
             return Ok(());
         }
     }
-    if header.is_none() {
+    if !seen_header {
         return Err(ApiError::validation(vec![FieldError::new("header", "empty_file", "工作表为空")]));
-    }
-    if !batch.is_empty() {
-        send(tx, Batch::Rows(batch));
     }
     Ok(())
 }
@@ -596,7 +657,7 @@ async fn apply_row(
 }
 
 /// Removes the spooled file however the import ends.
-struct Spool(PathBuf);
+pub struct Spool(pub PathBuf);
 
 impl Drop for Spool {
     fn drop(&mut self) {
@@ -667,15 +728,10 @@ async fn import_persons(
         Spool(jobmatch_core::files::spool_dir(&state.settings.data_dir).join(format!("{}.upload", new_id("import"))));
     spool(req, &spool_path.0, state.settings.person_import_max_bytes).await?;
 
-    let mut magic = [0u8; 4];
-    let is_xlsx = std::fs::File::open(&spool_path.0)
-        .and_then(|mut f| f.read_exact(&mut magic))
-        .map(|_| magic == *b"PK\x03\x04")
-        .unwrap_or(false);
     let (tx, mut rx) = mpsc::channel::<Batch>(4);
     let path = spool_path.0.clone();
     let parser = tokio::task::spawn_blocking(move || {
-        let result = if is_xlsx { parse_xlsx(&path, &tx) } else { parse_csv(&path, &tx) };
+        let result = parse(&path, &tx);
         if let Err(e) = result {
             let _ = tx.blocking_send(Batch::Fatal(e));
         }
@@ -774,6 +830,10 @@ mod tests {
             // Line 3 holds a quoted cell that goes on to line 4.
             let text = ["身份证号,姓名,备注", "a,甲,", "b,乙,\"两行", "的备注\"", "c,丙,", ""].join(end);
             assert_eq!(lines_of(&text), [2, 3, 5], "line ends {end:?}");
+            // Blank lines count: the reader places the next record at the
+            // first of them.
+            let text = ["身份证号,姓名", "a,甲", "", "", "b,乙", "", "c,丙", ""].join(end);
+            assert_eq!(lines_of(&text), [2, 5, 7], "blank lines, line ends {end:?}");
         }
     }
 
