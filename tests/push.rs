@@ -363,6 +363,16 @@ async fn a_410_disables_the_endpoint_a_failing_one_ends_dead_and_a_hung_one_stal
     // Dead rows are listed, never dropped, and can be sent again.
     let dead = app.get("/v1/notifications?status=dead&channel=webhook", &app.admin).await;
     assert_eq!(dead.body["items"].as_array().unwrap().len(), 4);
+    // Each active endpoint shows the agency's last delivery.
+    let hooks = app.get("/v1/webhooks", &app.admin).await;
+    let hook_of = |org: &str| {
+        hooks.body["items"].as_array().unwrap().iter().find(|w| w["agency_org_id"] == org).cloned().unwrap()
+    };
+    let last = &hook_of(&failing_org)["last_delivery"];
+    assert_eq!((last["status"].as_str(), last["attempts"].as_i64()), (Some("dead"), Some(2)), "{last}");
+    assert!(last["last_error"].as_str().unwrap().starts_with("http_500"), "{last}");
+    assert_eq!(hook_of(&fine_org)["last_delivery"]["status"], "sent");
+    assert_eq!(hook_of(&gone_org)["last_delivery"], Value::Null, "a disabled endpoint has none");
     failing.set(Mode::Ok);
     let id = f["id"].as_str().unwrap();
     let r = app.post(&format!("/v1/notifications/{id}/retry"), &app.admin, json!({})).await;

@@ -249,6 +249,14 @@ pub(crate) async fn move_referral(
     }
 }
 
+/// An agency's endpoint and its last delivery.
+struct WebhookRow {
+    org: String,
+    url: String,
+    state: String,
+    last: String,
+}
+
 struct NotificationRow {
     id: String,
     channel: String,
@@ -267,7 +275,7 @@ struct NotificationsPage {
     statuses: Vec<(String, String)>,
     rows: Vec<NotificationRow>,
     next: Option<String>,
-    webhooks: Vec<(String, String, String)>,
+    webhooks: Vec<WebhookRow>,
 }
 
 #[derive(Deserialize)]
@@ -305,7 +313,7 @@ pub(crate) async fn notifications(ctx: Ctx, Query(q): Query<NotificationQuery>) 
         .collect();
     let next =
         page["next_cursor"].as_str().map(|c| format!("/console/notifications?status={status}&cursor={}", encode(c)));
-    let webhooks = match ctx.call(Method::GET, "/v1/webhooks", None).await {
+    let mut webhooks: Vec<WebhookRow> = match ctx.call(Method::GET, "/v1/webhooks", None).await {
         a if a.ok() => items(a.json())
             .iter()
             .map(|w| {
@@ -314,11 +322,37 @@ pub(crate) async fn notifications(ctx: Ctx, Query(q): Query<NotificationQuery>) 
                 } else {
                     format!("已停用：{}", w["disabled_reason"].as_str().unwrap_or(""))
                 };
-                (w["agency_org_id"].as_str().unwrap_or("").into(), w["url"].as_str().unwrap_or("").into(), state)
+                let d = &w["last_delivery"];
+                let last = match d["status"].as_str() {
+                    None => "还没有投递".to_string(),
+                    Some(s) => {
+                        let error = d["last_error"].as_str().map(|e| format!("，{e}")).unwrap_or_default();
+                        format!(
+                            "{} {}（第 {} 次尝试{error}）",
+                            crate::local_time(d["at"].as_str().unwrap_or("")),
+                            name("notification", s),
+                            d["attempts"].as_i64().unwrap_or(0)
+                        )
+                    }
+                };
+                WebhookRow {
+                    org: w["agency_org_id"].as_str().unwrap_or("").into(),
+                    url: w["url"].as_str().unwrap_or("").into(),
+                    state,
+                    last,
+                }
             })
             .collect(),
         _ => Vec::new(),
     };
+    // Agencies by name (the API answers ids).
+    for w in &mut webhooks {
+        if let Some(id) = crate::safe_id(&w.org).map(str::to_string) {
+            if let Some(n) = ctx.call(Method::GET, &format!("/v1/orgs/{id}"), None).await.json()["name"].as_str() {
+                w.org = n.to_string();
+            }
+        }
+    }
     let mut statuses = labels::options("notification", NOTIFICATION_STATUSES);
     statuses.insert(0, (String::new(), "全部".into()));
     let page = NotificationsPage { layout: ctx.layout("推送", "push"), status, statuses, rows, next, webhooks };

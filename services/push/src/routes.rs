@@ -319,6 +319,21 @@ pub struct Webhook {
     pub active: bool,
     pub disabled_reason: Option<String>,
     pub created_at: String,
+    /// The agency's newest attempted delivery, for an active endpoint.
+    pub last_delivery: Option<WebhookDelivery>,
+}
+
+/// The outcome of a delivery attempt.
+#[derive(Serialize, ToSchema, sqlx::FromRow)]
+pub struct WebhookDelivery {
+    pub notification_id: String,
+    /// `sent`, `failed` (to be retried) or `dead`.
+    pub status: String,
+    pub attempts: i64,
+    /// A stable code, a colon and a Chinese explanation.
+    pub last_error: Option<String>,
+    /// When the attempt was recorded.
+    pub at: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -365,6 +380,7 @@ fn webhook(r: WebhookRow) -> Webhook {
         active: r.active == 1,
         disabled_reason: r.disabled_reason,
         created_at: r.created_at,
+        last_delivery: None,
     }
 }
 
@@ -414,7 +430,15 @@ async fn create_webhook(
     tracing::info!(webhook_id = %id, org_id = %caller.org_id, "webhook registered");
     Ok((
         StatusCode::CREATED,
-        Json(Webhook { id, agency_org_id: caller.org_id, url, active: true, disabled_reason: None, created_at: now }),
+        Json(Webhook {
+            id,
+            agency_org_id: caller.org_id,
+            url,
+            active: true,
+            disabled_reason: None,
+            created_at: now,
+            last_delivery: None,
+        }),
     ))
 }
 
@@ -430,5 +454,20 @@ async fn list_webhooks(State(state): State<AppState>, caller: Principal) -> ApiR
     .bind(if caller.role == Role::Agency { caller.org_id.as_str() } else { "" })
     .fetch_all(&state.db.pool)
     .await?;
-    Ok(Json(WebhookList { items: rows.into_iter().map(webhook).collect() }))
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut w = webhook(row);
+        if w.active {
+            w.last_delivery = sqlx::query_as(
+                "SELECT id AS notification_id, status, attempts, last_error, updated_at AS at FROM notifications
+                 WHERE agency_org_id = $1 AND channel = 'webhook' AND attempts > 0
+                 ORDER BY updated_at DESC LIMIT 1",
+            )
+            .bind(&w.agency_org_id)
+            .fetch_optional(&state.db.pool)
+            .await?;
+        }
+        items.push(w);
+    }
+    Ok(Json(WebhookList { items }))
 }
