@@ -10,23 +10,23 @@ use crate::helpers::*;
 
 /// A browser without a cookie jar of its own: cookies are kept by hand,
 /// redirects are not followed (the tests read them).
-struct Browser {
+pub(crate) struct Browser {
     client: reqwest::Client,
     base: String,
     session: Option<String>,
 }
 
-struct Page {
-    status: StatusCode,
-    location: String,
+pub(crate) struct Page {
+    pub status: StatusCode,
+    pub location: String,
     set_cookies: Vec<String>,
-    headers: reqwest::header::HeaderMap,
-    body: String,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
 }
 
 impl Page {
     /// The value of the hidden input `name` on the page.
-    fn hidden(&self, name: &str) -> String {
+    pub(crate) fn hidden(&self, name: &str) -> String {
         let marker = format!("name=\"{name}\" value=\"");
         let at = self.body.find(&marker).unwrap_or_else(|| panic!("no {name} on the page: {}", self.body));
         let rest = &self.body[at + marker.len()..];
@@ -47,7 +47,7 @@ impl Page {
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Browser {
+    pub(crate) fn new(app: &TestApp) -> Browser {
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         Browser { client, base: app.base.clone(), session: None }
     }
@@ -72,16 +72,46 @@ impl Browser {
         }
     }
 
-    async fn get(&self, path: &str) -> Page {
+    /// The bytes of a download.
+    pub(crate) async fn download(&self, path: &str) -> (StatusCode, Vec<u8>) {
+        let cookie = format!("jm_session={}", self.session.as_deref().unwrap_or(""));
+        let res = self.client.get(format!("{}{path}", self.base)).header("cookie", cookie).send().await.unwrap();
+        (res.status(), res.bytes().await.unwrap().to_vec())
+    }
+
+    /// Post a form with a file, as a browser does (`multipart/form-data`).
+    pub(crate) async fn upload(&self, path: &str, fields: &[(&str, &str)], file_name: &str, file: &[u8]) -> Page {
+        let boundary = "----jobmatch-test-7d3f";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend(
+                format!("--{boundary}\r\ncontent-disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes(),
+            );
+        }
+        body.extend(
+            format!("--{boundary}\r\ncontent-disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\ncontent-type: application/octet-stream\r\n\r\n")
+                .bytes(),
+        );
+        body.extend_from_slice(file);
+        body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+        let req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body);
+        self.open(req, None).await
+    }
+
+    pub(crate) async fn get(&self, path: &str) -> Page {
         self.open(self.client.get(format!("{}{path}", self.base)), None).await
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
         self.open(self.client.post(format!("{}{path}", self.base)).form(form), None).await
     }
 
     /// Sign in; the page answered to the form.
-    async fn sign_in(&mut self, login: &str, password: &str) -> Page {
+    pub(crate) async fn sign_in(&mut self, login: &str, password: &str) -> Page {
         let page = self.get("/console/sign-in").await;
         assert_eq!(page.status, StatusCode::OK);
         let token = page.hidden("token");
@@ -110,7 +140,14 @@ fn browse_console(mut input: serde_json::Value) -> Option<serde_json::Value> {
 
 impl TestApp {
     /// An account of `role` for `org_id`, made by `key`; its first password.
-    async fn account(&self, key: &str, org_id: &str, login: &str, role: &str, region: Option<&str>) -> String {
+    pub(crate) async fn account(
+        &self,
+        key: &str,
+        org_id: &str,
+        login: &str,
+        role: &str,
+        region: Option<&str>,
+    ) -> String {
         let mut body = json!({"login": login, "name": "王丽", "role": role});
         if let Some(r) = region {
             body["region_code"] = json!(r);
@@ -255,7 +292,13 @@ both_backends! {
 
         // The same flows in a real browser (SQLite run only: one is enough).
         if app.database_url.starts_with("sqlite") {
-            let input = json!({"base": app.base, "login": "nanhu.wang", "password": password, "person_id": person, "month": month});
+            // A department's list in GBK, as the browser uploads it.
+            let list = format!("身份证号,姓名,手机号,区划代码,人员类别\n{},沈美华,13600000051,330402008,低保\n1234,错号码,,330402008,\n",
+                id_number("330402", "19650704", 51));
+            let gbk_file = temp_dir().join("list-gbk.csv");
+            std::fs::write(&gbk_file, encoding_rs::GBK.encode(&list).0).unwrap();
+            let input = json!({"base": app.base, "login": "nanhu.wang", "password": password, "person_id": person,
+                "month": month, "gbk_file": gbk_file});
             if let Some(out) = browse_console(input) {
                 assert_eq!(out["foreign_requests"], json!([]), "nothing loads from another host");
                 for (page, violations) in out["axe"].as_object().unwrap() {
@@ -278,6 +321,21 @@ both_backends! {
                 let sheet = book.worksheet_range_at(0).unwrap().unwrap();
                 let text: Vec<String> = sheet.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect();
                 assert!(text.iter().any(|c| c == "帮扶成效"), "the report's header");
+                // The sheet: progress shown, the report focused, line by line.
+                assert_eq!(steps["progress_shown"], true);
+                assert_eq!(steps["jobs_report_focus"], "report-title");
+                let jobs_report = steps["jobs_report"].as_str().unwrap();
+                assert!(jobs_report.contains("第 2 行\t已发布") && jobs_report.contains("第 3 行\t未发布"), "{jobs_report}");
+                assert!(jobs_report.contains("最低薪酬："), "{jobs_report}");
+                let published = app.get("/v1/jobs?q=楼道保洁&limit=5", &nanhu_key).await;
+                assert_eq!(published.body["items"][0]["title"], "楼道保洁（表格）", "{}", published.body);
+                let persons_report = steps["persons_report"].as_str().unwrap();
+                assert!(persons_report.contains("新登记\n1") && persons_report.contains("第 3 行\t未导入"), "{persons_report}");
+                let found = app.get("/v1/persons?name=沈美华", &nanhu_key).await;
+                assert_eq!(found.body["items"].as_array().map(Vec::len), Some(1), "the GBK name decoded: {}", found.body);
+                assert!(steps["hired_text"].as_str().unwrap().contains("已录用"), "{steps}");
+                let placements = app.get(&format!("/v1/placements?person_id={person}"), &nanhu_key).await;
+                assert_eq!(placements.body["items"].as_array().map(Vec::len), Some(1), "hired in the browser: {}", placements.body);
             }
         }
 
@@ -313,5 +371,151 @@ both_backends! {
         let out = browser.post("/console/sign-out", &[("csrf", &csrf)]).await;
         assert_eq!(out.status, StatusCode::SEE_OTHER);
         assert_eq!(browser.get("/console/").await.status, StatusCode::SEE_OTHER, "the old cookie no longer works");
+    }
+
+    async fn console_publishes_a_sheet_imports_a_list_and_moves_a_referral(app: TestApp) {
+        let (org, key) = app.org_with_key("南湖区就业服务中心", "community", "330402", "staff").await;
+        let password = app.account(&app.admin, &org, "nanhu.zhou", "staff", None).await;
+        let mut browser = Browser::new(&app);
+        assert_eq!(browser.sign_in("nanhu.zhou", &password).await.status, StatusCode::SEE_OTHER);
+        let page = browser.get("/console/jobs/import").await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("enctype=\"multipart/form-data\""));
+        let csrf = page.hidden("csrf");
+
+        // The templates: the publish form's columns, with an example row.
+        let (status, csv_template) = browser.download("/console/jobs/import/jobs-template.csv").await;
+        assert_eq!(status, StatusCode::OK);
+        let csv_template = String::from_utf8(csv_template).unwrap();
+        assert!(csv_template.starts_with('\u{feff}'), "a BOM, so that Excel reads UTF-8");
+        let header = csv_template.lines().next().unwrap().trim_start_matches('\u{feff}').to_string();
+        assert!(header.starts_with("岗位名称,工作内容,岗位来源"), "{header}");
+        let (_, xlsx) = browser.download("/console/jobs/import/jobs-template.xlsx").await;
+        let mut book = calamine::Xlsx::new(std::io::Cursor::new(xlsx)).expect("the template opens");
+        use calamine::Reader;
+        let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+        let first: Vec<String> = sheet.rows().next().unwrap().iter().map(|c| c.to_string()).collect();
+        assert_eq!(first.join(","), header, "the same columns in both templates");
+        assert_eq!(book.sheet_names()[1], "填写说明");
+
+        // The example row, a row with mistakes, a row of another county.
+        let example = csv_template.lines().nth(1).unwrap().to_string();
+        let bad = example.replacen("小区保洁员", "只招男性保洁", 1).replacen(",120,", ",abc,", 1);
+        let far = example.replacen("330402008", "330411002", 1);
+        let sheet = format!("{header}\n{example}\n{bad}\n\n{far}\n");
+        let jobs_before = app.job_rows().await;
+        let forged = browser.upload("/console/jobs/import", &[], "jobs.csv", sheet.as_bytes()).await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN, "no token, no upload");
+        let dry = browser.upload("/console/jobs/import", &[("csrf", &csrf), ("dry_run", "true")], "jobs.csv", sheet.as_bytes()).await;
+        assert_eq!(dry.status, StatusCode::OK, "{}", dry.body);
+        assert!(dry.body.contains("检查结果（未保存）"));
+        assert_eq!(app.job_rows().await, jobs_before, "a dry run stores nothing");
+        let done = browser.upload("/console/jobs/import", &[("csrf", &csrf)], "jobs.csv", sheet.as_bytes()).await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+        assert_eq!(app.job_rows().await, jobs_before + 1, "only the good row is published");
+        let report = &done.body;
+        assert!(report.contains("<td>第 2 行</td><td>已发布</td>"), "{report}");
+        assert!(report.contains("<td>第 3 行</td><td>未发布</td>"));
+        assert!(report.contains("最低薪酬：") && report.contains("歧视"), "each bad cell named by its column");
+        assert!(report.contains("<td>第 5 行</td><td>未发布</td>"), "lines are the file's, blank lines counted: {report}");
+        assert!(report.contains("工作地点所在区域：只能在本人负责的区域内发布岗位"));
+        let published = app.get("/v1/jobs?limit=10", &key).await;
+        let job = published.body["items"][0].clone();
+        assert_eq!((job["title"].as_str(), job["employment_type"].as_str()), (Some("小区保洁员"), Some("gig")), "labels read as codes");
+        // A sheet without the required columns is refused as a whole.
+        let wrong = browser.upload("/console/jobs/import", &[("csrf", &csrf)], "jobs.csv", "名称,薪酬\n保洁,100\n".as_bytes()).await;
+        assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(wrong.title().starts_with("错误：") && wrong.body.contains("<a href=\"#f-file\">第 1 行缺少列"), "{}", wrong.body);
+
+        // A department's list in GBK: two new people, one bad ID number.
+        let good = [id_number("330402", "19660301", 41), id_number("330402", "19700815", 42)];
+        let wrong_id = format!("{}X", &id_number("330402", "19710101", 43)[..17]);
+        let wrong_id = if wrong_id == id_number("330402", "19710101", 43) { format!("{}0", &wrong_id[..17]) } else { wrong_id };
+        let list = format!(
+            "身份证号,姓名,手机号,区划代码,人员类别\n{},周玉兰,13600000041,330402008,低保\n{},陈建华,13600000042,330402008,\n{wrong_id},错号码,13600000043,330402008,\n",
+            good[0], good[1]
+        );
+        let (gbk, _, _) = encoding_rs::GBK.encode(&list);
+        let people_before = app.count("persons").await;
+        let no_source = browser.upload("/console/persons/import", &[("csrf", &csrf)], "list.csv", &gbk).await;
+        assert_eq!(no_source.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(no_source.body.contains("<a href=\"#f-source\">"));
+        let imported = browser
+            .upload("/console/persons/import", &[("csrf", &csrf), ("source", "civil_affairs")], "list.csv", &gbk)
+            .await;
+        assert_eq!(imported.status, StatusCode::OK, "{}", imported.body);
+        assert!(imported.body.contains("<dt>新登记</dt><dd>2</dd>"), "{}", imported.body);
+        assert!(imported.body.contains("<td>第 4 行</td><td>未导入</td>") && imported.body.contains("校验位"));
+        assert!(!imported.body.contains(&wrong_id), "the report does not repeat ID numbers");
+        assert_eq!(app.count("persons").await, people_before + 2);
+
+        // Refer a candidate from the job's page, then move the referral to hired.
+        let person = app.create_person(person_body(7)).await;
+        let job_id = app.create_job(&key, with(job_body(), |b| b["region_code"] = json!("330402008"))).await;
+        app.wait_indexed().await;
+        let job_page = browser.get(&format!("/console/jobs/{job_id}")).await;
+        assert!(job_page.body.contains(&format!("name=\"person_id\" value=\"{person}\"")), "a refer button per candidate");
+        let far = app.create_person(with(person_body(8), |b| b["region_code"] = json!("330411002"))).await;
+        let refused = browser.post(&format!("/console/jobs/{job_id}/refer"), &[("csrf", &csrf), ("person_id", &far)]).await;
+        assert_eq!(refused.status, StatusCode::NOT_FOUND, "another county's person, as the API answers");
+        let referred = browser.post(&format!("/console/jobs/{job_id}/refer"), &[("csrf", &csrf), ("person_id", &person)]).await;
+        assert_eq!(referred.status, StatusCode::SEE_OTHER, "{}", referred.body);
+        let referrals = app.get(&format!("/v1/referrals?person_id={person}"), &key).await;
+        let referral = referrals.body["items"][0]["id"].as_str().unwrap().to_string();
+        for step in ["contacted", "interviewed", "hired"] {
+            let list = browser.get("/console/referrals").await;
+            assert!(list.body.contains(&format!("action=\"/console/referrals/{referral}/move\"")));
+            let moved = browser.post(&format!("/console/referrals/{referral}/move"), &[("csrf", &csrf), ("status", step)]).await;
+            assert_eq!(moved.status, StatusCode::SEE_OTHER, "{step}: {}", moved.body);
+        }
+        assert_eq!(app.get(&format!("/v1/referrals/{referral}"), &key).await.body["status"], "hired");
+        let placements = app.get(&format!("/v1/placements?person_id={person}"), &key).await;
+        assert_eq!(placements.body["items"].as_array().map(Vec::len), Some(1), "hired records the placement: {}", placements.body);
+
+        // The record kept from the person's page: plan, follow-up, certification.
+        let before = app.get(&format!("/v1/persons/{person}/plan"), &key).await.body;
+        let plan = format!("/console/persons/{person}/plan");
+        assert_eq!(browser.get(&plan).await.status, StatusCode::OK);
+        let bad = browser.post(&plan, &[("csrf", &csrf), ("owner", "王丽"), ("next_follow_up_on", "2026-13-40")]).await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+        assert!(bad.title().starts_with("错误：") && bad.body.contains("<a href=\"#f-next_follow_up_on\">"), "{}", bad.body);
+        assert!(bad.body.contains("value=\"2026-13-40\""), "what was typed is kept");
+        assert_eq!(app.get(&format!("/v1/persons/{person}/plan"), &key).await.body, before, "nothing stored");
+        let saved = browser.post(&plan, &[("csrf", &csrf), ("owner", "王丽"), ("next_follow_up_on", "2027-01-15"), ("training_goal", "保洁员证")]).await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+        let stored = app.get(&format!("/v1/persons/{person}/plan"), &key).await.body;
+        assert_eq!((stored["owner"].as_str(), stored["next_follow_up_on"].as_str()), (Some("王丽"), Some("2027-01-15")));
+        let contact = format!("/console/persons/{person}/contact");
+        let empty = browser.post(&contact, &[("csrf", &csrf), ("method", "phone"), ("note", "")]).await;
+        assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(empty.body.contains("<a href=\"#f-note\">"), "{}", empty.body);
+        let noted = browser.post(&contact, &[("csrf", &csrf), ("method", "phone"), ("note", "电话沟通，愿意下周面试")]).await;
+        assert_eq!(noted.status, StatusCode::SEE_OTHER, "{}", noted.body);
+        let certification = format!("/console/persons/{person}/certification");
+        let form = browser.get(&certification).await;
+        assert!(form.body.contains("提出认定申请") && form.body.contains("name=\"grounds\""), "{}", form.body);
+        let no_grounds = browser.post(&certification, &[("csrf", &csrf), ("action", "apply")]).await;
+        assert_eq!(no_grounds.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", no_grounds.body);
+        assert!(no_grounds.body.contains("<a href=\"#f-grounds\">"), "{}", no_grounds.body);
+        // One from the imported list applies and is certified.
+        let listed = app.get("/v1/persons?name=周玉兰", &key).await.body["items"][0]["id"].as_str().unwrap().to_string();
+        let steps = format!("/console/persons/{listed}/certification");
+        let applied = browser.post(&steps, &[("csrf", &csrf), ("action", "apply"), ("grounds", "low_income_family")]).await;
+        assert_eq!(applied.status, StatusCode::SEE_OTHER, "{}", applied.body);
+        let form = browser.get(&steps).await;
+        assert!(form.body.contains("不予认定") && !form.body.contains("name=\"grounds\""), "the next steps only");
+        let certified = browser.post(&steps, &[("csrf", &csrf), ("action", "certify")]).await;
+        assert_eq!(certified.status, StatusCode::SEE_OTHER, "{}", certified.body);
+        assert_eq!(app.get(&format!("/v1/persons/{listed}"), &key).await.body["certification"]["status"], "certified");
+        let twice = browser.post(&steps, &[("csrf", &csrf), ("action", "certify")]).await;
+        assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY, "a step not open now is named by the field");
+        assert!(twice.body.contains("<a href=\"#f-action\">"), "{}", twice.body);
+        let page = browser.get(&format!("/console/persons/{listed}")).await;
+        assert!(page.body.contains("已认定，有效期至"), "{}", page.body);
+        let page = browser.get(&format!("/console/persons/{person}")).await;
+        assert!(page.body.contains("跟进 · 电话：电话沟通，愿意下周面试"), "the follow-up in the trail: {}", page.body);
+        assert!(page.body.contains("下次跟进日期</dt><dd>2027-01-15"), "the plan");
+        assert!(page.body.contains("就业登记 · 就业状态"), "history in words, not codes: {}", page.body);
+        assert!(!page.body.contains("employment_status"), "no field codes on the page");
     }
 }

@@ -127,7 +127,7 @@ async fn answers_reach_staff(backend: Backend) {
         .await;
     let agencies = app.two_agencies().await;
     app.assign(&agencies.agreement_a, &a).await;
-    let (_, staff) = app.org_with_key("南湖区人社局", "bureau", "330402", "staff").await;
+    let (staff_org, staff) = app.org_with_key("南湖区人社局", "bureau", "330402", "staff").await;
     let (_, far_staff) = app.org_with_key("秀洲区人社局", "bureau", "330411", "staff").await;
     app.wait_indexed().await;
     let (_, publisher) = app.publisher("推送零工市场").await;
@@ -230,13 +230,28 @@ async fn answers_reach_staff(backend: Backend) {
         StatusCode::NOT_FOUND
     );
 
-    // One step to a referral; a second is refused.
-    let referred = app.post(&format!("/v1/leads/{lead}/referral"), &staff, json!({})).await;
-    assert_eq!(referred.status, StatusCode::CREATED, "{}", referred.body);
-    assert_eq!(referred.body["referral"]["status"], "referred");
-    assert_eq!(referred.body["referral"]["person_id"], a.as_str());
-    assert_eq!(referred.body["lead"]["status"], "referred");
-    assert_eq!(referred.body["lead"]["referral_id"], referred.body["referral"]["id"]);
+    // Staff see the answer on the person's page in the console and refer
+    // the person from there in one step; a second is refused.
+    let password = app.account(&app.admin, &staff_org, "nanhu.leads", "staff", None).await;
+    let mut console = crate::console::Browser::new(&app);
+    assert_eq!(console.sign_in("nanhu.leads", &password).await.status, StatusCode::SEE_OTHER);
+    let page = console.get(&format!("/console/persons/{a}")).await;
+    assert!(page.body.contains("对岗位感兴趣，请工作人员联系"), "{}", page.body);
+    assert!(page.body.contains(&format!("action=\"/console/leads/{lead}/refer\"")));
+    let csrf = page.hidden("csrf");
+    let forged = console.post(&format!("/console/leads/{lead}/refer"), &[("person_id", &a)]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "no token, no referral");
+    let done = console.post(&format!("/console/leads/{lead}/refer"), &[("csrf", &csrf), ("person_id", &a)]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location, format!("/console/persons/{a}?saved=lead"));
+    let referred = app.get(&format!("/v1/leads?person_id={a}"), &staff).await;
+    assert_eq!(referred.body["items"][0]["status"], "referred", "{}", referred.body);
+    let referral =
+        app.get(&format!("/v1/referrals/{}", referred.body["items"][0]["referral_id"].as_str().unwrap()), &staff).await;
+    assert_eq!(referral.body["status"], "referred");
+    assert_eq!(referral.body["person_id"], a.as_str());
+    let page = console.get(&format!("/console/persons/{a}")).await;
+    assert!(!page.body.contains(&format!("/console/leads/{lead}/refer")), "acted on: no button any more");
     let again = app.post(&format!("/v1/leads/{lead}/referral"), &staff, json!({})).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert_eq!(again.body["code"], "lead_not_open");
@@ -345,12 +360,15 @@ async fn answers_reach_staff(backend: Backend) {
     let tasks = tasks.body["items"].as_array().unwrap().clone();
     assert_eq!(tasks.len(), 1, "{tasks:?}");
     assert_eq!(tasks[0]["person_id"], a.as_str());
-    let closed_task = app
-        .post(&format!("/v1/leads/{}/close", tasks[0]["id"].as_str().unwrap()), &staff, json!({"note": "已登记就业"}))
-        .await;
-    assert_eq!(closed_task.status, StatusCode::OK, "{}", closed_task.body);
-    assert_eq!(closed_task.body["status"], "closed");
-    assert_eq!(closed_task.body["closed_note"], "已登记就业");
+    let task = tasks[0]["id"].as_str().unwrap().to_string();
+    let page = console.get(&format!("/console/persons/{a}")).await;
+    assert!(page.body.contains("已经找到工作"), "{}", page.body);
+    let closed = console.post(&format!("/console/leads/{task}/close"), &[("csrf", &csrf), ("person_id", &a)]).await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.body);
+    let closed_task = app.get(&format!("/v1/leads?kind=found_work&person_id={a}"), &staff).await;
+    assert_eq!(closed_task.body["items"][0]["status"], "closed", "{}", closed_task.body);
+    let closed_again = app.post(&format!("/v1/leads/{task}/close"), &staff, json!({"note": "已登记就业"})).await;
+    assert_eq!(closed_again.status, StatusCode::CONFLICT, "closed once");
     let referred_lead = app.get(&format!("/v1/leads?person_id={a}"), &staff).await;
     assert_eq!(referred_lead.body["items"][0]["status"], "referred", "a lead acted on stays as it was");
 

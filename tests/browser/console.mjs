@@ -4,7 +4,9 @@
 // candidates, opens every main page at 1280 and 360 CSS px, checks each
 // with axe-core (WCAG 2.2 A/AA), downloads the report, counts requests to
 // any other host, and writes screenshots named after the pages. Prints one
-// JSON object; the end-to-end test asserts on it.
+// JSON object; the end-to-end test asserts on it. Then it publishes jobs
+// from a sheet, imports a GBK list of people and moves a referral from
+// the job's candidates to hired.
 //
 //   node tests/browser/console.mjs '{"base": "...", "login": "...", "password": "...", "person_id": "...", "month": "2026-12", "out_dir": "target/console-pages"}'
 
@@ -98,6 +100,11 @@ const pages = {
   report: `/console/reports/progress?month=${input.month}`,
   year: `/console/reports/year?year=${input.month.slice(0, 4)}`,
   notifications: "/console/notifications",
+  "jobs-import": "/console/jobs/import",
+  "persons-import": "/console/persons/import",
+  "person-plan": `/console/persons/${input.person_id}/plan`,
+  "person-contact": `/console/persons/${input.person_id}/contact`,
+  "person-certification": `/console/persons/${input.person_id}/certification`,
 };
 for (const [name, path] of Object.entries(pages)) {
   await page.goto(`${input.base}${path}`);
@@ -120,6 +127,47 @@ const [download] = await Promise.all([page.waitForEvent("download"), page.click(
 const saved = `${input.out_dir}/progress-${input.month}.xlsx`;
 await download.saveAs(saved);
 result.steps.download = saved;
+
+// Publish a sheet: the template downloaded, a good row and a bad one
+// uploaded; the progress bar shows, then the report, which takes focus.
+await page.goto(`${input.base}/console/jobs/import`);
+const [template] = await Promise.all([page.waitForEvent("download"), page.click("a[href$='jobs-template.csv']")]);
+const templateText = readFileSync(await template.path(), "utf8").replace(/^\uFEFF/, "");
+const [header, example] = templateText.split(/\r?\n/);
+const sheet = [header, example.replace("小区保洁员", "楼道保洁（表格）"), example.replace(",120,", ",abc,")].join("\n") + "\n";
+await page.setInputFiles("#f-file", { name: "jobs.csv", mimeType: "text/csv", buffer: Buffer.from(sheet, "utf8") });
+await page.evaluate(() => {
+  const box = document.querySelector(".upload-progress");
+  new MutationObserver(() => {
+    if (!box.hidden) window.progressShown = true;
+  }).observe(box, { attributes: true });
+});
+await page.click("form[data-upload] button[type=submit]");
+await page.waitForSelector("#report-title");
+result.steps.progress_shown = await page.evaluate(() => window.progressShown === true);
+result.steps.jobs_report = await page.evaluate(() => document.querySelector(".report-block").innerText);
+result.steps.jobs_report_focus = await page.evaluate(() => document.activeElement.id);
+result.steps.jobs_report_url = new URL(page.url()).pathname;
+await check(page, "jobs-import-report", 1280);
+
+// A department's list in GBK.
+await page.goto(`${input.base}/console/persons/import`);
+await page.selectOption("#f-source", "civil_affairs");
+await page.setInputFiles("#f-file", input.gbk_file);
+await page.click("form[data-upload] button[type=submit]");
+await page.waitForSelector("#report-title");
+result.steps.persons_report = await page.evaluate(() => document.querySelector(".report-block").innerText);
+await check(page, "persons-import-report", 1280);
+
+// Refer the candidate from the job's page and move the referral to hired.
+await page.goto(`${input.base}${result.steps.job_url}`);
+await Promise.all([page.waitForURL(/\/console\/referrals/), page.click("form[action$='/refer'] button")]);
+for (const label of ["标记为已联系", "标记为已面试", "标记为已录用"]) {
+  await Promise.all([page.waitForURL(/moved=1/), page.click(`button:text-is("${label}")`)]);
+}
+await page.goto(`${input.base}/console/referrals?status=hired`);
+result.steps.hired_text = await page.evaluate(() => document.querySelector("main").innerText);
+await check(page, "referrals-hired", 1280);
 
 await browser.close();
 console.log(JSON.stringify(result));

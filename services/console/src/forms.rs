@@ -13,6 +13,11 @@ impl Posted {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.trim()).unwrap_or("")
     }
 
+    /// Every value of `name` (a group of checkboxes).
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, v)| k == name && !v.trim().is_empty()).map(|(_, v)| v.trim().to_string()).collect()
+    }
+
     pub fn has(&self, name: &str) -> bool {
         self.0.iter().any(|(k, v)| k == name && !v.is_empty())
     }
@@ -23,7 +28,9 @@ pub(crate) struct Field {
     pub name: &'static str,
     pub label: &'static str,
     pub hint: &'static str,
-    /// `text`, `number`, `date`, `textarea`, `select`, `checkbox`, `password`, `tel`.
+    /// `text`, `number`, `date`, `textarea`, `select`, `checkbox`,
+    /// `checkboxes` (one of each option; the value lists the checked codes
+    /// with `,`), `password`, `tel`, `file`.
     pub kind: &'static str,
     pub value: String,
     pub options: Vec<(String, String)>,
@@ -82,6 +89,11 @@ impl Field {
     pub fn checked(&self) -> bool {
         self.value == "true"
     }
+
+    /// Whether option `code` of a group of checkboxes is checked.
+    pub fn has_option(&self, code: &str) -> bool {
+        self.value.split(',').any(|v| v == code)
+    }
 }
 
 /// A form's fields and, after a refusal, its errors in field order.
@@ -105,6 +117,8 @@ impl Form {
                 } else {
                     String::new()
                 }
+            } else if f.kind == "checkboxes" {
+                posted.all(f.name).join(",")
             } else {
                 posted.get(f.name).to_string()
             };
@@ -154,6 +168,19 @@ impl Form {
             title.to_string()
         }
     }
+}
+
+/// A page that is one form: a heading, lines above it, the form.
+#[derive(askama::Template)]
+#[template(path = "form.html")]
+pub(crate) struct FormPage {
+    pub layout: crate::Layout,
+    pub heading: String,
+    pub intro: Vec<String>,
+    pub action: String,
+    pub form: Form,
+    pub submit: String,
+    pub back: String,
 }
 
 /// An API field path as a form field name: `pay.min` → `pay_min`,

@@ -11,7 +11,7 @@ use jobmatch_core::Role;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-use crate::forms::{encode, flat_field, words, Field, Form, Posted};
+use crate::forms::{encode, flat_field, words, Field, Form, FormPage, Posted};
 use crate::labels::{self, name};
 use crate::{render, safe_id, see_other, Ctx, Layout};
 
@@ -146,7 +146,7 @@ fn with_blank(mut options: Vec<(String, String)>, blank: &str) -> Vec<(String, S
     options
 }
 
-fn job_form(ctx: &Ctx) -> Form {
+pub(crate) fn job_form(ctx: &Ctx) -> Form {
     let categories: Vec<(String, String)> = ctx
         .state
         .vocab
@@ -186,7 +186,7 @@ fn number_or_text(s: &str) -> Value {
 
 /// The job the form describes, as the API's JSON. Empty optional fields
 /// are `null` (clearing them on an edit).
-fn job_json(p: &Posted) -> Value {
+pub(crate) fn job_json(p: &Posted) -> Value {
     let opt = |name: &str| if p.get(name).is_empty() { Value::Null } else { Value::from(p.get(name)) };
     let opt_num = |name: &str| if p.get(name).is_empty() { Value::Null } else { number_or_text(p.get(name)) };
     let mut requirements = Map::new();
@@ -251,19 +251,16 @@ fn fill_from_job(form: &mut Form, j: &Value) {
     );
 }
 
-#[derive(Template)]
-#[template(path = "job_form.html")]
-struct JobFormPage {
-    layout: Layout,
-    heading: String,
-    action: String,
-    form: Form,
-    back: String,
-}
-
 fn form_page(ctx: &Ctx, status: StatusCode, heading: &str, action: String, form: Form, back: String) -> Response {
-    let title = form.title(heading);
-    let page = JobFormPage { layout: ctx.layout(title, "jobs"), heading: heading.into(), action, form, back };
+    let page = FormPage {
+        layout: ctx.layout(form.title(heading), "jobs"),
+        heading: heading.into(),
+        intro: Vec::new(),
+        action,
+        form,
+        submit: heading.into(),
+        back,
+    };
     render(status, &page)
 }
 
@@ -353,6 +350,8 @@ struct JobPage {
     saved: bool,
     candidates: Vec<CandidateRow>,
     candidates_note: Option<String>,
+    /// Whether the caller may refer a candidate to the job.
+    may_refer: bool,
     close_reasons: Vec<(String, String)>,
 }
 
@@ -414,6 +413,7 @@ pub(crate) async fn show(ctx: Ctx, Path(id): Path<String>, Query(q): Query<Saved
         saved: q.saved.is_some(),
         candidates,
         candidates_note,
+        may_refer: matches!(ctx.role(), Role::Admin | Role::Staff | Role::Agency),
         close_reasons: labels::options("close_reason", &["filled", "withdrawn"]),
     };
     render(StatusCode::OK, &page)
@@ -471,6 +471,28 @@ pub(crate) async fn close(
         ctx.call(Method::POST, &format!("/v1/jobs/{id}/close"), Some(&json!({"reason": posted.get("reason")}))).await;
     if answer.ok() {
         see_other(&format!("/console/jobs/{id}"))
+    } else {
+        ctx.refused(&answer)
+    }
+}
+
+/// Refer a candidate to the job (the person's id is posted, not put in
+/// the address); then the referrals page, where it moves on.
+pub(crate) async fn refer(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    AxumForm(form): AxumForm<Vec<(String, String)>>,
+) -> Response {
+    let posted = match ctx.checked(form) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let (Some(id), Some(person_id)) = (safe_id(&id), safe_id(posted.get("person_id"))) else {
+        return ctx.refused(&crate::Answer::not_found());
+    };
+    let answer = ctx.call(Method::POST, "/v1/referrals", Some(&json!({"job_id": id, "person_id": person_id}))).await;
+    if answer.ok() {
+        see_other("/console/referrals?status=referred&moved=1")
     } else {
         ctx.refused(&answer)
     }

@@ -21,15 +21,17 @@
 
 mod auth;
 mod forms;
+mod imports;
 mod jobs;
 mod labels;
 mod persons;
+mod records;
 mod reports;
 mod work;
 
 use askama::Template;
 use axum::body::Body;
-use axum::extract::FromRequestParts;
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -56,11 +58,30 @@ pub fn router(api: Router) -> Router<AppState> {
         .route("/console/assets/{name}", get(asset))
         .route("/console/jobs", get(jobs::list).post(jobs::create))
         .route("/console/jobs/new", get(jobs::new_form))
+        // Uploads read their file in chunks up to their own limit (a
+        // department's list may be large); other forms keep axum's default.
+        .route(
+            "/console/jobs/import",
+            get(imports::jobs_import_page).post(imports::jobs_import).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/console/jobs/import/{name}", get(imports::jobs_template))
         .route("/console/jobs/{id}", get(jobs::show).post(jobs::update))
         .route("/console/jobs/{id}/edit", get(jobs::edit_form))
         .route("/console/jobs/{id}/close", post(jobs::close))
+        .route("/console/jobs/{id}/refer", post(jobs::refer))
         .route("/console/persons", get(persons::find_page).post(persons::find))
+        .route(
+            "/console/persons/import",
+            get(imports::persons_import_page).post(imports::persons_import).layer(DefaultBodyLimit::disable()),
+        )
         .route("/console/persons/{id}", get(persons::show))
+        .route("/console/persons/{id}/plan", get(records::plan_page).post(records::save_plan))
+        .route("/console/persons/{id}/contact", get(records::contact_page).post(records::save_contact))
+        .route(
+            "/console/persons/{id}/certification",
+            get(records::certification_page).post(records::certification_step),
+        )
+        .route("/console/leads/{id}/{act}", post(records::act_on_lead))
         .route("/console/referrals", get(work::referrals))
         .route("/console/referrals/{id}/move", post(work::move_referral))
         .route("/console/reports/progress", get(reports::progress))
@@ -244,6 +265,16 @@ impl Answer {
         Answer::new(StatusCode::NOT_FOUND, HeaderMap::new(), Vec::new())
     }
 
+    /// What a page answers for an action the role may never take.
+    pub fn forbidden() -> Answer {
+        Answer::new(StatusCode::FORBIDDEN, HeaderMap::new(), Vec::new())
+    }
+
+    /// What a page answers when something of ours failed (logged there).
+    pub fn unavailable() -> Answer {
+        Answer::new(StatusCode::SERVICE_UNAVAILABLE, HeaderMap::new(), Vec::new())
+    }
+
     fn new(status: StatusCode, headers: HeaderMap, body: Vec<u8>) -> Answer {
         let json = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.contains("json"));
         let value = if json { serde_json::from_slice(&body).unwrap_or(Value::Null) } else { Value::Null };
@@ -299,15 +330,21 @@ impl Ctx {
 
     /// Call the API as the signed-in person.
     pub async fn call(&self, method: Method, uri: &str, body: Option<&Value>) -> Answer {
-        let mut request = Request::builder().method(method).uri(uri).extension(self.session.delegate());
-        let body = match body {
+        match body {
             Some(v) => {
-                request = request.header(header::CONTENT_TYPE, "application/json");
-                Body::from(serde_json::to_vec(v).unwrap_or_default())
+                self.send(method, uri, Some("application/json"), serde_json::to_vec(v).unwrap_or_default()).await
             }
-            None => Body::empty(),
-        };
-        let request = match request.body(body) {
+            None => self.send(method, uri, None, Vec::new()).await,
+        }
+    }
+
+    /// Call the API as the signed-in person with a body of `content_type`.
+    pub async fn send(&self, method: Method, uri: &str, content_type: Option<&str>, body: Vec<u8>) -> Answer {
+        let mut request = Request::builder().method(method).uri(uri).extension(self.session.delegate());
+        if let Some(t) = content_type {
+            request = request.header(header::CONTENT_TYPE, t);
+        }
+        let request = match request.body(Body::from(body)) {
             Ok(r) => r,
             Err(_) => return Answer::new(StatusCode::BAD_REQUEST, HeaderMap::new(), Vec::new()),
         };

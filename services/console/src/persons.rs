@@ -5,7 +5,7 @@
 //! to them, and the record's history. An agency sees its assigned people.
 
 use askama::Template;
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use axum::Form as AxumForm;
@@ -132,6 +132,18 @@ struct SentRow {
     job_id: String,
 }
 
+/// What the person answered to a push (a lead), and whether it is open.
+struct AnswerRow {
+    id: String,
+    when: String,
+    kind: String,
+    wants_contact: bool,
+    status: String,
+    open: bool,
+    interested: bool,
+    job_id: String,
+}
+
 #[derive(Template)]
 #[template(path = "person.html")]
 struct PersonPage {
@@ -144,10 +156,31 @@ struct PersonPage {
     matches: Vec<MatchRow>,
     matches_note: Option<String>,
     sent: Vec<SentRow>,
+    answers: Vec<AnswerRow>,
+    trail: Vec<(String, String, String)>,
+    certification_steps: Vec<(String, String, String)>,
     history: Vec<(String, String, String)>,
+    /// Admin and staff keep the record; an agency records its contacts.
+    keeps_record: bool,
+    may_contact: bool,
+    saved: Option<&'static str>,
 }
 
-pub(crate) async fn show(ctx: Ctx, Path(id): Path<String>) -> Response {
+#[derive(serde::Deserialize)]
+pub(crate) struct Saved {
+    saved: Option<String>,
+}
+
+/// Text of a JSON value as a list shows it.
+fn plain(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+pub(crate) async fn show(ctx: Ctx, Path(id): Path<String>, Query(q): Query<Saved>) -> Response {
     if crate::safe_id(&id).is_none() {
         return ctx.refused(&crate::Answer::not_found());
     }
@@ -244,6 +277,71 @@ pub(crate) async fn show(ctx: Ctx, Path(id): Path<String>) -> Response {
             .unwrap_or_default(),
         _ => Vec::new(),
     };
+    let mut answers = Vec::new();
+    for kind in ["interested", "found_work"] {
+        let a = ctx.call(Method::GET, &format!("/v1/leads?kind={kind}&person_id={id}&limit=20"), None).await;
+        for l in a.json()["items"].as_array().into_iter().flatten() {
+            let status = l["status"].as_str().unwrap_or("");
+            answers.push(AnswerRow {
+                id: l["id"].as_str().unwrap_or("").into(),
+                when: crate::local_time(l["created_at"].as_str().unwrap_or("")),
+                kind: name("lead", kind),
+                wants_contact: l["wants_contact"].as_bool() == Some(true),
+                status: name("lead_status", status),
+                open: status == "open",
+                interested: kind == "interested",
+                job_id: l["job_id"].as_str().unwrap_or("").into(),
+            });
+        }
+    }
+    answers.sort_by(|a, b| b.when.cmp(&a.when));
+    let trail = match ctx.call(Method::GET, &format!("/v1/persons/{id}/trail"), None).await {
+        a if a.ok() => a.json()["items"]
+            .as_array()
+            .map(|items| {
+                items
+                    .iter()
+                    .rev()
+                    .map(|t| {
+                        let d = &t["detail"];
+                        let kind = t["kind"].as_str().unwrap_or("");
+                        let text = match kind {
+                            "contact" => format!(
+                                "{}：{}",
+                                name("contact_method", d["method"].as_str().unwrap_or("")),
+                                plain(&d["note"])
+                            ),
+                            "referral" => name("referral", d["to"].as_str().unwrap_or("")),
+                            "placement" => plain(&d["employer_name"]),
+                            _ => String::new(),
+                        };
+                        (crate::local_time(t["at"].as_str().unwrap_or("")), name("trail", kind), text)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let certification_steps = match ctx.call(Method::GET, &format!("/v1/persons/{id}/certification"), None).await {
+        a if a.ok() => a.json()["events"]
+            .as_array()
+            .map(|events| {
+                events
+                    .iter()
+                    .rev()
+                    .map(|e| {
+                        let until = e["valid_until"].as_str().map(|u| format!("，有效期至 {u}")).unwrap_or_default();
+                        (
+                            plain(&e["effective_on"]),
+                            name("certification", e["to_status"].as_str().unwrap_or("")),
+                            format!("{}{until}", plain(&e["note"])),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
     let history = match ctx.call(Method::GET, &format!("/v1/persons/{id}/history"), None).await {
         a if a.ok() => a.json()["items"]
             .as_array()
@@ -251,11 +349,18 @@ pub(crate) async fn show(ctx: Ctx, Path(id): Path<String>) -> Response {
                 items
                     .iter()
                     .map(|h| {
-                        let fields: Vec<String> =
-                            h["changes"].as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+                        // The first version is the registration: every field is new.
+                        let fields: Vec<String> = if h["version"].as_i64() == Some(1) {
+                            vec!["登记入库".into()]
+                        } else {
+                            h["changes"]
+                                .as_object()
+                                .map(|o| o.keys().map(|k| name("field", k)).collect())
+                                .unwrap_or_default()
+                        };
                         (
                             crate::local_time(h["created_at"].as_str().unwrap_or("")),
-                            h["source"].as_str().unwrap_or("").to_string(),
+                            name("history_source", h["source"].as_str().unwrap_or("")),
                             fields.join("、"),
                         )
                     })
@@ -274,7 +379,19 @@ pub(crate) async fn show(ctx: Ctx, Path(id): Path<String>) -> Response {
         matches,
         matches_note,
         sent,
+        answers,
+        trail,
+        certification_steps,
         history,
+        keeps_record: matches!(ctx.role(), Role::Admin | Role::Staff),
+        may_contact: matches!(ctx.role(), Role::Admin | Role::Staff | Role::Agency),
+        saved: match q.saved.as_deref() {
+            Some("plan") => Some("一人一策已保存。"),
+            Some("contact") => Some("跟进记录已保存。"),
+            Some("certification") => Some("认定已办理。"),
+            Some("lead") => Some("已处理该回复。"),
+            _ => None,
+        },
     };
     render(StatusCode::OK, &page)
 }
