@@ -359,6 +359,17 @@ both_backends! {
         let locked = browser.sign_in("jiashan.li", &password).await;
         assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS, "locked even with the right password");
         assert!(locked.body.contains("锁定"));
+        // A login nobody has is answered the same way: it cannot be told
+        // apart from a locked account.
+        for _ in 0..5 {
+            assert_eq!(browser.sign_in("nobody.here", "not the password").await.status, StatusCode::UNAUTHORIZED);
+        }
+        let unknown = browser.sign_in("nobody.here", "not the password").await;
+        assert_eq!(unknown.status, StatusCode::TOO_MANY_REQUESTS, "as for an account");
+        let words = |page: &Page, login: &str| -> String {
+            page.body.replace(&page.hidden("token"), "").replace(login, "").chars().filter(|c| !c.is_ascii_digit()).collect()
+        };
+        assert_eq!(words(&unknown, "nobody.here"), words(&locked, "jiashan.li"), "the same page, minutes aside");
         // Another account is not locked by these failures.
         let other = app.account(&app.admin, &org, "jiashan.zhao", "staff", None).await;
         let page = browser.sign_in("jiashan.zhao", &other).await;

@@ -27,8 +27,8 @@ pub const SESSION_COOKIE: &str = "jm_session";
 pub const IDLE_MINUTES: i64 = 30;
 /// A session ends this long after sign-in, however busy.
 pub const ABSOLUTE_HOURS: i64 = 12;
-/// Failed sign-ins of one account within [`LOCK_MINUTES`] that lock it
-/// for the rest of that window.
+/// Failed sign-ins with one login within [`LOCK_MINUTES`] that lock it
+/// for the rest of that window (whether or not an account has it).
 pub const FAILURES_BEFORE_LOCK: i64 = 5;
 pub const LOCK_MINUTES: i64 = 15;
 /// Password length, in characters.
@@ -240,8 +240,19 @@ pub struct Opened {
 }
 
 async fn record(state: &AppState, account_id: Option<&str>, outcome: &str) -> ApiResult<()> {
-    sqlx::query("INSERT INTO staff_sign_ins (account_id, outcome, at) VALUES ($1, $2, $3)")
+    record_login(state, account_id, None, outcome).await
+}
+
+/// A sign-in attempt, with the keyed hash of the login typed.
+async fn record_login(
+    state: &AppState,
+    account_id: Option<&str>,
+    login_hash: Option<&str>,
+    outcome: &str,
+) -> ApiResult<()> {
+    sqlx::query("INSERT INTO staff_sign_ins (account_id, login_hash, outcome, at) VALUES ($1, $2, $3, $4)")
         .bind(account_id)
+        .bind(login_hash)
         .bind(outcome)
         .bind(now_text())
         .execute(&state.db.pool)
@@ -257,7 +268,7 @@ fn decoy_hash() -> &'static str {
 }
 
 /// Check `login` and `password` and open a session. Failures are recorded
-/// against the account; [`FAILURES_BEFORE_LOCK`] of them within
+/// against the login typed; [`FAILURES_BEFORE_LOCK`] of them within
 /// [`LOCK_MINUTES`] lock it until the window has passed (the per-address
 /// limit is the caller's, with the API's failed-key budget).
 pub async fn sign_in(state: &AppState, login: &str, password: &str) -> ApiResult<Result<Opened, SignInRefusal>> {
@@ -268,27 +279,32 @@ pub async fn sign_in(state: &AppState, login: &str, password: &str) -> ApiResult
     .bind(login)
     .fetch_optional(&state.db.pool)
     .await?;
-    let Some((id, hash, active, disabled_at)) = row else {
-        let _ = verify_password(decoy_hash(), password);
-        record(state, None, "unknown_login").await?;
-        return Ok(Err(SignInRefusal::Wrong));
-    };
+    // Failures count by the login typed, known or not: a locked account
+    // and a login nobody has answer alike (no way to learn which exist).
+    let login_hash = state.vault.blind_index("sign_in_login", login);
     let since = to_text(Utc::now() - Duration::minutes(LOCK_MINUTES));
     let failures: Vec<(String,)> = sqlx::query_as(
-        "SELECT at FROM staff_sign_ins WHERE account_id = $1 AND outcome = 'wrong_password' AND at > $2 ORDER BY at",
+        "SELECT at FROM staff_sign_ins WHERE login_hash = $1 AND outcome IN ('wrong_password', 'unknown_login')
+         AND at > $2 ORDER BY at",
     )
-    .bind(&id)
+    .bind(&login_hash)
     .bind(&since)
     .fetch_all(&state.db.pool)
     .await?;
+    let account = row.as_ref().map(|r| r.0.as_str());
     if failures.len() as i64 >= FAILURES_BEFORE_LOCK {
         let first = crate::time::from_text(&failures[0].0).unwrap_or_else(Utc::now);
         let wait = (first + Duration::minutes(LOCK_MINUTES) - Utc::now()).num_minutes() + 1;
-        record(state, Some(&id), "locked").await?;
+        record_login(state, account, Some(&login_hash), "locked").await?;
         return Ok(Err(SignInRefusal::Locked(wait.clamp(1, LOCK_MINUTES))));
     }
+    let Some((id, hash, active, disabled_at)) = row else {
+        let _ = verify_password(decoy_hash(), password);
+        record_login(state, None, Some(&login_hash), "unknown_login").await?;
+        return Ok(Err(SignInRefusal::Wrong));
+    };
     if !verify_password(&hash, password) {
-        record(state, Some(&id), "wrong_password").await?;
+        record_login(state, Some(&id), Some(&login_hash), "wrong_password").await?;
         return Ok(Err(SignInRefusal::Wrong));
     }
     if active == 0 || disabled_at.is_some() {
