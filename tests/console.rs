@@ -382,6 +382,24 @@ both_backends! {
         let out = browser.post("/console/sign-out", &[("csrf", &csrf)]).await;
         assert_eq!(out.status, StatusCode::SEE_OTHER);
         assert_eq!(browser.get("/console/").await.status, StatusCode::SEE_OTHER, "the old cookie no longer works");
+
+        // A forgotten password is reset by an admin of the organisation (or
+        // the bureau): a new one, once; the account's sessions end.
+        assert_eq!(browser.sign_in("jiashan.zhao", &other).await.status, StatusCode::SEE_OTHER);
+        let accounts = app.get(&format!("/v1/orgs/{org}/accounts"), &app.admin).await;
+        let zhao = accounts.body["items"].as_array().unwrap().iter().find(|a| a["login"] == "jiashan.zhao").unwrap()["id"]
+            .as_str().unwrap().to_string();
+        let (_, far_key) = app.org_with_key("海宁市就业服务中心", "community", "330481", "staff").await;
+        let far = app.post(&format!("/v1/orgs/{org}/accounts/{zhao}/reset-password"), &far_key, json!({})).await;
+        assert_eq!(far.status, StatusCode::NOT_FOUND, "another county's staff cannot");
+        let reset = app.post(&format!("/v1/orgs/{org}/accounts/{zhao}/reset-password"), &app.admin, json!({})).await;
+        assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+        let new_password = reset.body["password"].as_str().unwrap().to_string();
+        assert_ne!(new_password, other);
+        assert!(reset.body.get("password_hash").is_none());
+        assert_eq!(browser.get("/console/").await.status, StatusCode::SEE_OTHER, "signed out at once");
+        assert_eq!(browser.sign_in("jiashan.zhao", &other).await.status, StatusCode::UNAUTHORIZED, "the old one is gone");
+        assert_eq!(browser.sign_in("jiashan.zhao", &new_password).await.status, StatusCode::SEE_OTHER);
     }
 
     async fn console_publishes_a_sheet_imports_a_list_and_moves_a_referral(app: TestApp) {

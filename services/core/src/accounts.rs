@@ -55,7 +55,7 @@ pub struct Account {
 pub struct NewAccount {
     #[serde(flatten)]
     pub account: Account,
-    /// The first password: give it to the person; it is not kept.
+    /// The first (or a reset) password: give it to the person; it is not kept.
     pub password: String,
 }
 
@@ -197,6 +197,23 @@ pub async fn disable(state: &AppState, id: &str) -> ApiResult<()> {
         .execute(&state.db.pool)
         .await?;
     Ok(())
+}
+
+/// Give account `id` a new random password (returned, not kept) and end
+/// all its sessions: for someone who forgot theirs.
+pub async fn reset_password(state: &AppState, id: &str) -> ApiResult<String> {
+    let password = random_token(15);
+    sqlx::query("UPDATE staff_accounts SET password_hash = $1 WHERE id = $2")
+        .bind(hash_password(&password))
+        .bind(id)
+        .execute(&state.db.pool)
+        .await?;
+    sqlx::query("UPDATE staff_sessions SET ended_at = $1 WHERE account_id = $2 AND ended_at IS NULL")
+        .bind(now_text())
+        .bind(id)
+        .execute(&state.db.pool)
+        .await?;
+    Ok(password)
 }
 
 /// Whether `password` is account `id`'s.

@@ -62,7 +62,10 @@ pub struct AccountList {
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_account, list_accounts)).routes(routes!(disable_account))
+    OpenApiRouter::new()
+        .routes(routes!(create_account, list_accounts))
+        .routes(routes!(disable_account))
+        .routes(routes!(reset_password))
 }
 
 /// Whether `caller` may give `org` an account of `role` for `region`.
@@ -157,4 +160,27 @@ async fn disable_account(
     accounts::disable(&state, &account.id).await?;
     tracing::info!(account_id = %account.id, "staff account disabled");
     Ok(Json(accounts::get(&state, &account.id).await?.unwrap_or(account)))
+}
+
+/// Reset an account's password (someone forgot theirs): a new one is in
+/// the answer, once; every session of the account ends.
+#[utoipa::path(post, path = "/v1/orgs/{id}/accounts/{account_id}/reset-password", tag = "orgs",
+    params(("id" = String, Path), ("account_id" = String, Path)),
+    responses((status = 200, body = NewAccount), (status = 404, body = jobmatch_core::error::Problem)),
+    security(("bearer" = [])))]
+async fn reset_password(
+    State(state): State<AppState>,
+    caller: Principal,
+    Path((id, account_id)): Path<(String, String)>,
+) -> ApiResult<Json<NewAccount>> {
+    caller.require(&[Role::Admin, Role::Staff])?;
+    let org = find_org(&state, &id).await?.ok_or_else(ApiError::not_found)?;
+    if !may_manage_keys(&caller, &org) {
+        return Err(ApiError::not_found());
+    }
+    let account =
+        accounts::get(&state, &account_id).await?.filter(|a| a.org_id == org.id).ok_or_else(ApiError::not_found)?;
+    let password = accounts::reset_password(&state, &account.id).await?;
+    tracing::info!(account_id = %account.id, "staff account password reset");
+    Ok(Json(NewAccount { account, password }))
 }
