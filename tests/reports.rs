@@ -315,6 +315,26 @@ async fn a_month_of_records_gives_every_cell_in_json_csv_and_xlsx_on_postgres() 
 }
 
 both_backends! {
+    async fn the_year_to_date_by_month_counts_each_person_once_from_their_first_placement(app: TestApp) {
+        let year = jobmatch_core::time::today().year() - 1;
+        let day = |m: u32, d: u32| NaiveDate::from_ymd_opt(year, m, d).unwrap();
+        let a = app.resident("周一", "330402008", &["low_income_family"], 901).await;
+        let b = app.resident("吴二", "330411002", &["disabled"], 902).await;
+        app.place(&a, "flexible", day(2, 10), json!({})).await;
+        app.place(&b, "employer", day(5, 20), json!({})).await;
+        let again = app.post("/v1/placements", &app.admin, json!({"person_id": a, "channel": "employer",
+            "started_on": day(8, 1).to_string(), "employer_name": "另一单位"})).await;
+        assert_eq!(again.status, StatusCode::CREATED, "{}", again.body);
+        let y = app.get(&format!("/v1/reports/progress/year?year={year}&by_month=true"), &app.admin).await;
+        assert_eq!(y.status, StatusCode::OK, "{}", y.body);
+        let helped: Vec<i64> = y.body["by_month"].as_array().unwrap().iter().map(|m| m["helped_total"].as_i64().unwrap()).collect();
+        assert_eq!(helped, [0, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2], "placed again in August, still counted once");
+        assert_eq!(y.body["helped_total"], 2);
+        let nanhu = app.get(&format!("/v1/reports/progress/year?year={year}&region=330402&by_month=true"), &app.admin).await;
+        let helped: Vec<i64> = nanhu.body["by_month"].as_array().unwrap().iter().map(|m| m["helped_total"].as_i64().unwrap()).collect();
+        assert_eq!(helped, [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], "one county's people only");
+    }
+
     async fn allowances_keep_their_rules_and_taper_after_a_placement(app: TestApp) {
         let m = months();
         let f = app.resident("低保甲", "330481001", &["low_income_family"], 701).await;

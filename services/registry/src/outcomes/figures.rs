@@ -97,13 +97,21 @@ pub async fn compute(state: &AppState, period: Period) -> anyhow::Result<Columns
     Ok(columns)
 }
 
-/// Columns 1–6 and 9 (the rest left empty).
-pub async fn compute_placed(state: &AppState, period: Period) -> anyhow::Result<Columns> {
+/// A person's first placement of a period, as columns 1–6 and 9 count it.
+#[derive(Clone, Debug)]
+pub struct FirstPlacement {
+    pub entry: Entry,
+    pub channel: String,
+    pub started_on: String,
+    /// Certified as 就业困难人员 on the day it started (column 9).
+    pub certified: bool,
+}
+
+/// Each person's first placement in force that started in the period,
+/// in start order.
+pub async fn first_placements(state: &AppState, period: Period) -> anyhow::Result<Vec<FirstPlacement>> {
     let pool = &state.db.pool;
     let (first, last) = (period.first.to_string(), period.last.to_string());
-    let mut columns = Columns::default();
-
-    // Columns 1–6 and 9: the first placement of the period per person.
     let placed: Vec<(String, String, String, Option<String>, String)> = sqlx::query_as(
         "SELECT p.id, p.person_id, p.channel, p.unit_code, p.started_on FROM placements p
          WHERE p.started_on >= $1 AND p.started_on <= $2
@@ -129,19 +137,34 @@ pub async fn compute_placed(state: &AppState, period: Period) -> anyhow::Result<
         by_person.entry(c.0.as_str()).or_default().push(c.clone());
     }
     let mut seen = HashSet::new();
+    let mut out = Vec::new();
     for (id, person, channel, unit, started) in placed {
         if !seen.insert(person.clone()) {
             continue;
         }
-        let unit = unit.unwrap_or_default();
-        let entry = Entry { person_id: person.clone(), unit, reference: id };
-        if by_person.get(person.as_str()).is_some_and(|ev| certified_on(ev, &started)) {
-            columns[Column::CertifiedEmployed].push(entry.clone());
-        }
-        columns[Column::for_channel(&channel)].push(entry.clone());
-        columns[Column::HelpedTotal].push(entry);
+        let certified = by_person.get(person.as_str()).is_some_and(|ev| certified_on(ev, &started));
+        let entry = Entry { person_id: person, unit: unit.unwrap_or_default(), reference: id };
+        out.push(FirstPlacement { entry, channel, started_on: started, certified });
     }
-    Ok(columns)
+    Ok(out)
+}
+
+/// Columns 1–6 and 9 (the rest left empty).
+pub async fn compute_placed(state: &AppState, period: Period) -> anyhow::Result<Columns> {
+    Ok(placed_columns(&first_placements(state, period).await?))
+}
+
+/// Columns 1–6 and 9 of these first placements.
+pub fn placed_columns(placed: &[FirstPlacement]) -> Columns {
+    let mut columns = Columns::default();
+    for p in placed {
+        if p.certified {
+            columns[Column::CertifiedEmployed].push(p.entry.clone());
+        }
+        columns[Column::for_channel(&p.channel)].push(p.entry.clone());
+        columns[Column::HelpedTotal].push(p.entry.clone());
+    }
+    columns
 }
 
 /// Columns 7, 8 and 10.

@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::figures::{compute, compute_placed, Entry, Period};
+use super::figures::{compute, first_placements, placed_columns, Entry, FirstPlacement, Period};
 use super::form::{csv_text, xlsx};
 use super::{last_day, month_text, read_month, read_year};
 
@@ -303,8 +303,11 @@ async fn progress_year(
     may_read(&state, &caller, &region)?;
     let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| anyhow::anyhow!("a valid year"))?;
     let last = NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| anyhow::anyhow!("a valid year"))?.min(today());
-    let columns =
-        if last >= first { compute_placed(&state, Period { first, last }).await? } else { Columns::default() };
+    // One pass over the year's first placements: a person's first placement
+    // of the year is also their first of any part of it from 1 January, so
+    // the year to date at a month's end counts those started by then.
+    let placed = if last >= first { first_placements(&state, Period { first, last }).await? } else { Vec::new() };
+    let columns = placed_columns(&placed);
     let target = state.policy.report.city_target;
     let pct = |n: i64| if target > 0 { (n as f64 * 1000.0 / target as f64).round() / 10.0 } else { 0.0 };
     let rows: Vec<YearRow> = units
@@ -324,14 +327,16 @@ async fn progress_year(
     let mut months = Vec::new();
     let mut month_start = first;
     while by_month && month_start <= last {
-        let through = super::last_day(month_start).min(last);
-        let upto = compute_placed(&state, Period { first, last: through }).await?;
+        let through = super::last_day(month_start).min(last).to_string();
+        let upto: Vec<FirstPlacement> = placed.iter().filter(|p| p.started_on <= through).cloned().collect();
+        let upto = placed_columns(&upto);
         let sum = |c: Column| units.iter().map(|(code, _)| upto.count(c, code)).sum();
         months.push(MonthToDate {
             month: month_start.format("%Y-%m").to_string(),
             certified_employed: sum(Column::CertifiedEmployed),
             helped_total: sum(Column::HelpedTotal),
         });
+        let through = super::last_day(month_start).min(last);
         month_start = through.succ_opt().ok_or_else(|| anyhow::anyhow!("a next day"))?;
     }
     Ok(Json(YearReport {
