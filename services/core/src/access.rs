@@ -55,18 +55,32 @@ pub async fn agency_view(state: &AppState, caller: &Principal, id: &str) -> ApiR
 
 /// Record an agency's access to a person.
 pub async fn audit(state: &AppState, caller: &Principal, person_id: &str, action: &str) -> ApiResult<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (person_id, action, fields, key_id, org_id, role, created_at)
-         VALUES ($1, $2, '[\"masked\"]', $3, $4, $5, $6)",
-    )
-    .bind(person_id)
-    .bind(action)
-    .bind(&caller.key_id)
-    .bind(&caller.org_id)
-    .bind(caller.role.as_str())
-    .bind(now_text())
-    .execute(&state.db.pool)
-    .await?;
+    audit_all(state, caller, &[person_id], action).await
+}
+
+/// [`audit`] for each of `person_ids`, in one transaction (a search that
+/// finds many people is one write, not one per person).
+pub async fn audit_all(state: &AppState, caller: &Principal, person_ids: &[&str], action: &str) -> ApiResult<()> {
+    if person_ids.is_empty() {
+        return Ok(());
+    }
+    let now = now_text();
+    let mut tx = state.db.pool.begin().await?;
+    for person_id in person_ids {
+        sqlx::query(
+            "INSERT INTO audit_log (person_id, action, fields, key_id, org_id, role, created_at)
+             VALUES ($1, $2, '[\"masked\"]', $3, $4, $5, $6)",
+        )
+        .bind(person_id)
+        .bind(action)
+        .bind(&caller.key_id)
+        .bind(&caller.org_id)
+        .bind(caller.role.as_str())
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
     Ok(())
 }
 

@@ -62,10 +62,13 @@ enum Command {
         #[arg(long, default_value_t = 5000)]
         webhooks: usize,
     },
-    /// The monthly progress report over generated people and a year of records.
+    /// The monthly progress report over generated people and a year of
+    /// records, and the console's pages over them and generated jobs.
     Report {
         #[arg(long, default_value_t = 100_000)]
         people: usize,
+        #[arg(long, default_value_t = 100_000)]
+        jobs: usize,
         #[arg(long, default_value_t = 2025)]
         year: i32,
     },
@@ -94,7 +97,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Push { people, jobs, webhooks } => push::run(people, jobs, webhooks, database_url).await,
-        Command::Report { people, year } => report::run(people, year, database_url).await,
+        Command::Report { people, jobs, year } => report::run(people, jobs, year, database_url).await,
         Command::ImportPersons { rows } => import::import_persons(rows, database_url).await,
     }
 }

@@ -14,10 +14,12 @@ use jobmatch_registry::persons::store::{insert_row, NewRow};
 
 use crate::matching::{generate, percentile};
 
-async fn insert_people(
+/// Store generated people the way the registry does (one row each, with
+/// their profile), 2000 to a transaction; `each` sees every stored chunk.
+pub async fn store_people(
     state: &AppState,
-    matcher: &Matcher,
-    people: Vec<jobmatch_core::domain::Person>,
+    people: &[jobmatch_core::domain::Person],
+    mut each: impl FnMut(&[jobmatch_core::domain::Person]) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let phone = state.vault.encrypt("13900000000");
     let now = now_text();
@@ -27,7 +29,7 @@ async fn insert_people(
             let row = NewRow {
                 id: &p.id,
                 id_hash: p.id.clone(),
-                id_cipher: "x".into(),
+                id_cipher: state.vault.encrypt(&p.id_number),
                 id_masked: p.id_number.clone(),
                 phone_hash: Some(p.id.clone()),
                 phone_cipher: Some(phone.clone()),
@@ -42,10 +44,17 @@ async fn insert_people(
             insert_row(&mut tx, state, &row).await?;
         }
         tx.commit().await?;
-        for p in chunk {
-            matcher.index_person(p.clone())?;
-        }
+        each(chunk)?;
     }
+    Ok(())
+}
+
+async fn insert_people(
+    state: &AppState,
+    matcher: &Matcher,
+    people: Vec<jobmatch_core::domain::Person>,
+) -> anyhow::Result<()> {
+    store_people(state, &people, |chunk| chunk.iter().try_for_each(|p| matcher.index_person(p.clone()))).await?;
     matcher.commit_now()?;
     Ok(())
 }

@@ -18,15 +18,35 @@ async fn bulk(pool: &sqlx::AnyPool, table: &str, columns: &str, rows: &[String])
     Ok(())
 }
 
-pub async fn run(people: usize, year: i32, database_url: Option<String>) -> anyhow::Result<()> {
+pub async fn run(people: usize, jobs: usize, year: i32, database_url: Option<String>) -> anyhow::Result<()> {
     crate::store::refuse_a_real_store(database_url.as_deref()).await?;
     let dir = std::env::temp_dir().join(format!("jobmatch-bench-report-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let settings = Settings::for_data_dir(&dir.join("data"), database_url)?;
-    let app = Application::build(settings, ServiceRole::Posting).await?;
+    // The records first (people as the registry stores them, jobs through
+    // the posting store), then the service starts on them and builds its
+    // indexes from the store, as after a restore.
+    let state = jobmatch_core::AppState::open(settings.clone()).await?;
+    crate::store::claim(&state).await?;
+    let world = crate::matching::generate(&state, jobs, people, 11);
+    let t = Instant::now();
+    crate::push::store_people(&state, &world.persons, |_| Ok(())).await?;
+    jobmatch_app::cli::create_key(&state, "基准零工市场", "gig_market", "publisher", "330400").await?;
+    let publisher: String =
+        sqlx::query_scalar("SELECT id FROM orgs WHERE name = '基准零工市场'").fetch_one(&state.db.pool).await?;
+    for job in &world.jobs {
+        jobmatch_posting::jobs::store::insert(&state.db, &state.regions, &publisher, &job.input).await?;
+    }
+    println!("{people} people and {jobs} jobs stored in {:.1} s", t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let mut settings = settings;
+    // Pushes are not measured here: the generated people would be told of
+    // every job the service has not seen yet.
+    settings.push.concurrency = 0;
+    let app = Application::build(settings, ServiceRole::All).await?;
+    println!("service started, indexes built from the store in {:.1} s", t.elapsed().as_secs_f64());
     let port = app.port();
     let state = app.state().clone();
-    crate::store::claim(&state).await?;
     let backend = format!("{:?}", state.db.backend).to_lowercase();
     let key = jobmatch_app::cli::create_key(&state, "市人社局", "bureau", "admin", "330400").await?;
     tokio::spawn(app.run_until_stopped(std::future::pending()));
@@ -41,17 +61,12 @@ pub async fn run(people: usize, year: i32, database_url: Option<String>) -> anyh
     let t = Instant::now();
     let day = |rng: &mut StdRng| format!("{year}-{:02}-{:02}", rng.gen_range(1..=12), rng.gen_range(1..=28));
     let created = format!("{}-12-31T00:00:00.000000Z", year - 1);
-    let (mut persons, mut certs, mut placements, mut allowances, mut history) =
-        (vec![], vec![], vec![], vec![], vec![]);
-    for i in 0..people {
-        let id = format!("per_b{i:09}");
-        let street = &streets[rng.gen_range(0..streets.len())];
+    let (mut certs, mut placements, mut allowances, mut history) = (vec![], vec![], vec![], vec![]);
+    for (i, person) in world.persons.iter().enumerate() {
+        let id = person.id.clone();
+        let street = &person.profile.region_code;
         let p = state.regions.placement(street);
         let q = |o: &Option<String>| o.as_ref().map(|s| format!("'{s}'")).unwrap_or_else(|| "NULL".into());
-        persons.push(format!(
-            "('{id}','{id}','x','330402********0000','测试','{street}',{},{},{},'1970-01-01','female','unemployed','now','[]','{{}}','{{}}',1,'{created}','{created}')",
-            q(&p.street_code), q(&p.county_code), q(&p.unit_code)
-        ));
         if rng.gen_bool(0.6) {
             let on = day(&mut rng);
             certs.push(format!("('{id}',NULL,'applied','[\"older\"]',NULL,NULL,NULL,'k','o','{on}','{created}')"));
@@ -88,7 +103,6 @@ pub async fn run(people: usize, year: i32, database_url: Option<String>) -> anyh
         }
     }
     let pool = &state.db.pool;
-    bulk(pool, "persons", "id, id_hash, id_cipher, id_masked, name, region_code, street_code, county_code, unit_code, birth_date, sex, employment_status, willingness, groups, doc, field_sources, version, created_at, updated_at", &persons).await?;
     bulk(pool, "certification_events", "person_id, from_status, to_status, grounds, valid_from, valid_until, note, actor_key_id, actor_org_id, effective_on, created_at", &certs).await?;
     bulk(pool, "placements", "id, person_id, channel, started_on, ended_on, region_code, unit_code, street_code, county_code, actor_key_id, created_at", &placements).await?;
     bulk(
@@ -109,7 +123,7 @@ pub async fn run(people: usize, year: i32, database_url: Option<String>) -> anyh
         sqlx::query("ANALYZE").execute(pool).await?;
     }
     println!(
-        "{people} people, {} certification events, {} placements, {} allowances, {} moves stored in {:.1} s ({backend})",
+        "a year of records for them: {} certification events, {} placements, {} allowances, {} moves stored in {:.1} s ({backend})",
         certs.len(),
         placements.len(),
         allowances.len(),
@@ -181,17 +195,44 @@ async fn console_pages(state: &jobmatch_core::AppState, base: &str, year: i32) -
         .filter_map(|v| v.to_str().ok())
         .find_map(|c| c.strip_prefix("jm_session=").and_then(|v| v.split(';').next()).map(str::to_string))
         .ok_or_else(|| anyhow::anyhow!("sign-in answered {}", signed.status()))?;
-    for (name, path) in [
-        ("home", "/console/".to_string()),
-        ("report", format!("/console/reports/progress?month={year}-06&region=330400")),
-        ("year charts", format!("/console/reports/year?year={year}&region=330400")),
-        ("jobs", "/console/jobs".to_string()),
-    ] {
+    let pool = &state.db.pool;
+    let job: String = sqlx::query_scalar("SELECT id FROM jobs WHERE status = 'open' ORDER BY id LIMIT 1 OFFSET 500")
+        .fetch_one(pool)
+        .await?;
+    let (person, name): (String, String) =
+        sqlx::query_as("SELECT id, name FROM persons ORDER BY id LIMIT 1 OFFSET 500").fetch_one(pool).await?;
+    let cookie = format!("jm_session={session}");
+    let home = client.get(format!("{base}/console/")).header("cookie", &cookie).send().await?.text().await?;
+    let csrf = home
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .ok_or_else(|| anyhow::anyhow!("no form token on the home page"))?
+        .to_string();
+    let pages: Vec<(&str, String, Option<Vec<(&str, String)>>)> = vec![
+        ("home", "/console/".into(), None),
+        ("jobs", "/console/jobs".into(), None),
+        ("jobs search 保洁", format!("/console/jobs?q={}", "%E4%BF%9D%E6%B4%81"), None),
+        ("job with candidates", format!("/console/jobs/{job}"), None),
+        ("job edit", format!("/console/jobs/{job}/edit"), None),
+        ("persons find by name", "/console/persons".into(), Some(vec![("csrf", csrf.clone()), ("name", name)])),
+        ("person", format!("/console/persons/{person}"), None),
+        ("person plan", format!("/console/persons/{person}/plan"), None),
+        ("referrals", "/console/referrals".into(), None),
+        ("report", format!("/console/reports/progress?month={year}-06&region=330400"), None),
+        ("year charts", format!("/console/reports/year?year={year}&region=330400"), None),
+        ("notifications", "/console/notifications".into(), None),
+        ("jobs import", "/console/jobs/import".into(), None),
+    ];
+    for (name, path, form) in pages {
         let mut times = Vec::new();
         for _ in 0..20 {
             let t = Instant::now();
-            let r =
-                client.get(format!("{base}{path}")).header("cookie", format!("jm_session={session}")).send().await?;
+            let req = match &form {
+                Some(f) => client.post(format!("{base}{path}")).form(f),
+                None => client.get(format!("{base}{path}")),
+            };
+            let r = req.header("cookie", &cookie).send().await?;
             anyhow::ensure!(r.status().is_success(), "{path} answered {}", r.status());
             let _ = r.bytes().await?;
             times.push(t.elapsed().as_secs_f64() * 1000.0);

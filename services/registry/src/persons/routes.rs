@@ -281,9 +281,8 @@ async fn list_persons(
     // person found (who looked, when), like a full read.
     let looked_up = if by_id_number { Some("found_by_id_number") } else { name.as_ref().map(|_| "found_by_name") };
     if let Some(action) = looked_up {
-        for item in &items {
-            jobmatch_core::access::audit(&state, &caller, &item.id, action).await?;
-        }
+        let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
+        jobmatch_core::access::audit_all(&state, &caller, &ids, action).await?;
     }
     Ok(Json(PersonPage { items, next_cursor }))
 }
