@@ -101,25 +101,58 @@ fn is_xlsx(bytes: &[u8]) -> bool {
 
 fn jobs_form() -> Form {
     Form::new(vec![
-        Field::new("file", "岗位表（XLSX 或 CSV）", "file").required().hint("每行一个岗位，第一行为列名；最多 1000 行"),
+        Field::new("file", "岗位表（XLSX 或 CSV）", "file").required().hint("每行一个岗位，第一行为列名（与模板相同）"),
         Field::new("dry_run", "只检查，不发布", "checkbox"),
     ])
 }
 
-fn jobs_page(ctx: &Ctx, status: StatusCode, form: Form, report: Option<Report>) -> Response {
+/// What an upload page is: its heading, section, the lines above the
+/// form, where it posts, whether it offers templates.
+struct Kind {
+    heading: &'static str,
+    section: &'static str,
+    intro: &'static [&'static str],
+    action: &'static str,
+    templates: bool,
+}
+
+const JOBS: Kind = Kind {
+    heading: "批量发布岗位",
+    section: "jobs",
+    intro: &[
+        "先下载模板，按模板填写后上传。每一行按与单个发布相同的规则检查；有错误的行不发布，其余行照常发布。",
+        "下拉项可填中文名称或代码（例如“零工”或 gig），区域填区划代码。",
+    ],
+    action: "/console/jobs/import",
+    templates: true,
+};
+
+const PEOPLE: Kind = Kind {
+    heading: "导入部门名单",
+    section: "persons",
+    intro: &[
+        "按身份证号与已登记的人员比对：新的人员登记入库，已有的人员补充信息。",
+        "工作人员修改过的信息不会被名单覆盖，不一致之处列在报告中。",
+    ],
+    action: "/console/persons/import",
+    templates: false,
+};
+
+fn upload_page(ctx: &Ctx, kind: &Kind, status: StatusCode, form: Form, report: Option<Report>) -> Response {
     let page = ImportPage {
-        layout: ctx.layout(form.title("批量发布岗位"), "jobs"),
-        heading: "批量发布岗位",
-        intro: vec![
-            "先下载模板，按模板填写后上传。每一行按与单个发布相同的规则检查；有错误的行不发布，其余行照常发布。",
-            "下拉项可填中文名称或代码（例如“零工”或 gig），区域填区划代码。",
-        ],
-        action: "/console/jobs/import",
-        templates: true,
+        layout: ctx.layout(form.title(kind.heading), kind.section),
+        heading: kind.heading,
+        intro: kind.intro.to_vec(),
+        action: kind.action,
+        templates: kind.templates,
         form,
         report,
     };
     render(status, &page)
+}
+
+fn jobs_page(ctx: &Ctx, status: StatusCode, form: Form, report: Option<Report>) -> Response {
+    upload_page(ctx, &JOBS, status, form, report)
 }
 
 pub(crate) async fn jobs_import_page(ctx: Ctx) -> Response {
@@ -465,19 +498,7 @@ fn persons_form() -> Form {
 }
 
 fn persons_page(ctx: &Ctx, status: StatusCode, form: Form, report: Option<Report>) -> Response {
-    let page = ImportPage {
-        layout: ctx.layout(form.title("导入部门名单"), "persons"),
-        heading: "导入部门名单",
-        intro: vec![
-            "按身份证号与已登记的人员比对：新的人员登记入库，已有的人员补充信息。",
-            "工作人员修改过的信息不会被名单覆盖，不一致之处列在报告中。",
-        ],
-        action: "/console/persons/import",
-        templates: false,
-        form,
-        report,
-    };
-    render(status, &page)
+    upload_page(ctx, &PEOPLE, status, form, report)
 }
 
 pub(crate) async fn persons_import_page(ctx: Ctx) -> Response {

@@ -208,11 +208,7 @@ pub async fn reset_password(state: &AppState, id: &str) -> ApiResult<String> {
         .bind(id)
         .execute(&state.db.pool)
         .await?;
-    sqlx::query("UPDATE staff_sessions SET ended_at = $1 WHERE account_id = $2 AND ended_at IS NULL")
-        .bind(now_text())
-        .bind(id)
-        .execute(&state.db.pool)
-        .await?;
+    end_sessions(state, id, None).await?;
     Ok(password)
 }
 
@@ -232,10 +228,15 @@ pub async fn set_password(state: &AppState, id: &str, password: &str, keep_sessi
         .bind(id)
         .execute(&state.db.pool)
         .await?;
+    end_sessions(state, id, Some(keep_session)).await
+}
+
+/// End account `id`'s open sessions, all or all but `keep`.
+async fn end_sessions(state: &AppState, id: &str, keep: Option<&str>) -> ApiResult<()> {
     sqlx::query("UPDATE staff_sessions SET ended_at = $1 WHERE account_id = $2 AND id_hash <> $3 AND ended_at IS NULL")
         .bind(now_text())
         .bind(id)
-        .bind(hash_key(keep_session))
+        .bind(keep.map(hash_key).unwrap_or_default())
         .execute(&state.db.pool)
         .await?;
     Ok(())

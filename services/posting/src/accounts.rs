@@ -140,6 +140,17 @@ async fn list_accounts(
     Ok(Json(AccountList { items: accounts::list(&state, &org.id).await? }))
 }
 
+/// Account `account_id` of organisation `id`, when the caller may manage
+/// the organisation's accounts (as its keys); else 404.
+async fn managed_account(state: &AppState, caller: &Principal, id: &str, account_id: &str) -> ApiResult<Account> {
+    caller.require(&[Role::Admin, Role::Staff])?;
+    let org = find_org(state, id).await?.ok_or_else(ApiError::not_found)?;
+    if !may_manage_keys(caller, &org) {
+        return Err(ApiError::not_found());
+    }
+    accounts::get(state, account_id).await?.filter(|a| a.org_id == org.id).ok_or_else(ApiError::not_found)
+}
+
 /// Disable an account: its sessions end at once and it cannot sign in.
 #[utoipa::path(post, path = "/v1/orgs/{id}/accounts/{account_id}/disable", tag = "orgs",
     params(("id" = String, Path), ("account_id" = String, Path)),
@@ -150,13 +161,7 @@ async fn disable_account(
     caller: Principal,
     Path((id, account_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Account>> {
-    caller.require(&[Role::Admin, Role::Staff])?;
-    let org = find_org(&state, &id).await?.ok_or_else(ApiError::not_found)?;
-    if !may_manage_keys(&caller, &org) {
-        return Err(ApiError::not_found());
-    }
-    let account =
-        accounts::get(&state, &account_id).await?.filter(|a| a.org_id == org.id).ok_or_else(ApiError::not_found)?;
+    let account = managed_account(&state, &caller, &id, &account_id).await?;
     accounts::disable(&state, &account.id).await?;
     tracing::info!(account_id = %account.id, "staff account disabled");
     Ok(Json(accounts::get(&state, &account.id).await?.unwrap_or(account)))
@@ -173,13 +178,7 @@ async fn reset_password(
     caller: Principal,
     Path((id, account_id)): Path<(String, String)>,
 ) -> ApiResult<Json<NewAccount>> {
-    caller.require(&[Role::Admin, Role::Staff])?;
-    let org = find_org(&state, &id).await?.ok_or_else(ApiError::not_found)?;
-    if !may_manage_keys(&caller, &org) {
-        return Err(ApiError::not_found());
-    }
-    let account =
-        accounts::get(&state, &account_id).await?.filter(|a| a.org_id == org.id).ok_or_else(ApiError::not_found)?;
+    let account = managed_account(&state, &caller, &id, &account_id).await?;
     let password = accounts::reset_password(&state, &account.id).await?;
     tracing::info!(account_id = %account.id, "staff account password reset");
     Ok(Json(NewAccount { account, password }))

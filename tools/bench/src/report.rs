@@ -209,7 +209,9 @@ async fn console_pages(state: &jobmatch_core::AppState, base: &str, year: i32) -
         .and_then(|r| r.split('"').next())
         .ok_or_else(|| anyhow::anyhow!("no form token on the home page"))?
         .to_string();
-    let pages: Vec<(&str, String, Option<Vec<(&str, String)>>)> = vec![
+    // (name, path, the form posted there if any)
+    type Form<'a> = Option<Vec<(&'a str, String)>>;
+    let pages: Vec<(&str, String, Form)> = vec![
         ("home", "/console/".into(), None),
         ("jobs", "/console/jobs".into(), None),
         ("jobs search 保洁", format!("/console/jobs?q={}", "%E4%BF%9D%E6%B4%81"), None),
