@@ -547,4 +547,68 @@ both_backends! {
         assert!(page.body.contains("就业登记 · 就业状态"), "history in words, not codes: {}", page.body);
         assert!(!page.body.contains("employment_status"), "no field codes on the page");
     }
+
+    async fn console_pages_answer_exactly_as_the_api_for_every_role(app: TestApp) {
+        // Callers: a key and an account of the same organisation and role each.
+        let (nanhu, nanhu_key) = app.org_with_key("南湖区就业服务中心", "community", "330402", "staff").await;
+        let (xiuzhou, xiuzhou_key) = app.org_with_key("秀洲区就业服务中心", "community", "330411", "staff").await;
+        let (market, market_key) = app.publisher("矩阵零工市场").await;
+        let (other_market, other_market_key) = app.publisher("另一零工市场").await;
+        let g = app.two_agencies().await;
+        let mut callers = Vec::new();
+        for (org, key, login, role) in [
+            (&nanhu, &nanhu_key, "m.nanhu", "staff"),
+            (&xiuzhou, &xiuzhou_key, "m.xiuzhou", "staff"),
+            (&market, &market_key, "m.market", "publisher"),
+            (&other_market, &other_market_key, "m.other", "publisher"),
+            (&g.a_org, &g.a, "m.agency.a", "agency"),
+            (&g.b_org, &g.b, "m.agency.b", "agency"),
+        ] {
+            let password = app.account(&app.admin, org, login, role, None).await;
+            let mut browser = Browser::new(&app);
+            assert_eq!(browser.sign_in(login, &password).await.status, StatusCode::SEE_OTHER, "{login}");
+            callers.push((login, key.clone(), browser));
+        }
+        // Things to see: a person of 南湖 assigned to agency A, one of 秀洲,
+        // a job of the market, a closed job of the other market.
+        let person = app.create_person(person_body(61)).await;
+        app.assign(&g.agreement_a, &person).await;
+        let far = app.create_person(with(person_body(62), |b| b["region_code"] = json!("330411002"))).await;
+        let job = app.create_job(&market_key, with(job_body(), |b| b["region_code"] = json!("330402008"))).await;
+        let closed = app.create_job(&other_market_key, job_body()).await;
+        app.post(&format!("/v1/jobs/{closed}/close"), &other_market_key, json!({"reason": "withdrawn"})).await;
+        app.wait_indexed().await;
+        let pairs = [
+            (format!("/console/persons/{person}"), format!("/v1/persons/{person}")),
+            (format!("/console/persons/{far}"), format!("/v1/persons/{far}")),
+            (format!("/console/persons/{person}/plan"), format!("/v1/persons/{person}/plan")),
+            (format!("/console/persons/{far}/certification"), format!("/v1/persons/{far}/certification")),
+            (format!("/console/jobs/{job}"), format!("/v1/jobs/{job}")),
+            (format!("/console/jobs/{closed}"), format!("/v1/jobs/{closed}")),
+            ("/console/persons/per_00000000000000000000000000000000".into(), "/v1/persons/per_00000000000000000000000000000000".into()),
+            ("/console/jobs/job_00000000000000000000000000000000".into(), "/v1/jobs/job_00000000000000000000000000000000".into()),
+        ];
+        let mut seen = std::collections::BTreeSet::new();
+        for (login, key, browser) in &callers {
+            for (page, api) in &pairs {
+                let api_status = app.get(api, key).await.status;
+                let page_status = browser.get(page).await.status;
+                assert_eq!(page_status, api_status, "{login}: {page} as {api}");
+                seen.insert(api_status.as_u16());
+            }
+        }
+        assert!(seen.contains(&200) && seen.contains(&404), "the matrix holds both answers: {seen:?}");
+        // Forms that change things follow the same rule.
+        let (_, _, agency_b) = &callers[5];
+        let csrf = agency_b.get("/console/").await.hidden("csrf");
+        let contact = agency_b.post(&format!("/console/persons/{person}/contact"), &[("csrf", &csrf), ("method", "phone"), ("note", "越权")]).await;
+        let api = app.post(&format!("/v1/persons/{person}/contacts"), &g.b, json!({"method": "phone", "note": "越权"})).await;
+        assert_eq!((contact.status, api.status), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND), "another agency's person");
+        let (_, _, agency_a) = &callers[4];
+        let csrf = agency_a.get("/console/").await.hidden("csrf");
+        let own = agency_a.post(&format!("/console/persons/{person}/contact"), &[("csrf", &csrf), ("method", "phone"), ("note", "电话联系")]).await;
+        assert_eq!(own.status, StatusCode::SEE_OTHER, "its own person: {}", own.body);
+        let plan = agency_a.post(&format!("/console/persons/{person}/plan"), &[("csrf", &csrf), ("owner", "甲")]).await;
+        assert_eq!(plan.status, StatusCode::FORBIDDEN, "an agency does not keep the plan");
+    }
 }

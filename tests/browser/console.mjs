@@ -121,6 +121,18 @@ for (const [name, path] of Object.entries(pages)) {
   await check(small, name, 360);
 }
 
+// WCAG 1.4.10 reflow: at 320 CSS px (also 1280 px at 400 % zoom) no page
+// scrolls sideways (tables scroll within their own region).
+const narrow = await browser.newContext({ viewport: { width: 320, height: 800 }, locale: "zh-CN" });
+await narrow.addCookies((await context.cookies()).map((c) => ({ ...c })));
+const tiny = await narrow.newPage();
+for (const [name, path] of Object.entries(pages)) {
+  await tiny.goto(`${input.base}${path}`);
+  result.scrolls_sideways[`${name}-320`] = await tiny.evaluate(
+    () => document.documentElement.scrollWidth > window.innerWidth + 1,
+  );
+}
+
 // Download the report.
 await page.goto(`${input.base}${pages.report}`);
 const [download] = await Promise.all([page.waitForEvent("download"), page.click("a[href*='format=xlsx']")]);

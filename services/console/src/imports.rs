@@ -536,7 +536,8 @@ pub(crate) async fn persons_import(ctx: Ctx, multipart: Multipart) -> Response {
     if !answer.ok() {
         let mut errors: Vec<(String, String)> =
             answer.field_errors().into_iter().map(|(_, m)| ("file".to_string(), m)).collect();
-        if errors.is_empty() && answer.status.is_client_error() && answer.status != StatusCode::NOT_FOUND {
+        let refusal = [StatusCode::NOT_FOUND, StatusCode::FORBIDDEN].contains(&answer.status);
+        if errors.is_empty() && answer.status.is_client_error() && !refusal {
             errors.push(("file".into(), answer.detail()));
         }
         if errors.is_empty() {

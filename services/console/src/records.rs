@@ -105,6 +105,19 @@ fn certification_intro(p: &Value) -> Vec<String> {
 
 /// The form's page, filled from the record where it edits one.
 async fn open(ctx: Ctx, id: String, kind: &Kind) -> Response {
+    // The page answers as the API answers its own question first (may this
+    // caller read the plan / the certification / the trail?), then reads
+    // the person for the heading.
+    let Some(safe) = safe_id(&id) else { return ctx.refused(&Answer::not_found()) };
+    let own = match kind.path {
+        "plan" => format!("/v1/persons/{safe}/plan"),
+        "contact" => format!("/v1/persons/{safe}/trail"),
+        _ => format!("/v1/persons/{safe}/certification"),
+    };
+    let first = ctx.call(Method::GET, &own, None).await;
+    if !first.ok() {
+        return ctx.refused(&first);
+    }
     let p = match person(&ctx, &id).await {
         Ok(p) => p,
         Err(r) => return r,
@@ -112,12 +125,8 @@ async fn open(ctx: Ctx, id: String, kind: &Kind) -> Response {
     match kind.path {
         "plan" => {
             let mut form = plan_form();
-            let plan =
-                ctx.call(Method::GET, &format!("/v1/persons/{}/plan", p["id"].as_str().unwrap_or("")), None).await;
-            if plan.ok() {
-                for f in &mut form.fields {
-                    f.value = plan.json()[f.name].as_str().unwrap_or("").to_string();
-                }
+            for f in &mut form.fields {
+                f.value = first.json()[f.name].as_str().unwrap_or("").to_string();
             }
             page(&ctx, StatusCode::OK, kind, &p, Vec::new(), form)
         }
