@@ -333,6 +333,27 @@ both_backends! {
         let nanhu = app.get(&format!("/v1/reports/progress/year?year={year}&region=330402&by_month=true"), &app.admin).await;
         let helped: Vec<i64> = nanhu.body["by_month"].as_array().unwrap().iter().map(|m| m["helped_total"].as_i64().unwrap()).collect();
         assert_eq!(helped, [0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], "one county's people only");
+        // Figures are kept while the records are unchanged, never after:
+        // each kind of write shows at once.
+        let month = |m: u32| format!("/v1/reports/progress?month={year}-{m:02}&region=330402&format=json");
+        let march = app.get(&month(3), &app.admin).await.body["total"]["helped_total"].clone();
+        let c = app.resident("郑三", "330402008", &["low_income_family"], 903).await;
+        let placement = app.place(&c, "flexible", day(3, 5), json!({})).await;
+        let again = app.get(&format!("/v1/reports/progress/year?year={year}&region=330402&by_month=true"), &app.admin).await;
+        assert_eq!(again.body["by_month"][2]["helped_total"], 2, "a new placement: {}", again.body);
+        let march_now = app.get(&month(3), &app.admin).await.body["total"]["helped_total"].clone();
+        assert_ne!(march_now, march, "the month's report follows the new placement");
+        assert!(!placement.is_empty());
+        // A certification step shows in this month's column 8 at once.
+        let this_month = format!("/v1/reports/progress?month={}&region=330400&format=json", months().this.format("%Y-%m"));
+        let before = app.get(&this_month, &app.admin).await.body["total"]["newly_certified"].as_i64().unwrap();
+        let d = app.resident("冯四", "330402008", &["low_income_family"], 904).await;
+        for step in [json!({"action": "apply", "grounds": ["low_income_family"]}), json!({"action": "certify"})] {
+            let r = app.post(&format!("/v1/persons/{d}/certification"), &app.admin, step).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        }
+        let after = app.get(&this_month, &app.admin).await.body["total"]["newly_certified"].as_i64().unwrap();
+        assert_eq!(after, before + 1, "the certification is counted at once");
     }
 
     async fn allowances_keep_their_rules_and_taper_after_a_placement(app: TestApp) {

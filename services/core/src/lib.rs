@@ -19,6 +19,7 @@ pub mod http;
 pub mod idcard;
 pub mod ids;
 pub mod links;
+pub mod memo;
 pub mod metrics;
 pub mod plain;
 pub mod policy;

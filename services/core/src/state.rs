@@ -98,6 +98,8 @@ pub struct AppState {
     pub auth_failures: Arc<crate::ratelimit::RateLimiter>,
     /// Set once when the matching service starts in this process.
     pub job_search: Arc<std::sync::OnceLock<Arc<dyn JobSearch>>>,
+    /// Reports kept while their records are unchanged ([`crate::memo`]).
+    pub memo: Arc<crate::memo::Memo>,
 }
 
 impl AppState {
@@ -141,6 +143,7 @@ impl AppState {
             limiter: Arc::new(crate::ratelimit::RateLimiter::default()),
             auth_failures: Arc::new(crate::ratelimit::RateLimiter::default()),
             job_search: Arc::new(std::sync::OnceLock::new()),
+            memo: Arc::new(crate::memo::Memo::default()),
         })
     }
 }

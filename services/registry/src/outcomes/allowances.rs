@@ -238,6 +238,7 @@ async fn grant(
     .bind(&now)
     .execute(&mut *tx)
     .await?;
+    jobmatch_core::memo::records_changed(&mut tx).await?;
     tx.commit().await?;
     let row = Row {
         id,

@@ -22,8 +22,10 @@
 //! `GET /v1/reports/progress/people` lists the people behind any figure.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone};
+use jobmatch_core::memo::records_version;
 use jobmatch_core::time::{shanghai, to_text};
 use jobmatch_core::AppState;
 use serde_json::Value;
@@ -90,10 +92,18 @@ fn certified_on(events: &[CertRow], day: &str) -> bool {
     last.is_some_and(|e| e.2 == "certified" && e.4.as_deref().is_none_or(|u| u >= day))
 }
 
-/// Every column's people for the period.
-pub async fn compute(state: &AppState, period: Period) -> anyhow::Result<Columns> {
+/// Every column's people for the period; kept in process while the
+/// records are unchanged ([`jobmatch_core::memo`]).
+pub async fn compute(state: &AppState, period: Period) -> anyhow::Result<Arc<Columns>> {
+    let version = records_version(&state.db.pool).await?;
+    let key = format!("columns {} {} {}", period.first, period.last, jobmatch_core::time::today());
+    if let Some(kept) = state.memo.get::<Columns>(&key, version) {
+        return Ok(kept);
+    }
     let mut columns = compute_placed(state, period).await?;
     compute_others(state, period, &mut columns).await?;
+    let columns = Arc::new(columns);
+    state.memo.put(&key, version, columns.clone());
     Ok(columns)
 }
 
@@ -108,8 +118,19 @@ pub struct FirstPlacement {
 }
 
 /// Each person's first placement in force that started in the period,
-/// in start order.
-pub async fn first_placements(state: &AppState, period: Period) -> anyhow::Result<Vec<FirstPlacement>> {
+/// in start order; kept in process while the records are unchanged.
+pub async fn first_placements(state: &AppState, period: Period) -> anyhow::Result<Arc<Vec<FirstPlacement>>> {
+    let version = records_version(&state.db.pool).await?;
+    let key = format!("first placements {} {}", period.first, period.last);
+    if let Some(kept) = state.memo.get::<Vec<FirstPlacement>>(&key, version) {
+        return Ok(kept);
+    }
+    let placed = Arc::new(read_first_placements(state, period).await?);
+    state.memo.put(&key, version, placed.clone());
+    Ok(placed)
+}
+
+async fn read_first_placements(state: &AppState, period: Period) -> anyhow::Result<Vec<FirstPlacement>> {
     let pool = &state.db.pool;
     let (first, last) = (period.first.to_string(), period.last.to_string());
     let placed: Vec<(String, String, String, Option<String>, String)> = sqlx::query_as(
@@ -151,7 +172,7 @@ pub async fn first_placements(state: &AppState, period: Period) -> anyhow::Resul
 
 /// Columns 1–6 and 9 (the rest left empty).
 pub async fn compute_placed(state: &AppState, period: Period) -> anyhow::Result<Columns> {
-    Ok(placed_columns(&first_placements(state, period).await?))
+    Ok(placed_columns(&read_first_placements(state, period).await?))
 }
 
 /// Columns 1–6 and 9 of these first placements.

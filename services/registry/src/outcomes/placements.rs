@@ -216,6 +216,7 @@ pub async fn insert(
     .bind(&now)
     .execute(&mut *conn)
     .await?;
+    jobmatch_core::memo::records_changed(&mut *conn).await?;
     if let Some(m) = np.social_insurance_months.filter(|m| *m > 0) {
         insert_insurance(conn, &id, m, today(), caller).await?;
     }
@@ -466,6 +467,7 @@ async fn end_placement(
         .bind(&id)
         .execute(&mut *tx)
         .await?;
+    jobmatch_core::memo::records_changed(&mut tx).await?;
     refresh_status(&mut tx, &state, &pl.person_id, &caller).await?;
     let after = get(&mut tx, &id).await?.ok_or_else(|| anyhow::anyhow!("placement vanished"))?;
     tx.commit().await?;

@@ -306,7 +306,11 @@ async fn progress_year(
     // One pass over the year's first placements: a person's first placement
     // of the year is also their first of any part of it from 1 January, so
     // the year to date at a month's end counts those started by then.
-    let placed = if last >= first { first_placements(&state, Period { first, last }).await? } else { Vec::new() };
+    let placed = if last >= first {
+        first_placements(&state, Period { first, last }).await?
+    } else {
+        std::sync::Arc::new(Vec::new())
+    };
     let columns = placed_columns(&placed);
     let target = state.policy.report.city_target;
     let pct = |n: i64| if target > 0 { (n as f64 * 1000.0 / target as f64).round() / 10.0 } else { 0.0 };

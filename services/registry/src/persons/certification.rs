@@ -115,6 +115,7 @@ pub async fn record_step(
         .bind(&record.id)
         .execute(&mut *conn)
         .await?;
+    jobmatch_core::memo::records_changed(&mut *conn).await?;
     sqlx::query(
         "INSERT INTO certification_events (person_id, from_status, to_status, grounds, valid_from, valid_until, note,
             actor_key_id, actor_org_id, effective_on, created_at)

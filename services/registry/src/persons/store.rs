@@ -130,6 +130,7 @@ pub async fn insert_row(conn: &mut AnyConnection, state: &AppState, row: &NewRow
     .bind(row.now)
     .execute(&mut *conn)
     .await?;
+    jobmatch_core::memo::records_changed(&mut *conn).await?;
     Ok(())
 }
 
@@ -283,6 +284,7 @@ pub async fn update(
     if done.rows_affected() == 0 {
         return Ok(Updated::Stale);
     }
+    jobmatch_core::memo::records_changed(&mut *conn).await?;
     let fields: Vec<String> = changes.keys().cloned().collect();
     if current.profile.consent.share_with_agencies && !profile.consent.share_with_agencies {
         crate::agencies::assignments::end_for_withdrawn_consent(conn, &current.id, &now).await?;
