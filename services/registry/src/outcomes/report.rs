@@ -1,13 +1,13 @@
 //! `GET /v1/reports/progress` (JSON, CSV, XLSX), the people behind a
 //! figure and the year view; the figures come from [`super::figures`].
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use jobmatch_core::error::Problem;
 use jobmatch_core::http::{encode_cursor, QueryParams};
 use jobmatch_core::records::persons;
@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::figures::{compute, first_placements, placed_columns, Entry, FirstPlacement, Period};
+use super::figures::{compute, first_placements, Entry, Period};
 use super::form::{csv_text, xlsx};
 use super::{last_day, month_text, read_month, read_year};
 
@@ -311,37 +311,51 @@ async fn progress_year(
     } else {
         std::sync::Arc::new(Vec::new())
     };
-    let columns = placed_columns(&placed);
+    // Per unit, and per month of the first placement (then summed up to
+    // each month's end), in one pass.
+    let mut per_unit: HashMap<&str, (i64, i64)> = HashMap::new();
+    let mut per_month = [(0i64, 0i64); 12];
+    let listed: HashSet<&str> = units.iter().map(|(code, _)| code.as_str()).collect();
+    for p in placed.iter() {
+        let certified = i64::from(p.certified);
+        let unit = per_unit.entry(p.entry.unit.as_str()).or_default();
+        unit.0 += 1;
+        unit.1 += certified;
+        let month = p.started_on.get(5..7).and_then(|m| m.parse::<usize>().ok()).unwrap_or(1).clamp(1, 12);
+        if listed.contains(p.entry.unit.as_str()) {
+            per_month[month - 1].0 += 1;
+            per_month[month - 1].1 += certified;
+        }
+    }
     let target = state.policy.report.city_target;
     let pct = |n: i64| if target > 0 { (n as f64 * 1000.0 / target as f64).round() / 10.0 } else { 0.0 };
     let rows: Vec<YearRow> = units
         .iter()
         .map(|(code, name)| {
-            let certified = columns.count(Column::CertifiedEmployed, code);
+            let (helped, certified) = per_unit.get(code.as_str()).copied().unwrap_or_default();
             YearRow {
                 unit_code: code.clone(),
                 unit_name: name.clone(),
                 certified_employed: certified,
-                helped_total: columns.count(Column::HelpedTotal, code),
+                helped_total: helped,
                 share_of_city_target: pct(certified),
             }
         })
         .collect();
     let certified: i64 = rows.iter().map(|r| r.certified_employed).sum();
     let mut months = Vec::new();
+    let (mut helped_to_date, mut certified_to_date) = (0, 0);
     let mut month_start = first;
     while by_month && month_start <= last {
-        let through = super::last_day(month_start).min(last).to_string();
-        let upto: Vec<FirstPlacement> = placed.iter().filter(|p| p.started_on <= through).cloned().collect();
-        let upto = placed_columns(&upto);
-        let sum = |c: Column| units.iter().map(|(code, _)| upto.count(c, code)).sum();
+        let (helped, certified) = per_month[month_start.month0() as usize];
+        helped_to_date += helped;
+        certified_to_date += certified;
         months.push(MonthToDate {
             month: month_start.format("%Y-%m").to_string(),
-            certified_employed: sum(Column::CertifiedEmployed),
-            helped_total: sum(Column::HelpedTotal),
+            certified_employed: certified_to_date,
+            helped_total: helped_to_date,
         });
-        let through = super::last_day(month_start).min(last);
-        month_start = through.succ_opt().ok_or_else(|| anyhow::anyhow!("a next day"))?;
+        month_start = super::last_day(month_start).succ_opt().ok_or_else(|| anyhow::anyhow!("a next day"))?;
     }
     Ok(Json(YearReport {
         by_month: months,
