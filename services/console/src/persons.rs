@@ -220,7 +220,29 @@ pub(crate) async fn show(ctx: Ctx, Path(id): Path<String>, Query(q): Query<Saved
         },
         None => "未申请认定".into(),
     };
-    let plan = match ctx.call(Method::GET, &format!("/v1/persons/{id}/plan"), None).await {
+    // The record's other parts are independent questions to the API: asked
+    // at once.
+    let uris = [
+        format!("/v1/persons/{id}/plan"),
+        format!("/v1/persons/{id}/matches?limit=10"),
+        format!("/v1/notifications?person_id={id}&limit=20"),
+        format!("/v1/leads?kind=interested&person_id={id}&limit=20"),
+        format!("/v1/leads?kind=found_work&person_id={id}&limit=20"),
+        format!("/v1/persons/{id}/trail"),
+        format!("/v1/persons/{id}/certification"),
+        format!("/v1/persons/{id}/history"),
+    ];
+    let (plan_a, matches_a, sent_a, interested_a, found_a, trail_a, cert_a, history_a) = tokio::join!(
+        ctx.call(Method::GET, &uris[0], None),
+        ctx.call(Method::GET, &uris[1], None),
+        ctx.call(Method::GET, &uris[2], None),
+        ctx.call(Method::GET, &uris[3], None),
+        ctx.call(Method::GET, &uris[4], None),
+        ctx.call(Method::GET, &uris[5], None),
+        ctx.call(Method::GET, &uris[6], None),
+        ctx.call(Method::GET, &uris[7], None),
+    );
+    let plan = match plan_a {
         a if a.ok() => {
             let v = a.json();
             [
@@ -236,8 +258,7 @@ pub(crate) async fn show(ctx: Ctx, Path(id): Path<String>, Query(q): Query<Saved
         }
         _ => Vec::new(),
     };
-    let (matches, matches_note) = match ctx.call(Method::GET, &format!("/v1/persons/{id}/matches?limit=10"), None).await
-    {
+    let (matches, matches_note) = match matches_a {
         a if a.ok() => {
             let rows: Vec<MatchRow> = a.json()["items"]
                 .as_array()
@@ -260,7 +281,7 @@ pub(crate) async fn show(ctx: Ctx, Path(id): Path<String>, Query(q): Query<Saved
         }
         a => (Vec::new(), Some(format!("暂时无法列出合适岗位：{}", a.detail()))),
     };
-    let sent = match ctx.call(Method::GET, &format!("/v1/notifications?person_id={id}&limit=20"), None).await {
+    let sent = match sent_a {
         a if a.ok() => a.json()["items"]
             .as_array()
             .map(|items| {
@@ -278,8 +299,7 @@ pub(crate) async fn show(ctx: Ctx, Path(id): Path<String>, Query(q): Query<Saved
         _ => Vec::new(),
     };
     let mut answers = Vec::new();
-    for kind in ["interested", "found_work"] {
-        let a = ctx.call(Method::GET, &format!("/v1/leads?kind={kind}&person_id={id}&limit=20"), None).await;
+    for (kind, a) in [("interested", &interested_a), ("found_work", &found_a)] {
         for l in a.json()["items"].as_array().into_iter().flatten() {
             let status = l["status"].as_str().unwrap_or("");
             answers.push(AnswerRow {
@@ -295,7 +315,7 @@ pub(crate) async fn show(ctx: Ctx, Path(id): Path<String>, Query(q): Query<Saved
         }
     }
     answers.sort_by(|a, b| b.when.cmp(&a.when));
-    let trail = match ctx.call(Method::GET, &format!("/v1/persons/{id}/trail"), None).await {
+    let trail = match trail_a {
         a if a.ok() => a.json()["items"]
             .as_array()
             .map(|items| {
@@ -322,7 +342,7 @@ pub(crate) async fn show(ctx: Ctx, Path(id): Path<String>, Query(q): Query<Saved
             .unwrap_or_default(),
         _ => Vec::new(),
     };
-    let certification_steps = match ctx.call(Method::GET, &format!("/v1/persons/{id}/certification"), None).await {
+    let certification_steps = match cert_a {
         a if a.ok() => a.json()["events"]
             .as_array()
             .map(|events| {
@@ -342,7 +362,7 @@ pub(crate) async fn show(ctx: Ctx, Path(id): Path<String>, Query(q): Query<Saved
             .unwrap_or_default(),
         _ => Vec::new(),
     };
-    let history = match ctx.call(Method::GET, &format!("/v1/persons/{id}/history"), None).await {
+    let history = match history_a {
         a if a.ok() => a.json()["items"]
             .as_array()
             .map(|items| {
