@@ -151,6 +151,13 @@ fn upload_page(ctx: &Ctx, kind: &Kind, status: StatusCode, form: Form, report: O
     render(status, &page)
 }
 
+/// The form again (422) with `messages` by its file field.
+fn refuse_file(ctx: &Ctx, kind: &Kind, mut form: Form, messages: Vec<String>) -> Response {
+    let errors: Vec<(String, String)> = messages.into_iter().map(|m| ("file".to_string(), m)).collect();
+    form.refuse(&errors, |f| f.to_string(), "file");
+    upload_page(ctx, kind, StatusCode::UNPROCESSABLE_ENTITY, form, None)
+}
+
 fn jobs_page(ctx: &Ctx, status: StatusCode, form: Form, report: Option<Report>) -> Response {
     upload_page(ctx, &JOBS, status, form, report)
 }
@@ -317,10 +324,7 @@ pub(crate) async fn jobs_import(ctx: Ctx, multipart: Multipart) -> Response {
     let limit = 4 << 20;
     let upload = match read_upload(&ctx, multipart, limit).await {
         Err(r) => return r,
-        Ok(Err(message)) => {
-            form.refuse(&[("file".into(), message)], |f| f.to_string(), "file");
-            return jobs_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, form, None);
-        }
+        Ok(Err(message)) => return refuse_file(&ctx, &JOBS, form, vec![message]),
         Ok(Ok(u)) => u,
     };
     form.fill(&upload.posted);
@@ -349,13 +353,11 @@ pub(crate) async fn jobs_import(ctx: Ctx, multipart: Multipart) -> Response {
     let rows = match read {
         Ok(Ok(Ok(rows))) => rows,
         Ok(Ok(Err(jobmatch_core::ApiError::Problem(p)))) => {
-            let mut messages: Vec<(String, String)> =
-                p.errors.iter().map(|e| ("file".to_string(), e.message.clone())).collect();
+            let mut messages: Vec<String> = p.errors.iter().map(|e| e.message.clone()).collect();
             if messages.is_empty() {
-                messages.push(("file".into(), p.detail.clone()));
+                messages.push(p.detail.clone());
             }
-            form.refuse(&messages, |f| f.to_string(), "file");
-            return jobs_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, form, None);
+            return refuse_file(&ctx, &JOBS, form, messages);
         }
         other => {
             if let Ok(Ok(Err(e))) = &other {
@@ -366,10 +368,7 @@ pub(crate) async fn jobs_import(ctx: Ctx, multipart: Multipart) -> Response {
     };
     let cols = columns(&ctx);
     let mut rows = rows.into_iter();
-    let Some((_, header)) = rows.next() else {
-        form.refuse(&[("file".into(), "文件为空".into())], |f| f.to_string(), "file");
-        return jobs_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, form, None);
-    };
+    let Some((_, header)) = rows.next() else { return refuse_file(&ctx, &JOBS, form, vec!["文件为空".into()]) };
     // Which form field each column is; columns we do not know are noted.
     let mut map: Vec<Option<&'static str>> = Vec::new();
     let mut unknown = Vec::new();
@@ -389,8 +388,7 @@ pub(crate) async fn jobs_import(ctx: Ctx, multipart: Multipart) -> Response {
         .collect();
     if !missing.is_empty() {
         let message = format!("第 1 行缺少列：{}（请使用模板）", missing.join("、"));
-        form.refuse(&[("file".into(), message)], |f| f.to_string(), "file");
-        return jobs_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, form, None);
+        return refuse_file(&ctx, &JOBS, form, vec![message]);
     }
     let fields_form = job_form(&ctx);
     let mut lines = Vec::new();
@@ -406,8 +404,7 @@ pub(crate) async fn jobs_import(ctx: Ctx, multipart: Multipart) -> Response {
         jobs.push(job_json(&Posted(values)));
     }
     if jobs.is_empty() {
-        form.refuse(&[("file".into(), "表中没有岗位（第 2 行起每行一个岗位）".into())], |f| f.to_string(), "file");
-        return jobs_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, form, None);
+        return refuse_file(&ctx, &JOBS, form, vec!["表中没有岗位（第 2 行起每行一个岗位）".into()]);
     }
     let uri = if dry_run { "/v1/jobs/import?dry_run=true" } else { "/v1/jobs/import" };
     let answer = ctx.call(Method::POST, uri, Some(&json!({ "jobs": jobs }))).await;
@@ -416,9 +413,7 @@ pub(crate) async fn jobs_import(ctx: Ctx, multipart: Multipart) -> Response {
         if answer.status != StatusCode::UNPROCESSABLE_ENTITY || errors.is_empty() {
             return ctx.refused(&answer);
         }
-        let errors: Vec<(String, String)> = errors.into_iter().map(|(_, m)| ("file".to_string(), m)).collect();
-        form.refuse(&errors, |f| f.to_string(), "file");
-        return jobs_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, form, None);
+        return refuse_file(&ctx, &JOBS, form, errors.into_iter().map(|(_, m)| m).collect());
     }
     let label_of = |api_field: &str| {
         let field = flat_field(api_field);
@@ -513,10 +508,7 @@ pub(crate) async fn persons_import(ctx: Ctx, multipart: Multipart) -> Response {
     let limit = ctx.state.settings.person_import_max_bytes;
     let upload = match read_upload(&ctx, multipart, limit).await {
         Err(r) => return r,
-        Ok(Err(message)) => {
-            form.refuse(&[("file".into(), message)], |f| f.to_string(), "file");
-            return persons_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, form, None);
-        }
+        Ok(Err(message)) => return refuse_file(&ctx, &PEOPLE, form, vec![message]),
         Ok(Ok(u)) => u,
     };
     form.fill(&upload.posted);
@@ -534,17 +526,15 @@ pub(crate) async fn persons_import(ctx: Ctx, multipart: Multipart) -> Response {
     };
     let answer = ctx.send(Method::POST, &uri, Some(kind), upload.file).await;
     if !answer.ok() {
-        let mut errors: Vec<(String, String)> =
-            answer.field_errors().into_iter().map(|(_, m)| ("file".to_string(), m)).collect();
+        let mut errors: Vec<String> = answer.field_errors().into_iter().map(|(_, m)| m).collect();
         let refusal = [StatusCode::NOT_FOUND, StatusCode::FORBIDDEN].contains(&answer.status);
         if errors.is_empty() && answer.status.is_client_error() && !refusal {
-            errors.push(("file".into(), answer.detail()));
+            errors.push(answer.detail());
         }
         if errors.is_empty() {
             return ctx.refused(&answer);
         }
-        form.refuse(&errors, |f| f.to_string(), "file");
-        return persons_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, form, None);
+        return refuse_file(&ctx, &PEOPLE, form, errors);
     }
     let v = answer.json();
     let count = |k: &str| v[k].as_u64().unwrap_or(0) as usize;

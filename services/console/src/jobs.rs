@@ -467,13 +467,8 @@ pub(crate) async fn close(
         Err(r) => return r,
     };
     let Some(id) = safe_id(&id) else { return ctx.refused(&crate::Answer::not_found()) };
-    let answer =
-        ctx.call(Method::POST, &format!("/v1/jobs/{id}/close"), Some(&json!({"reason": posted.get("reason")}))).await;
-    if answer.ok() {
-        see_other(&format!("/console/jobs/{id}"))
-    } else {
-        ctx.refused(&answer)
-    }
+    let body = json!({"reason": posted.get("reason")});
+    ctx.act(&format!("/v1/jobs/{id}/close"), Some(&body), &format!("/console/jobs/{id}")).await
 }
 
 /// Refer a candidate to the job (the person's id is posted, not put in
@@ -490,10 +485,6 @@ pub(crate) async fn refer(
     let (Some(id), Some(person_id)) = (safe_id(&id), safe_id(posted.get("person_id"))) else {
         return ctx.refused(&crate::Answer::not_found());
     };
-    let answer = ctx.call(Method::POST, "/v1/referrals", Some(&json!({"job_id": id, "person_id": person_id}))).await;
-    if answer.ok() {
-        see_other("/console/referrals?status=referred&moved=1")
-    } else {
-        ctx.refused(&answer)
-    }
+    let body = json!({"job_id": id, "person_id": person_id});
+    ctx.act("/v1/referrals", Some(&body), "/console/referrals?status=referred&moved=1").await
 }

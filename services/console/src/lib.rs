@@ -354,6 +354,17 @@ impl Ctx {
         Answer::new(parts.status, parts.headers, body)
     }
 
+    /// A form's action: POST `body` to `uri`; then go to `to`, or the page
+    /// telling why not.
+    pub async fn act(&self, uri: &str, body: Option<&Value>, to: &str) -> Response {
+        let answer = self.call(Method::POST, uri, body).await;
+        if answer.ok() {
+            see_other(to)
+        } else {
+            self.refused(&answer)
+        }
+    }
+
     /// GET `uri`'s JSON, or the page telling why not.
     pub async fn get(&self, uri: &str) -> Result<Value, Response> {
         let answer = self.call(Method::GET, uri, None).await;

@@ -248,10 +248,5 @@ pub(crate) async fn act_on_lead(
         "close" => format!("/v1/leads/{id}/close"),
         _ => return ctx.refused(&Answer::not_found()),
     };
-    let answer = ctx.call(Method::POST, &uri, Some(&json!({}))).await;
-    if answer.ok() {
-        see_other(&format!("/console/persons/{person}?saved=lead"))
-    } else {
-        ctx.refused(&answer)
-    }
+    ctx.act(&uri, Some(&json!({})), &format!("/console/persons/{person}?saved=lead")).await
 }

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use crate::forms::encode;
 use crate::jobs::{job_row, JobRow};
 use crate::labels::{self, name, next_referral_step};
-use crate::{render, see_other, Ctx, Layout};
+use crate::{render, Ctx, Layout};
 
 /// One line of a to-do list on the home page.
 struct Todo {
@@ -239,14 +239,8 @@ pub(crate) async fn move_referral(
     if crate::safe_id(&id).is_none() {
         return ctx.refused(&crate::Answer::not_found());
     }
-    let answer = ctx
-        .call(Method::POST, &format!("/v1/referrals/{id}/status"), Some(&json!({"status": posted.get("status")})))
-        .await;
-    if answer.ok() {
-        see_other("/console/referrals?moved=1")
-    } else {
-        ctx.refused(&answer)
-    }
+    let body = json!({"status": posted.get("status")});
+    ctx.act(&format!("/v1/referrals/{id}/status"), Some(&body), "/console/referrals?moved=1").await
 }
 
 /// An agency's endpoint and its last delivery.
@@ -370,10 +364,5 @@ pub(crate) async fn retry(
     if crate::safe_id(&id).is_none() {
         return ctx.refused(&crate::Answer::not_found());
     }
-    let answer = ctx.call(Method::POST, &format!("/v1/notifications/{id}/retry"), None).await;
-    if answer.ok() {
-        see_other("/console/notifications?status=dead")
-    } else {
-        ctx.refused(&answer)
-    }
+    ctx.act(&format!("/v1/notifications/{id}/retry"), None, "/console/notifications?status=dead").await
 }
