@@ -95,16 +95,29 @@ fn certified_on(events: &[CertRow], day: &str) -> bool {
 /// Every column's people for the period; kept in process while the
 /// records are unchanged ([`jobmatch_core::memo`]).
 pub async fn compute(state: &AppState, period: Period) -> anyhow::Result<Arc<Columns>> {
-    let version = records_version(&state.db.pool).await?;
     let key = format!("columns {} {} {}", period.first, period.last, jobmatch_core::time::today());
-    if let Some(kept) = state.memo.get::<Columns>(&key, version) {
+    kept(state, &key, async {
+        let mut columns = compute_placed(state, period).await?;
+        compute_others(state, period, &mut columns).await?;
+        Ok(columns)
+    })
+    .await
+}
+
+/// The result kept under `key` while the records are unchanged, or
+/// `compute`'s, then kept.
+async fn kept<T: Send + Sync + 'static>(
+    state: &AppState,
+    key: &str,
+    compute: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<Arc<T>> {
+    let version = records_version(&state.db.pool).await?;
+    if let Some(kept) = state.memo.get::<T>(key, version) {
         return Ok(kept);
     }
-    let mut columns = compute_placed(state, period).await?;
-    compute_others(state, period, &mut columns).await?;
-    let columns = Arc::new(columns);
-    state.memo.put(&key, version, columns.clone());
-    Ok(columns)
+    let value = Arc::new(compute.await?);
+    state.memo.put(key, version, value.clone());
+    Ok(value)
 }
 
 /// A person's first placement of a period, as columns 1–6 and 9 count it.
@@ -120,14 +133,8 @@ pub struct FirstPlacement {
 /// Each person's first placement in force that started in the period,
 /// in start order; kept in process while the records are unchanged.
 pub async fn first_placements(state: &AppState, period: Period) -> anyhow::Result<Arc<Vec<FirstPlacement>>> {
-    let version = records_version(&state.db.pool).await?;
     let key = format!("first placements {} {}", period.first, period.last);
-    if let Some(kept) = state.memo.get::<Vec<FirstPlacement>>(&key, version) {
-        return Ok(kept);
-    }
-    let placed = Arc::new(read_first_placements(state, period).await?);
-    state.memo.put(&key, version, placed.clone());
-    Ok(placed)
+    kept(state, &key, read_first_placements(state, period)).await
 }
 
 async fn read_first_placements(state: &AppState, period: Period) -> anyhow::Result<Vec<FirstPlacement>> {
@@ -176,7 +183,7 @@ pub async fn compute_placed(state: &AppState, period: Period) -> anyhow::Result<
 }
 
 /// Columns 1–6 and 9 of these first placements.
-pub fn placed_columns(placed: &[FirstPlacement]) -> Columns {
+fn placed_columns(placed: &[FirstPlacement]) -> Columns {
     let mut columns = Columns::default();
     for p in placed {
         if p.certified {
