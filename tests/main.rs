@@ -25,4 +25,5 @@ mod receiver;
 mod reports;
 mod security;
 mod seeker;
+mod subsidies;
 mod welfare;

@@ -15,7 +15,7 @@ const STREET: &str = "330402008";
 
 impl TestApp {
     /// A person of 南湖区 with push consent; `certified` runs the certification workflow.
-    async fn seeker(&self, name: &str, birth: &str, seq: u32, certified: bool) -> String {
+    pub(crate) async fn seeker(&self, name: &str, birth: &str, seq: u32, certified: bool) -> String {
         let id = self
             .create_person(json!({
                 "id_number": id_number("330402", birth, seq), "name": name, "phone": format!("1390573{seq:04}"),
@@ -35,13 +35,13 @@ impl TestApp {
         id
     }
 
-    async fn ok(&self, path: &str, key: &str, body: Value, status: StatusCode) -> Value {
+    pub(crate) async fn ok(&self, path: &str, key: &str, body: Value, status: StatusCode) -> Value {
         let r = self.post(path, key, body).await;
         assert_eq!(r.status, status, "{path}: {}", r.body);
         r.body
     }
 
-    async fn apply(&self, key: &str, announcement: &str, person: &str) -> String {
+    pub(crate) async fn apply(&self, key: &str, announcement: &str, person: &str) -> String {
         let b = self
             .ok(
                 &format!("/v1/welfare/announcements/{announcement}/applications"),
@@ -61,7 +61,7 @@ impl TestApp {
         r.body["errors"][0]["code"].as_str().unwrap().to_string()
     }
 
-    async fn position(&self, key: &str, headcount: i64) -> String {
+    pub(crate) async fn position(&self, key: &str, headcount: i64) -> String {
         let b = self
             .ok(
                 "/v1/welfare/positions",
@@ -77,7 +77,13 @@ impl TestApp {
     }
 
     /// Draft and publish an announcement of `posts` posts; returns (announcement id, job id).
-    async fn announce(&self, key: &str, position: &str, posts: i64, event: Option<&str>) -> (String, String) {
+    pub(crate) async fn announce(
+        &self,
+        key: &str,
+        position: &str,
+        posts: i64,
+        event: Option<&str>,
+    ) -> (String, String) {
         let apply_by = (jobmatch_core::time::today() + chrono::Duration::days(10)).to_string();
         let mut body = json!({"requirements": "负责河道水面及岸坡保洁，每天早上6点到11点，能骑三轮车",
                               "posts": posts, "apply_by": apply_by,

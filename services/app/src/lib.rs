@@ -58,6 +58,7 @@ impl ServiceRole {
         (name = "push", description = "岗位推送 Push service: inbox, SMS, agency webhooks"),
         (name = "agencies", description = "人力资源机构合作 HR agencies: agreements, assignments, referrals, follow-up"),
         (name = "outcomes", description = "帮扶成效 Placements, insurance months, subsidies, allowances"),
+        (name = "subsidies", description = "直补快办 Evidence from other departments, payment lists by rule, payments and reversals"),
         (name = "reports", description = "进度表 The monthly progress report"),
         (name = "welfare", description = "公益性岗位 Public-welfare jobs: reserve, announcements, 公示, objections, registration, subsidy periods"),
         (name = "seeker", description = "求职者页面与回复 The job seeker's SMS link pages, their answers, leads for staff"),

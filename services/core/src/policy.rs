@@ -43,6 +43,138 @@ pub struct Policy {
     #[serde(default)]
     pub report: ReportPolicy,
     pub public_welfare: WelfarePolicy,
+    #[serde(default)]
+    pub subsidy: SubsidyPolicy,
+}
+
+/// The rules of direct subsidies (直补快办), each in dated versions.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubsidyPolicy {
+    #[serde(default)]
+    pub rule: Vec<RuleVersion>,
+}
+
+/// The rules the engine knows.
+pub const RULES: [&str; 6] =
+    ["flexible_si", "employer_si", "welfare_post", "loan_interest", "living_allowance", "agency_service"];
+
+/// One version of a subsidy rule: it applies to the months `from` to
+/// `until` (YYYY-MM, inclusive; open-ended without `until`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleVersion {
+    pub rule: String,
+    pub from: String,
+    #[serde(default)]
+    pub until: Option<String>,
+    /// The share of contributions paid back, as [numerator, denominator].
+    #[serde(default)]
+    pub share: Option<[i64; 2]>,
+    /// The subsidy runs at most this many years from the first approval…
+    #[serde(default)]
+    pub years: Option<i64>,
+    /// …or to retirement for someone within this many years of it then.
+    #[serde(default)]
+    pub near_retirement_years: Option<i64>,
+    /// Yuan a month (the public-welfare post subsidy).
+    #[serde(default)]
+    pub monthly_amount: Option<i64>,
+    /// At most this many yuan a month.
+    #[serde(default)]
+    pub monthly_cap: Option<i64>,
+    /// Loans count up to this many yuan for the interest subsidy.
+    #[serde(default)]
+    pub loan_cap: Option<i64>,
+    /// Employer kinds (`government`, `state_funded`, …) never subsidised.
+    #[serde(default)]
+    pub excluded_employer_types: Vec<String>,
+}
+
+impl RuleVersion {
+    /// The stable name of this version, kept with every payment made under it.
+    pub fn id(&self) -> String {
+        format!("{}@{}", self.rule, self.from)
+    }
+
+    pub fn first_month(&self) -> NaiveDate {
+        crate::time::parse_month(&self.from).expect("checked at load")
+    }
+
+    pub fn last_month(&self) -> Option<NaiveDate> {
+        self.until.as_deref().and_then(crate::time::parse_month)
+    }
+
+    fn covers(&self, month: NaiveDate) -> bool {
+        self.first_month() <= month && self.last_month().is_none_or(|u| month <= u)
+    }
+
+    /// What is wrong with this version for its rule (empty when fine).
+    fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut need = |ok: bool, what: &str| {
+            if !ok {
+                out.push(format!("{} from {}: {what}", self.rule, self.from));
+            }
+        };
+        need(crate::time::parse_month(&self.from).is_some(), "from must be YYYY-MM");
+        need(self.until.as_deref().is_none_or(|u| crate::time::parse_month(u).is_some()), "until must be YYYY-MM");
+        need(
+            self.until
+                .as_deref()
+                .and_then(crate::time::parse_month)
+                .is_none_or(|u| crate::time::parse_month(&self.from).is_some_and(|f| f <= u)),
+            "until before from",
+        );
+        let period = |v: &Self| {
+            v.years.is_some_and(|y| (1..=10).contains(&y))
+                && v.near_retirement_years.is_some_and(|y| (0..=10).contains(&y))
+        };
+        match self.rule.as_str() {
+            "flexible_si" => {
+                need(self.share.is_some_and(|[n, d]| n > 0 && d > 0 && n <= d), "share [n, d] with 0 < n ≤ d");
+                need(period(self), "years 1–10 and near_retirement_years 0–10");
+            }
+            "employer_si" => need(period(self), "years 1–10 and near_retirement_years 0–10"),
+            "welfare_post" => {
+                need(self.monthly_amount.is_some_and(|a| (0..=100_000).contains(&a)), "monthly_amount 0–100000")
+            }
+            "loan_interest" => need(self.loan_cap.is_some_and(|a| a > 0), "loan_cap > 0"),
+            "living_allowance" | "agency_service" => {}
+            other => out.push(format!("unknown rule {other} (known: {})", RULES.join(", "))),
+        }
+        if self.monthly_cap.is_some_and(|c| c < 0) {
+            out.push(format!("{} from {}: monthly_cap ≥ 0", self.rule, self.from));
+        }
+        out
+    }
+}
+
+impl SubsidyPolicy {
+    /// The version of `rule` that applies to `month`, if any.
+    pub fn version(&self, rule: &str, month: NaiveDate) -> Option<&RuleVersion> {
+        self.rule.iter().find(|v| v.rule == rule && v.covers(month))
+    }
+
+    /// Every problem of the rules: bad values, and two versions of one rule
+    /// that apply to the same month.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.rule.iter().flat_map(RuleVersion::problems).collect();
+        if !out.is_empty() {
+            return out;
+        }
+        for (i, a) in self.rule.iter().enumerate() {
+            for b in &self.rule[i + 1..] {
+                let overlap = a.rule == b.rule
+                    && a.last_month().is_none_or(|u| b.first_month() <= u)
+                    && b.last_month().is_none_or(|u| a.first_month() <= u);
+                if overlap {
+                    out.push(format!("{}: the versions from {} and from {} overlap", a.rule, a.from, b.from));
+                }
+            }
+        }
+        out
+    }
 }
 
 /// A kind of public-welfare position (公益性岗位类型).
@@ -204,6 +336,10 @@ impl Policy {
                 return Err(bad(format!("public_welfare.retirement has no rule for {kind}")));
             }
         }
+        let problems = policy.subsidy.problems();
+        if !problems.is_empty() {
+            return Err(bad(format!("subsidy.rule: {}", problems.join("; "))));
+        }
         if policy.certification.ground.is_empty() {
             return Err(bad("certification needs at least one ground".into()));
         }
@@ -231,6 +367,40 @@ mod tests {
             assert!(p.ground(g).is_some(), "{g}");
         }
         assert_eq!(p.ground("older").unwrap().min_age_female, Some(45));
+    }
+
+    #[test]
+    fn subsidy_rules_are_dated_and_never_overlap() {
+        let p = Policy::load(None).unwrap().subsidy;
+        let m = |s: &str| crate::time::parse_month(s).unwrap();
+        for rule in RULES {
+            assert!(p.version(rule, m("2026-01")).is_some(), "{rule}");
+        }
+        assert_eq!(p.version("flexible_si", m("2026-01")).unwrap().share, Some([2, 3]));
+        let version = |rule: &str, from: &str, until: Option<&str>| RuleVersion {
+            rule: rule.into(),
+            from: from.into(),
+            until: until.map(String::from),
+            share: None,
+            years: None,
+            near_retirement_years: None,
+            monthly_amount: Some(1000),
+            monthly_cap: None,
+            loan_cap: None,
+            excluded_employer_types: vec![],
+        };
+        let two = |a, b| SubsidyPolicy { rule: vec![a, b] };
+        let ok = two(version("welfare_post", "2025-01", Some("2025-06")), version("welfare_post", "2025-07", None));
+        assert!(ok.problems().is_empty(), "{:?}", ok.problems());
+        assert_eq!(ok.version("welfare_post", m("2025-06")).unwrap().id(), "welfare_post@2025-01");
+        assert_eq!(ok.version("welfare_post", m("2025-07")).unwrap().id(), "welfare_post@2025-07");
+        assert!(ok.version("welfare_post", m("2024-12")).is_none());
+        let bad = two(version("welfare_post", "2025-01", Some("2025-07")), version("welfare_post", "2025-07", None));
+        assert_eq!(bad.problems(), ["welfare_post: the versions from 2025-01 and from 2025-07 overlap"]);
+        let open = two(version("welfare_post", "2025-01", None), version("welfare_post", "2026-01", None));
+        assert_eq!(open.problems().len(), 1);
+        let other = two(version("welfare_post", "2025-01", None), version("loan_interest", "2025-01", None));
+        assert_eq!(other.problems(), ["loan_interest from 2025-01: loan_cap > 0"]);
     }
 
     #[test]

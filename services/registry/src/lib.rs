@@ -11,6 +11,7 @@
 pub mod agencies;
 pub mod outcomes;
 pub mod persons;
+pub mod subsidies;
 
 use std::time::Duration;
 
@@ -20,7 +21,11 @@ use utoipa_axum::router::OpenApiRouter;
 
 /// Every route of the registry.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().merge(persons::router()).merge(agencies::router()).merge(outcomes::router())
+    OpenApiRouter::new()
+        .merge(persons::router())
+        .merge(agencies::router())
+        .merge(outcomes::router())
+        .merge(subsidies::router())
 }
 
 /// Background work: end certifications past their end date. Stops when

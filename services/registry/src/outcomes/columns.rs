@@ -6,7 +6,7 @@
 
 use std::ops::{Index, IndexMut};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::figures::Entry;
@@ -134,7 +134,7 @@ impl Columns {
 }
 
 /// The figures of one row: one field per column of the form.
-#[derive(Clone, Debug, Default, Serialize, ToSchema, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 pub struct Figures {
     pub helped_total: i64,
     pub flexible: i64,

@@ -81,12 +81,12 @@ async fn movers(state: &AppState, end: &str) -> anyhow::Result<HashMap<String, S
     Ok(out)
 }
 
-type CertRow = (String, Option<String>, String, String, Option<String>, String);
+pub type CertRow = (String, Option<String>, String, String, Option<String>, String);
 
 /// Whether a person was certified on `day`, from their certification events
 /// (oldest first). A certification recorded at registration (made outside
 /// the system) holds from before the record began.
-fn certified_on(events: &[CertRow], day: &str) -> bool {
+pub fn certified_on(events: &[CertRow], day: &str) -> bool {
     let carried = |e: &CertRow| e.1.is_none() && e.3 == "[]";
     let last = events.iter().rfind(|e| carried(e) || e.5.as_str() <= day);
     last.is_some_and(|e| e.2 == "certified" && e.4.as_deref().is_none_or(|u| u >= day))

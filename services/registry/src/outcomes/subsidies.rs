@@ -69,22 +69,9 @@ async fn list_subsidies(
     } else {
         params.get("agency_org_id").unwrap_or("").to_string()
     };
-    // The first report at or above the requirement, per placement in force (not corrected).
-    let rows: Vec<(String, String, i64, String, String, String, i64)> = sqlx::query_as(
-        "SELECT g.agency_org_id, g.id, g.subsidy_amount, p.person_id, p.id, MIN(i.reported_on), MAX(i.months)
-         FROM placements p
-         JOIN agreements g ON g.id = p.agreement_id
-         JOIN insurance_reports i ON i.placement_id = p.id AND i.months >= g.insurance_months
-         WHERE ($1 = '' OR g.agency_org_id = $1)
-           AND NOT EXISTS (SELECT 1 FROM placements c WHERE c.supersedes = p.id)
-         GROUP BY g.agency_org_id, g.id, g.subsidy_amount, p.person_id, p.id
-         ORDER BY g.agency_org_id, g.id, p.id",
-    )
-    .bind(&agency)
-    .fetch_all(&state.db.pool)
-    .await?;
+    let rows = qualified(&state.db.pool, &agency).await?;
     let mut items: Vec<SubsidyDue> = Vec::new();
-    for (agency_org_id, agreement_id, amount, person_id, placement_id, qualified_on, months) in rows {
+    for Qualified { agency_org_id, agreement_id, amount, person_id, placement_id, qualified_on, months, .. } in rows {
         if !qualified_on.starts_with(&month) {
             continue;
         }
@@ -110,4 +97,53 @@ async fn list_subsidies(
         s.amount_due = s.amount_per_person * s.people.len() as i64;
     }
     Ok(Json(SubsidyList { month, items }))
+}
+
+/// A placement whose reported social-insurance months reached its
+/// agreement's requirement (the first report that did, `qualified_on`).
+pub struct Qualified {
+    pub agency_org_id: String,
+    pub agency_name: String,
+    pub agreement_id: String,
+    /// Yuan per person under the agreement.
+    pub amount: i64,
+    pub person_id: String,
+    pub placement_id: String,
+    pub qualified_on: String,
+    pub months: i64,
+}
+
+/// agency, its name, agreement, amount, person, placement, qualified on, months.
+type QualifiedRow = (String, String, String, i64, String, String, String, i64);
+
+/// Every placement in force (not corrected) that met its agreement's
+/// requirement, of one agency (`""`: all), by agency, agreement, placement.
+pub async fn qualified(pool: &sqlx::AnyPool, agency: &str) -> Result<Vec<Qualified>, sqlx::Error> {
+    let rows: Vec<QualifiedRow> = sqlx::query_as(
+        "SELECT g.agency_org_id, o.name, g.id, g.subsidy_amount, p.person_id, p.id, MIN(i.reported_on), MAX(i.months)
+         FROM placements p
+         JOIN agreements g ON g.id = p.agreement_id
+         JOIN orgs o ON o.id = g.agency_org_id
+         JOIN insurance_reports i ON i.placement_id = p.id AND i.months >= g.insurance_months
+         WHERE ($1 = '' OR g.agency_org_id = $1)
+           AND NOT EXISTS (SELECT 1 FROM placements c WHERE c.supersedes = p.id)
+         GROUP BY g.agency_org_id, o.name, g.id, g.subsidy_amount, p.person_id, p.id
+         ORDER BY g.agency_org_id, g.id, p.id",
+    )
+    .bind(agency)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Qualified {
+            agency_org_id: r.0,
+            agency_name: r.1,
+            agreement_id: r.2,
+            amount: r.3,
+            person_id: r.4,
+            placement_id: r.5,
+            qualified_on: r.6,
+            months: r.7,
+        })
+        .collect())
 }

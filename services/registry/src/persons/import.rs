@@ -268,10 +268,10 @@ impl<R: Read> Read for CountingLines<R> {
 /// What a sheet reader is handed, row by row: the line in the file (header
 /// = 1; an XLSX row's number) and the cells. The first row is the header;
 /// blank data rows are skipped. `false` stops the reading.
-type OnRow<'a> = dyn FnMut(usize, Vec<String>) -> Result<bool, ApiError> + 'a;
+pub type OnRow<'a> = dyn FnMut(usize, Vec<String>) -> Result<bool, ApiError> + 'a;
 
 /// Read a CSV (UTF-8 or GBK) or XLSX (first sheet) file row by row.
-fn each_row(path: &Path, on_row: &mut OnRow) -> Result<(), ApiError> {
+pub fn each_row(path: &Path, on_row: &mut OnRow) -> Result<(), ApiError> {
     let mut magic = [0u8; 4];
     let is_xlsx = std::fs::File::open(path)
         .and_then(|mut f| f.read_exact(&mut magic))
@@ -667,7 +667,7 @@ impl Drop for Spool {
 
 /// Write the body to a new private file (0600 in a 0700 folder; removed by
 /// [`Spool`] however the import ends, and swept at start after a crash).
-async fn spool(req: Request, path: &Path, limit: usize) -> ApiResult<()> {
+pub async fn spool(req: Request, path: &Path, limit: usize) -> ApiResult<()> {
     if let Some(dir) = path.parent() {
         jobmatch_core::files::private_dir(dir).map_err(anyhow::Error::from)?;
     }

@@ -1,0 +1,859 @@
+//! Payment lists (直补发放名单): one per reporting unit and month, computed by
+//! the rule engine, proposed → approved (by staff of the unit, with who and
+//! when) → paid (the payment confirmation imported). What was listed once
+//! for a rule, payee, person and month is never listed again (the row's
+//! `claim` is unique in the store); a reversal is a new row with the
+//! negative amount, which frees the claim.
+//!
+//! Admin and the unit's staff see names and full ID numbers (finance pays
+//! by them); an agency sees only its own rows, the people masked.
+
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::NaiveDate;
+use jobmatch_core::error::{FieldError, Problem};
+use jobmatch_core::http::{JsonBody, QueryParams};
+use jobmatch_core::ids::new_id;
+use jobmatch_core::time::{now_text, today};
+use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
+use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
+use serde::Serialize;
+use sqlx::AnyConnection;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::engine::{due, Facts};
+use super::money::{parse_fen, yuan};
+use crate::outcomes::report::attachment;
+use crate::outcomes::{month_text, parse_month};
+use crate::persons::import::{each_row, spool, Spool};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(propose, list_lists))
+        .routes(routes!(get_list))
+        .routes(routes!(approve))
+        .routes(routes!(confirm_payments))
+        .routes(routes!(reverse_row))
+}
+
+/// The Chinese name of a rule.
+pub fn rule_name(rule: &str) -> &'static str {
+    match rule {
+        "flexible_si" => "灵活就业社保补贴",
+        "employer_si" => "单位吸纳社保补贴",
+        "welfare_post" => "公益性岗位补贴",
+        "loan_interest" => "创业担保贷款贴息",
+        "living_allowance" => "临时生活补助",
+        "agency_service" => "就业创业服务补助",
+        _ => "其他",
+    }
+}
+
+fn state_name(state: &str) -> &'static str {
+    match state {
+        "proposed" => "待审核",
+        "approved" => "已审核",
+        "paid" => "已支付",
+        "reversed" => "已冲正",
+        "reversal" => "冲正",
+        _ => "",
+    }
+}
+
+/// One payment.
+#[derive(Serialize, ToSchema)]
+pub struct PaymentRow {
+    pub id: String,
+    pub rule: String,
+    pub rule_name: String,
+    /// The version of the rule the amount was computed under (`rule@YYYY-MM`).
+    pub rule_version: String,
+    /// `person`, `employer` or `agency`.
+    pub payee_kind: String,
+    pub payee_code: String,
+    pub payee_name: String,
+    pub person_id: String,
+    pub person_name: String,
+    /// Full for admin and the unit's staff, else masked.
+    pub id_number: String,
+    pub period_month: String,
+    /// Yuan with two decimals.
+    pub amount: String,
+    pub evidence: Vec<String>,
+    pub basis: String,
+    /// `proposed`, `approved`, `paid`, `reversed`, `reversal`.
+    pub state: String,
+    pub reverses: Option<String>,
+    pub paid_on: Option<String>,
+    pub voucher: Option<String>,
+}
+
+/// A rule's total in a list.
+#[derive(Serialize, ToSchema)]
+pub struct RuleTotal {
+    pub rule: String,
+    pub rule_name: String,
+    pub rows: i64,
+    pub amount: String,
+}
+
+/// A unit's payment list for a month.
+#[derive(Serialize, ToSchema)]
+pub struct PaymentList {
+    pub id: String,
+    pub unit_code: String,
+    pub unit_name: String,
+    pub month: String,
+    /// `proposed`, `approved`, `paid`.
+    pub state: String,
+    pub proposed_by: String,
+    pub proposed_at: String,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<String>,
+    pub totals: Vec<RuleTotal>,
+    /// The sum of every row (reversals negative), yuan.
+    pub total: String,
+    pub rows: Vec<PaymentRow>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PaymentListSummary {
+    pub id: String,
+    pub unit_code: String,
+    pub month: String,
+    pub state: String,
+    pub rows: i64,
+    pub total: String,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PaymentListIndex {
+    pub items: Vec<PaymentListSummary>,
+}
+
+/// `{ unit_code, month }`
+#[derive(ToSchema)]
+pub struct ListCreate {
+    /// A county-level unit (县、市、区 or zone).
+    pub unit_code: String,
+    /// YYYY-MM, not after the current month.
+    #[schema(value_type = String)]
+    pub month: NaiveDate,
+}
+
+fn read_unit(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<String> {
+    let code = f.string("unit_code", true, 1, 40, errs)?;
+    let ok = state.regions.get(&code).is_some_and(|r| matches!(r.level.as_str(), "county" | "zone"));
+    if !ok {
+        errs.add("unit_code", "not_a_unit", "应为县（市、区）或开发区的区划代码");
+        return None;
+    }
+    Some(code)
+}
+
+fn read_past_month(f: &Fields<'_>, errs: &mut Errors) -> Option<NaiveDate> {
+    let text = f.string("month", true, 7, 7, errs)?;
+    match parse_month(&text) {
+        None => errs.add("month", "invalid_month", "月份格式应为 YYYY-MM"),
+        Some(m) if m > today().with_day0(0).unwrap_or(m) => errs.add("month", "future_month", "该月尚未到来"),
+        Some(m) => return Some(m),
+    }
+    None
+}
+
+use chrono::Datelike;
+
+impl RequestBody for ListCreate {
+    fn read(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<ListCreate> {
+        let unit_code = read_unit(f, state, errs);
+        let month = read_past_month(f, errs);
+        Some(ListCreate { unit_code: unit_code?, month: month? })
+    }
+}
+
+/// The one rule of who acts on a unit's money: admin, and staff whose
+/// region covers the unit; anyone else is told 404 (as for people).
+fn may_act(state: &AppState, caller: &Principal, unit: &str) -> ApiResult<()> {
+    caller.require(&[Role::Admin, Role::Staff])?;
+    if caller.covers_region(state, unit) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ListRow {
+    id: String,
+    unit_code: String,
+    month: String,
+    state: String,
+    proposed_by: String,
+    proposed_at: String,
+    approved_by: Option<String>,
+    approved_at: Option<String>,
+}
+
+const LIST_COLUMNS: &str = "id, unit_code, month, state, proposed_by, proposed_at, approved_by, approved_at";
+
+async fn list_row(conn: &mut AnyConnection, id: &str) -> Result<Option<ListRow>, sqlx::Error> {
+    sqlx::query_as(&format!("SELECT {LIST_COLUMNS} FROM payment_lists WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    id: String,
+    rule: String,
+    rule_version: String,
+    payee_kind: String,
+    payee_code: String,
+    payee_name: String,
+    person_id: String,
+    period_month: String,
+    amount_fen: i64,
+    evidence: String,
+    basis: String,
+    state: String,
+    reverses: Option<String>,
+    paid_on: Option<String>,
+    voucher: Option<String>,
+    name: String,
+    id_masked: String,
+    id_cipher: String,
+}
+
+/// The list as the caller may see it (an agency: its own rows only, masked).
+async fn answer(state: &AppState, caller: &Principal, list: ListRow) -> ApiResult<PaymentList> {
+    let rows: Vec<StoredRow> = sqlx::query_as(
+        "SELECT r.id, r.rule, r.rule_version, r.payee_kind, r.payee_code, r.payee_name, r.person_id, r.period_month,
+                r.amount_fen, r.evidence, r.basis, r.state, r.reverses, r.paid_on, r.voucher,
+                p.name, p.id_masked, p.id_cipher
+         FROM payment_rows r JOIN persons p ON p.id = r.person_id
+         WHERE r.list_id = $1 ORDER BY r.rule, r.payee_code, r.person_id, r.created_at, r.id",
+    )
+    .bind(&list.id)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let full = caller.covers_region(state, &list.unit_code);
+    let mut out = Vec::new();
+    let mut totals: Vec<RuleTotal> = Vec::new();
+    let mut sums: Vec<(String, i64, i64)> = Vec::new();
+    let mut total = 0i64;
+    for r in rows {
+        if !(full || r.payee_kind == "agency" && r.payee_code == caller.org_id) {
+            continue;
+        }
+        let (person_name, id_number) = if full {
+            (r.name.clone(), state.vault.decrypt(&r.id_cipher)?)
+        } else {
+            (jobmatch_core::records::persons::mask_name(&r.name), r.id_masked.clone())
+        };
+        match sums.iter_mut().find(|s| s.0 == r.rule) {
+            Some(s) => {
+                s.1 += 1;
+                s.2 += r.amount_fen;
+            }
+            None => sums.push((r.rule.clone(), 1, r.amount_fen)),
+        }
+        total += r.amount_fen;
+        out.push(PaymentRow {
+            rule_name: rule_name(&r.rule).into(),
+            id: r.id,
+            rule: r.rule,
+            rule_version: r.rule_version,
+            payee_kind: r.payee_kind,
+            payee_code: r.payee_code,
+            payee_name: r.payee_name,
+            person_id: r.person_id,
+            person_name,
+            id_number,
+            period_month: r.period_month,
+            amount: yuan(r.amount_fen),
+            evidence: serde_json::from_str(&r.evidence).unwrap_or_default(),
+            basis: r.basis,
+            state: r.state,
+            reverses: r.reverses,
+            paid_on: r.paid_on,
+            voucher: r.voucher,
+        });
+    }
+    for (rule, n, fen) in sums {
+        totals.push(RuleTotal { rule_name: rule_name(&rule).into(), rule, rows: n, amount: yuan(fen) });
+    }
+    Ok(PaymentList {
+        unit_name: state.regions.get(&list.unit_code).map(|r| r.name.clone()).unwrap_or_default(),
+        id: list.id,
+        unit_code: list.unit_code,
+        month: list.month,
+        state: list.state,
+        proposed_by: list.proposed_by,
+        proposed_at: list.proposed_at,
+        approved_by: list.approved_by,
+        approved_at: list.approved_at,
+        totals,
+        total: yuan(total),
+        rows: out,
+    })
+}
+
+/// Propose (or, while still proposed, recompute) a unit's list for a month:
+/// every payment the rules make due from the records, less what was listed
+/// before. A list already approved is 409 `list_closed`. Admin, the unit's staff.
+#[utoipa::path(post, path = "/v1/payment-lists", tag = "subsidies", request_body = ListCreate,
+    responses((status = 201, body = PaymentList), (status = 200, body = PaymentList), (status = 404, body = Problem),
+              (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn propose(State(state): State<AppState>, caller: Principal, JsonBody(body): JsonBody) -> ApiResult<Response> {
+    caller.require(&[Role::Admin, Role::Staff])?;
+    let ListCreate { unit_code, month } = read_body(&body, &state)?;
+    may_act(&state, &caller, &unit_code)?;
+    let month_s = month_text(month);
+    let facts = Facts::load(&state, month).await?;
+    let dues: Vec<_> = due(&facts, &state.policy, month).into_iter().filter(|d| d.unit_code == unit_code).collect();
+    let now = now_text();
+    let mut tx = state.db.pool.begin().await?;
+    let existing: Option<(String, String)> =
+        sqlx::query_as("SELECT id, state FROM payment_lists WHERE unit_code = $1 AND month = $2")
+            .bind(&unit_code)
+            .bind(&month_s)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (id, created) = match existing {
+        Some((_, s)) if s != "proposed" => {
+            return Err(ApiError::conflict("list_closed", "该名单已审核，不能重新生成；更正请对已支付的行冲正"));
+        }
+        Some((id, _)) => {
+            sqlx::query("DELETE FROM payment_rows WHERE list_id = $1 AND state = 'proposed'")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE payment_lists SET proposed_by = $2, proposed_at = $3, updated_at = $3 WHERE id = $1")
+                .bind(&id)
+                .bind(&caller.key_id)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+            (id, false)
+        }
+        None => {
+            let id = new_id("pay");
+            sqlx::query(
+                "INSERT INTO payment_lists (id, unit_code, month, state, proposed_by, proposed_at, updated_at)
+                 VALUES ($1, $2, $3, 'proposed', $4, $5, $5)",
+            )
+            .bind(&id)
+            .bind(&unit_code)
+            .bind(&month_s)
+            .bind(&caller.key_id)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+            (id, true)
+        }
+    };
+    for d in &dues {
+        // A claim listed before (in any list) is skipped: never paid twice.
+        sqlx::query(
+            "INSERT INTO payment_rows (id, list_id, rule, rule_version, payee_kind, payee_code, payee_name, person_id,
+                period_month, amount_fen, evidence, basis, claim, state, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'proposed', $14)
+             ON CONFLICT (claim) DO NOTHING",
+        )
+        .bind(new_id("prw"))
+        .bind(&id)
+        .bind(d.rule)
+        .bind(&d.rule_version)
+        .bind(d.payee_kind)
+        .bind(&d.payee_code)
+        .bind(&d.payee_name)
+        .bind(&d.person_id)
+        .bind(&month_s)
+        .bind(d.amount_fen)
+        .bind(serde_json::to_string(&d.evidence).map_err(anyhow::Error::from)?)
+        .bind(&d.basis)
+        .bind(d.claim(&month_s))
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    let mut conn = state.db.pool.acquire().await?;
+    let row = list_row(&mut conn, &id).await?.ok_or_else(ApiError::not_found)?;
+    drop(conn);
+    let list = answer(&state, &caller, row).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(list)).into_response())
+}
+
+/// id, unit, month, state, approved by, approved at, rows, total.
+type SummaryRow = (String, String, String, String, Option<String>, Option<String>, i64, Option<i64>);
+
+/// The lists of a month (and unit) the caller may see, with their totals.
+#[utoipa::path(get, path = "/v1/payment-lists", tag = "subsidies",
+    params(("month" = Option<String>, Query, description = "YYYY-MM"), ("unit_code" = Option<String>, Query)),
+    responses((status = 200, body = PaymentListIndex), (status = 400, body = Problem)), security(("bearer" = [])))]
+async fn list_lists(
+    State(state): State<AppState>,
+    caller: Principal,
+    params: QueryParams,
+) -> ApiResult<Json<PaymentListIndex>> {
+    caller.require(&[Role::Admin, Role::Staff])?;
+    let mut errs = Errors::default();
+    params.deny_unknown(&["month", "unit_code"], &mut errs);
+    let month = params.get("month").unwrap_or("");
+    if !month.is_empty() && parse_month(month).is_none() {
+        errs.add("month", "invalid_month", "月份格式应为 YYYY-MM");
+    }
+    QueryParams::finish(errs)?;
+    let unit = params.get("unit_code").unwrap_or("");
+    let rows: Vec<SummaryRow> = sqlx::query_as(
+        "SELECT l.id, l.unit_code, l.month, l.state, l.approved_by, l.approved_at, COUNT(r.id), CAST(SUM(r.amount_fen) AS BIGINT)
+         FROM payment_lists l LEFT JOIN payment_rows r ON r.list_id = l.id
+         WHERE ($1 = '' OR l.month = $1) AND ($2 = '' OR l.unit_code = $2)
+         GROUP BY l.id, l.unit_code, l.month, l.state, l.approved_by, l.approved_at
+         ORDER BY l.month DESC, l.unit_code",
+    )
+    .bind(month)
+    .bind(unit)
+    .fetch_all(&state.db.pool)
+    .await?;
+    let items = rows
+        .into_iter()
+        .filter(|r| caller.covers_region(&state, &r.1))
+        .map(|r| PaymentListSummary {
+            id: r.0,
+            unit_code: r.1,
+            month: r.2,
+            state: r.3,
+            approved_by: r.4,
+            approved_at: r.5,
+            rows: r.6,
+            total: yuan(r.7.unwrap_or(0)),
+        })
+        .collect();
+    Ok(Json(PaymentListIndex { items }))
+}
+
+/// A list with every row and the totals, as JSON, or for the finance office
+/// as XLSX or CSV (Chinese headers, amounts as numbers with two decimals,
+/// a total per rule and in all). Admin and the unit's staff; an agency its
+/// own rows, the people masked.
+#[utoipa::path(get, path = "/v1/payment-lists/{id}", tag = "subsidies",
+    params(("id" = String, Path), ("format" = Option<String>, Query, description = "json (default), csv or xlsx")),
+    responses((status = 200, description = "JSON, CSV or XLSX by `format`", content(
+                  (PaymentList = "application/json"),
+                  (String = "text/csv"),
+                  (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
+              (status = 400, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+async fn get_list(
+    State(state): State<AppState>,
+    caller: Principal,
+    Path(id): Path<String>,
+    params: QueryParams,
+) -> ApiResult<Response> {
+    caller.require(&[Role::Admin, Role::Staff, Role::Agency])?;
+    let mut errs = Errors::default();
+    params.deny_unknown(&["format"], &mut errs);
+    let format = params.one_of("format", &["json", "csv", "xlsx"], &mut errs).unwrap_or_else(|| "json".into());
+    QueryParams::finish(errs)?;
+    let mut conn = state.db.pool.acquire().await?;
+    let row = list_row(&mut conn, &id).await?.ok_or_else(ApiError::not_found)?;
+    drop(conn);
+    if caller.role != Role::Agency {
+        may_act(&state, &caller, &row.unit_code)?;
+    }
+    let list = answer(&state, &caller, row).await?;
+    if caller.role == Role::Agency && list.rows.is_empty() {
+        return Err(ApiError::not_found());
+    }
+    let file = format!("payments-{}-{}", list.month, list.unit_code);
+    Ok(match format.as_str() {
+        "csv" => attachment(csv_text(&list)?, "text/csv; charset=utf-8", &format!("{file}.csv")),
+        "xlsx" => attachment(
+            xlsx(&list)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            &format!("{file}.xlsx"),
+        ),
+        _ => Json(list).into_response(),
+    })
+}
+
+const HEADERS: [&str; 12] = [
+    "编号",
+    "补贴项目",
+    "领取对象",
+    "对象代码",
+    "姓名",
+    "身份证号",
+    "所属月份",
+    "金额（元）",
+    "计算依据",
+    "规则版本",
+    "状态",
+    "凭证号",
+];
+
+fn cells(r: &PaymentRow) -> [String; 12] {
+    [
+        r.id.clone(),
+        r.rule_name.clone(),
+        r.payee_name.clone(),
+        r.payee_code.clone(),
+        r.person_name.clone(),
+        r.id_number.clone(),
+        r.period_month.clone(),
+        r.amount.clone(),
+        r.basis.clone(),
+        r.rule_version.clone(),
+        state_name(&r.state).into(),
+        r.voucher.clone().unwrap_or_default(),
+    ]
+}
+
+fn csv_text(list: &PaymentList) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(HEADERS)?;
+    for r in &list.rows {
+        w.write_record(cells(r))?;
+    }
+    for t in &list.totals {
+        w.write_record([
+            "",
+            &format!("{}小计", t.rule_name),
+            "",
+            "",
+            "",
+            "",
+            "",
+            &t.amount,
+            &format!("{} 笔", t.rows),
+            "",
+            "",
+            "",
+        ])?;
+    }
+    w.write_record(["", "合计", "", "", "", "", "", &list.total, &format!("{} 笔", list.rows.len()), "", "", ""])?;
+    let mut out = "\u{feff}".as_bytes().to_vec();
+    out.extend(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?);
+    Ok(out)
+}
+
+fn xlsx(list: &PaymentList) -> anyhow::Result<Vec<u8>> {
+    use rust_xlsxwriter::{Format, FormatBorder, Workbook};
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("发放名单")?;
+    let head = Format::new().set_bold().set_border(FormatBorder::Thin);
+    let cell = Format::new().set_border(FormatBorder::Thin);
+    let money = Format::new().set_border(FormatBorder::Thin).set_num_format("0.00");
+    let bold_money = Format::new().set_bold().set_border(FormatBorder::Thin).set_num_format("0.00");
+    let (y, m) = (&list.month[..4], list.month[5..].trim_start_matches('0'));
+    ws.write_string(0, 0, format!("{}{y}年{m}月就业补贴直补发放名单（{}）", list.unit_name, state_name(&list.state)))?;
+    for (i, h) in HEADERS.iter().enumerate() {
+        ws.write_string_with_format(1, i as u16, *h, &head)?;
+    }
+    let amount = |s: &str| s.parse::<f64>().unwrap_or(0.0);
+    let mut row = 2u32;
+    for r in &list.rows {
+        for (i, v) in cells(r).iter().enumerate() {
+            if i == 7 {
+                ws.write_number_with_format(row, i as u16, amount(v), &money)?;
+            } else {
+                ws.write_string_with_format(row, i as u16, v, &cell)?;
+            }
+        }
+        row += 1;
+    }
+    for t in &list.totals {
+        ws.write_string_with_format(row, 1, format!("{}小计（{} 笔）", t.rule_name, t.rows), &head)?;
+        ws.write_number_with_format(row, 7, amount(&t.amount), &bold_money)?;
+        row += 1;
+    }
+    ws.write_string_with_format(row, 1, format!("合计（{} 笔）", list.rows.len()), &head)?;
+    ws.write_number_with_format(row, 7, amount(&list.total), &bold_money)?;
+    ws.write_string(
+        row + 2,
+        0,
+        format!(
+            "审核人：{}    审核时间：{}",
+            list.approved_by.as_deref().unwrap_or(""),
+            list.approved_at.as_deref().unwrap_or("")
+        ),
+    )?;
+    for (i, w) in [24, 18, 20, 22, 10, 20, 10, 12, 60, 20, 8, 14].iter().enumerate() {
+        ws.set_column_width(i as u16, *w)?;
+    }
+    Ok(wb.save_to_buffer()?)
+}
+
+async fn list_for(state: &AppState, caller: &Principal, id: &str) -> ApiResult<ListRow> {
+    let mut conn = state.db.pool.acquire().await?;
+    let row = list_row(&mut conn, id).await?.ok_or_else(ApiError::not_found)?;
+    may_act(state, caller, &row.unit_code)?;
+    Ok(row)
+}
+
+/// Approve a proposed list (the unit's staff, or admin): it and its rows
+/// become `approved`, with who and when; from then on it is not recomputed.
+#[utoipa::path(post, path = "/v1/payment-lists/{id}/approve", tag = "subsidies", params(("id" = String, Path)),
+    responses((status = 200, body = PaymentList), (status = 404, body = Problem), (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+async fn approve(
+    State(state): State<AppState>,
+    caller: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PaymentList>> {
+    caller.require(&[Role::Admin, Role::Staff])?;
+    let row = list_for(&state, &caller, &id).await?;
+    let now = now_text();
+    let mut tx = state.db.pool.begin().await?;
+    let moved = sqlx::query(
+        "UPDATE payment_lists SET state = 'approved', approved_by = $2, approved_at = $3, updated_at = $3
+         WHERE id = $1 AND state = 'proposed'",
+    )
+    .bind(&id)
+    .bind(&caller.key_id)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    if moved.rows_affected() == 0 {
+        return Err(ApiError::conflict(
+            "not_proposed",
+            format!("该名单当前为“{}”，不能再审核", state_name(&row.state)),
+        ));
+    }
+    sqlx::query("UPDATE payment_rows SET state = 'approved' WHERE list_id = $1 AND state = 'proposed'")
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    let row = list_for(&state, &caller, &id).await?;
+    Ok(Json(answer(&state, &caller, row).await?))
+}
+
+/// Import the finance office's payment confirmation for an approved list:
+/// a CSV (UTF-8 or GBK) or XLSX with 编号 (the row's id), 金额, 支付日期 and
+/// 凭证号. The whole file or nothing: a row not in the list, not approved
+/// (paying twice), with another amount, or a bad date refuses it, every bad
+/// cell named (`rows[LINE].field`). The list is `paid` once every row is.
+#[utoipa::path(post, path = "/v1/payment-lists/{id}/payments", tag = "subsidies", params(("id" = String, Path)),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = PaymentList), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn confirm_payments(
+    State(state): State<AppState>,
+    caller: Principal,
+    Path(id): Path<String>,
+    req: Request,
+) -> ApiResult<Json<PaymentList>> {
+    caller.require(&[Role::Admin, Role::Staff])?;
+    let list = list_for(&state, &caller, &id).await?;
+    if list.state == "proposed" {
+        return Err(ApiError::conflict("not_approved", "名单审核后才能登记支付"));
+    }
+    let spooled =
+        Spool(jobmatch_core::files::spool_dir(&state.settings.data_dir).join(format!("{}.upload", new_id("paid"))));
+    spool(req, &spooled.0, state.settings.person_import_max_bytes).await?;
+    let path = spooled.0.clone();
+    let sheet = tokio::task::spawn_blocking(move || {
+        let mut rows = Vec::new();
+        each_row(&path, &mut |line, cells| {
+            rows.push((line, cells));
+            Ok(rows.len() <= 200_001)
+        })
+        .map(|_| rows)
+    })
+    .await
+    .map_err(anyhow::Error::from)??;
+    drop(spooled);
+    let Some(((_, header), body)) = sheet.split_first() else {
+        return Err(ApiError::validation(vec![FieldError::new("header", "empty_file", "文件为空")]));
+    };
+    let find = |names: &[&str]| header.iter().position(|h| names.contains(&h.trim().trim_start_matches('\u{feff}')));
+    let (c_id, c_amount, c_on, c_voucher) = (
+        find(&["编号", "row_id", "id"]),
+        find(&["金额", "金额（元）", "amount"]),
+        find(&["支付日期", "paid_on"]),
+        find(&["凭证号", "voucher"]),
+    );
+    let mut missing = Vec::new();
+    for (c, label) in [(c_id, "编号"), (c_amount, "金额"), (c_on, "支付日期"), (c_voucher, "凭证号")] {
+        if c.is_none() {
+            missing.push(FieldError::new("header", "missing_column", format!("缺少“{label}”列")));
+        }
+    }
+    if !missing.is_empty() {
+        return Err(ApiError::validation(missing));
+    }
+    let (c_id, c_amount, c_on, c_voucher) =
+        (c_id.unwrap_or(0), c_amount.unwrap_or(0), c_on.unwrap_or(0), c_voucher.unwrap_or(0));
+    let stored: Vec<(String, i64, String)> =
+        sqlx::query_as("SELECT id, amount_fen, state FROM payment_rows WHERE list_id = $1")
+            .bind(&id)
+            .fetch_all(&state.db.pool)
+            .await?;
+    let stored: std::collections::HashMap<String, (i64, String)> =
+        stored.into_iter().map(|(i, a, s)| (i, (a, s))).collect();
+    let mut errs = Errors::default();
+    let mut seen = std::collections::HashMap::new();
+    let mut paid: Vec<(String, String, String)> = Vec::new();
+    let at = |line: usize, f: &str| format!("rows[{line}].{f}");
+    for (line, cells) in body {
+        let line = *line;
+        let get = |i: usize| cells.get(i).map(|s| s.trim().to_string()).unwrap_or_default();
+        let (row_id, amount, on, voucher) = (get(c_id), get(c_amount), get(c_on), get(c_voucher));
+        if row_id.is_empty() && amount.is_empty() {
+            continue; // a totals line
+        }
+        match stored.get(&row_id) {
+            None => errs.add(at(line, "row_id"), "unknown_row", format!("第 {line} 行：本名单没有编号 {row_id}")),
+            Some((_, s)) if s == "paid" => errs.add(
+                at(line, "row_id"),
+                "already_paid",
+                format!("第 {line} 行：编号 {row_id} 已登记支付，不能重复支付"),
+            ),
+            Some((_, s)) if s != "approved" => errs.add(
+                at(line, "row_id"),
+                "not_payable",
+                format!("第 {line} 行：编号 {row_id} 当前为“{}”，不能支付", state_name(s)),
+            ),
+            Some((fen, _)) => {
+                if let Some(first) = seen.insert(row_id.clone(), line) {
+                    errs.add(at(line, "row_id"), "duplicate_row", format!("第 {line} 行与第 {first} 行支付同一编号"));
+                }
+                if parse_fen(&amount) != Some(*fen) {
+                    errs.add(
+                        at(line, "amount"),
+                        "amount_mismatch",
+                        format!("第 {line} 行“金额”应为名单金额 {} 元", yuan(*fen)),
+                    );
+                }
+            }
+        }
+        let day = NaiveDate::parse_from_str(&on, "%Y-%m-%d").ok();
+        if day.is_none() {
+            errs.add(at(line, "paid_on"), "invalid_date", format!("第 {line} 行“支付日期”应为 YYYY-MM-DD"));
+        } else if day.is_some_and(|d| d > today()) {
+            errs.add(at(line, "paid_on"), "future_date", format!("第 {line} 行“支付日期”尚未到来"));
+        }
+        if voucher.is_empty() || voucher.chars().count() > 60 {
+            errs.add(at(line, "voucher"), "required", format!("第 {line} 行“凭证号”必填（最多 60 字）"));
+        }
+        paid.push((row_id, on, voucher));
+    }
+    if paid.is_empty() && errs.is_empty() {
+        errs.add("body", "no_rows", "文件中没有支付记录");
+    }
+    if !errs.is_empty() {
+        let total = errs.0.len();
+        let problem = Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            "文件有误，未登记任何一笔支付",
+            format!("{total} 处不符合要求，请改正后重新导入整个文件"),
+        )
+        .with_errors(errs.0);
+        return Err(problem.into());
+    }
+    let now = now_text();
+    let mut tx = state.db.pool.begin().await?;
+    for (row_id, on, voucher) in &paid {
+        let done = sqlx::query(
+            "UPDATE payment_rows SET state = 'paid', paid_on = $3, voucher = $4 WHERE id = $1 AND list_id = $2 AND state = 'approved'",
+        )
+        .bind(row_id)
+        .bind(&id)
+        .bind(on)
+        .bind(voucher)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(ApiError::conflict("already_paid", format!("编号 {row_id} 已被同时登记支付")));
+        }
+    }
+    sqlx::query(
+        "UPDATE payment_lists SET state = 'paid', updated_at = $2 WHERE id = $1
+           AND NOT EXISTS (SELECT 1 FROM payment_rows r WHERE r.list_id = $1 AND r.state = 'approved')",
+    )
+    .bind(&id)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let row = list_for(&state, &caller, &id).await?;
+    Ok(Json(answer(&state, &caller, row).await?))
+}
+
+/// `{ reason }`
+#[derive(ToSchema)]
+pub struct Reversal {
+    /// Why the payment is taken back (2–200 characters).
+    pub reason: String,
+}
+
+impl RequestBody for Reversal {
+    fn read(f: &Fields<'_>, _state: &AppState, errs: &mut Errors) -> Option<Reversal> {
+        Some(Reversal { reason: f.string("reason", true, 2, 200, errs)? })
+    }
+}
+
+/// Reverse a paid row: a new row in the same list with the negative amount
+/// (the paid row stays, marked `reversed`); the claim is freed.
+#[utoipa::path(post, path = "/v1/payment-rows/{id}/reverse", tag = "subsidies", params(("id" = String, Path)),
+    request_body = Reversal,
+    responses((status = 200, body = PaymentList), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn reverse_row(
+    State(state): State<AppState>,
+    caller: Principal,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<PaymentList>> {
+    caller.require(&[Role::Admin, Role::Staff])?;
+    let Reversal { reason } = read_body(&body, &state)?;
+    let found: Option<(String, String)> = sqlx::query_as("SELECT list_id, state FROM payment_rows WHERE id = $1")
+        .bind(&id)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    let (list_id, row_state) = found.ok_or_else(ApiError::not_found)?;
+    list_for(&state, &caller, &list_id).await?;
+    if row_state != "paid" {
+        return Err(ApiError::conflict("not_paid", "只有已支付的行可以冲正"));
+    }
+    let now = now_text();
+    let mut tx = state.db.pool.begin().await?;
+    let moved =
+        sqlx::query("UPDATE payment_rows SET state = 'reversed', claim = NULL WHERE id = $1 AND state = 'paid'")
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?;
+    if moved.rows_affected() != 1 {
+        return Err(ApiError::conflict("not_paid", "只有已支付的行可以冲正"));
+    }
+    sqlx::query(
+        "INSERT INTO payment_rows (id, list_id, rule, rule_version, payee_kind, payee_code, payee_name, person_id,
+            period_month, amount_fen, evidence, basis, claim, reverses, state, created_at)
+         SELECT $2, list_id, rule, rule_version, payee_kind, payee_code, payee_name, person_id,
+            period_month, -amount_fen, evidence, $3, NULL, id, 'reversal', $4
+         FROM payment_rows WHERE id = $1",
+    )
+    .bind(&id)
+    .bind(new_id("prw"))
+    .bind(format!("冲正：{reason}"))
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let row = list_for(&state, &caller, &list_id).await?;
+    Ok(Json(answer(&state, &caller, row).await?))
+}

@@ -1,0 +1,582 @@
+//! Direct subsidies over a year (2025), on both backends: evidence imported
+//! from other departments as files, each month's payment list computed by
+//! the rule engine, approved and paid, and every row and total asserted
+//! month by month. The year holds a certification that lapses in June, an
+//! employer that is a government body (never paid), a month with
+//! unemployment insurance (no employer subsidy), a person who crossed the
+//! within-5-years-of-retirement line before their first approval and one
+//! who crossed it after, one who reaches retirement in April, a rule change
+//! in July (a test policy file), a public-welfare post, a start-up loan and
+//! a temporary living allowance. Then paying twice, reopening an approved
+//! list, another county's staff, a reversal, bad evidence files, and the
+//! 报送 of the 进度表 with a resubmission.
+//!
+//! The people and the public-welfare registration are made through the API;
+//! the dates of certifications and of the post-subsidy period are then set
+//! in the store to lie in 2025 (the API dates them today).
+
+use std::collections::BTreeMap;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const STREET: &str = "330402008";
+const UNIT: &str = "330402";
+
+/// The embedded policy with the rule change of July 2025: flexible work is
+/// paid back 1/2 instead of 2/3, and the post subsidy rises to 2,200 yuan.
+fn policy_with_july_change() -> String {
+    let embedded = include_str!("../schemas/seed/policy.toml");
+    let cut = embedded.find("[[subsidy.rule]]").expect("the embedded policy has subsidy rules");
+    let mut text = embedded[..cut].to_string();
+    text.push_str(
+        r#"
+[[subsidy.rule]]
+rule = "flexible_si"
+from = "2023-01"
+until = "2025-06"
+share = [2, 3]
+years = 3
+near_retirement_years = 5
+
+[[subsidy.rule]]
+rule = "flexible_si"
+from = "2025-07"
+share = [1, 2]
+years = 3
+near_retirement_years = 5
+
+[[subsidy.rule]]
+rule = "employer_si"
+from = "2023-02"
+years = 3
+near_retirement_years = 5
+excluded_employer_types = ["government", "state_funded", "public_welfare"]
+
+[[subsidy.rule]]
+rule = "welfare_post"
+from = "2023-01"
+until = "2025-06"
+monthly_amount = 2000
+
+[[subsidy.rule]]
+rule = "welfare_post"
+from = "2025-07"
+monthly_amount = 2200
+
+[[subsidy.rule]]
+rule = "loan_interest"
+from = "2023-01"
+loan_cap = 300000
+
+[[subsidy.rule]]
+rule = "living_allowance"
+from = "2023-01"
+
+[[subsidy.rule]]
+rule = "agency_service"
+from = "2023-01"
+"#,
+    );
+    text
+}
+
+struct People {
+    /// Flexible work; certification lapses 2025-06-15.
+    lapses: (String, String),
+    /// Flexible work; a man who retires 2025-04-10 (within 5 years at January).
+    retires: (String, String),
+    /// Flexible work; first approved in January, more than 5 years from
+    /// retirement (2030-07-01) then: a 3-year period, also after July.
+    crosses_after: (String, String),
+    /// Hired by an enterprise; certified from August, after crossing the
+    /// line (retires 2030-07-02): the period runs to retirement.
+    crossed_before: (String, String),
+    /// Hired by a government body: never subsidised.
+    government: (String, String),
+    /// In a public-welfare post from March.
+    welfare: (String, String),
+    /// A first start-up loan from February.
+    founder: (String, String),
+    /// A temporary living allowance, March to May.
+    allowance: (String, String),
+}
+
+impl TestApp {
+    /// A person of 南湖区 (id, ID number), certified elsewhere when
+    /// `certified_until` is given, from `certified_from`.
+    async fn subsidy_resident(
+        &self,
+        name: &str,
+        birth: &str,
+        seq: u32,
+        sex_digit: bool,
+        groups: &[&str],
+    ) -> (String, String) {
+        // The 17th digit gives the sex: odd for men.
+        let seq = if sex_digit { seq * 2 + 1 } else { seq * 2 };
+        let number = id_number(&STREET[..6], birth, seq);
+        let id = self
+            .create_person(json!({
+                "id_number": number, "name": name, "phone": format!("1370573{seq:04}"),
+                "region_code": STREET, "groups": groups, "skills": ["保洁"],
+                "employment_status": "unemployed",
+                "consent": {"push": false, "share_with_agencies": false}
+            }))
+            .await;
+        (id, number)
+    }
+
+    async fn certify_between(&self, person: &str, from: &str, until: &str) {
+        let pool = &self.state.db.pool;
+        // A certification made through the workflow on `from` (not carried from before).
+        sqlx::query(
+            "UPDATE certification_events SET grounds = '[\"older\"]', valid_from = $2, effective_on = $2, valid_until = $3
+             WHERE person_id = $1",
+        )
+        .bind(person)
+        .bind(from)
+        .bind(until)
+        .execute(pool)
+        .await
+        .unwrap();
+        sqlx::query("UPDATE persons SET certified_until = $2 WHERE id = $1")
+            .bind(person)
+            .bind(until)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+
+    async fn import_evidence(&self, kind: &str, csv: &str) -> Answer {
+        self.post_bytes(&format!("/v1/evidence/import?kind={kind}"), &self.admin, "text/csv", csv.as_bytes().to_vec())
+            .await
+    }
+
+    async fn payment_list(&self, month: &str, key: &str) -> Answer {
+        self.post("/v1/payment-lists", key, json!({"unit_code": UNIT, "month": month})).await
+    }
+}
+
+/// Rows as (rule, person, amount, rule version), sorted.
+fn rows_of(list: &Value) -> Vec<(String, String, String, String)> {
+    let mut out: Vec<(String, String, String, String)> = list["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["rule"].as_str().unwrap().to_string(),
+                r["person_id"].as_str().unwrap().to_string(),
+                r["amount"].as_str().unwrap().to_string(),
+                r["rule_version"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn fen(yuan: &str) -> i64 {
+    let (w, f) = yuan.split_once('.').unwrap();
+    w.parse::<i64>().unwrap() * 100
+        + if w.starts_with('-') { -f.parse::<i64>().unwrap() } else { f.parse::<i64>().unwrap() }
+}
+
+fn yuan(fen: i64) -> String {
+    format!("{}{}.{:02}", if fen < 0 { "-" } else { "" }, fen.abs() / 100, fen.abs() % 100)
+}
+
+async fn a_year_of_subsidies(backend: Backend) {
+    let dir = temp_dir();
+    let policy = dir.join("policy.toml");
+    std::fs::write(&policy, policy_with_july_change()).unwrap();
+    let Some(app) = spawn_app_with(backend, |s| s.policy_file = Some(policy.clone())).await else { return };
+
+    let p = People {
+        lapses: app.subsidy_resident("林晓燕", "19800501", 1, false, &["hardship_certified"]).await,
+        retires: app.subsidy_resident("王建国", "19650310", 2, true, &["hardship_certified"]).await,
+        crosses_after: app.subsidy_resident("赵志强", "19690501", 3, true, &["hardship_certified"]).await,
+        crossed_before: app.subsidy_resident("钱国华", "19690502", 4, true, &["hardship_certified"]).await,
+        government: app.subsidy_resident("孙立新", "19750101", 5, true, &["hardship_certified"]).await,
+        welfare: app.subsidy_resident("周建明", "19750808", 6, true, &[]).await,
+        founder: app.subsidy_resident("吴建平", "19850303", 7, true, &["hardship_certified"]).await,
+        allowance: app.subsidy_resident("郑丽华", "19780606", 8, false, &["low_income_family"]).await,
+    };
+    app.certify_between(&p.lapses.0, "2024-01-01", "2025-06-15").await;
+    app.certify_between(&p.retires.0, "2024-01-01", "2026-12-31").await;
+    app.certify_between(&p.crosses_after.0, "2024-01-01", "2026-12-31").await;
+    app.certify_between(&p.crossed_before.0, "2025-08-01", "2027-07-31").await;
+    app.certify_between(&p.government.0, "2024-01-01", "2026-12-31").await;
+    app.certify_between(&p.founder.0, "2024-01-01", "2026-12-31").await;
+
+    // The public-welfare post: through the API, then dated from March 2025.
+    let position = app.position(&app.admin, 1).await;
+    let (announcement, _) = app.announce(&app.admin, &position, 1, None).await;
+    app.certify_welfare_applicant(&p.welfare.0).await;
+    let application = app.apply(&app.admin, &announcement, &p.welfare.0).await;
+    app.ok(&format!("/v1/welfare/applications/{application}/select"), &app.admin, json!({}), StatusCode::OK).await;
+    let publicity = app
+        .ok(
+            &format!("/v1/welfare/announcements/{announcement}/publicity"),
+            &app.admin,
+            json!({"starts_on": "2025-02-10", "how_to_object": "请致电南湖区人社局 0573-82012345"}),
+            StatusCode::CREATED,
+        )
+        .await;
+    app.ok(
+        &format!("/v1/welfare/publicities/{}/register", publicity["id"].as_str().unwrap()),
+        &app.admin,
+        json!({}),
+        StatusCode::OK,
+    )
+    .await;
+    sqlx::query("UPDATE welfare_registrations SET subsidy_start = '2025-03-01', subsidy_end = '2028-02-29' WHERE person_id = $1")
+        .bind(&p.welfare.0)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+
+    // The allowance, March to May.
+    let r = app
+        .post("/v1/allowances", &app.admin, json!({"person_id": p.allowance.0, "start_month": "2025-03", "months": 3}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+
+    // Evidence, as the departments send it.
+    let mut si = String::from("身份证号,月份,参保类型,统一社会信用代码,单位名称,单位性质,养老保险,医疗保险,失业保险\n");
+    for m in 1..=12 {
+        let month = format!("2025-{m:02}");
+        for who in [&p.lapses, &p.retires, &p.crosses_after] {
+            si.push_str(&format!("{},{month},灵活就业,,,,800,300,0\n", who.1));
+        }
+        si.push_str(&format!(
+            "{},{month},单位职工,91330402MA2B00001X,嘉兴禾丰食品有限公司,企业,1600,700,50\n",
+            p.crossed_before.1
+        ));
+        si.push_str(&format!("{},{month},单位职工,11330402002345678X,南湖区某局,机关,1600,700,50\n", p.government.1));
+        if m >= 3 {
+            si.push_str(&format!(
+                "{},{month},单位职工,11330402MB1234567Y,南湖区解放街道办事处,公益性岗位,400,100,0\n",
+                p.welfare.1
+            ));
+        }
+    }
+    let r = app.import_evidence("social_insurance", &si).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!((r.body["rows"].as_i64(), r.body["stored"].as_i64()), (Some(70), Some(70)), "{}", r.body);
+    // The same file again: all unchanged, nothing new.
+    let again = app.import_evidence("social_insurance", &si).await;
+    assert_eq!(
+        (again.body["stored"].as_i64(), again.body["unchanged"].as_i64()),
+        (Some(0), Some(70)),
+        "{}",
+        again.body
+    );
+    let r = app
+        .import_evidence(
+            "unemployment_insurance",
+            &format!("身份证号,月份,金额\n{},2025-10,1800\n", p.crossed_before.1),
+        )
+        .await;
+    assert_eq!(r.body["stored"], 1, "{}", r.body);
+    let r = app
+        .import_evidence(
+            "business_registration",
+            &format!(
+                "身份证号,登记日期,营业执照号,名称\n{},2025-02-10,92330402MA2C00001K,南湖区建平便利店\n",
+                p.founder.1
+            ),
+        )
+        .await;
+    assert_eq!(r.body["stored"], 1, "{}", r.body);
+    let r = app
+        .import_evidence(
+            "startup_loan",
+            &format!("身份证号,贷款银行,贷款金额,年利率,放款日期,到期日期\n{},嘉兴银行南湖支行,100000,3.45%,2025-02-15,2027-02-14\n", p.founder.1),
+        )
+        .await;
+    assert_eq!(r.body["stored"], 1, "{}", r.body);
+
+    // Month by month: what each list must hold, in fen.
+    let (id, two_thirds, half) = (|who: &(String, String)| who.0.clone(), 73333, 55000);
+    let mut expected: BTreeMap<u32, Vec<(&str, String, i64, &str)>> = BTreeMap::new();
+    for m in 1..=12u32 {
+        let e = expected.entry(m).or_default();
+        let flexible_version = if m <= 6 { "flexible_si@2023-01" } else { "flexible_si@2025-07" };
+        let flexible = if m <= 6 { two_thirds } else { half };
+        if m <= 6 {
+            e.push(("flexible_si", id(&p.lapses), flexible, flexible_version));
+        }
+        if m <= 4 {
+            e.push(("flexible_si", id(&p.retires), flexible, flexible_version));
+        }
+        e.push(("flexible_si", id(&p.crosses_after), flexible, flexible_version));
+        if m >= 8 && m != 10 {
+            e.push(("employer_si", id(&p.crossed_before), 235000, "employer_si@2023-02"));
+        }
+        if m >= 3 {
+            let (post, version) =
+                if m <= 6 { (200000, "welfare_post@2023-01") } else { (220000, "welfare_post@2025-07") };
+            e.push(("welfare_post", id(&p.welfare), post + 50000, version));
+        }
+        if m >= 2 {
+            e.push(("loan_interest", id(&p.founder), 28750, "loan_interest@2023-01"));
+        }
+        if (3..=5).contains(&m) {
+            e.push(("living_allowance", id(&p.allowance), 113100, "living_allowance@2023-01"));
+        }
+    }
+    let staff_elsewhere = app.org_with_key("秀洲区人社局", "bureau", "330411", "staff").await.1;
+    let unit_staff = app.org_with_key("南湖区人社局", "bureau", UNIT, "staff").await.1;
+    let mut january_list = String::new();
+    for (m, want) in &expected {
+        let month = format!("2025-{m:02}");
+        let r = app.payment_list(&month, &unit_staff).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{month}: {}", r.body);
+        let mut want: Vec<(String, String, String, String)> = want
+            .iter()
+            .map(|(rule, person, fen, v)| (rule.to_string(), person.clone(), yuan(*fen), v.to_string()))
+            .collect();
+        want.sort();
+        assert_eq!(rows_of(&r.body), want, "{month}");
+        let total: i64 = want.iter().map(|w| fen(&w.2)).sum();
+        assert_eq!(r.body["total"], yuan(total), "{month}");
+        for t in r.body["totals"].as_array().unwrap() {
+            let rule = t["rule"].as_str().unwrap();
+            let sum: i64 = want.iter().filter(|w| w.0 == rule).map(|w| fen(&w.2)).sum();
+            assert_eq!(t["amount"], yuan(sum), "{month} {rule}");
+        }
+        // Proposing again while proposed recomputes the same rows.
+        let again = app.payment_list(&month, &unit_staff).await;
+        assert_eq!((again.status, rows_of(&again.body)), (StatusCode::OK, rows_of(&r.body)), "{month}");
+        let list_id = r.body["id"].as_str().unwrap().to_string();
+        // Another county's staff may not approve it (nor see it).
+        let other = app.post(&format!("/v1/payment-lists/{list_id}/approve"), &staff_elsewhere, json!({})).await;
+        assert_eq!(other.status, StatusCode::NOT_FOUND, "{month}");
+        let approved = app.post(&format!("/v1/payment-lists/{list_id}/approve"), &unit_staff, json!({})).await;
+        assert_eq!(
+            (approved.status, approved.body["state"].as_str()),
+            (StatusCode::OK, Some("approved")),
+            "{}",
+            approved.body
+        );
+        assert!(approved.body["approved_at"].is_string() && approved.body["approved_by"].is_string());
+        if *m == 1 {
+            january_list = list_id;
+        }
+    }
+
+    // The periods: judged at the first approval (January for 赵志强: 3
+    // years; August for 钱国华, already within 5 years: to retirement).
+    let dec = app.get(&format!("/v1/payment-lists?month=2025-12&unit_code={UNIT}"), &unit_staff).await;
+    let dec_id = dec.body["items"][0]["id"].as_str().unwrap().to_string();
+    let dec = app.get(&format!("/v1/payment-lists/{dec_id}"), &unit_staff).await;
+    let basis = |person: &str| {
+        dec.body["rows"].as_array().unwrap().iter().find(|r| r["person_id"] == person).unwrap()["basis"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        basis(&p.crosses_after.0).contains("补贴期 2025-01 起至 2027-12-31 止（补贴期按年限计）"),
+        "{}",
+        basis(&p.crosses_after.0)
+    );
+    assert!(
+        basis(&p.crossed_before.0)
+            .contains("补贴期 2025-08 起至 2030-07-01 止（距法定退休年龄不足规定年限，补贴至退休）"),
+        "{}",
+        basis(&p.crossed_before.0)
+    );
+    // The unit's staff see full ID numbers and names; the employer is the payee.
+    let row = dec.body["rows"].as_array().unwrap().iter().find(|r| r["rule"] == "employer_si").unwrap().clone();
+    assert_eq!(
+        (row["id_number"].as_str(), row["person_name"].as_str()),
+        (Some(p.crossed_before.1.as_str()), Some("钱国华"))
+    );
+    assert_eq!(
+        (row["payee_kind"].as_str(), row["payee_name"].as_str()),
+        (Some("employer"), Some("嘉兴禾丰食品有限公司"))
+    );
+    assert_eq!(app.get(&format!("/v1/payment-lists/{dec_id}"), &staff_elsewhere).await.status, StatusCode::NOT_FOUND);
+
+    // An approved list is not recomputed.
+    let r = app.payment_list("2025-01", &unit_staff).await;
+    assert_eq!((r.status, r.body["code"].as_str()), (StatusCode::CONFLICT, Some("list_closed")));
+
+    // The finance office's export: Chinese headers, numbers with two decimals, totals.
+    let xlsx = app
+        .client
+        .get(format!("{}/v1/payment-lists/{january_list}?format=xlsx", app.base))
+        .bearer_auth(&unit_staff)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xlsx.status(), StatusCode::OK);
+    let bytes = xlsx.bytes().await.unwrap().to_vec();
+    {
+        use calamine::Reader;
+        let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("the list opens");
+        let sheet = book.worksheet_range("发放名单").expect("the sheet");
+        let rows: Vec<Vec<calamine::Data>> = sheet.rows().map(|r| r.to_vec()).collect();
+        assert_eq!(rows[1][1].to_string(), "补贴项目");
+        assert_eq!(rows[1][7].to_string(), "金额（元）");
+        let last =
+            rows.iter().rfind(|r| r.get(1).is_some_and(|c| c.to_string().starts_with("合计"))).expect("a total row");
+        assert_eq!(last[7], calamine::Data::Float(2199.99));
+    }
+
+    // Paying: the confirmation names each row; paying one twice is refused.
+    let jan = app.get(&format!("/v1/payment-lists/{january_list}"), &unit_staff).await;
+    let mut confirmation = String::from("编号,金额,支付日期,凭证号\n");
+    for r in jan.body["rows"].as_array().unwrap() {
+        confirmation.push_str(&format!(
+            "{},{},2025-02-20,PZ-2025-0{}\n",
+            r["id"].as_str().unwrap(),
+            r["amount"].as_str().unwrap(),
+            1
+        ));
+    }
+    let pay = |body: String| {
+        let app = &app;
+        let key = unit_staff.clone();
+        let list = january_list.clone();
+        async move {
+            app.post_bytes(&format!("/v1/payment-lists/{list}/payments"), &key, "text/csv", body.into_bytes()).await
+        }
+    };
+    let wrong = confirmation.replacen("733.33", "733.34", 1);
+    let r = pay(wrong).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.error_fields(), ["rows[2].amount"]);
+    let r = pay(confirmation.clone()).await;
+    assert_eq!((r.status, r.body["state"].as_str()), (StatusCode::OK, Some("paid")), "{}", r.body);
+    let r = pay(confirmation.clone()).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body["errors"].as_array().unwrap().iter().all(|e| e["code"] == "already_paid"), "{}", r.body);
+
+    // A reversal is a new row; the paid row stays, marked reversed.
+    let first = jan.body["rows"][0]["id"].as_str().unwrap().to_string();
+    let r =
+        app.post(&format!("/v1/payment-rows/{first}/reverse"), &unit_staff, json!({"reason": "重复参保，追回"})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let rows = r.body["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows.iter().find(|x| x["id"] == first.as_str()).unwrap()["state"], "reversed");
+    let reversal = rows.iter().find(|x| x["reverses"] == first.as_str()).unwrap();
+    assert_eq!((reversal["amount"].as_str(), reversal["state"].as_str()), (Some("-733.33"), Some("reversal")));
+    assert_eq!(r.body["total"], "1466.66");
+    let twice = app.post(&format!("/v1/payment-rows/{first}/reverse"), &unit_staff, json!({"reason": "再次"})).await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+
+    // Bad evidence: every bad cell named, nothing stored.
+    let before = app.count("si_contributions").await;
+    let bad = format!(
+        "身份证号,月份,参保类型,统一社会信用代码,单位名称,单位性质,养老保险,医疗保险,失业保险\n\
+         {},2025-05,灵活就业,,,,800,300,0\n\
+         {},2025-06,灵活就业,,,,-800,300,0\n\
+         {},2099-01,灵活就业,,,,800,300,0\n\
+         {},2025-07,灵活就业,,,,900,300,0\n",
+        id_number("330402", "19700101", 901),
+        p.lapses.1,
+        p.lapses.1,
+        p.lapses.1,
+    );
+    let r = app.import_evidence("social_insurance", &bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.error_fields(), ["rows[3].pension", "rows[4].month", "rows[2].id_number", "rows[5].id_number"]);
+    assert_eq!(app.count("si_contributions").await, before);
+    let overlapping = format!(
+        "身份证号,贷款银行,贷款金额,年利率,放款日期,到期日期\n{},嘉兴农商银行,50000,3.2,2026-01-10,2027-01-09\n",
+        p.founder.1
+    );
+    let r = app.import_evidence("startup_loan", &overlapping).await;
+    assert_eq!((r.status, r.error_fields()), (StatusCode::UNPROCESSABLE_ENTITY, vec!["rows[2].starts_on".to_string()]));
+    assert_eq!(app.count("startup_loans").await, 1);
+
+    // 报送: March submitted (late: it is past 2025-03-25), then corrected.
+    let r =
+        app.post("/v1/reports/progress/submissions", &unit_staff, json!({"unit_code": UNIT, "month": "2025-03"})).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!((r.body["sequence"].as_i64(), r.body["late"].as_bool()), (Some(1), Some(true)));
+    let helped = r.body["figures"]["helped_total"].as_i64().unwrap();
+    let board = app.get("/v1/reports/progress/submissions?month=2025-03", &app.admin).await;
+    let units = board.body["units"].as_array().unwrap();
+    assert_eq!(units.len(), 9);
+    for u in units {
+        let want = if u["unit_code"] == UNIT { "submitted_late" } else { "late" };
+        assert_eq!(u["state"], want, "{u}");
+    }
+    assert_eq!(board.body["deadline"], "2025-03-25");
+    // A placement in March found later: the correction shows the difference.
+    let r = app
+        .post(
+            "/v1/placements",
+            &app.admin,
+            json!({"person_id": p.allowance.0, "channel": "flexible", "started_on": "2025-03-20"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r =
+        app.post("/v1/reports/progress/submissions", &unit_staff, json!({"unit_code": UNIT, "month": "2025-03"})).await;
+    assert_eq!((r.status, r.error_fields()), (StatusCode::UNPROCESSABLE_ENTITY, vec!["note".to_string()]));
+    let r = app
+        .post(
+            "/v1/reports/progress/submissions",
+            &unit_staff,
+            json!({"unit_code": UNIT, "month": "2025-03", "note": "补录3月灵活就业1人"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["sequence"], 2);
+    let changes = r.body["changes"].as_array().unwrap();
+    assert!(
+        changes.iter().any(|c| c["figure"] == "helped_total" && c["from"] == helped && c["to"] == helped + 1),
+        "{changes:?}"
+    );
+    let r = app
+        .post(
+            "/v1/reports/progress/submissions",
+            &unit_staff,
+            json!({"unit_code": UNIT, "month": "2025-03", "note": "再报一次"}),
+        )
+        .await;
+    assert_eq!((r.status, r.body["code"].as_str()), (StatusCode::CONFLICT, Some("nothing_changed")));
+    let r = app
+        .post("/v1/reports/progress/submissions", &staff_elsewhere, json!({"unit_code": UNIT, "month": "2025-03"}))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    // This month: reminded from the 20th, late after the 25th.
+    let today = jobmatch_core::time::today();
+    let this = today.format("%Y-%m").to_string();
+    let board = app.get(&format!("/v1/reports/progress/submissions?month={this}"), &app.admin).await;
+    use chrono::Datelike;
+    let want = if today.day() > 25 { "late" } else { "not_started" };
+    for u in board.body["units"].as_array().unwrap() {
+        assert_eq!((u["state"].as_str(), u["reminder"].as_bool()), (Some(want), Some(today.day() >= 20)), "{u}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_year_of_subsidies_month_by_month_on_sqlite() {
+    a_year_of_subsidies(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_year_of_subsidies_month_by_month_on_postgres() {
+    a_year_of_subsidies(Backend::Postgres).await
+}
+
+impl TestApp {
+    /// Certify through the workflow (public-welfare posts need it at selection).
+    async fn certify_welfare_applicant(&self, person: &str) {
+        let path = format!("/v1/persons/{person}/certification");
+        let r = self.post(&path, &self.admin, json!({"action": "apply", "grounds": ["long_term_unemployed"]})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let r = self.post(&path, &self.admin, json!({"action": "certify"})).await;
+        assert_eq!(r.body["certification"]["status"], "certified", "{}", r.body);
+    }
+}
