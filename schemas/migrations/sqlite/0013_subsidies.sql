@@ -115,6 +115,7 @@ CREATE TABLE payment_rows (
 );
 CREATE INDEX payment_rows_list ON payment_rows (list_id, id);
 CREATE INDEX payment_rows_person ON payment_rows (rule, person_id, period_month);
+CREATE INDEX payment_rows_reverses ON payment_rows (reverses);
 
 -- 报送: a unit's 进度表 for a month, frozen when submitted; a correction is a
 -- new submission (sequence + 1) that keeps the one before.

@@ -11,3 +11,4 @@ pub mod pg;
 pub mod push;
 pub mod report;
 pub mod store;
+pub mod subsidies;

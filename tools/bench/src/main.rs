@@ -72,6 +72,14 @@ enum Command {
         #[arg(long, default_value_t = 2025)]
         year: i32,
     },
+    /// A month's payment lists (every unit) over generated people and a year
+    /// of evidence from other departments.
+    Subsidies {
+        #[arg(long, default_value_t = 100_000)]
+        people: usize,
+        #[arg(long, default_value_t = 2025)]
+        year: i32,
+    },
     /// Import a generated department list of people through the API, twice.
     ImportPersons {
         #[arg(long, default_value_t = 50_000)]
@@ -80,7 +88,7 @@ enum Command {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    use jobmatch_bench::{bm25, eval, import, matching, pg, push, report};
+    use jobmatch_bench::{bm25, eval, import, matching, pg, push, report, subsidies};
     let database_url = cli.database_url;
     match cli.command {
         Command::Eval { dir, k, detail } => {
@@ -98,6 +106,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Push { people, jobs, webhooks } => push::run(people, jobs, webhooks, database_url).await,
         Command::Report { people, jobs, year } => report::run(people, jobs, year, database_url).await,
+        Command::Subsidies { people, year } => subsidies::run(people, year, database_url).await,
         Command::ImportPersons { rows } => import::import_persons(rows, database_url).await,
     }
 }

@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 use jobmatch_app::{Application, ServiceRole};
 
 /// Insert `rows` (already SQL literals) into `table` 500 at a time.
-async fn bulk(pool: &sqlx::AnyPool, table: &str, columns: &str, rows: &[String]) -> anyhow::Result<()> {
+pub async fn bulk(pool: &sqlx::AnyPool, table: &str, columns: &str, rows: &[String]) -> anyhow::Result<()> {
     for chunk in rows.chunks(500) {
         let sql = format!("INSERT INTO {table} ({columns}) VALUES {}", chunk.join(","));
         sqlx::query(&sql).execute(pool).await?;

@@ -341,13 +341,6 @@ pub fn due(facts: &Facts, policy: &Policy, month: NaiveDate) -> Vec<Due> {
     out
 }
 
-/// The persons any of the month's records are about (a SQL set).
-const INVOLVED: &str = "SELECT person_id FROM si_contributions WHERE month = $1
-    UNION SELECT person_id FROM startup_loans WHERE starts_on <= $3 AND ends_on >= $2
-    UNION SELECT person_id FROM welfare_registrations WHERE subsidy_start <= $3 AND subsidy_end >= $2
-    UNION SELECT person_id FROM allowances WHERE start_month <= $1 AND start_month >= $4
-    UNION SELECT p.person_id FROM placements p WHERE p.agreement_id IS NOT NULL";
-
 /// id, person, kind, employer code, name, type, pension, medical, unemployment.
 type ContributionRow = (String, String, String, String, Option<String>, Option<String>, i64, i64, i64);
 /// placement, person, position, employer, unit, subsidy start, subsidy end.
@@ -355,9 +348,25 @@ type WelfareRow = (String, String, String, String, Option<String>, String, Strin
 /// id, person, bank, amount, rate, starts on, a business registration.
 type LoanRow = (String, String, String, i64, i64, String, Option<String>);
 
+/// The people of a unit (`$n`) as a SQL set: those filed there, and those
+/// in a public-welfare post of the unit; for `""` everyone. (Two texts, so
+/// that a unit's set is read by its index.)
+fn in_unit(n: usize, unit: &str) -> String {
+    if unit.is_empty() {
+        format!("(SELECT id FROM persons WHERE ${n} = '')")
+    } else {
+        format!(
+            "(SELECT id FROM persons WHERE unit_code = ${n}
+              UNION SELECT r.person_id FROM welfare_registrations r JOIN welfare_positions w ON w.id = r.position_id
+              WHERE w.unit_code = ${n})"
+        )
+    }
+}
+
 impl Facts {
-    /// Gather the facts of `month` from the store.
-    pub async fn load(state: &AppState, month: NaiveDate) -> anyhow::Result<Facts> {
+    /// Gather the facts of `month` from the store, for the people of `unit`
+    /// (`""`: the whole city).
+    pub async fn load(state: &AppState, month: NaiveDate, unit: &str) -> anyhow::Result<Facts> {
         let pool = &state.db.pool;
         let month_s = month_text(month);
         let (first, last) = (month.to_string(), last_day(month).to_string());
@@ -367,22 +376,19 @@ impl Facts {
         let mut facts = Facts { month: Some(month), ..Facts::default() };
 
         let people: Vec<(String, String, Option<String>, String, String)> = sqlx::query_as(&format!(
-            "SELECT id, name, unit_code, birth_date, sex FROM persons WHERE id IN ({INVOLVED})"
+            "SELECT id, name, unit_code, birth_date, sex FROM persons WHERE id IN {}",
+            in_unit(1, unit)
         ))
-        .bind(&month_s)
-        .bind(&first)
-        .bind(&last)
-        .bind(&allowance_from)
+        .bind(unit)
         .fetch_all(pool)
         .await?;
         let certs: Vec<CertRow> = sqlx::query_as(&format!(
             "SELECT e.person_id, e.from_status, e.to_status, e.grounds, e.valid_until, e.effective_on
-             FROM certification_events e WHERE e.person_id IN ({INVOLVED}) ORDER BY e.person_id, e.id"
+             FROM certification_events e WHERE e.person_id IN {}
+             ORDER BY e.person_id, e.id",
+            in_unit(1, unit)
         ))
-        .bind(&month_s)
-        .bind(&first)
-        .bind(&last)
-        .bind(&allowance_from)
+        .bind(unit)
         .fetch_all(pool)
         .await?;
         let mut by_person: HashMap<&str, Vec<CertRow>> = HashMap::new();
@@ -397,11 +403,13 @@ impl Facts {
         }
 
         let contributions: Vec<ContributionRow> =
-            sqlx::query_as(
+            sqlx::query_as(&format!(
                 "SELECT id, person_id, kind, employer_code, employer_name, employer_type, pension_fen, medical_fen, unemployment_fen
-                 FROM si_contributions WHERE month = $1 ORDER BY person_id, kind, employer_code",
-            )
+                 FROM si_contributions WHERE month = $1 AND person_id IN {} ORDER BY person_id, kind, employer_code",
+                in_unit(2, unit)
+            ))
             .bind(&month_s)
+            .bind(unit)
             .fetch_all(pool)
             .await?;
         facts.contributions = contributions
@@ -416,24 +424,30 @@ impl Facts {
                 total_fen: r.6 + r.7 + r.8,
             })
             .collect();
-        let benefit: Vec<(String, String)> = sqlx::query_as("SELECT person_id, id FROM ui_payments WHERE month = $1")
-            .bind(&month_s)
-            .fetch_all(pool)
-            .await?;
+        let benefit: Vec<(String, String)> = sqlx::query_as(&format!(
+            "SELECT person_id, id FROM ui_payments WHERE month = $1 AND person_id IN {}",
+            in_unit(2, unit)
+        ))
+        .bind(&month_s)
+        .bind(unit)
+        .fetch_all(pool)
+        .await?;
         facts.unemployment_benefit = benefit.into_iter().collect();
 
-        let welfare: Vec<WelfareRow> = sqlx::query_as(
+        let welfare: Vec<WelfareRow> = sqlx::query_as(&format!(
             "SELECT r.placement_id, r.person_id, r.position_id, w.employer_name, w.unit_code, r.subsidy_start, r.subsidy_end
              FROM welfare_registrations r
              JOIN welfare_positions w ON w.id = r.position_id
              JOIN placements p ON p.id = r.placement_id
-             WHERE r.subsidy_start <= $2 AND r.subsidy_end >= $1
+             WHERE r.subsidy_start <= $2 AND r.subsidy_end >= $1 AND (w.unit_code = $3 OR r.person_id IN {})
                AND (p.ended_on IS NULL OR p.ended_on >= $1)
                AND NOT EXISTS (SELECT 1 FROM placements c WHERE c.supersedes = p.id)
              ORDER BY r.person_id",
-        )
+            in_unit(3, unit)
+        ))
         .bind(&first)
         .bind(&last)
+        .bind(unit)
         .fetch_all(pool)
         .await?;
         facts.welfare = welfare
@@ -449,13 +463,16 @@ impl Facts {
             })
             .collect();
 
-        let loans: Vec<LoanRow> = sqlx::query_as(
+        let loans: Vec<LoanRow> = sqlx::query_as(&format!(
             "SELECT l.id, l.person_id, l.bank, l.amount_fen, l.rate_ppm, l.starts_on,
                     (SELECT MIN(b.id) FROM business_registrations b WHERE b.person_id = l.person_id AND b.registered_on <= $2)
-             FROM startup_loans l WHERE l.starts_on <= $2 AND l.ends_on >= $1 ORDER BY l.person_id",
-        )
+             FROM startup_loans l WHERE l.starts_on <= $2 AND l.ends_on >= $1 AND l.person_id IN {}
+             ORDER BY l.person_id",
+            in_unit(3, unit)
+        ))
         .bind(&first)
         .bind(&last)
+        .bind(unit)
         .fetch_all(pool)
         .await?;
         let firsts: Vec<(String, String)> = sqlx::query_as(
@@ -481,12 +498,14 @@ impl Facts {
             })
             .collect();
 
-        let allowances: Vec<(String, String, String, i64, i64)> = sqlx::query_as(
+        let allowances: Vec<(String, String, String, i64, i64)> = sqlx::query_as(&format!(
             "SELECT id, person_id, start_month, months, monthly_amount FROM allowances
-             WHERE start_month <= $1 AND start_month >= $2",
-        )
+             WHERE start_month <= $1 AND start_month >= $2 AND person_id IN {}",
+            in_unit(3, unit)
+        ))
         .bind(&month_s)
         .bind(&allowance_from)
+        .bind(unit)
         .fetch_all(pool)
         .await?;
         let started: Vec<(String, String)> = sqlx::query_as(
@@ -513,7 +532,7 @@ impl Facts {
         }
 
         for q in crate::outcomes::subsidies::qualified(pool, "").await? {
-            if q.qualified_on.starts_with(&month_s) {
+            if q.qualified_on.starts_with(&month_s) && facts.people.contains_key(&q.person_id) {
                 facts.agencies.push(AgencyDue {
                     placement_id: q.placement_id,
                     person_id: q.person_id,
@@ -528,13 +547,11 @@ impl Facts {
 
         let approved: Vec<(String, String, String)> = sqlx::query_as(&format!(
             "SELECT rule, person_id, MIN(period_month) FROM payment_rows
-             WHERE state IN ('approved', 'paid') AND reverses IS NULL AND person_id IN ({INVOLVED})
-             GROUP BY rule, person_id"
+             WHERE state IN ('approved', 'paid') AND reverses IS NULL AND person_id IN {}
+             GROUP BY rule, person_id",
+            in_unit(1, unit)
         ))
-        .bind(&month_s)
-        .bind(&first)
-        .bind(&last)
-        .bind(&allowance_from)
+        .bind(unit)
         .fetch_all(pool)
         .await?;
         for (rule, person, m) in approved {

@@ -317,7 +317,7 @@ async fn propose(State(state): State<AppState>, caller: Principal, JsonBody(body
     let ListCreate { unit_code, month } = read_body(&body, &state)?;
     may_act(&state, &caller, &unit_code)?;
     let month_s = month_text(month);
-    let facts = Facts::load(&state, month).await?;
+    let facts = Facts::load(&state, month, &unit_code).await?;
     let dues: Vec<_> = due(&facts, &state.policy, month).into_iter().filter(|d| d.unit_code == unit_code).collect();
     let now = now_text();
     let mut tx = state.db.pool.begin().await?;
@@ -360,30 +360,40 @@ async fn propose(State(state): State<AppState>, caller: Principal, JsonBody(body
             (id, true)
         }
     };
-    for d in &dues {
-        // A claim listed before (in any list) is skipped: never paid twice.
-        sqlx::query(
+    // A claim listed before (in any list) is skipped: never paid twice.
+    // Many rows to a statement: a unit's month can hold thousands.
+    for chunk in dues.chunks(100) {
+        let marks: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let n = i * 13;
+                let p: Vec<String> = (1..=13).map(|k| format!("${}", n + k)).collect();
+                format!("({}, 'proposed', ${})", p.join(", "), chunk.len() * 13 + 1)
+            })
+            .collect();
+        let sql = format!(
             "INSERT INTO payment_rows (id, list_id, rule, rule_version, payee_kind, payee_code, payee_name, person_id,
                 period_month, amount_fen, evidence, basis, claim, state, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'proposed', $14)
-             ON CONFLICT (claim) DO NOTHING",
-        )
-        .bind(new_id("prw"))
-        .bind(&id)
-        .bind(d.rule)
-        .bind(&d.rule_version)
-        .bind(d.payee_kind)
-        .bind(&d.payee_code)
-        .bind(&d.payee_name)
-        .bind(&d.person_id)
-        .bind(&month_s)
-        .bind(d.amount_fen)
-        .bind(serde_json::to_string(&d.evidence).map_err(anyhow::Error::from)?)
-        .bind(&d.basis)
-        .bind(d.claim(&month_s))
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
+             VALUES {} ON CONFLICT (claim) DO NOTHING",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for d in chunk {
+            q = q
+                .bind(new_id("prw"))
+                .bind(&id)
+                .bind(d.rule)
+                .bind(&d.rule_version)
+                .bind(d.payee_kind)
+                .bind(&d.payee_code)
+                .bind(&d.payee_name)
+                .bind(&d.person_id)
+                .bind(&month_s)
+                .bind(d.amount_fen)
+                .bind(serde_json::to_string(&d.evidence).map_err(anyhow::Error::from)?)
+                .bind(&d.basis)
+                .bind(d.claim(&month_s));
+        }
+        q.bind(&now).execute(&mut *tx).await?;
     }
     tx.commit().await?;
     let mut conn = state.db.pool.acquire().await?;
