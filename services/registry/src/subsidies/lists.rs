@@ -12,7 +12,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use jobmatch_core::error::{FieldError, Problem};
 use jobmatch_core::http::{JsonBody, QueryParams};
 use jobmatch_core::ids::new_id;
@@ -147,7 +147,8 @@ pub struct ListCreate {
     pub month: NaiveDate,
 }
 
-fn read_unit(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<String> {
+/// The `unit_code` field: a county-level unit (县、市、区 or zone).
+pub(super) fn read_unit(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<String> {
     let code = f.string("unit_code", true, 1, 40, errs)?;
     let ok = state.regions.get(&code).is_some_and(|r| matches!(r.level.as_str(), "county" | "zone"));
     if !ok {
@@ -157,7 +158,8 @@ fn read_unit(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<Stri
     Some(code)
 }
 
-fn read_past_month(f: &Fields<'_>, errs: &mut Errors) -> Option<NaiveDate> {
+/// The `month` field: YYYY-MM, not after the current month.
+pub(super) fn read_past_month(f: &Fields<'_>, errs: &mut Errors) -> Option<NaiveDate> {
     let text = f.string("month", true, 7, 7, errs)?;
     match parse_month(&text) {
         None => errs.add("month", "invalid_month", "月份格式应为 YYYY-MM"),
@@ -166,8 +168,6 @@ fn read_past_month(f: &Fields<'_>, errs: &mut Errors) -> Option<NaiveDate> {
     }
     None
 }
-
-use chrono::Datelike;
 
 impl RequestBody for ListCreate {
     fn read(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<ListCreate> {

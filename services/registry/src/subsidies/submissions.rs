@@ -19,8 +19,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::lists::{read_past_month, read_unit};
 use crate::outcomes::figures::{compute, Period};
-use crate::outcomes::report::{may_read, tabulate, units, Column, Figures};
+use crate::outcomes::report::{may_read, read_region, tabulate, units, Column, Figures};
 use crate::outcomes::{last_day, month_text, parse_month, read_month};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -71,23 +72,10 @@ pub struct SubmissionCreate {
 
 impl RequestBody for SubmissionCreate {
     fn read(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<SubmissionCreate> {
-        let unit = f.string("unit_code", true, 1, 40, errs);
-        if unit
-            .as_deref()
-            .is_some_and(|u| !state.regions.get(u).is_some_and(|r| matches!(r.level.as_str(), "county" | "zone")))
-        {
-            errs.add("unit_code", "not_a_unit", "应为县（市、区）或开发区的区划代码");
-        }
-        let mut month = None;
-        if let Some(text) = f.string("month", true, 7, 7, errs) {
-            match parse_month(&text) {
-                None => errs.add("month", "invalid_month", "月份格式应为 YYYY-MM"),
-                Some(m) if m > today() => errs.add("month", "future_month", "该月尚未到来"),
-                Some(m) => month = Some(m),
-            }
-        }
+        let unit_code = read_unit(f, state, errs);
+        let month = read_past_month(f, errs);
         let note = f.string("note", false, 2, 500, errs);
-        Some(SubmissionCreate { unit_code: unit.filter(|_| !errs.has("unit_code"))?, month: month?, note })
+        Some(SubmissionCreate { unit_code: unit_code?, month: month?, note })
     }
 }
 
@@ -241,15 +229,12 @@ async fn list_submissions(
     let mut errs = Errors::default();
     params.deny_unknown(&["month", "region"], &mut errs);
     let month = read_month(&params, &mut errs);
-    let region = params.get("region").unwrap_or("330400").to_string();
-    let unit_list = units(&state, &region);
-    if unit_list.is_none() {
-        errs.add("region", "not_a_report_region", "报表区域应为市、县（市、区）或开发区代码");
-    }
+    let unit_list = read_region(&state, &params, &mut errs);
     QueryParams::finish(errs)?;
     let (Some(month), Some(unit_list)) = (month, unit_list) else {
         return Err(anyhow::anyhow!("checked above").into());
     };
+    let region = params.get("region").unwrap_or("330400").to_string();
     may_read(&state, &caller, &region)?;
     let month_s = month_text(month);
     let all = submissions_of(&state, &month_s, "").await?;
