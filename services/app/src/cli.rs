@@ -153,8 +153,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let settings = cli.settings.resolve()?;
             jobmatch_core::telemetry::init(settings.log_format);
             crate::ops::install_panic_hook();
+            // Before the listener opens: a SIGTERM from then on stops cleanly.
+            let stop = crate::shutdown_signal();
             let app = Application::build(settings, role).await?;
-            app.run_until_stopped(crate::shutdown_signal()).await
+            app.run_until_stopped(stop).await
         }
         Command::Accounts { command: AccountsCommand::Create { org, kind, role, region, login, name } } => {
             let settings = cli.settings.resolve()?;
