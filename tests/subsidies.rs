@@ -21,6 +21,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
+use crate::receiver::{Mode, Receiver};
 
 const STREET: &str = "330402008";
 const UNIT: &str = "330402";
@@ -114,6 +115,7 @@ impl TestApp {
         seq: u32,
         sex_digit: bool,
         groups: &[&str],
+        push: bool,
     ) -> (String, String) {
         // The 17th digit gives the sex: odd for men.
         let seq = if sex_digit { seq * 2 + 1 } else { seq * 2 };
@@ -123,7 +125,7 @@ impl TestApp {
                 "id_number": number, "name": name, "phone": format!("1370573{seq:04}"),
                 "region_code": STREET, "groups": groups, "skills": ["保洁"],
                 "employment_status": "unemployed",
-                "consent": {"push": false, "share_with_agencies": false}
+                "consent": {"push": push, "share_with_agencies": false}
             }))
             .await;
         (id, number)
@@ -193,17 +195,27 @@ async fn a_year_of_subsidies(backend: Backend) {
     let dir = temp_dir();
     let policy = dir.join("policy.toml");
     std::fs::write(&policy, policy_with_july_change()).unwrap();
-    let Some(app) = spawn_app_with(backend, |s| s.policy_file = Some(policy.clone())).await else { return };
+    let sms = Receiver::start(Mode::Ok).await;
+    let url = sms.url.clone();
+    let Some(app) = spawn_app_with(backend, |s| {
+        s.policy_file = Some(policy.clone());
+        crate::push::quick(s);
+        s.push.sms = Some(jobmatch_core::config::SmsGateway { url, key: None, template: "T1".into() });
+    })
+    .await
+    else {
+        return;
+    };
 
     let p = People {
-        lapses: app.subsidy_resident("林晓燕", "19800501", 1, false, &["hardship_certified"]).await,
-        retires: app.subsidy_resident("王建国", "19650310", 2, true, &["hardship_certified"]).await,
-        crosses_after: app.subsidy_resident("赵志强", "19690501", 3, true, &["hardship_certified"]).await,
-        crossed_before: app.subsidy_resident("钱国华", "19690502", 4, true, &["hardship_certified"]).await,
-        government: app.subsidy_resident("孙立新", "19750101", 5, true, &["hardship_certified"]).await,
-        welfare: app.subsidy_resident("周建明", "19750808", 6, true, &[]).await,
-        founder: app.subsidy_resident("吴建平", "19850303", 7, true, &["hardship_certified"]).await,
-        allowance: app.subsidy_resident("郑丽华", "19780606", 8, false, &["low_income_family"]).await,
+        lapses: app.subsidy_resident("林晓燕", "19800501", 1, false, &["hardship_certified"], true).await,
+        retires: app.subsidy_resident("王建国", "19650310", 2, true, &["hardship_certified"], false).await,
+        crosses_after: app.subsidy_resident("赵志强", "19690501", 3, true, &["hardship_certified"], true).await,
+        crossed_before: app.subsidy_resident("钱国华", "19690502", 4, true, &["hardship_certified"], false).await,
+        government: app.subsidy_resident("孙立新", "19750101", 5, true, &["hardship_certified"], true).await,
+        welfare: app.subsidy_resident("周建明", "19750808", 6, true, &[], true).await,
+        founder: app.subsidy_resident("吴建平", "19850303", 7, true, &["hardship_certified"], true).await,
+        allowance: app.subsidy_resident("郑丽华", "19780606", 8, false, &["low_income_family"], true).await,
     };
     app.certify_between(&p.lapses.0, "2024-01-01", "2025-06-15").await;
     app.certify_between(&p.retires.0, "2024-01-01", "2026-12-31").await;
@@ -246,20 +258,22 @@ async fn a_year_of_subsidies(backend: Backend) {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 
     // Evidence, as the departments send it.
-    let mut si = String::from("身份证号,月份,参保类型,统一社会信用代码,单位名称,单位性质,养老保险,医疗保险,失业保险\n");
+    let mut si = String::from(
+        "身份证号,月份,参保类型,统一社会信用代码,单位名称,单位性质,单位联系电话,养老保险,医疗保险,失业保险\n",
+    );
     for m in 1..=12 {
         let month = format!("2025-{m:02}");
         for who in [&p.lapses, &p.retires, &p.crosses_after] {
-            si.push_str(&format!("{},{month},灵活就业,,,,800,300,0\n", who.1));
+            si.push_str(&format!("{},{month},灵活就业,,,,,800,300,0\n", who.1));
         }
         si.push_str(&format!(
-            "{},{month},单位职工,91330402MA2B00001X,嘉兴禾丰食品有限公司,企业,1600,700,50\n",
+            "{},{month},单位职工,91330402MA2B00001X,嘉兴禾丰食品有限公司,企业,0573-82345678,1600,700,50\n",
             p.crossed_before.1
         ));
-        si.push_str(&format!("{},{month},单位职工,11330402002345678X,南湖区某局,机关,1600,700,50\n", p.government.1));
+        si.push_str(&format!("{},{month},单位职工,11330402002345678X,南湖区某局,机关,,1600,700,50\n", p.government.1));
         if m >= 3 {
             si.push_str(&format!(
-                "{},{month},单位职工,11330402MB1234567Y,南湖区解放街道办事处,公益性岗位,400,100,0\n",
+                "{},{month},单位职工,11330402MB1234567Y,南湖区解放街道办事处,公益性岗位,,400,100,0\n",
                 p.welfare.1
             ));
         }
@@ -267,6 +281,7 @@ async fn a_year_of_subsidies(backend: Backend) {
     let r = app.import_evidence("social_insurance", &si).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!((r.body["rows"].as_i64(), r.body["stored"].as_i64()), (Some(70), Some(70)), "{}", r.body);
+    assert_eq!(r.body["employer_contacts"], 1, "{}", r.body);
     // The same file again: all unchanged, nothing new.
     let again = app.import_evidence("social_insurance", &si).await;
     assert_eq!(
@@ -368,6 +383,69 @@ async fn a_year_of_subsidies(backend: Backend) {
             january_list = list_id;
         }
     }
+
+    // Policy notices: one per rule, payee, person and period over the
+    // twelve approvals, by SMS, to those who consented (and to the
+    // employer's contact); nobody named in them.
+    let mut notices = Vec::new();
+    for _ in 0..200 {
+        let r = app.get("/v1/policy-notices?limit=200", &app.admin).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        notices = r.body["items"].as_array().unwrap().clone();
+        if notices.iter().all(|n| n["status"] == "sent" || n["status"] == "dead") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let mut told: Vec<(String, String, String, String)> = notices
+        .iter()
+        .map(|n| {
+            let reason = n["last_error"].as_str().unwrap_or("").split(':').next().unwrap().to_string();
+            (
+                n["rule"].as_str().unwrap().into(),
+                n["person_id"].as_str().unwrap().into(),
+                n["status"].as_str().unwrap().into(),
+                reason,
+            )
+        })
+        .collect();
+    told.sort();
+    let mut want_told: Vec<(String, String, String, String)> = [
+        ("employer_si", &p.crossed_before, "sent", ""),
+        ("flexible_si", &p.lapses, "sent", ""),
+        ("flexible_si", &p.retires, "dead", "no_consent"),
+        ("flexible_si", &p.crosses_after, "sent", ""),
+        ("living_allowance", &p.allowance, "sent", ""),
+        ("loan_interest", &p.founder, "sent", ""),
+    ]
+    .iter()
+    .map(|(r, who, st, why)| (r.to_string(), who.0.clone(), st.to_string(), why.to_string()))
+    .collect();
+    want_told.sort();
+    assert_eq!(told, want_told, "{notices:?}");
+    let texts: Vec<Value> = sms.hits().iter().map(|h| serde_json::from_str(&h.body).unwrap()).collect();
+    assert_eq!(texts.len(), 5, "{texts:?}");
+    let text_to = |phone: &str| -> String {
+        let hit = texts.iter().find(|t| t["phone"] == phone).unwrap_or_else(|| panic!("nothing to {phone}: {texts:?}"));
+        hit["text"].as_str().unwrap().to_string()
+    };
+    for phone in ["13705730002", "13705730007"] {
+        assert!(text_to(phone).contains("灵活就业社保补贴条件，2025年1月补贴733.33元"), "{}", text_to(phone));
+    }
+    let employer = text_to("0573-82345678");
+    assert!(
+        employer.starts_with("嘉兴禾丰食品有限公司：") && employer.contains("2025年8月补贴2350.00元"),
+        "{employer}"
+    );
+    assert!(!employer.contains("钱国华") && !employer.contains(&p.crossed_before.1), "{employer}");
+    assert!(text_to("13705730015").contains("2025年2月贴息287.50元"), "{}", text_to("13705730015"));
+    assert!(text_to("13705730016").contains("2025年3月发放1131.00元"), "{}", text_to("13705730016"));
+    for t in &texts {
+        assert!(t["text"].as_str().unwrap().contains("南湖区就业服务窗口"), "{t}");
+    }
+    // Another county's staff see none of them.
+    let r = app.get("/v1/policy-notices", &staff_elsewhere).await;
+    assert_eq!((r.status, r.body["items"].as_array().map(Vec::len)), (StatusCode::OK, Some(0)), "{}", r.body);
 
     // The periods: judged at the first approval (January for 赵志强: 3
     // years; August for 钱国华, already within 5 years: to retirement).

@@ -4,6 +4,10 @@
 //! outcome. A crashed worker's rows are claimed again when their lease
 //! ends, so delivery is at least once; the unique key keeps one row per
 //! recipient, job and channel, so the inbox shows each job once.
+//!
+//! Policy notices (`policy_notices`, queued when a payment list is
+//! approved) go through the same worker by SMS, under the same consent,
+//! quiet hours and daily cap.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -50,6 +54,25 @@ struct ClaimRow {
     job_opened_at: String,
 }
 
+/// What a daily-cap reservation is for.
+#[derive(Clone, Copy)]
+enum Slot<'a> {
+    Job(&'a str),
+    Notice(&'a str),
+}
+
+/// A policy notice (`policy_notices`) claimed under a lease.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ClaimedNotice {
+    pub id: String,
+    /// `person` or `employer`.
+    pub recipient_kind: String,
+    /// The person's id or the employer's credit code.
+    pub recipient_code: String,
+    pub body: String,
+    pub attempts: i64,
+}
+
 pub struct Worker {
     pub state: AppState,
     pub channels: Channels,
@@ -59,6 +82,9 @@ pub struct Worker {
     /// daily cap sees every send.
     busy: Arc<Mutex<HashSet<String>>>,
 }
+
+/// A row's next state: status, attempts, error, due, sent at, metric outcome.
+type Outcomes = (&'static str, i64, Option<String>, String, Option<String>, &'static str);
 
 /// What happened to a row.
 enum Next {
@@ -188,7 +214,163 @@ impl Worker {
                 drop(permit);
             });
         }
+        started += self.tick_notices(tasks).await?;
         Ok(started)
+    }
+
+    /// Claim up to `limit` due policy notices for this worker.
+    pub async fn claim_notices(&self, limit: usize) -> anyhow::Result<Vec<ClaimedNotice>> {
+        let now = Utc::now();
+        let lease = to_text(now + chrono::Duration::from_std(self.state.settings.push.lease)?);
+        let lock = match self.state.db.backend {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let now = to_text(now);
+        Ok(sqlx::query_as(&format!(
+            "UPDATE policy_notices SET lease_owner = $1, lease_until = $2, updated_at = $3
+             WHERE id IN (SELECT id FROM policy_notices
+                          WHERE status IN ('pending', 'held', 'failed') AND due_at <= $3
+                            AND (lease_until IS NULL OR lease_until < $3)
+                          ORDER BY due_at, id LIMIT $4 {lock})
+             RETURNING id, recipient_kind, recipient_code, body, attempts"
+        ))
+        .bind(&self.owner)
+        .bind(lease)
+        .bind(now)
+        .bind(limit as i64)
+        .fetch_all(&self.state.db.pool)
+        .await?)
+    }
+
+    /// Claim due policy notices and start delivering them, one task that
+    /// takes them in turn (they are few: a month's new qualifiers). A person
+    /// with a delivery in flight here waits, as for jobs.
+    async fn tick_notices(self: &Arc<Self>, tasks: &mut JoinSet<()>) -> anyhow::Result<usize> {
+        let free = self.permits.available_permits();
+        if free == 0 {
+            return Ok(0);
+        }
+        let mut claimed = self.claim_notices(free).await?;
+        let mut mine = Vec::new();
+        for n in claimed.drain(..) {
+            let person = n.recipient_kind == "person";
+            if person && !self.busy.lock().expect("busy lock").insert(n.recipient_code.clone()) {
+                self.release_notice(&n.id).await?;
+                continue;
+            }
+            mine.push(n);
+        }
+        if mine.is_empty() {
+            return Ok(0);
+        }
+        let started = mine.len();
+        let permit = self.permits.clone().acquire_owned().await?;
+        let me = self.clone();
+        tasks.spawn(async move {
+            for n in mine {
+                let next = match me.deliver_notice(&n).await {
+                    Ok(next) => next,
+                    Err(e) => Next::Retry { error: format!("internal: {e}") },
+                };
+                if let Err(e) = me.record_notice(&n, next).await {
+                    tracing::warn!(notice_id = %n.id, error = %e, "policy notice outcome not recorded");
+                }
+                if n.recipient_kind == "person" {
+                    me.busy.lock().expect("busy lock").remove(&n.recipient_code);
+                }
+            }
+            drop(permit);
+        });
+        Ok(started)
+    }
+
+    async fn release_notice(&self, id: &str) -> anyhow::Result<()> {
+        sqlx::query(
+            "UPDATE policy_notices SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2",
+        )
+        .bind(id)
+        .bind(&self.owner)
+        .execute(&self.state.db.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A policy notice goes out by SMS: to a person who consented to pushes,
+    /// outside quiet hours, within the daily cap; to an employer's contact
+    /// outside quiet hours.
+    async fn deliver_notice(&self, n: &ClaimedNotice) -> anyhow::Result<Next> {
+        let state = &self.state;
+        let now = Utc::now();
+        let phone = if n.recipient_kind == "person" {
+            let reachable =
+                records::persons::reachable(&state.db.pool, std::slice::from_ref(&n.recipient_code)).await?;
+            let Some(person) = reachable.into_iter().next() else {
+                return Ok(Next::Dead { error: "person_missing: 人员记录不存在".into() });
+            };
+            if !person.push_consent {
+                return Ok(Next::Dead { error: "no_consent: 本人未同意接收推送".into() });
+            }
+            let Some(phone) = person.phone(&state.vault)? else {
+                return Ok(Next::Dead { error: "no_phone: 没有登记手机号".into() });
+            };
+            if let Some(until) = quiet_until(now, state.settings.push.quiet_hours) {
+                return Ok(Next::Held { until, reason: "quiet_hours: 夜间免打扰，早上再发送".into() });
+            }
+            if let Some(sent_today) = self.reserve_slot(&n.recipient_code, Slot::Notice(&n.id), now).await? {
+                return Ok(Next::Held {
+                    until: next_day_morning(now, state.settings.push.quiet_hours),
+                    reason: format!("daily_cap: 今天已推送{sent_today}条消息，明天再发送"),
+                });
+            }
+            phone
+        } else {
+            let cipher: Option<String> =
+                sqlx::query_scalar("SELECT phone_cipher FROM employer_contacts WHERE employer_code = $1")
+                    .bind(&n.recipient_code)
+                    .fetch_optional(&state.db.pool)
+                    .await?;
+            let Some(cipher) = cipher else {
+                return Ok(Next::Dead { error: "no_contact: 社保数据中没有该单位的联系电话".into() });
+            };
+            if let Some(until) = quiet_until(now, state.settings.push.quiet_hours) {
+                return Ok(Next::Held { until, reason: "quiet_hours: 夜间免打扰，早上再发送".into() });
+            }
+            state.vault.decrypt(&cipher)?
+        };
+        Ok(Worker::after(self.channels.sms(&phone, &n.body).await))
+    }
+
+    /// Write a notice's outcome, if this worker still holds its lease.
+    async fn record_notice(&self, n: &ClaimedNotice, next: Next) -> anyhow::Result<()> {
+        let now = Utc::now();
+        let now_t = to_text(now);
+        let (status, attempts, error, due, sent_at, outcome) = self.outcome(n.attempts, &next, now)?;
+        let done = sqlx::query(
+            "UPDATE policy_notices SET status = $1, attempts = $2, last_error = $3, due_at = $4,
+                 sent_at = COALESCE($5, sent_at), lease_owner = NULL, lease_until = NULL, updated_at = $6
+             WHERE id = $7 AND lease_owner = $8",
+        )
+        .bind(status)
+        .bind(attempts)
+        .bind(&error)
+        .bind(&due)
+        .bind(&sent_at)
+        .bind(&now_t)
+        .bind(&n.id)
+        .bind(&self.owner)
+        .execute(&self.state.db.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            tracing::warn!(notice_id = %n.id, "lease lost before the outcome was written");
+            return Ok(());
+        }
+        self.state.metrics.count_with(
+            "jobmatch_push_deliveries_total",
+            &[("channel", "policy_sms"), ("outcome", outcome)],
+            1,
+        );
+        Ok(())
     }
 
     async fn process(&self, row: &Claimed) -> anyhow::Result<()> {
@@ -221,7 +403,7 @@ impl Worker {
             if let Some(sent_today) = self.reserve(person_id, &row.job_id, now).await? {
                 return Ok(Next::Held {
                     until: next_day_morning(now, push_settings.quiet_hours),
-                    reason: format!("daily_cap: 今天已推送{sent_today}个岗位，明天再发送"),
+                    reason: format!("daily_cap: 今天已推送{sent_today}条消息，明天再发送"),
                 });
             }
             let outcome = match row.channel.as_str() {
@@ -290,10 +472,15 @@ impl Worker {
     }
 
     /// Count this job against the person's daily cap, unless the cap is
-    /// reached (then the number of jobs already sent today). The check and
-    /// the reservation run under a per-person lock (PostgreSQL advisory lock;
-    /// SQLite has one writer), so several push processes never pass the cap.
+    /// reached (then the number of messages already sent today). The check
+    /// and the reservation run under a per-person lock (PostgreSQL advisory
+    /// lock; SQLite has one writer), so several push processes never pass the cap.
     pub async fn reserve(&self, person_id: &str, job_id: &str, now: DateTime<Utc>) -> anyhow::Result<Option<i64>> {
+        self.reserve_slot(person_id, Slot::Job(job_id), now).await
+    }
+
+    /// The same for a job or a policy notice: both count against the cap.
+    async fn reserve_slot(&self, person_id: &str, slot: Slot<'_>, now: DateTime<Utc>) -> anyhow::Result<Option<i64>> {
         let day = day_start(now).with_timezone(&jobmatch_core::time::shanghai()).date_naive().to_string();
         let mut tx = self.state.db.pool.begin().await?;
         if self.state.db.backend == Backend::Postgres {
@@ -305,21 +492,56 @@ impl Worker {
                 .bind(&day)
                 .fetch_all(&mut *tx)
                 .await?;
-        if jobs.iter().any(|j| j == job_id) {
+        let notices: Vec<String> =
+            sqlx::query_scalar("SELECT notice_id FROM push_daily_notices WHERE person_id = $1 AND day = $2")
+                .bind(person_id)
+                .bind(&day)
+                .fetch_all(&mut *tx)
+                .await?;
+        let (already, insert) = match slot {
+            Slot::Job(id) => (
+                jobs.iter().any(|j| j == id),
+                "INSERT INTO push_daily_sends (person_id, day, job_id, created_at) VALUES ($1, $2, $3, $4)",
+            ),
+            Slot::Notice(id) => (
+                notices.iter().any(|n| n == id),
+                "INSERT INTO push_daily_notices (person_id, day, notice_id, created_at) VALUES ($1, $2, $3, $4)",
+            ),
+        };
+        if already {
             return Ok(None);
         }
-        if jobs.len() >= self.state.settings.push.daily_cap as usize {
-            return Ok(Some(jobs.len() as i64));
+        let sent = jobs.len() + notices.len();
+        if sent >= self.state.settings.push.daily_cap as usize {
+            return Ok(Some(sent as i64));
         }
-        sqlx::query("INSERT INTO push_daily_sends (person_id, day, job_id, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(person_id)
-            .bind(&day)
-            .bind(job_id)
-            .bind(to_text(now))
-            .execute(&mut *tx)
-            .await?;
+        let (Slot::Job(id) | Slot::Notice(id)) = slot;
+        sqlx::query(insert).bind(person_id).bind(&day).bind(id).bind(to_text(now)).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(None)
+    }
+
+    /// The row's next state from what happened: status, attempts, the
+    /// error, when it is due again, when it was sent, and the metric's outcome.
+    fn outcome(&self, attempts: i64, next: &Next, now: DateTime<Utc>) -> anyhow::Result<Outcomes> {
+        let now_t = to_text(now);
+        let schedule = &self.state.settings.push.retry_schedule;
+        Ok(match next {
+            Next::Sent => ("sent", attempts + 1, None, now_t.clone(), Some(now_t), "sent"),
+            Next::Held { until, reason } => ("held", attempts, Some(reason.clone()), to_text(*until), None, "held"),
+            Next::Dead { error } => ("dead", attempts, Some(error.clone()), now_t, None, "dead"),
+            Next::Refused { error } => ("dead", attempts + 1, Some(error.clone()), now_t, None, "dead"),
+            Next::Retry { error } => {
+                let attempts = attempts + 1;
+                match schedule.get(attempts as usize - 1) {
+                    Some(wait) => {
+                        let due = to_text(now + chrono::Duration::from_std(*wait)?);
+                        ("failed", attempts, Some(error.clone()), due, None, "failed")
+                    }
+                    None => ("dead", attempts, Some(error.clone()), now_t, None, "dead"),
+                }
+            }
+        })
     }
 
     /// Write the outcome, if this worker still holds the row's lease.
@@ -327,23 +549,7 @@ impl Worker {
         let state = &self.state;
         let now = Utc::now();
         let now_t = to_text(now);
-        let schedule = &state.settings.push.retry_schedule;
-        let (status, attempts, error, due, sent_at, outcome) = match &next {
-            Next::Sent => ("sent", row.attempts + 1, None, now_t.clone(), Some(now_t.clone()), "sent"),
-            Next::Held { until, reason } => ("held", row.attempts, Some(reason.clone()), to_text(*until), None, "held"),
-            Next::Dead { error } => ("dead", row.attempts, Some(error.clone()), now_t.clone(), None, "dead"),
-            Next::Refused { error } => ("dead", row.attempts + 1, Some(error.clone()), now_t.clone(), None, "dead"),
-            Next::Retry { error } => {
-                let attempts = row.attempts + 1;
-                match schedule.get(attempts as usize - 1) {
-                    Some(wait) => {
-                        let due = to_text(now + chrono::Duration::from_std(*wait)?);
-                        ("failed", attempts, Some(error.clone()), due, None, "failed")
-                    }
-                    None => ("dead", attempts, Some(error.clone()), now_t.clone(), None, "dead"),
-                }
-            }
-        };
+        let (status, attempts, error, due, sent_at, outcome) = self.outcome(row.attempts, &next, now)?;
         let mut tx = state.db.pool.begin().await?;
         let done = sqlx::query(
             "UPDATE notifications SET status = $1, attempts = $2, last_error = $3, due_at = $4,

@@ -65,6 +65,7 @@ const SOCIAL_INSURANCE: &[Col] = &[
     col("employer_code", "统一社会信用代码", &["统一社会信用代码", "单位代码"], false),
     col("employer_name", "单位名称", &["单位名称"], false),
     col("employer_type", "单位性质", &["单位性质", "单位类型"], false),
+    col("employer_phone", "单位联系电话", &["单位联系电话", "联系电话"], false),
     col("pension", "养老保险", &["养老保险", "养老保险缴费"], true),
     col("medical", "医疗保险", &["医疗保险", "医疗保险缴费"], true),
     col("unemployment", "失业保险", &["失业保险", "失业保险缴费"], true),
@@ -118,6 +119,8 @@ pub struct EvidenceReport {
     pub ignored_columns: Vec<String>,
     /// The stored batch (absent on a dry run or when nothing was new).
     pub batch_id: Option<String>,
+    /// Employers whose contact phone the file gives (kept for policy notices).
+    pub employer_contacts: usize,
 }
 
 /// One checked row.
@@ -167,6 +170,8 @@ struct Row {
     line: usize,
     id_number: String,
     record: Record,
+    /// The employer's contact (单位联系电话), for policy notices.
+    employer_phone: Option<String>,
 }
 
 /// Where a bad cell is, as the answer names it.
@@ -251,6 +256,17 @@ fn check_row(
         d
     };
     let text = |field: &str| cell(field).map(|v| v.chars().take(200).collect::<String>());
+    let employer_phone = cell("employer_phone").and_then(|raw| {
+        let phone = jobmatch_core::validate::normalize_phone(raw);
+        if phone.is_none() {
+            errs.add(
+                at(line, "employer_phone"),
+                "invalid_phone",
+                format!("第 {line} 行“单位联系电话”应为手机号或带区号的固定电话"),
+            );
+        }
+        phone
+    });
     let record = match kind {
         "social_insurance" => {
             let month = month(errs);
@@ -369,7 +385,7 @@ fn check_row(
             }
         }
     };
-    (errs.0.len() == before).then_some(Row { line, id_number, record })
+    (errs.0.len() == before).then_some(Row { line, id_number, record, employer_phone })
 }
 
 /// Map the header to fields; every required column must be there.
@@ -606,7 +622,8 @@ fn loan_span(r: &Record) -> Option<(&str, &str)> {
 ///
 /// `kind`: `social_insurance` (身份证号, 月份, 参保类型 灵活就业|单位职工,
 /// 统一社会信用代码, 单位名称, 单位性质 企业|机关|全额拨款事业单位|公益性岗位|其他,
-/// 养老保险, 医疗保险, 失业保险 — for 单位职工 the employer's parts),
+/// 养老保险, 医疗保险, 失业保险 — for 单位职工 the employer's parts; optional
+/// 单位联系电话, where the employer's policy notices go),
 /// `unemployment_insurance` (身份证号, 月份, 金额), `business_registration`
 /// (身份证号, 登记日期, 营业执照号, 名称), `startup_loan` (身份证号, 贷款银行,
 /// 贷款金额, 年利率, 放款日期, 到期日期). Amounts in yuan with at most two
@@ -772,6 +789,18 @@ async fn import_evidence(
         .with("error_count", total as i64);
         return Err(problem.into());
     }
+    // The employers' contacts (the file's last word for each), also from
+    // rows already on record.
+    let mut contacts: HashMap<&str, (&Option<String>, &str)> = HashMap::new();
+    for row in &rows {
+        if let (Record::Contribution { kind, employer_code, employer_name, .. }, Some(phone)) =
+            (&row.record, &row.employer_phone)
+        {
+            if kind == "employer" {
+                contacts.insert(employer_code.as_str(), (employer_name, phone.as_str()));
+            }
+        }
+    }
     let mut report = EvidenceReport {
         kind: kind.clone(),
         dry_run,
@@ -780,14 +809,34 @@ async fn import_evidence(
         unchanged,
         ignored_columns: ignored,
         batch_id: None,
+        employer_contacts: contacts.len(),
     };
-    if dry_run || new_rows.is_empty() {
+    if dry_run || new_rows.is_empty() && contacts.is_empty() {
         return Ok(Json(report));
     }
     drop(conn);
-    let batch = new_id("evb");
     let now = now_text();
     let mut tx = state.db.pool.begin().await?;
+    for (code, (name, phone)) in &contacts {
+        sqlx::query(
+            "INSERT INTO employer_contacts (employer_code, employer_name, phone_cipher, phone_masked, updated_at)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (employer_code) DO UPDATE SET employer_name = excluded.employer_name,
+                 phone_cipher = excluded.phone_cipher, phone_masked = excluded.phone_masked, updated_at = excluded.updated_at",
+        )
+        .bind(*code)
+        .bind(*name)
+        .bind(state.vault.encrypt(phone))
+        .bind(jobmatch_core::records::persons::mask_phone(phone))
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if new_rows.is_empty() {
+        tx.commit().await?;
+        return Ok(Json(report));
+    }
+    let batch = new_id("evb");
     sqlx::query(
         "INSERT INTO evidence_batches (id, kind, rows, actor_key_id, actor_org_id, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )

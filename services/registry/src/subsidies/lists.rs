@@ -615,6 +615,8 @@ async fn list_for(state: &AppState, caller: &Principal, id: &str) -> ApiResult<L
 
 /// Approve a proposed list (the unit's staff, or admin): it and its rows
 /// become `approved`, with who and when; from then on it is not recomputed.
+/// Whoever it pays for the first time under a rule and period is sent a
+/// policy notice (`GET /v1/policy-notices`).
 #[utoipa::path(post, path = "/v1/payment-lists/{id}/approve", tag = "subsidies", params(("id" = String, Path)),
     responses((status = 200, body = PaymentList), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
@@ -646,7 +648,9 @@ async fn approve(
         .bind(&id)
         .execute(&mut *tx)
         .await?;
+    let told = super::notices::queue(&mut tx, &state, &id, &row.unit_code, &now).await?;
     tx.commit().await?;
+    tracing::info!(list_id = %id, notices = told, "payment list approved");
     let row = list_for(&state, &caller, &id).await?;
     Ok(Json(answer(&state, &caller, row).await?))
 }
