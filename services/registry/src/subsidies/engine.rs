@@ -118,7 +118,6 @@ pub struct AgencyDue {
 /// Everything the rules look at for one month.
 #[derive(Default)]
 pub struct Facts {
-    pub month: Option<NaiveDate>,
     pub people: HashMap<String, PersonFacts>,
     pub contributions: Vec<Contribution>,
     pub unemployment_benefit: HashMap<String, String>,
@@ -373,24 +372,47 @@ impl Facts {
         // Allowances run at most max_months (+ taper) from their start.
         let allowance_from =
             month_text(add_months(month, -(state.policy.allowance.max_months + state.policy.allowance.taper_months)));
-        let mut facts = Facts { month: Some(month), ..Facts::default() };
+        let mut facts = Facts::default();
 
-        let people: Vec<(String, String, Option<String>, String, String)> = sqlx::query_as(&format!(
-            "SELECT id, name, unit_code, birth_date, sex FROM persons WHERE id IN {}",
-            in_unit(1, unit)
-        ))
-        .bind(unit)
-        .fetch_all(pool)
-        .await?;
-        let certs: Vec<CertRow> = sqlx::query_as(&format!(
-            "SELECT e.person_id, e.from_status, e.to_status, e.grounds, e.valid_until, e.effective_on
-             FROM certification_events e WHERE e.person_id IN {}
-             ORDER BY e.person_id, e.id",
-            in_unit(1, unit)
-        ))
-        .bind(unit)
-        .fetch_all(pool)
-        .await?;
+        // The three largest readings at once, each on its own task (decoding
+        // rows is CPU work; the store answers them in parallel).
+        let people = {
+            let (pool, sql, unit) = (
+                pool.clone(),
+                format!("SELECT id, name, unit_code, birth_date, sex FROM persons WHERE id IN {}", in_unit(1, unit)),
+                unit.to_string(),
+            );
+            tokio::spawn(async move {
+                sqlx::query_as::<_, (String, String, Option<String>, String, String)>(&sql)
+                    .bind(unit)
+                    .fetch_all(&pool)
+                    .await
+            })
+        };
+        let certs = {
+            let (pool, sql, unit) = (
+                pool.clone(),
+                format!(
+                    "SELECT e.person_id, e.from_status, e.to_status, e.grounds, e.valid_until, e.effective_on
+                 FROM certification_events e WHERE e.person_id IN {}
+                 ORDER BY e.person_id, e.id",
+                    in_unit(1, unit)
+                ),
+                unit.to_string(),
+            );
+            tokio::spawn(async move { sqlx::query_as::<_, CertRow>(&sql).bind(unit).fetch_all(&pool).await })
+        };
+        let contributions = {
+            let (pool, sql, unit, month) = (pool.clone(), format!(
+                "SELECT id, person_id, kind, employer_code, employer_name, employer_type, pension_fen, medical_fen, unemployment_fen
+                 FROM si_contributions WHERE month = $1 AND person_id IN {} ORDER BY person_id, kind, employer_code",
+                in_unit(2, unit)
+            ), unit.to_string(), month_s.clone());
+            tokio::spawn(async move {
+                sqlx::query_as::<_, ContributionRow>(&sql).bind(month).bind(unit).fetch_all(&pool).await
+            })
+        };
+        let (people, certs, contributions) = (people.await??, certs.await??, contributions.await??);
         let mut by_person: HashMap<&str, Vec<CertRow>> = HashMap::new();
         for c in &certs {
             by_person.entry(c.0.as_str()).or_default().push(c.clone());
@@ -402,16 +424,6 @@ impl Facts {
             facts.people.insert(id, PersonFacts { name, unit_code: unit.unwrap_or_default(), birth, sex, certified });
         }
 
-        let contributions: Vec<ContributionRow> =
-            sqlx::query_as(&format!(
-                "SELECT id, person_id, kind, employer_code, employer_name, employer_type, pension_fen, medical_fen, unemployment_fen
-                 FROM si_contributions WHERE month = $1 AND person_id IN {} ORDER BY person_id, kind, employer_code",
-                in_unit(2, unit)
-            ))
-            .bind(&month_s)
-            .bind(unit)
-            .fetch_all(pool)
-            .await?;
         facts.contributions = contributions
             .into_iter()
             .map(|r| Contribution {

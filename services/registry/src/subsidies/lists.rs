@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{Datelike, NaiveDate};
+use jobmatch_core::db::Backend;
 use jobmatch_core::error::{FieldError, Problem};
 use jobmatch_core::http::{JsonBody, QueryParams};
 use jobmatch_core::ids::new_id;
@@ -25,15 +26,18 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::engine::{due, Facts};
+use std::collections::HashMap;
+
+use super::engine::{due, Due, Facts};
 use super::money::{parse_fen, yuan};
 use crate::outcomes::report::attachment;
 use crate::outcomes::{month_text, parse_month};
-use crate::persons::import::{each_row, spool, Spool};
+use crate::persons::import::{read_sheet, spool, Spool};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(propose, list_lists))
+        .routes(routes!(propose_all))
         .routes(routes!(get_list))
         .routes(routes!(approve))
         .routes(routes!(confirm_payments))
@@ -316,21 +320,40 @@ async fn propose(State(state): State<AppState>, caller: Principal, JsonBody(body
     caller.require(&[Role::Admin, Role::Staff])?;
     let ListCreate { unit_code, month } = read_body(&body, &state)?;
     may_act(&state, &caller, &unit_code)?;
-    let month_s = month_text(month);
     let facts = Facts::load(&state, month, &unit_code).await?;
-    let dues: Vec<_> = due(&facts, &state.policy, month).into_iter().filter(|d| d.unit_code == unit_code).collect();
+    let dues: Vec<Due> = due(&facts, &state.policy, month).into_iter().filter(|d| d.unit_code == unit_code).collect();
+    let Some((id, created)) = store_list(&state, &caller, &unit_code, month, &dues).await? else {
+        return Err(ApiError::conflict("list_closed", "该名单已审核，不能重新生成；更正请对已支付的行冲正"));
+    };
+    let mut conn = state.db.pool.acquire().await?;
+    let row = list_row(&mut conn, &id).await?.ok_or_else(ApiError::not_found)?;
+    drop(conn);
+    let list = answer(&state, &caller, row).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(list)).into_response())
+}
+
+/// Store a unit's proposed list for `month` with `dues` (replacing the
+/// proposed rows of a list still proposed): its id and whether it is new,
+/// or `None` when the list is already approved (not recomputed).
+async fn store_list(
+    state: &AppState,
+    caller: &Principal,
+    unit_code: &str,
+    month: NaiveDate,
+    dues: &[Due],
+) -> ApiResult<Option<(String, bool)>> {
+    let month_s = month_text(month);
     let now = now_text();
     let mut tx = state.db.pool.begin().await?;
     let existing: Option<(String, String)> =
         sqlx::query_as("SELECT id, state FROM payment_lists WHERE unit_code = $1 AND month = $2")
-            .bind(&unit_code)
+            .bind(unit_code)
             .bind(&month_s)
             .fetch_optional(&mut *tx)
             .await?;
     let (id, created) = match existing {
-        Some((_, s)) if s != "proposed" => {
-            return Err(ApiError::conflict("list_closed", "该名单已审核，不能重新生成；更正请对已支付的行冲正"));
-        }
+        Some((_, s)) if s != "proposed" => return Ok(None),
         Some((id, _)) => {
             sqlx::query("DELETE FROM payment_rows WHERE list_id = $1 AND state = 'proposed'")
                 .bind(&id)
@@ -351,7 +374,7 @@ async fn propose(State(state): State<AppState>, caller: Principal, JsonBody(body
                  VALUES ($1, $2, $3, 'proposed', $4, $5, $5)",
             )
             .bind(&id)
-            .bind(&unit_code)
+            .bind(unit_code)
             .bind(&month_s)
             .bind(&caller.key_id)
             .bind(&now)
@@ -361,47 +384,122 @@ async fn propose(State(state): State<AppState>, caller: Principal, JsonBody(body
         }
     };
     // A claim listed before (in any list) is skipped: never paid twice.
-    // Many rows to a statement: a unit's month can hold thousands.
-    for chunk in dues.chunks(100) {
-        let marks: Vec<String> = (0..chunk.len())
-            .map(|i| {
-                let n = i * 13;
-                let p: Vec<String> = (1..=13).map(|k| format!("${}", n + k)).collect();
-                format!("({}, 'proposed', ${})", p.join(", "), chunk.len() * 13 + 1)
-            })
-            .collect();
-        let sql = format!(
+    // The rows go to the store as one JSON document per statement (a unit's
+    // month can hold thousands), unpacked there by the store's own JSON
+    // functions: one parameter instead of thirteen a row.
+    let insert = match state.db.backend {
+        Backend::Postgres => {
             "INSERT INTO payment_rows (id, list_id, rule, rule_version, payee_kind, payee_code, payee_name, person_id,
                 period_month, amount_fen, evidence, basis, claim, state, created_at)
-             VALUES {} ON CONFLICT (claim) DO NOTHING",
-            marks.join(", ")
-        );
-        let mut q = sqlx::query(&sql);
-        for d in chunk {
-            q = q
-                .bind(new_id("prw"))
-                .bind(&id)
-                .bind(d.rule)
-                .bind(&d.rule_version)
-                .bind(d.payee_kind)
-                .bind(&d.payee_code)
-                .bind(&d.payee_name)
-                .bind(&d.person_id)
-                .bind(&month_s)
-                .bind(d.amount_fen)
-                .bind(serde_json::to_string(&d.evidence).map_err(anyhow::Error::from)?)
-                .bind(&d.basis)
-                .bind(d.claim(&month_s));
+             SELECT x.id, $2, x.rule, x.rule_version, x.payee_kind, x.payee_code, x.payee_name, x.person_id,
+                $3, x.amount_fen, x.evidence, x.basis, x.claim, 'proposed', $4
+             FROM json_to_recordset(CAST($1 AS json)) AS x(id text, rule text, rule_version text, payee_kind text,
+                payee_code text, payee_name text, person_id text, amount_fen bigint, evidence text, basis text, claim text)
+             ON CONFLICT (claim) DO NOTHING"
         }
-        q.bind(&now).execute(&mut *tx).await?;
+        Backend::Sqlite => {
+            "INSERT INTO payment_rows (id, list_id, rule, rule_version, payee_kind, payee_code, payee_name, person_id,
+                period_month, amount_fen, evidence, basis, claim, state, created_at)
+             SELECT json_extract(value, '$.id'), $2, json_extract(value, '$.rule'), json_extract(value, '$.rule_version'),
+                json_extract(value, '$.payee_kind'), json_extract(value, '$.payee_code'),
+                json_extract(value, '$.payee_name'), json_extract(value, '$.person_id'), $3,
+                json_extract(value, '$.amount_fen'), json_extract(value, '$.evidence'), json_extract(value, '$.basis'),
+                json_extract(value, '$.claim'), 'proposed', $4
+             FROM json_each($1) WHERE true
+             ON CONFLICT (claim) DO NOTHING"
+        }
+    };
+    for chunk in dues.chunks(INSERT_ROWS) {
+        let rows: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|d| {
+                Ok(serde_json::json!({
+                    "id": new_id("prw"), "rule": d.rule, "rule_version": d.rule_version, "payee_kind": d.payee_kind,
+                    "payee_code": d.payee_code, "payee_name": d.payee_name, "person_id": d.person_id,
+                    "amount_fen": d.amount_fen, "evidence": serde_json::to_string(&d.evidence)?, "basis": d.basis,
+                    "claim": d.claim(&month_s),
+                }))
+            })
+            .collect::<Result<_, serde_json::Error>>()
+            .map_err(anyhow::Error::from)?;
+        let doc = serde_json::to_string(&rows).map_err(anyhow::Error::from)?;
+        sqlx::query(insert).bind(doc).bind(&id).bind(&month_s).bind(&now).execute(&mut *tx).await?;
     }
     tx.commit().await?;
-    let mut conn = state.db.pool.acquire().await?;
-    let row = list_row(&mut conn, &id).await?.ok_or_else(ApiError::not_found)?;
-    drop(conn);
-    let list = answer(&state, &caller, row).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(list)).into_response())
+    Ok(Some((id, created)))
+}
+
+/// Data rows read from one payment confirmation file.
+const MAX_CONFIRMATION_ROWS: usize = 200_000;
+
+/// Payment rows stored by one statement.
+const INSERT_ROWS: usize = 5000;
+
+/// `{ month }`
+#[derive(ToSchema)]
+pub struct MonthCreate {
+    /// YYYY-MM, not after the current month.
+    #[schema(value_type = String)]
+    pub month: NaiveDate,
+}
+
+impl RequestBody for MonthCreate {
+    fn read(f: &Fields<'_>, _state: &AppState, errs: &mut Errors) -> Option<MonthCreate> {
+        Some(MonthCreate { month: read_past_month(f, errs)? })
+    }
+}
+
+/// Propose (or recompute) the month's list of every unit the caller acts
+/// for at once — admin all units, staff those of their region — from one
+/// reading of the records; lists already approved are left as they are.
+/// Answers each unit's list as a summary (its rows: `GET /v1/payment-lists/{id}`).
+#[utoipa::path(post, path = "/v1/payment-lists/all-units", tag = "subsidies", request_body = MonthCreate,
+    responses((status = 200, body = PaymentListIndex), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn propose_all(
+    State(state): State<AppState>,
+    caller: Principal,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<PaymentListIndex>> {
+    caller.require(&[Role::Admin, Role::Staff])?;
+    let MonthCreate { month } = read_body(&body, &state)?;
+    let units: Vec<String> = state
+        .regions
+        .all()
+        .filter(|r| matches!(r.level.as_str(), "county" | "zone") && caller.covers_region(&state, &r.code))
+        .map(|r| r.code.clone())
+        .collect();
+    // One unit: its own (smaller) reading; more: the whole city once.
+    let scope = if units.len() == 1 { units[0].as_str() } else { "" };
+    let mut by_unit: HashMap<String, Vec<Due>> = HashMap::new();
+    if !units.is_empty() {
+        let facts = Facts::load(&state, month, scope).await?;
+        for d in due(&facts, &state.policy, month) {
+            by_unit.entry(d.unit_code.clone()).or_default().push(d);
+        }
+    }
+    // PostgreSQL stores several units at once (a transaction each);
+    // SQLite has one writer.
+    let at_once = match state.db.backend {
+        Backend::Postgres => 3,
+        Backend::Sqlite => 1,
+    };
+    let mut stores = tokio::task::JoinSet::new();
+    for unit in &units {
+        if stores.len() >= at_once {
+            if let Some(done) = stores.join_next().await {
+                done.map_err(anyhow::Error::from)??;
+            }
+        }
+        let (state, caller, unit) = (state.clone(), caller.clone(), unit.clone());
+        let dues = by_unit.remove(&unit).unwrap_or_default();
+        stores.spawn(async move { store_list(&state, &caller, &unit, month, &dues).await.map(drop) });
+    }
+    while let Some(done) = stores.join_next().await {
+        done.map_err(anyhow::Error::from)??;
+    }
+    let items = summaries(&state, &caller, &month_text(month), "").await?;
+    Ok(Json(PaymentListIndex { items: items.into_iter().filter(|i| units.contains(&i.unit_code)).collect() }))
 }
 
 /// id, unit, month, state, approved by, approved at, rows, total.
@@ -425,6 +523,17 @@ async fn list_lists(
     }
     QueryParams::finish(errs)?;
     let unit = params.get("unit_code").unwrap_or("");
+    let items = summaries(&state, &caller, month, unit).await?;
+    Ok(Json(PaymentListIndex { items }))
+}
+
+/// The lists of a month and unit (`""`: any) the caller may see, with their totals.
+async fn summaries(
+    state: &AppState,
+    caller: &Principal,
+    month: &str,
+    unit: &str,
+) -> ApiResult<Vec<PaymentListSummary>> {
     let rows: Vec<SummaryRow> = sqlx::query_as(
         "SELECT l.id, l.unit_code, l.month, l.state, l.approved_by, l.approved_at, COUNT(r.id), CAST(SUM(r.amount_fen) AS BIGINT)
          FROM payment_lists l LEFT JOIN payment_rows r ON r.list_id = l.id
@@ -436,9 +545,9 @@ async fn list_lists(
     .bind(unit)
     .fetch_all(&state.db.pool)
     .await?;
-    let items = rows
+    Ok(rows
         .into_iter()
-        .filter(|r| caller.covers_region(&state, &r.1))
+        .filter(|r| caller.covers_region(state, &r.1))
         .map(|r| PaymentListSummary {
             id: r.0,
             unit_code: r.1,
@@ -449,8 +558,7 @@ async fn list_lists(
             rows: r.6,
             total: yuan(r.7.unwrap_or(0)),
         })
-        .collect();
-    Ok(Json(PaymentListIndex { items }))
+        .collect())
 }
 
 /// A list with every row and the totals, as JSON, or for the finance office
@@ -679,16 +787,10 @@ async fn confirm_payments(
         Spool(jobmatch_core::files::spool_dir(&state.settings.data_dir).join(format!("{}.upload", new_id("paid"))));
     spool(req, &spooled.0, state.settings.person_import_max_bytes).await?;
     let path = spooled.0.clone();
-    let sheet = tokio::task::spawn_blocking(move || {
-        let mut rows = Vec::new();
-        each_row(&path, &mut |line, cells| {
-            rows.push((line, cells));
-            Ok(rows.len() <= 200_001)
-        })
-        .map(|_| rows)
-    })
-    .await
-    .map_err(anyhow::Error::from)??;
+    // A list holds at most a unit's month: a larger file is refused whole.
+    let sheet = tokio::task::spawn_blocking(move || read_sheet(&path, MAX_CONFIRMATION_ROWS))
+        .await
+        .map_err(anyhow::Error::from)??;
     drop(spooled);
     let Some(((_, header), body)) = sheet.split_first() else {
         return Err(ApiError::validation(vec![FieldError::new("header", "empty_file", "文件为空")]));
