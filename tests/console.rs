@@ -546,6 +546,29 @@ both_backends! {
         assert!(page.body.contains("下次跟进日期</dt><dd>2027-01-15"), "the plan");
         assert!(page.body.contains("就业登记 · 就业状态"), "history in words, not codes: {}", page.body);
         assert!(!page.body.contains("employment_status"), "no field codes on the page");
+
+        // 报送 from the report page: last month's 进度表 submitted (late, past
+        // the 25th); submitting again needs a note, and an unchanged one is refused.
+        use chrono::Datelike;
+        let today = jobmatch_core::time::today();
+        let last = today.with_day(1).unwrap().pred_opt().unwrap().format("%Y-%m").to_string();
+        let report = format!("/console/reports/progress?month={last}&region=330402");
+        let page = browser.get(&report).await;
+        assert!(page.body.contains("报送（截止 ") && page.body.contains("逾期未报送"), "{}", page.body);
+        let form = [("csrf", csrf.as_str()), ("unit_code", "330402"), ("month", last.as_str())];
+        let sent = browser.post("/console/reports/progress/submit", &form).await;
+        assert_eq!((sent.status, sent.location.as_str()), (StatusCode::SEE_OTHER, format!("{report}#submissions").as_str()));
+        let board = app.get(&format!("/v1/reports/progress/submissions?month={last}&region=330402"), &key).await;
+        assert_eq!(board.body["units"][0]["state"], "submitted_late", "{}", board.body);
+        let page = browser.get(&report).await;
+        assert!(page.body.contains("逾期报送") && page.body.contains("更正后重新报送"), "{}", page.body);
+        let again = browser.post("/console/reports/progress/submit", &form).await;
+        assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "a correction needs a note: {}", again.body);
+        let mut noted = form.to_vec();
+        noted.push(("note", "再次核对"));
+        let same = browser.post("/console/reports/progress/submit", &noted).await;
+        assert_eq!(same.status, StatusCode::CONFLICT, "nothing changed: {}", same.body);
+        assert_eq!(app.get(&format!("/v1/reports/progress/submissions?month={last}&region=330402"), &key).await.body["units"][0]["submissions"], 1);
     }
 
     async fn console_pages_answer_exactly_as_the_api_for_every_role(app: TestApp) {

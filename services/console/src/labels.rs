@@ -24,6 +24,12 @@ pub(crate) fn name(kind: &str, code: &str) -> String {
         "pay_unit" => &[("hour", "元/小时"), ("day", "元/天"), ("month", "元/月"), ("piece", "元/件")],
         "physical" => &[("light", "轻体力"), ("medium", "中等体力"), ("heavy", "重体力")],
         "job_status" => &[("open", "招聘中"), ("closed", "已关闭"), ("expired", "已过期")],
+        "submission" => &[
+            ("not_started", "未报送"),
+            ("submitted", "已报送"),
+            ("late", "逾期未报送"),
+            ("submitted_late", "逾期报送"),
+        ],
         "close_reason" => &[("filled", "已招满"), ("withdrawn", "已撤回")],
         "group" => &[
             ("hardship_certified", "就业困难人员"),

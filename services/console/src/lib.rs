@@ -86,6 +86,7 @@ pub fn router(api: Router) -> Router<AppState> {
         .route("/console/referrals/{id}/move", post(work::move_referral))
         .route("/console/reports/progress", get(reports::progress))
         .route("/console/reports/progress/download", get(reports::download))
+        .route("/console/reports/progress/submit", post(reports::submit))
         .route("/console/reports/year", get(reports::year))
         .route("/console/notifications", get(work::notifications))
         .route("/console/notifications/{id}/retry", post(work::retry))

@@ -75,6 +75,57 @@ struct ReportPage {
     downloads: Vec<(String, &'static str)>,
     year: String,
     people: Option<(String, Vec<(String, String)>)>,
+    /// 报送: each unit's state for the month (absent when not readable).
+    submissions: Option<Submissions>,
+}
+
+/// The month's 报送 as the API gives it.
+struct Submissions {
+    deadline: String,
+    /// Some unit is reminded (from the 20th until it submits).
+    reminder: bool,
+    units: Vec<UnitState>,
+}
+
+struct UnitState {
+    code: String,
+    name: String,
+    state: String,
+    /// "第 N 次，YYYY-MM-DD HH:MM" of the latest, with its note.
+    latest: String,
+    submitted: bool,
+}
+
+fn submissions(v: &Value) -> Submissions {
+    let units: Vec<UnitState> = v["units"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|u| {
+            let latest = &u["latest"];
+            UnitState {
+                code: u["unit_code"].as_str().unwrap_or("").into(),
+                name: u["unit_name"].as_str().unwrap_or("").into(),
+                state: crate::labels::name("submission", u["state"].as_str().unwrap_or("")),
+                latest: if latest.is_object() {
+                    format!(
+                        "第 {} 次，{}{}",
+                        latest["sequence"],
+                        crate::local_time(latest["submitted_at"].as_str().unwrap_or("")),
+                        latest["note"].as_str().map(|n| format!("（{n}）")).unwrap_or_default()
+                    )
+                } else {
+                    String::new()
+                },
+                submitted: latest.is_object(),
+            }
+        })
+        .collect();
+    Submissions {
+        deadline: v["deadline"].as_str().unwrap_or("").into(),
+        reminder: v["units"].as_array().into_iter().flatten().any(|u| u["reminder"] == true),
+        units,
+    }
 }
 
 fn valid_month(m: &str) -> bool {
@@ -186,8 +237,12 @@ pub(crate) async fn progress(ctx: Ctx, Query(q): Query<ReportQuery>) -> Response
         }
         None => None,
     };
+    let board =
+        ctx.call(Method::GET, &format!("/v1/reports/progress/submissions?month={month}&region={region}"), None).await;
+    let submissions = board.ok().then(|| submissions(board.json()));
     let year = month[..4].to_string();
     let page = ReportPage {
+        submissions,
         year,
         layout: ctx.layout(format!("进度表 {month}"), "reports"),
         region_name: crate::jobs::region_name(&ctx, &region),
@@ -311,4 +366,27 @@ pub(crate) async fn year(ctx: Ctx, Query(q): Query<YearQuery>) -> Response {
         year_line,
     };
     render(StatusCode::OK, &page)
+}
+
+/// 报送: freeze a unit's 进度表 for the month (again, with a note, to correct it).
+pub(crate) async fn submit(ctx: Ctx, axum::Form(form): axum::Form<Vec<(String, String)>>) -> Response {
+    let posted = match ctx.checked(form) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let (unit, month) = (posted.get("unit_code").to_string(), posted.get("month").to_string());
+    if !ctx.state.regions.contains(&unit) || !valid_month(&month) {
+        return ctx.refused(&crate::Answer::not_found());
+    }
+    let note = posted.get("note").trim().to_string();
+    let mut body = serde_json::json!({"unit_code": unit, "month": month});
+    if !note.is_empty() {
+        body["note"] = Value::String(note);
+    }
+    ctx.act(
+        "/v1/reports/progress/submissions",
+        Some(&body),
+        &format!("/console/reports/progress?month={month}&region={unit}#submissions"),
+    )
+    .await
 }

@@ -81,6 +81,42 @@ pub(crate) async fn home(ctx: Ctx) -> Response {
                 })
                 .collect(),
         });
+        // 报送: from the 20th the month's 进度表 is to be checked and submitted by the 25th.
+        let month = jobmatch_core::time::today().format("%Y-%m").to_string();
+        let region = ctx.session.principal.region_code.clone();
+        let board = ctx
+            .call(Method::GET, &format!("/v1/reports/progress/submissions?month={month}&region={region}"), None)
+            .await;
+        if board.ok() {
+            let b = board.json();
+            let deadline = b["deadline"].as_str().unwrap_or("").to_string();
+            lists.push(TodoList {
+                heading: "本月进度表报送",
+                empty: "本月没有需要报送的进度表（每月 20 日起提醒）。",
+                items: b["units"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|u| u["reminder"] == true)
+                    .map(|u| Todo {
+                        href: format!(
+                            "/console/reports/progress?month={month}&region={}#submissions",
+                            u["unit_code"].as_str().unwrap_or("")
+                        ),
+                        text: format!(
+                            "{}：{}",
+                            u["unit_name"].as_str().unwrap_or(""),
+                            if u["state"] == "late" {
+                                "已过截止日，尚未报送"
+                            } else {
+                                "请核对本月进度表并报送"
+                            }
+                        ),
+                        when: format!("截止 {deadline}"),
+                    })
+                    .collect(),
+            });
+        }
         let dead = ctx.call(Method::GET, "/v1/notifications?status=dead&limit=20", None).await;
         lists.push(TodoList {
             heading: "发送失败的通知",
