@@ -575,6 +575,41 @@ async fn a_year_of_subsidies(backend: Backend) {
     let twice = app.post(&format!("/v1/payment-rows/{first}/reverse"), &unit_staff, json!({"reason": "再次"})).await;
     assert_eq!(twice.status, StatusCode::CONFLICT);
 
+    // Evidence arriving late (补发): the founder's flexible-work contributions
+    // for January and May, imported after those lists were approved, are
+    // listed in the next list under their own months and rule versions; the
+    // January payment reversed above is not listed again.
+    let late = format!(
+        "身份证号,月份,参保类型,统一社会信用代码,单位名称,单位性质,养老保险,医疗保险,失业保险\n\
+         {f},2025-01,灵活就业,,,,800,300,0\n{f},2025-05,灵活就业,,,,800,300,0\n",
+        f = p.founder.1
+    );
+    let r = app.import_evidence("social_insurance", &late).await;
+    assert_eq!(r.body["stored"], 2, "{}", r.body);
+    let next = app.payment_list("2026-01", &unit_staff).await;
+    assert_eq!(next.status, StatusCode::CREATED, "{}", next.body);
+    let founder = id(&p.founder);
+    let mut want = vec![
+        ("flexible_si".to_string(), founder.clone(), "733.33".to_string(), "flexible_si@2023-01".to_string()),
+        ("flexible_si".to_string(), founder.clone(), "733.33".to_string(), "flexible_si@2023-01".to_string()),
+        ("loan_interest".to_string(), founder.clone(), "287.50".to_string(), "loan_interest@2023-01".to_string()),
+        ("welfare_post".to_string(), id(&p.welfare), "2200.00".to_string(), "welfare_post@2025-07".to_string()),
+    ];
+    want.sort();
+    assert_eq!(rows_of(&next.body), want, "{}", next.body);
+    let mut late_months: Vec<(String, bool)> = next.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["rule"] == "flexible_si")
+        .map(|r| (r["period_month"].as_str().unwrap().to_string(), r["basis"].as_str().unwrap().starts_with("补发 ")))
+        .collect();
+    late_months.sort();
+    assert_eq!(late_months, [("2025-01".to_string(), true), ("2025-05".to_string(), true)]);
+    // Recomputed while proposed: the same rows, the arrears kept.
+    let again = app.payment_list("2026-01", &unit_staff).await;
+    assert_eq!((again.status, rows_of(&again.body)), (StatusCode::OK, want), "{}", again.body);
+
     // Bad evidence: every bad cell named, nothing stored.
     let before = app.count("si_contributions").await;
     let bad = format!(

@@ -321,7 +321,12 @@ async fn propose(State(state): State<AppState>, caller: Principal, JsonBody(body
     let ListCreate { unit_code, month } = read_body(&body, &state)?;
     may_act(&state, &caller, &unit_code)?;
     let facts = Facts::load(&state, month, &unit_code).await?;
-    let dues: Vec<Due> = due(&facts, &state.policy, month).into_iter().filter(|d| d.unit_code == unit_code).collect();
+    let mut dues: Vec<(String, Due)> = due(&facts, &state.policy, month)
+        .into_iter()
+        .filter(|d| d.unit_code == unit_code)
+        .map(|d| (month_text(month), d))
+        .collect();
+    dues.extend(arrears(&state, &unit_code, month).await?);
     let Some((id, created)) = store_list(&state, &caller, &unit_code, month, &dues).await? else {
         return Err(ApiError::conflict("list_closed", "该名单已审核，不能重新生成；更正请对已支付的行冲正"));
     };
@@ -333,15 +338,66 @@ async fn propose(State(state): State<AppState>, caller: Principal, JsonBody(body
     Ok((status, Json(list)).into_response())
 }
 
-/// Store a unit's proposed list for `month` with `dues` (replacing the
-/// proposed rows of a list still proposed): its id and whether it is new,
+/// How many months back evidence arriving late is still paid (补发).
+const ARREARS_MONTHS: i64 = 12;
+
+/// What is due for earlier months of the unit whose lists were approved
+/// before some of their evidence arrived (补发): each such month computed
+/// again under its own rule versions, less what was listed then (the claims)
+/// and less what was paid and reversed (a reversal is not undone by itself);
+/// rows the list being (re)computed holds now do not count as listed.
+async fn arrears(state: &AppState, unit: &str, month: NaiveDate) -> ApiResult<Vec<(String, Due)>> {
+    let pool = &state.db.pool;
+    let since = month_text(crate::outcomes::add_months(month, -ARREARS_MONTHS));
+    let late: Vec<String> = sqlx::query_scalar(
+        "SELECT l.month FROM payment_lists l
+         WHERE l.unit_code = $1 AND l.month < $2 AND l.month >= $3 AND l.state IN ('approved', 'paid')
+           AND (EXISTS (SELECT 1 FROM si_contributions c WHERE c.month = l.month AND c.created_at > l.approved_at)
+                OR EXISTS (SELECT 1 FROM startup_loans s WHERE s.created_at > l.approved_at)
+                OR EXISTS (SELECT 1 FROM business_registrations b WHERE b.created_at > l.approved_at))
+         ORDER BY l.month",
+    )
+    .bind(unit)
+    .bind(month_text(month))
+    .bind(&since)
+    .fetch_all(pool)
+    .await?;
+    let mut out = Vec::new();
+    for m in late.iter().filter_map(|m| parse_month(m)) {
+        let m_s = month_text(m);
+        let facts = Facts::load(state, m, unit).await?;
+        let listed: std::collections::HashSet<String> = sqlx::query_as::<_, (String, String, String, String)>(
+            "SELECT rule, payee_kind, payee_code, person_id FROM payment_rows
+             WHERE period_month = $1 AND (claim IS NOT NULL OR state = 'reversed')
+               AND list_id NOT IN (SELECT id FROM payment_lists WHERE unit_code = $2 AND month = $3)",
+        )
+        .bind(&m_s)
+        .bind(unit)
+        .bind(month_text(month))
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|(rule, kind, code, person)| format!("{rule}|{kind}:{code}|{person}|{m_s}"))
+        .collect();
+        for d in due(&facts, &state.policy, m) {
+            if d.unit_code == unit && !listed.contains(&d.claim(&m_s)) {
+                let basis = format!("补发 {m_s}：{}", d.basis);
+                out.push((m_s.clone(), Due { basis, ..d }));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Store a unit's proposed list for `month` with `dues`, each with the month
+/// it pays for (replacing the proposed rows of a list still proposed): its id and whether it is new,
 /// or `None` when the list is already approved (not recomputed).
 async fn store_list(
     state: &AppState,
     caller: &Principal,
     unit_code: &str,
     month: NaiveDate,
-    dues: &[Due],
+    dues: &[(String, Due)],
 ) -> ApiResult<Option<(String, bool)>> {
     let month_s = month_text(month);
     let now = now_text();
@@ -392,9 +448,10 @@ async fn store_list(
             "INSERT INTO payment_rows (id, list_id, rule, rule_version, payee_kind, payee_code, payee_name, person_id,
                 period_month, amount_fen, evidence, basis, claim, state, created_at)
              SELECT x.id, $2, x.rule, x.rule_version, x.payee_kind, x.payee_code, x.payee_name, x.person_id,
-                $3, x.amount_fen, x.evidence, x.basis, x.claim, 'proposed', $4
+                x.period_month, x.amount_fen, x.evidence, x.basis, x.claim, 'proposed', $3
              FROM json_to_recordset(CAST($1 AS json)) AS x(id text, rule text, rule_version text, payee_kind text,
-                payee_code text, payee_name text, person_id text, amount_fen bigint, evidence text, basis text, claim text)
+                payee_code text, payee_name text, person_id text, period_month text, amount_fen bigint, evidence text,
+                basis text, claim text)
              ON CONFLICT (claim) DO NOTHING"
         }
         Backend::Sqlite => {
@@ -402,9 +459,10 @@ async fn store_list(
                 period_month, amount_fen, evidence, basis, claim, state, created_at)
              SELECT json_extract(value, '$.id'), $2, json_extract(value, '$.rule'), json_extract(value, '$.rule_version'),
                 json_extract(value, '$.payee_kind'), json_extract(value, '$.payee_code'),
-                json_extract(value, '$.payee_name'), json_extract(value, '$.person_id'), $3,
-                json_extract(value, '$.amount_fen'), json_extract(value, '$.evidence'), json_extract(value, '$.basis'),
-                json_extract(value, '$.claim'), 'proposed', $4
+                json_extract(value, '$.payee_name'), json_extract(value, '$.person_id'),
+                json_extract(value, '$.period_month'), json_extract(value, '$.amount_fen'),
+                json_extract(value, '$.evidence'), json_extract(value, '$.basis'), json_extract(value, '$.claim'),
+                'proposed', $3
              FROM json_each($1) WHERE true
              ON CONFLICT (claim) DO NOTHING"
         }
@@ -412,18 +470,18 @@ async fn store_list(
     for chunk in dues.chunks(INSERT_ROWS) {
         let rows: Vec<serde_json::Value> = chunk
             .iter()
-            .map(|d| {
+            .map(|(period, d)| {
                 Ok(serde_json::json!({
                     "id": new_id("prw"), "rule": d.rule, "rule_version": d.rule_version, "payee_kind": d.payee_kind,
                     "payee_code": d.payee_code, "payee_name": d.payee_name, "person_id": d.person_id,
-                    "amount_fen": d.amount_fen, "evidence": serde_json::to_string(&d.evidence)?, "basis": d.basis,
-                    "claim": d.claim(&month_s),
+                    "period_month": period, "amount_fen": d.amount_fen,
+                    "evidence": serde_json::to_string(&d.evidence)?, "basis": d.basis, "claim": d.claim(period),
                 }))
             })
             .collect::<Result<_, serde_json::Error>>()
             .map_err(anyhow::Error::from)?;
         let doc = serde_json::to_string(&rows).map_err(anyhow::Error::from)?;
-        sqlx::query(insert).bind(doc).bind(&id).bind(&month_s).bind(&now).execute(&mut *tx).await?;
+        sqlx::query(insert).bind(doc).bind(&id).bind(&now).execute(&mut *tx).await?;
     }
     tx.commit().await?;
     Ok(Some((id, created)))
@@ -471,12 +529,16 @@ async fn propose_all(
         .collect();
     // One unit: its own (smaller) reading; more: the whole city once.
     let scope = if units.len() == 1 { units[0].as_str() } else { "" };
-    let mut by_unit: HashMap<String, Vec<Due>> = HashMap::new();
+    let mut by_unit: HashMap<String, Vec<(String, Due)>> = HashMap::new();
     if !units.is_empty() {
         let facts = Facts::load(&state, month, scope).await?;
         for d in due(&facts, &state.policy, month) {
-            by_unit.entry(d.unit_code.clone()).or_default().push(d);
+            by_unit.entry(d.unit_code.clone()).or_default().push((month_text(month), d));
         }
+    }
+    for unit in &units {
+        let late = arrears(&state, unit, month).await?;
+        by_unit.entry(unit.clone()).or_default().extend(late);
     }
     // PostgreSQL stores several units at once (a transaction each);
     // SQLite has one writer.
