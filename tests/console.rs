@@ -569,6 +569,31 @@ both_backends! {
         let same = browser.post("/console/reports/progress/submit", &noted).await;
         assert_eq!(same.status, StatusCode::CONFLICT, "nothing changed: {}", same.body);
         assert_eq!(app.get(&format!("/v1/reports/progress/submissions?month={last}&region=330402"), &key).await.body["units"][0]["submissions"], 1);
+
+        // 直补: last month's list proposed, opened, approved and downloaded from the pages.
+        let payments = format!("/console/payments?month={last}");
+        assert!(browser.get(&payments).await.body.contains("还没有名单"));
+        let proposed = browser.post("/console/payments/propose", &[("csrf", &csrf), ("month", &last)]).await;
+        assert_eq!((proposed.status, proposed.location.as_str()), (StatusCode::SEE_OTHER, payments.as_str()), "{}", proposed.body);
+        let lists = app.get(&format!("/v1/payment-lists?month={last}"), &key).await;
+        let items = lists.body["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "the staff's own unit only: {}", lists.body);
+        let list_id = items[0]["id"].as_str().unwrap().to_string();
+        let page = browser.get(&payments).await;
+        assert!(page.body.contains(&format!("/console/payments/{list_id}")) && page.body.contains("待审核"), "{}", page.body);
+        let detail = browser.get(&format!("/console/payments/{list_id}")).await;
+        assert!(detail.body.contains("核对无误，审核通过") && detail.body.contains("本月没有应发的补贴"), "{}", detail.body);
+        let approved = browser.post(&format!("/console/payments/{list_id}/approve"), &[("csrf", &csrf)]).await;
+        assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
+        assert_eq!(app.get(&format!("/v1/payment-lists/{list_id}"), &key).await.body["state"], "approved");
+        let detail = browser.get(&format!("/console/payments/{list_id}")).await;
+        assert!(detail.body.contains("已审核") && !detail.body.contains("核对无误，审核通过"), "{}", detail.body);
+        let twice = browser.post(&format!("/console/payments/{list_id}/approve"), &[("csrf", &csrf)]).await;
+        assert_eq!(twice.status, StatusCode::CONFLICT);
+        let (status, bytes) = browser.download(&format!("/console/payments/{list_id}/download?format=xlsx")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(bytes.starts_with(b"PK"), "an XLSX file");
+        assert_eq!(browser.get("/console/payments/pay_nothing").await.status, StatusCode::NOT_FOUND);
     }
 
     async fn console_pages_answer_exactly_as_the_api_for_every_role(app: TestApp) {

@@ -98,6 +98,7 @@ const pages = {
   person: `/console/persons/${input.person_id}`,
   referrals: "/console/referrals",
   report: `/console/reports/progress?month=${input.month}`,
+  payments: `/console/payments?month=${input.month}`,
   year: `/console/reports/year?year=${input.month.slice(0, 4)}`,
   notifications: "/console/notifications",
   "jobs-import": "/console/jobs/import",

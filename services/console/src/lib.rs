@@ -24,6 +24,7 @@ mod forms;
 mod imports;
 mod jobs;
 mod labels;
+mod payments;
 mod persons;
 mod records;
 mod reports;
@@ -84,6 +85,11 @@ pub fn router(api: Router) -> Router<AppState> {
         .route("/console/leads/{id}/{act}", post(records::act_on_lead))
         .route("/console/referrals", get(work::referrals))
         .route("/console/referrals/{id}/move", post(work::move_referral))
+        .route("/console/payments", get(payments::index))
+        .route("/console/payments/propose", post(payments::propose))
+        .route("/console/payments/{id}", get(payments::show))
+        .route("/console/payments/{id}/approve", post(payments::approve))
+        .route("/console/payments/{id}/download", get(payments::download))
         .route("/console/reports/progress", get(reports::progress))
         .route("/console/reports/progress/download", get(reports::download))
         .route("/console/reports/progress/submit", post(reports::submit))
@@ -167,6 +173,24 @@ pub(crate) fn see_other(to: &str) -> Response {
     secure(Redirect::to(to).into_response())
 }
 
+/// A file the API answered (an export), passed on with its type and name
+/// (`fallback` when the API gave none).
+pub(crate) fn file_answer(answer: Answer, fallback: &str) -> Response {
+    let mut response = answer.body.into_response();
+    let h = response.headers_mut();
+    for name in [header::CONTENT_TYPE, header::CONTENT_DISPOSITION] {
+        if let Some(v) = answer.headers.get(&name) {
+            h.insert(name, v.clone());
+        }
+    }
+    if !h.contains_key(header::CONTENT_DISPOSITION) {
+        if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{fallback}\"")) {
+            h.insert(header::CONTENT_DISPOSITION, v);
+        }
+    }
+    secure(response)
+}
+
 /// What every page's frame needs: who is signed in, the sections they may
 /// open, the CSRF token for the sign-out form.
 pub(crate) struct Layout {
@@ -192,10 +216,11 @@ fn sections(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
         ("persons", "/console/persons", "人员"),
         ("referrals", "/console/referrals", "推荐"),
         ("reports", "/console/reports/progress", "报表"),
+        ("payments", "/console/payments", "直补"),
         ("push", "/console/notifications", "推送"),
     ];
     let allowed: &[&str] = match role {
-        Role::Admin | Role::Staff => &["home", "jobs", "persons", "referrals", "reports", "push"],
+        Role::Admin | Role::Staff => &["home", "jobs", "persons", "referrals", "reports", "payments", "push"],
         Role::Publisher => &["home", "jobs"],
         Role::Agency => &["home", "persons", "referrals"],
     };

@@ -6,8 +6,8 @@
 
 use askama::Template;
 use axum::extract::Query;
-use axum::http::{header, HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
 use chrono::Datelike;
 use jobmatch_core::time::today;
 use jobmatch_registry::outcomes::columns::Column;
@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::forms::encode;
-use crate::{render, secure, Ctx, Layout};
+use crate::{render, Ctx, Layout};
 
 #[derive(Deserialize)]
 pub(crate) struct ReportQuery {
@@ -128,7 +128,7 @@ fn submissions(v: &Value) -> Submissions {
     }
 }
 
-fn valid_month(m: &str) -> bool {
+pub(crate) fn valid_month(m: &str) -> bool {
     m.len() == 7
         && m.as_bytes()[4] == b'-'
         && m[..4].parse::<i32>().is_ok()
@@ -277,20 +277,7 @@ pub(crate) async fn download(ctx: Ctx, Query(q): Query<ReportQuery>) -> Response
     if !answer.ok() {
         return ctx.refused(&answer);
     }
-    let mut response = answer.body.into_response();
-    let h = response.headers_mut();
-    for name in [header::CONTENT_TYPE, header::CONTENT_DISPOSITION] {
-        if let Some(v) = answer.headers.get(&name) {
-            h.insert(name, v.clone());
-        }
-    }
-    if !h.contains_key(header::CONTENT_DISPOSITION) {
-        let v = format!("attachment; filename=\"progress-{month}-{region}.{format}\"");
-        if let Ok(v) = HeaderValue::from_str(&v) {
-            h.insert(header::CONTENT_DISPOSITION, v);
-        }
-    }
-    secure(response)
+    crate::file_answer(answer, &format!("progress-{month}-{region}.{format}"))
 }
 
 #[derive(Template)]
