@@ -6,8 +6,9 @@
 //! unemployment insurance (no employer subsidy), a person who crossed the
 //! within-5-years-of-retirement line before their first approval and one
 //! who crossed it after, one who reaches retirement in April, a rule change
-//! in July (a test policy file), a public-welfare post, a start-up loan and
-//! a temporary living allowance. Then paying twice, reopening an approved
+//! in July (a test policy file), a public-welfare post, a start-up loan, a
+//! temporary living allowance and an agency's placement earning its service
+//! subsidy. Then paying twice, reopening an approved
 //! list, another county's staff, a reversal, bad evidence files, and the
 //! 报送 of the 进度表 with a resubmission.
 //!
@@ -315,6 +316,35 @@ async fn a_year_of_subsidies(backend: Backend) {
         .await;
     assert_eq!(r.body["stored"], 1, "{}", r.body);
 
+    // An agency's placement whose third insured month is reported in
+    // September: the agency service subsidy falls due then (500 yuan).
+    let g = app.two_agencies().await;
+    let placed = app
+        .create_person(json!({
+            "id_number": id_number(&STREET[..6], "19720909", 41), "name": "冯秀英", "phone": "13705739999",
+            "region_code": STREET, "groups": ["low_income_family"], "skills": ["保洁"],
+            "employment_status": "unemployed",
+            "consent": {"push": false, "share_with_agencies": true}
+        }))
+        .await;
+    app.assign(&g.agreement_a, &placed).await;
+    let r = app
+        .post(
+            "/v1/placements",
+            &g.a,
+            json!({"person_id": placed, "channel": "project", "started_on": "2025-06-02", "contract_signed_on": "2025-06-01"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let placement = r.body["id"].as_str().unwrap().to_string();
+    let r = app.post(&format!("/v1/placements/{placement}/insurance"), &g.a, json!({"months": 3})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    sqlx::query("UPDATE insurance_reports SET reported_on = '2025-09-15' WHERE placement_id = $1")
+        .bind(&placement)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+
     // Month by month: what each list must hold, in fen.
     let (id, two_thirds, half) = (|who: &(String, String)| who.0.clone(), 73333, 55000);
     let mut expected: BTreeMap<u32, Vec<(&str, String, i64, &str)>> = BTreeMap::new();
@@ -342,6 +372,9 @@ async fn a_year_of_subsidies(backend: Backend) {
         }
         if (3..=5).contains(&m) {
             e.push(("living_allowance", id(&p.allowance), 113100, "living_allowance@2023-01"));
+        }
+        if m == 9 {
+            e.push(("agency_service", placed.clone(), 50000, "agency_service@2023-01"));
         }
     }
     let staff_elsewhere = app.org_with_key("秀洲区人社局", "bureau", "330411", "staff").await.1;

@@ -376,31 +376,54 @@ impl Facts {
 
         // The three largest readings at once, each on its own task (decoding
         // rows is CPU work; the store answers them in parallel).
+        // Whose people and certifications to read: a unit's people; for the
+        // whole city only those the month's records are about (a superset:
+        // the rules then decide).
+        let (who, who_binds): (String, Vec<String>) = if unit.is_empty() {
+            (
+                "(SELECT person_id FROM si_contributions WHERE month = $1
+                  UNION SELECT person_id FROM welfare_registrations WHERE subsidy_start <= $3 AND subsidy_end >= $2
+                  UNION SELECT person_id FROM startup_loans WHERE starts_on <= $3 AND ends_on >= $2
+                  UNION SELECT person_id FROM allowances WHERE start_month <= $1 AND start_month >= $4
+                  UNION SELECT p.person_id FROM placements p JOIN insurance_reports i ON i.placement_id = p.id
+                        WHERE i.reported_on >= $2 AND i.reported_on <= $3)"
+                    .to_string(),
+                vec![month_s.clone(), first.clone(), last.clone(), allowance_from.clone()],
+            )
+        } else {
+            (in_unit(1, unit), vec![unit.to_string()])
+        };
         let people = {
-            let (pool, sql, unit) = (
+            let (pool, sql, binds) = (
                 pool.clone(),
-                format!("SELECT id, name, unit_code, birth_date, sex FROM persons WHERE id IN {}", in_unit(1, unit)),
-                unit.to_string(),
+                format!("SELECT id, name, unit_code, birth_date, sex FROM persons WHERE id IN {who}"),
+                who_binds.clone(),
             );
             tokio::spawn(async move {
-                sqlx::query_as::<_, (String, String, Option<String>, String, String)>(&sql)
-                    .bind(unit)
-                    .fetch_all(&pool)
-                    .await
+                let mut q = sqlx::query_as::<_, (String, String, Option<String>, String, String)>(&sql);
+                for b in binds {
+                    q = q.bind(b);
+                }
+                q.fetch_all(&pool).await
             })
         };
         let certs = {
-            let (pool, sql, unit) = (
+            let (pool, sql, binds) = (
                 pool.clone(),
                 format!(
                     "SELECT e.person_id, e.from_status, e.to_status, e.grounds, e.valid_until, e.effective_on
-                 FROM certification_events e WHERE e.person_id IN {}
-                 ORDER BY e.person_id, e.id",
-                    in_unit(1, unit)
+                     FROM certification_events e WHERE e.person_id IN {who}
+                     ORDER BY e.person_id, e.id"
                 ),
-                unit.to_string(),
+                who_binds,
             );
-            tokio::spawn(async move { sqlx::query_as::<_, CertRow>(&sql).bind(unit).fetch_all(&pool).await })
+            tokio::spawn(async move {
+                let mut q = sqlx::query_as::<_, CertRow>(&sql);
+                for b in binds {
+                    q = q.bind(b);
+                }
+                q.fetch_all(&pool).await
+            })
         };
         let contributions = {
             let (pool, sql, unit, month) = (pool.clone(), format!(

@@ -57,7 +57,8 @@ pub fn rule_name(rule: &str) -> &'static str {
     }
 }
 
-fn state_name(state: &str) -> &'static str {
+/// A list's or a row's state in words.
+pub fn state_name(state: &str) -> &'static str {
     match state {
         "proposed" => "待审核",
         "approved" => "已审核",
