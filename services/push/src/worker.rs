@@ -345,23 +345,10 @@ impl Worker {
     async fn record_notice(&self, n: &ClaimedNotice, next: Next) -> anyhow::Result<()> {
         let now = Utc::now();
         let now_t = to_text(now);
-        let (status, attempts, error, due, sent_at, outcome) = self.outcome(n.attempts, &next, now)?;
-        let done = sqlx::query(
-            "UPDATE policy_notices SET status = $1, attempts = $2, last_error = $3, due_at = $4,
-                 sent_at = COALESCE($5, sent_at), lease_owner = NULL, lease_until = NULL, updated_at = $6
-             WHERE id = $7 AND lease_owner = $8",
-        )
-        .bind(status)
-        .bind(attempts)
-        .bind(&error)
-        .bind(&due)
-        .bind(&sent_at)
-        .bind(&now_t)
-        .bind(&n.id)
-        .bind(&self.owner)
-        .execute(&self.state.db.pool)
-        .await?;
-        if done.rows_affected() == 0 {
+        let o = self.outcome(n.attempts, &next, now)?;
+        let outcome = o.5;
+        let mut conn = self.state.db.pool.acquire().await?;
+        if !self.write_state(&mut conn, "policy_notices", &n.id, &o, &now_t).await? {
             tracing::warn!(notice_id = %n.id, "lease lost before the outcome was written");
             return Ok(());
         }
@@ -544,29 +531,45 @@ impl Worker {
         })
     }
 
+    /// Write a row's next state into `table` (`notifications` or
+    /// `policy_notices`), if this worker still holds its lease; false when
+    /// the lease was lost.
+    async fn write_state(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        table: &str,
+        id: &str,
+        o: &Outcomes,
+        now_t: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let (status, attempts, error, due, sent_at, _) = o;
+        let done = sqlx::query(&format!(
+            "UPDATE {table} SET status = $1, attempts = $2, last_error = $3, due_at = $4,
+                 sent_at = COALESCE($5, sent_at), lease_owner = NULL, lease_until = NULL, updated_at = $6
+             WHERE id = $7 AND lease_owner = $8"
+        ))
+        .bind(*status)
+        .bind(*attempts)
+        .bind(error)
+        .bind(due)
+        .bind(sent_at)
+        .bind(now_t)
+        .bind(id)
+        .bind(&self.owner)
+        .execute(conn)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Write the outcome, if this worker still holds the row's lease.
     async fn record(&self, row: &Claimed, next: Next) -> anyhow::Result<()> {
         let state = &self.state;
         let now = Utc::now();
         let now_t = to_text(now);
-        let (status, attempts, error, due, sent_at, outcome) = self.outcome(row.attempts, &next, now)?;
+        let o = self.outcome(row.attempts, &next, now)?;
+        let (status, attempts, error, outcome) = (o.0, o.1, o.2.clone(), o.5);
         let mut tx = state.db.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE notifications SET status = $1, attempts = $2, last_error = $3, due_at = $4,
-                 sent_at = COALESCE($5, sent_at), lease_owner = NULL, lease_until = NULL, updated_at = $6
-             WHERE id = $7 AND lease_owner = $8",
-        )
-        .bind(status)
-        .bind(attempts)
-        .bind(&error)
-        .bind(&due)
-        .bind(&sent_at)
-        .bind(&now_t)
-        .bind(&row.id)
-        .bind(&self.owner)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() == 0 {
+        if !self.write_state(&mut tx, "notifications", &row.id, &o, &now_t).await? {
             tracing::warn!(notification_id = %row.id, "lease lost before the outcome was written");
             return Ok(());
         }
