@@ -639,9 +639,27 @@ async fn a_year_of_subsidies(backend: Backend) {
         .collect();
     late_months.sort();
     assert_eq!(late_months, [("2025-01".to_string(), true), ("2025-05".to_string(), true)]);
-    // Recomputed while proposed: the same rows, the arrears kept.
+    // Recomputed while proposed after March's contribution arrives too: the
+    // rows on the list stay (the same ids), March's is added.
+    let r = app
+        .import_evidence(
+            "social_insurance",
+            &format!(
+                "身份证号,月份,参保类型,统一社会信用代码,单位名称,单位性质,养老保险,医疗保险,失业保险\n{},2025-03,灵活就业,,,,800,300,0\n",
+                p.founder.1
+            ),
+        )
+        .await;
+    assert_eq!(r.body["stored"], 1, "{}", r.body);
     let again = app.payment_list("2026-01", &unit_staff).await;
+    want.push(("flexible_si".to_string(), founder.clone(), "733.33".to_string(), "flexible_si@2023-01".to_string()));
+    want.sort();
     assert_eq!((again.status, rows_of(&again.body)), (StatusCode::OK, want), "{}", again.body);
+    let ids = |list: &Value| -> std::collections::BTreeSet<String> {
+        list["rows"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect()
+    };
+    assert!(ids(&again.body).is_superset(&ids(&next.body)), "kept rows keep their ids");
+    assert_eq!(ids(&again.body).len(), 5);
 
     // Bad evidence: every bad cell named, nothing stored.
     let before = app.count("si_contributions").await;

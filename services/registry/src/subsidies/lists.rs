@@ -391,7 +391,8 @@ async fn arrears(state: &AppState, unit: &str, month: NaiveDate) -> ApiResult<Ve
 }
 
 /// Store a unit's proposed list for `month` with `dues`, each with the month
-/// it pays for (replacing the proposed rows of a list still proposed): its id and whether it is new,
+/// it pays for (on a list still proposed: rows equal to a due are kept, the
+/// others replaced): its id and whether it is new,
 /// or `None` when the list is already approved (not recomputed).
 async fn store_list(
     state: &AppState,
@@ -409,13 +410,50 @@ async fn store_list(
             .bind(&month_s)
             .fetch_optional(&mut *tx)
             .await?;
+    // On a recompute, only the dues that are not on the list as they are.
+    let mut kept_only: Option<Vec<(&String, &Due)>> = None;
     let (id, created) = match existing {
         Some((_, s)) if s != "proposed" => return Ok(None),
         Some((id, _)) => {
-            sqlx::query("DELETE FROM payment_rows WHERE list_id = $1 AND state = 'proposed'")
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
+            // Rows equal to what is due now stay as they are (with their
+            // ids); the others go, and what is new is added below.
+            let stored: Vec<StoredProposal> = sqlx::query_as(
+                "SELECT id, claim, rule_version, payee_name, amount_fen, evidence, basis FROM payment_rows
+                 WHERE list_id = $1 AND state = 'proposed'",
+            )
+            .bind(&id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut stale: HashMap<String, (String, StoredProposal)> =
+                stored.into_iter().filter_map(|r| Some((r.1.clone()?, (r.0.clone(), r)))).collect();
+            let mut fresh = Vec::with_capacity(dues.len());
+            for (period, d) in dues {
+                let claim = d.claim(period);
+                let evidence = serde_json::to_string(&d.evidence).map_err(anyhow::Error::from)?;
+                let same = stale.get(&claim).is_some_and(|(_, r)| {
+                    r.2 == d.rule_version
+                        && r.3 == d.payee_name
+                        && r.4 == d.amount_fen
+                        && r.5 == evidence
+                        && r.6 == d.basis
+                });
+                if same {
+                    stale.remove(&claim);
+                } else {
+                    fresh.push((period, d));
+                }
+            }
+            let gone: Vec<String> = stale.into_values().map(|(row_id, _)| row_id).collect();
+            for chunk in gone.chunks(500) {
+                let marks: Vec<String> = (1..=chunk.len()).map(|n| format!("${n}")).collect();
+                let sql = format!("DELETE FROM payment_rows WHERE id IN ({})", marks.join(", "));
+                let mut q = sqlx::query(&sql);
+                for row_id in chunk {
+                    q = q.bind(row_id);
+                }
+                q.execute(&mut *tx).await?;
+            }
+            kept_only = Some(fresh);
             sqlx::query("UPDATE payment_lists SET proposed_by = $2, proposed_at = $3, updated_at = $3 WHERE id = $1")
                 .bind(&id)
                 .bind(&caller.key_id)
@@ -468,7 +506,8 @@ async fn store_list(
              ON CONFLICT (claim) DO NOTHING"
         }
     };
-    for chunk in dues.chunks(INSERT_ROWS) {
+    let to_insert: Vec<(&String, &Due)> = kept_only.unwrap_or_else(|| dues.iter().map(|(p, d)| (p, d)).collect());
+    for chunk in to_insert.chunks(INSERT_ROWS) {
         let rows: Vec<serde_json::Value> = chunk
             .iter()
             .map(|(period, d)| {
@@ -487,6 +526,9 @@ async fn store_list(
     tx.commit().await?;
     Ok(Some((id, created)))
 }
+
+/// A proposed row as stored: id, claim, version, payee name, amount, evidence, basis.
+type StoredProposal = (String, Option<String>, String, String, i64, String, String);
 
 /// Data rows read from one payment confirmation file.
 const MAX_CONFIRMATION_ROWS: usize = 200_000;
