@@ -31,7 +31,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Rules whose period is the record the payment rests on (a loan, an
-/// allowance); for the others it starts at the first approved month.
+/// allowance); the others have one period per payee and person.
 const PERIOD_IS_EVIDENCE: &[&str] = &["loan_interest", "living_allowance"];
 
 /// An approved row that may start a notice: id, rule, payee kind, payee
@@ -95,23 +95,14 @@ pub(super) async fn queue(
     let mut queued = 0;
     for (id, rule, payee_kind, payee_code, payee_name, person_id, month, fen, evidence) in rows {
         let Some(body) = notice_text(&rule, &payee_name, &month, fen, &unit_name) else { continue };
+        // A loan's or an allowance's period is that record; the other rules
+        // have one period per payee and person (it starts at the first
+        // approved month and is never restarted by the engine).
         let period = if PERIOD_IS_EVIDENCE.contains(&rule.as_str()) {
             let evidence: Vec<String> = serde_json::from_str(&evidence).unwrap_or_default();
             evidence.into_iter().next().unwrap_or_default()
         } else {
-            // The first approved month of this payee and person under the
-            // rule: the subsidy period's start (the engine's too).
-            sqlx::query_scalar(
-                "SELECT MIN(period_month) FROM payment_rows
-                 WHERE rule = $1 AND payee_kind = $2 AND payee_code = $3 AND person_id = $4
-                   AND state IN ('approved', 'paid', 'reversed') AND reverses IS NULL",
-            )
-            .bind(&rule)
-            .bind(&payee_kind)
-            .bind(&payee_code)
-            .bind(&person_id)
-            .fetch_one(&mut *conn)
-            .await?
+            "period".to_string()
         };
         let key = format!("{rule}|{payee_kind}:{payee_code}|{person_id}|{period}");
         let done = sqlx::query(
