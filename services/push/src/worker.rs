@@ -120,27 +120,18 @@ impl Worker {
 
     /// Claim up to `limit` due rows for this worker.
     pub async fn claim(&self, limit: usize) -> anyhow::Result<Vec<Claimed>> {
-        let now = Utc::now();
-        let lease = to_text(now + chrono::Duration::from_std(self.state.settings.push.lease)?);
-        let lock = match self.state.db.backend {
-            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
-        let now = to_text(now);
-        let rows: Vec<ClaimRow> = sqlx::query_as(&format!(
-            "UPDATE notifications SET lease_owner = $1, lease_until = $2, updated_at = $3
-             WHERE id IN (SELECT id FROM notifications
-                          WHERE status IN ('pending', 'held', 'failed') AND due_at <= $3
-                            AND (lease_until IS NULL OR lease_until < $3)
-                          ORDER BY due_at, score DESC LIMIT $4 {lock})
-             RETURNING id, job_id, person_id, agency_org_id, channel, title, body, attempts, score, job_opened_at"
-        ))
-        .bind(&self.owner)
-        .bind(lease)
-        .bind(now)
-        .bind(limit as i64)
-        .fetch_all(&self.state.db.pool)
-        .await?;
+        let (sql, lease, now) = self.claim_sql(
+            "notifications",
+            "due_at, score DESC",
+            "id, job_id, person_id, agency_org_id, channel, title, body, attempts, score, job_opened_at",
+        )?;
+        let rows: Vec<ClaimRow> = sqlx::query_as(&sql)
+            .bind(&self.owner)
+            .bind(lease)
+            .bind(now)
+            .bind(limit as i64)
+            .fetch_all(&self.state.db.pool)
+            .await?;
         let mut out: Vec<Claimed> = rows
             .into_iter()
             .map(|r| Claimed {
@@ -160,11 +151,31 @@ impl Worker {
         Ok(out)
     }
 
-    /// Give a row back unprocessed (its person is busy here).
-    async fn release(&self, id: &str) -> anyhow::Result<()> {
-        sqlx::query(
-            "UPDATE notifications SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2",
-        )
+    /// Claim due rows of `table` (`notifications` or `policy_notices`) under
+    /// a lease, `$4` at most, in `order`: the statement, the lease's end and now.
+    fn claim_sql(&self, table: &str, order: &str, returning: &str) -> anyhow::Result<(String, String, String)> {
+        let now = Utc::now();
+        let lease = to_text(now + chrono::Duration::from_std(self.state.settings.push.lease)?);
+        let lock = match self.state.db.backend {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE {table} SET lease_owner = $1, lease_until = $2, updated_at = $3
+             WHERE id IN (SELECT id FROM {table}
+                          WHERE status IN ('pending', 'held', 'failed') AND due_at <= $3
+                            AND (lease_until IS NULL OR lease_until < $3)
+                          ORDER BY {order} LIMIT $4 {lock})
+             RETURNING {returning}"
+        );
+        Ok((sql, lease, to_text(now)))
+    }
+
+    /// Give a row of `table` back unprocessed (its person is busy here).
+    async fn release(&self, table: &str, id: &str) -> anyhow::Result<()> {
+        sqlx::query(&format!(
+            "UPDATE {table} SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2"
+        ))
         .bind(id)
         .bind(&self.owner)
         .execute(&self.state.db.pool)
@@ -195,7 +206,7 @@ impl Worker {
             let is_person = group[0].person_id.is_some();
             if is_person && !self.busy.lock().expect("busy lock").insert(key.clone()) {
                 for row in &group {
-                    self.release(&row.id).await?;
+                    self.release("notifications", &row.id).await?;
                 }
                 continue;
             }
@@ -220,27 +231,15 @@ impl Worker {
 
     /// Claim up to `limit` due policy notices for this worker.
     pub async fn claim_notices(&self, limit: usize) -> anyhow::Result<Vec<ClaimedNotice>> {
-        let now = Utc::now();
-        let lease = to_text(now + chrono::Duration::from_std(self.state.settings.push.lease)?);
-        let lock = match self.state.db.backend {
-            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
-        let now = to_text(now);
-        Ok(sqlx::query_as(&format!(
-            "UPDATE policy_notices SET lease_owner = $1, lease_until = $2, updated_at = $3
-             WHERE id IN (SELECT id FROM policy_notices
-                          WHERE status IN ('pending', 'held', 'failed') AND due_at <= $3
-                            AND (lease_until IS NULL OR lease_until < $3)
-                          ORDER BY due_at, id LIMIT $4 {lock})
-             RETURNING id, recipient_kind, recipient_code, body, attempts"
-        ))
-        .bind(&self.owner)
-        .bind(lease)
-        .bind(now)
-        .bind(limit as i64)
-        .fetch_all(&self.state.db.pool)
-        .await?)
+        let (sql, lease, now) =
+            self.claim_sql("policy_notices", "due_at, id", "id, recipient_kind, recipient_code, body, attempts")?;
+        Ok(sqlx::query_as(&sql)
+            .bind(&self.owner)
+            .bind(lease)
+            .bind(now)
+            .bind(limit as i64)
+            .fetch_all(&self.state.db.pool)
+            .await?)
     }
 
     /// Claim due policy notices and start delivering them, one task that
@@ -256,7 +255,7 @@ impl Worker {
         for n in claimed.drain(..) {
             let person = n.recipient_kind == "person";
             if person && !self.busy.lock().expect("busy lock").insert(n.recipient_code.clone()) {
-                self.release_notice(&n.id).await?;
+                self.release("policy_notices", &n.id).await?;
                 continue;
             }
             mine.push(n);
@@ -285,17 +284,6 @@ impl Worker {
         Ok(started)
     }
 
-    async fn release_notice(&self, id: &str) -> anyhow::Result<()> {
-        sqlx::query(
-            "UPDATE policy_notices SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2",
-        )
-        .bind(id)
-        .bind(&self.owner)
-        .execute(&self.state.db.pool)
-        .await?;
-        Ok(())
-    }
-
     /// A policy notice goes out by SMS: to a person who consented to pushes,
     /// outside quiet hours, within the daily cap; to an employer's contact
     /// outside quiet hours.
@@ -314,14 +302,8 @@ impl Worker {
             let Some(phone) = person.phone(&state.vault)? else {
                 return Ok(Next::Dead { error: "no_phone: 没有登记手机号".into() });
             };
-            if let Some(until) = quiet_until(now, state.settings.push.quiet_hours) {
-                return Ok(Next::Held { until, reason: "quiet_hours: 夜间免打扰，早上再发送".into() });
-            }
-            if let Some(sent_today) = self.reserve_slot(&n.recipient_code, Slot::Notice(&n.id), now).await? {
-                return Ok(Next::Held {
-                    until: next_day_morning(now, state.settings.push.quiet_hours),
-                    reason: format!("daily_cap: 今天已推送{sent_today}条消息，明天再发送"),
-                });
+            if let Some(wait) = self.wait_for(&n.recipient_code, Slot::Notice(&n.id), now).await? {
+                return Ok(wait);
             }
             phone
         } else {
@@ -333,8 +315,8 @@ impl Worker {
             let Some(cipher) = cipher else {
                 return Ok(Next::Dead { error: "no_contact: 社保数据中没有该单位的联系电话".into() });
             };
-            if let Some(until) = quiet_until(now, state.settings.push.quiet_hours) {
-                return Ok(Next::Held { until, reason: "quiet_hours: 夜间免打扰，早上再发送".into() });
+            if let Some(wait) = quiet(now, state.settings.push.quiet_hours) {
+                return Ok(wait);
             }
             state.vault.decrypt(&cipher)?
         };
@@ -367,7 +349,6 @@ impl Worker {
 
     async fn decide_and_deliver(&self, row: &Claimed) -> anyhow::Result<Next> {
         let state = &self.state;
-        let push_settings = &state.settings.push;
         let job = records::jobs::get(&state.db, &row.job_id).await?.filter(|j| j.job.status == JobStatus::Open);
         let Some(job) = job else {
             return Ok(Next::Dead { error: "job_closed: 岗位已关闭、招满或过期，不再发送".into() });
@@ -384,14 +365,8 @@ impl Worker {
             if records::seeker::declined(&state.db.pool, person_id, &row.job_id).await? {
                 return Ok(Next::Dead { error: "declined: 本人已回复此岗位不合适".into() });
             }
-            if let Some(until) = quiet_until(now, push_settings.quiet_hours) {
-                return Ok(Next::Held { until, reason: "quiet_hours: 夜间免打扰，早上再发送".into() });
-            }
-            if let Some(sent_today) = self.reserve(person_id, &row.job_id, now).await? {
-                return Ok(Next::Held {
-                    until: next_day_morning(now, push_settings.quiet_hours),
-                    reason: format!("daily_cap: 今天已推送{sent_today}条消息，明天再发送"),
-                });
+            if let Some(wait) = self.wait_for(person_id, Slot::Job(&row.job_id), now).await? {
+                return Ok(wait);
             }
             let outcome = match row.channel.as_str() {
                 "inbox" => Outcome::Delivered,
@@ -456,6 +431,19 @@ impl Worker {
             Outcome::Gone => Next::Refused { error: "endpoint_gone: 对方回调地址已停用(410)".into() },
             Outcome::Failed(e) => Next::Retry { error: e },
         }
+    }
+
+    /// Whether a message to a person must wait: quiet hours, then the daily
+    /// cap (the message is counted against it when it may go now).
+    async fn wait_for(&self, person_id: &str, slot: Slot<'_>, now: DateTime<Utc>) -> anyhow::Result<Option<Next>> {
+        let quiet_hours = self.state.settings.push.quiet_hours;
+        if let Some(wait) = quiet(now, quiet_hours) {
+            return Ok(Some(wait));
+        }
+        Ok(self.reserve_slot(person_id, slot, now).await?.map(|sent_today| Next::Held {
+            until: next_day_morning(now, quiet_hours),
+            reason: format!("daily_cap: 今天已推送{sent_today}条消息，明天再发送"),
+        }))
     }
 
     /// Count this job against the person's daily cap, unless the cap is
@@ -612,6 +600,12 @@ impl Worker {
         }
         Ok(())
     }
+}
+
+/// Held until quiet hours end, when they hold at `now`.
+fn quiet(now: DateTime<Utc>, quiet_hours: Option<jobmatch_core::config::QuietHours>) -> Option<Next> {
+    quiet_until(now, quiet_hours)
+        .map(|until| Next::Held { until, reason: "quiet_hours: 夜间免打扰，早上再发送".into() })
 }
 
 /// A queued webhook body with only the people still assigned to `agency`
