@@ -90,6 +90,10 @@ pub struct Loan {
     pub bank: String,
     pub amount_fen: i64,
     pub rate_ppm: i64,
+    /// The day the money was lent and the day it falls due: interest runs
+    /// from the first and up to (not on) the second.
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
     /// The person's first guaranteed loan.
     pub first: bool,
     /// A business registered in the person's name by the month's end.
@@ -127,6 +131,14 @@ pub struct Facts {
     pub agencies: Vec<AgencyDue>,
     /// (rule, person) → the first approved month under the rule.
     pub first_approved: HashMap<(String, String), NaiveDate>,
+}
+
+/// The days of `month` (its first day) the loan ran, and the month's days.
+pub fn loan_days(loan: &Loan, month: NaiveDate) -> (i64, i64) {
+    let next = add_months(month, 1);
+    let from = loan.starts_on.max(month);
+    let until = loan.ends_on.min(next);
+    ((until - from).num_days().max(0), (next - month).num_days())
 }
 
 /// The end of a subsidy period that starts in `start` (the first day the
@@ -275,7 +287,14 @@ pub fn due(facts: &Facts, policy: &Policy, month: NaiveDate) -> Vec<Due> {
             let Some(p) = facts.people.get(&l.person_id).filter(|p| p.certified) else { continue };
             let Some(business) = &l.business else { continue };
             let counted = l.amount_fen.min(cap);
-            let amount = share(counted, l.rate_ppm, 12 * 1_000_000);
+            // A month the loan runs only part of (the first and the last)
+            // pays the interest of the days it ran.
+            let (days, in_month) = loan_days(l, month);
+            if days == 0 {
+                continue;
+            }
+            let amount = share(share(counted, l.rate_ppm, 12 * 1_000_000), days, in_month);
+            let part = if days < in_month { format!(" × {days}/{in_month} 天") } else { String::new() };
             out.push(Due {
                 rule: "loan_interest",
                 rule_version: v.id(),
@@ -287,7 +306,7 @@ pub fn due(facts: &Facts, policy: &Policy, month: NaiveDate) -> Vec<Due> {
                 amount_fen: amount,
                 evidence: vec![l.id.clone(), business.clone()],
                 basis: format!(
-                    "首次创业担保贷款（{}）{} 元（贴息上限 {} 元）× 年利率 {}% ÷ 12",
+                    "首次创业担保贷款（{}）{} 元（贴息上限 {} 元）× 年利率 {}% ÷ 12{part}",
                     l.bank,
                     yuan(l.amount_fen),
                     yuan(cap),
@@ -345,7 +364,7 @@ type ContributionRow = (String, String, String, String, Option<String>, Option<S
 /// placement, person, position, employer, unit, subsidy start, subsidy end.
 type WelfareRow = (String, String, String, String, Option<String>, String, String);
 /// id, person, bank, amount, rate, starts on, a business registration.
-type LoanRow = (String, String, String, i64, i64, String, Option<String>);
+type LoanRow = (String, String, String, i64, i64, String, Option<String>, String);
 
 /// The people of a unit (`$n`) as a SQL set: those filed there, and those
 /// in a public-welfare post of the unit; for `""` everyone. (Two texts, so
@@ -500,7 +519,8 @@ impl Facts {
 
         let loans: Vec<LoanRow> = sqlx::query_as(&format!(
             "SELECT l.id, l.person_id, l.bank, l.amount_fen, l.rate_ppm, l.starts_on,
-                    (SELECT MIN(b.id) FROM business_registrations b WHERE b.person_id = l.person_id AND b.registered_on <= $2)
+                    (SELECT MIN(b.id) FROM business_registrations b WHERE b.person_id = l.person_id AND b.registered_on <= $2),
+                    l.ends_on
              FROM startup_loans l WHERE l.starts_on <= $2 AND l.ends_on >= $1 AND l.person_id IN {}
              ORDER BY l.person_id",
             in_unit(3, unit)
@@ -522,14 +542,18 @@ impl Facts {
         let firsts: HashMap<String, String> = firsts.into_iter().collect();
         facts.loans = loans
             .into_iter()
-            .map(|r| Loan {
-                first: firsts.get(&r.1) == Some(&r.5),
-                id: r.0,
-                person_id: r.1,
-                bank: r.2,
-                amount_fen: r.3,
-                rate_ppm: r.4,
-                business: r.6,
+            .filter_map(|r| {
+                Some(Loan {
+                    first: firsts.get(&r.1) == Some(&r.5),
+                    starts_on: NaiveDate::parse_from_str(&r.5, "%Y-%m-%d").ok()?,
+                    ends_on: NaiveDate::parse_from_str(&r.7, "%Y-%m-%d").ok()?,
+                    id: r.0,
+                    person_id: r.1,
+                    bank: r.2,
+                    amount_fen: r.3,
+                    rate_ppm: r.4,
+                    business: r.6,
+                })
             })
             .collect();
 
@@ -647,6 +671,49 @@ mod tests {
         // A month with unemployment insurance: no employer subsidy.
         f.unemployment_benefit.insert("c".into(), "uip-1".into());
         assert!(super::due(&f, &policy, month).iter().all(|d| d.rule != "employer_si"));
+    }
+
+    #[test]
+    fn a_loan_pays_the_interest_of_the_days_it_ran_in_its_first_and_last_month() {
+        let policy = Policy::load(None).unwrap();
+        let mut f = Facts::default();
+        f.people.insert("a".into(), person("1980-05-01", "female", true));
+        let loan = Loan {
+            id: "sln-1".into(),
+            person_id: "a".into(),
+            bank: "某银行".into(),
+            amount_fen: 10_000_000,
+            rate_ppm: 34_500,
+            starts_on: d("2025-02-15"),
+            ends_on: d("2027-02-14"),
+            first: true,
+            business: Some("brg-1".into()),
+        };
+        f.loans = vec![loan.clone()];
+        let month_of = |f: &Facts, m: &str| -> Vec<(i64, String)> {
+            due(f, &policy, d(m)).into_iter().map(|d| (d.amount_fen, d.basis)).collect()
+        };
+        // 100,000 yuan at 3.45 %: 287.50 a full month.
+        let full = month_of(&f, "2025-03-01");
+        assert_eq!(full.len(), 1);
+        assert_eq!(full[0].0, 28_750);
+        assert!(!full[0].1.contains("天"), "{}", full[0].1);
+        // Lent on the 15th of a 28-day February: 14 days.
+        let first = month_of(&f, "2025-02-01");
+        assert_eq!(first[0].0, 14_375);
+        assert!(first[0].1.ends_with("× 14/28 天"), "{}", first[0].1);
+        // Repaid on 14 February 2027: 13 days of that month.
+        assert_eq!(month_of(&f, "2027-02-01")[0].0, share(28_750, 13, 28));
+        assert_eq!(loan_days(&loan, d("2027-02-01")), (13, 28));
+        // Not lent yet, or repaid: nothing.
+        assert!(month_of(&f, "2025-01-01").is_empty());
+        assert!(month_of(&f, "2027-03-01").is_empty());
+        // Not the first loan, or no business registered: nothing.
+        f.loans[0].first = false;
+        assert!(month_of(&f, "2025-03-01").is_empty());
+        f.loans[0].first = true;
+        f.loans[0].business = None;
+        assert!(month_of(&f, "2025-03-01").is_empty());
     }
 
     #[test]

@@ -689,12 +689,13 @@ async fn get_list(
     params.deny_unknown(&["format"], &mut errs);
     let format = params.one_of("format", &["json", "csv", "xlsx"], &mut errs).unwrap_or_else(|| "json".into());
     QueryParams::finish(errs)?;
-    let mut conn = state.db.pool.acquire().await?;
-    let row = list_row(&mut conn, &id).await?.ok_or_else(ApiError::not_found)?;
-    drop(conn);
-    if caller.role != Role::Agency {
-        may_act(&state, &caller, &row.unit_code)?;
-    }
+    // An agency may read any list, but sees only its own rows (none: 404).
+    let row = if caller.role == Role::Agency {
+        let mut conn = state.db.pool.acquire().await?;
+        list_row(&mut conn, &id).await?.ok_or_else(ApiError::not_found)?
+    } else {
+        list_for(&state, &caller, &id).await?
+    };
     let list = answer(&state, &caller, row).await?;
     if caller.role == Role::Agency && list.rows.is_empty() {
         return Err(ApiError::not_found());
