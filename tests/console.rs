@@ -588,6 +588,7 @@ both_backends! {
         assert_eq!(app.get(&format!("/v1/payment-lists/{list_id}"), &key).await.body["state"], "approved");
         let detail = browser.get(&format!("/console/payments/{list_id}")).await;
         assert!(detail.body.contains("已审核") && !detail.body.contains("核对无误，审核通过"), "{}", detail.body);
+        assert!(detail.body.contains("王丽（"), "the approver by name, not by account id: {}", detail.body);
         let twice = browser.post(&format!("/console/payments/{list_id}/approve"), &[("csrf", &csrf)]).await;
         assert_eq!(twice.status, StatusCode::CONFLICT);
         let (status, bytes) = browser.download(&format!("/console/payments/{list_id}/download?format=xlsx")).await;

@@ -439,6 +439,7 @@ async fn a_year_of_subsidies(backend: Backend) {
             approved.body
         );
         assert!(approved.body["approved_at"].is_string() && approved.body["approved_by"].is_string());
+        assert_eq!(approved.body["approved_by_name"], "南湖区人社局（接口）", "the approving key's organisation");
         if *m == 1 {
             january_list = list_id;
         }
@@ -556,15 +557,25 @@ async fn a_year_of_subsidies(backend: Backend) {
     assert_eq!(xlsx.status(), StatusCode::OK);
     let bytes = xlsx.bytes().await.unwrap().to_vec();
     {
-        use calamine::Reader;
+        use calamine::{DataType, Reader};
         let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes)).expect("the list opens");
         let sheet = book.worksheet_range("发放名单").expect("the sheet");
         let rows: Vec<Vec<calamine::Data>> = sheet.rows().map(|r| r.to_vec()).collect();
+        assert_eq!(rows[0][0].to_string(), "南湖区2025年1月就业补贴直补发放名单（已审核）");
         assert_eq!(rows[1][1].to_string(), "补贴项目");
         assert_eq!(rows[1][7].to_string(), "金额（元）");
+        let amounts: Vec<f64> = rows[2..5].iter().map(|r| r[7].as_f64().expect("a number")).collect();
+        assert_eq!(amounts, [733.33, 733.33, 733.33]);
         let last =
-            rows.iter().rfind(|r| r.get(1).is_some_and(|c| c.to_string().starts_with("合计"))).expect("a total row");
+            rows.iter().rfind(|r| r.first().is_some_and(|c| c.to_string().starts_with("合计"))).expect("a total row");
+        assert_eq!(last[0].to_string(), "合计（3 笔）");
         assert_eq!(last[7], calamine::Data::Float(2199.99));
+        // Who approved by name, when in Beijing time; lines to sign.
+        let text: Vec<String> = rows.iter().filter_map(|r| r.first().map(|c| c.to_string())).collect();
+        let approval = text.iter().find(|t| t.starts_with("审核人：")).expect("the approval line");
+        assert!(approval.starts_with("审核人：南湖区人社局（接口）    审核时间：20"), "{approval}");
+        assert!(approval.ends_with("（北京时间）"), "{approval}");
+        assert!(text.iter().any(|t| t == "经办人（签字）："), "{text:?}");
     }
 
     // Paying: the confirmation names each row; paying one twice is refused.

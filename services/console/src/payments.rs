@@ -139,7 +139,8 @@ pub(crate) async fn show(ctx: Ctx, Path(id): Path<String>) -> Response {
         .flatten()
         .map(|t| (text(&t["rule_name"]), t["rows"].as_i64().unwrap_or(0), text(&t["amount"])))
         .collect();
-    let approved = match (list["approved_at"].as_str(), list["approved_by"].as_str()) {
+    let approver = list["approved_by_name"].as_str().or(list["approved_by"].as_str());
+    let approved = match (list["approved_at"].as_str(), approver) {
         (Some(at), Some(by)) => format!("{}（{by}）", crate::local_time(at)),
         _ => String::new(),
     };

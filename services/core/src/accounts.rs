@@ -130,6 +130,26 @@ pub async fn get(state: &AppState, id: &str) -> ApiResult<Option<Account>> {
     Ok(row.and_then(account_from))
 }
 
+/// Who acted, as staff read it: a console account's name with its
+/// organisation (`张三（南湖区人社局）`), or for an API key its organisation
+/// (`南湖区人社局（接口）`); None for an id that is neither.
+pub async fn actor_name(state: &AppState, id: &str) -> ApiResult<Option<String>> {
+    let account: Option<(String, String)> =
+        sqlx::query_as("SELECT a.name, o.name FROM staff_accounts a JOIN orgs o ON o.id = a.org_id WHERE a.id = $1")
+            .bind(id)
+            .fetch_optional(&state.db.pool)
+            .await?;
+    if let Some((name, org)) = account {
+        return Ok(Some(format!("{name}（{org}）")));
+    }
+    let key: Option<String> =
+        sqlx::query_scalar("SELECT o.name FROM api_keys k JOIN orgs o ON o.id = k.org_id WHERE k.id = $1")
+            .bind(id)
+            .fetch_optional(&state.db.pool)
+            .await?;
+    Ok(key.map(|org| format!("{org}（接口）")))
+}
+
 /// Whether `login` is taken.
 pub async fn login_taken(state: &AppState, login: &str) -> ApiResult<bool> {
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM staff_accounts WHERE login = $1")

@@ -118,6 +118,9 @@ pub struct PaymentList {
     pub proposed_by: String,
     pub proposed_at: String,
     pub approved_by: Option<String>,
+    /// Who approved, as staff read it: the account's name and organisation,
+    /// or the organisation of the API key (admin and staff of the unit).
+    pub approved_by_name: Option<String>,
     pub approved_at: Option<String>,
     pub totals: Vec<RuleTotal>,
     /// The sum of every row (reversals negative), yuan.
@@ -294,7 +297,12 @@ async fn answer(state: &AppState, caller: &Principal, list: ListRow) -> ApiResul
     for (rule, n, fen) in sums {
         totals.push(RuleTotal { rule_name: rule_name(&rule).into(), rule, rows: n, amount: yuan(fen) });
     }
+    let approved_by_name = match (&list.approved_by, full) {
+        (Some(by), true) => jobmatch_core::accounts::actor_name(state, by).await?,
+        _ => None,
+    };
     Ok(PaymentList {
+        approved_by_name,
         unit_name: state.regions.get(&list.unit_code).map(|r| r.name.clone()).unwrap_or_default(),
         id: list.id,
         unit_code: list.unit_code,
@@ -772,52 +780,106 @@ fn csv_text(list: &PaymentList) -> anyhow::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// The list as the finance office prints and files it: A4 landscape one
+/// page wide, the header row on every page, long text wrapped, amounts as
+/// numbers with two decimals, subtotals per rule, the total, who approved
+/// and when (Beijing time), and lines for the signatures.
 fn xlsx(list: &PaymentList) -> anyhow::Result<Vec<u8>> {
-    use rust_xlsxwriter::{Format, FormatBorder, Workbook};
+    use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("发放名单")?;
-    let head = Format::new().set_bold().set_border(FormatBorder::Thin);
-    let cell = Format::new().set_border(FormatBorder::Thin);
-    let money = Format::new().set_border(FormatBorder::Thin).set_num_format("0.00");
-    let bold_money = Format::new().set_bold().set_border(FormatBorder::Thin).set_num_format("0.00");
+    let bordered = || Format::new().set_border(FormatBorder::Thin).set_align(FormatAlign::VerticalCenter);
+    let head = bordered().set_bold().set_text_wrap().set_align(FormatAlign::Center);
+    let cell = bordered();
+    let wrapped = bordered().set_text_wrap();
+    // Ids are long and read by machines more than people: smaller.
+    let code = bordered().set_font_size(8);
+    let money = bordered().set_num_format("0.00");
+    let bold = bordered().set_bold();
+    let bold_money = bordered().set_bold().set_num_format("0.00");
+    let last = (HEADERS.len() - 1) as u16;
     let (y, m) = (&list.month[..4], list.month[5..].trim_start_matches('0'));
-    ws.write_string(0, 0, format!("{}{y}年{m}月就业补贴直补发放名单（{}）", list.unit_name, state_name(&list.state)))?;
+    ws.merge_range(
+        0,
+        0,
+        0,
+        last,
+        &format!("{}{y}年{m}月就业补贴直补发放名单（{}）", list.unit_name, state_name(&list.state)),
+        &Format::new().set_bold().set_font_size(14).set_align(FormatAlign::Center),
+    )?;
+    ws.set_row_height(0, 26)?;
     for (i, h) in HEADERS.iter().enumerate() {
         ws.write_string_with_format(1, i as u16, *h, &head)?;
     }
+    let widths = [27.0, 14.0, 16.0, 27.0, 8.0, 20.0, 9.0, 11.0, 36.0, 16.0, 7.0, 12.0];
     let amount = |s: &str| s.parse::<f64>().unwrap_or(0.0);
     let mut row = 2u32;
     for r in &list.rows {
-        for (i, v) in cells(r).iter().enumerate() {
-            if i == 7 {
-                ws.write_number_with_format(row, i as u16, amount(v), &money)?;
-            } else {
-                ws.write_string_with_format(row, i as u16, v, &cell)?;
-            }
+        let cells = cells(r);
+        // A spreadsheet does not grow a row for wrapped text by itself:
+        // as many lines as the longest wrapped cell needs.
+        let lines = [1usize, 2, 8].iter().map(|&i| wrapped_lines(&cells[i], widths[i])).max().unwrap_or(1);
+        ws.set_row_height(row, 15.0 * lines as f64)?;
+        for (i, v) in cells.iter().enumerate() {
+            match i {
+                7 => ws.write_number_with_format(row, 7, amount(v), &money)?,
+                0 | 3 | 9 => ws.write_string_with_format(row, i as u16, v, &code)?,
+                1 | 2 | 8 => ws.write_string_with_format(row, i as u16, v, &wrapped)?,
+                _ => ws.write_string_with_format(row, i as u16, v, &cell)?,
+            };
         }
         row += 1;
     }
+    let mut sum_row = |row: u32, label: String, yuan: &str| -> anyhow::Result<()> {
+        ws.merge_range(row, 0, row, 6, &label, &bold.clone().set_align(FormatAlign::Right))?;
+        ws.write_number_with_format(row, 7, amount(yuan), &bold_money)?;
+        ws.merge_range(row, 8, row, last, "", &bold)?;
+        Ok(())
+    };
     for t in &list.totals {
-        ws.write_string_with_format(row, 1, format!("{}小计（{} 笔）", t.rule_name, t.rows), &head)?;
-        ws.write_number_with_format(row, 7, amount(&t.amount), &bold_money)?;
+        sum_row(row, format!("{}小计（{} 笔）", t.rule_name, t.rows), &t.amount)?;
         row += 1;
     }
-    ws.write_string_with_format(row, 1, format!("合计（{} 笔）", list.rows.len()), &head)?;
-    ws.write_number_with_format(row, 7, amount(&list.total), &bold_money)?;
-    ws.write_string(
+    sum_row(row, format!("合计（{} 笔）", list.rows.len()), &list.total)?;
+    let approved_at = list
+        .approved_at
+        .as_deref()
+        .and_then(jobmatch_core::time::from_text)
+        .map(|t| t.with_timezone(&jobmatch_core::time::shanghai()).format("%Y-%m-%d %H:%M（北京时间）").to_string())
+        .unwrap_or_default();
+    let approver = list.approved_by_name.as_deref().or(list.approved_by.as_deref()).unwrap_or("");
+    ws.merge_range(
         row + 2,
         0,
-        format!(
-            "审核人：{}    审核时间：{}",
-            list.approved_by.as_deref().unwrap_or(""),
-            list.approved_at.as_deref().unwrap_or("")
-        ),
+        row + 2,
+        last,
+        &format!("审核人：{approver}    审核时间：{approved_at}"),
+        &Format::new(),
     )?;
-    for (i, w) in [24, 18, 20, 22, 10, 20, 10, 12, 60, 20, 8, 14].iter().enumerate() {
+    ws.merge_range(row + 4, 0, row + 4, 2, "经办人（签字）：", &Format::new())?;
+    ws.merge_range(row + 4, 3, row + 4, 6, "财务审核（签字）：", &Format::new())?;
+    ws.merge_range(row + 4, 7, row + 4, last, "单位负责人（签字、盖章）：            年    月    日", &Format::new())?;
+    for (i, w) in widths.iter().enumerate() {
         ws.set_column_width(i as u16, *w)?;
     }
+    ws.set_freeze_panes(2, 0)?;
+    ws.set_landscape();
+    ws.set_paper_size(9); // A4
+    ws.set_print_fit_to_pages(1, 0);
+    ws.set_print_center_horizontally(true);
+    ws.set_margins(0.4, 0.4, 0.6, 0.6, 0.3, 0.3);
+    ws.set_repeat_rows(1, 1)?;
+    ws.set_footer("&C第 &P 页，共 &N 页");
     Ok(wb.save_to_buffer()?)
+}
+
+/// The lines `text` takes in a wrapped column `width` characters wide (a
+/// Chinese character is two).
+fn wrapped_lines(text: &str, width: f64) -> usize {
+    let units: usize = text.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
+    let per_line = (width as usize).saturating_sub(4).max(1);
+    units.div_ceil(per_line).max(1)
 }
 
 async fn list_for(state: &AppState, caller: &Principal, id: &str) -> ApiResult<ListRow> {
@@ -1078,4 +1140,20 @@ async fn reverse_row(
     tx.commit().await?;
     let row = list_for(&state, &caller, &list_id).await?;
     Ok(Json(answer(&state, &caller, row).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrapped_lines;
+
+    #[test]
+    fn a_wrapped_cell_takes_the_lines_its_text_needs() {
+        assert_eq!(wrapped_lines("", 36.0), 1);
+        // 32 units fit a 36-wide column (less its padding); a Chinese character is two.
+        assert_eq!(wrapped_lines(&"a".repeat(32), 36.0), 1);
+        assert_eq!(wrapped_lines(&"a".repeat(33), 36.0), 2);
+        assert_eq!(wrapped_lines(&"补".repeat(16), 36.0), 1);
+        assert_eq!(wrapped_lines(&"补".repeat(17), 36.0), 2);
+        assert_eq!(wrapped_lines("灵活就业社保补贴", 14.0), 2);
+    }
 }
