@@ -573,6 +573,8 @@ both_backends! {
         // 直补: last month's list proposed, opened, approved and downloaded from the pages.
         let payments = format!("/console/payments?month={last}");
         assert!(browser.get(&payments).await.body.contains("还没有名单"));
+        let default = browser.get("/console/payments").await;
+        assert!(default.body.contains(&format!("value=\"{last}\"")), "last month by default: {}", default.body);
         let proposed = browser.post("/console/payments/propose", &[("csrf", &csrf), ("month", &last)]).await;
         assert_eq!((proposed.status, proposed.location.as_str()), (StatusCode::SEE_OTHER, payments.as_str()), "{}", proposed.body);
         let lists = app.get(&format!("/v1/payment-lists?month={last}"), &key).await;

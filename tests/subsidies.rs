@@ -380,7 +380,7 @@ async fn a_year_of_subsidies(backend: Backend) {
         }
     }
     let staff_elsewhere = app.org_with_key("秀洲区人社局", "bureau", "330411", "staff").await.1;
-    let unit_staff = app.org_with_key("南湖区人社局", "bureau", UNIT, "staff").await.1;
+    let (unit_org, unit_staff) = app.org_with_key("南湖区人社局", "bureau", UNIT, "staff").await;
     let mut january_list = String::new();
     for (m, want) in &expected {
         let month = format!("2025-{m:02}");
@@ -577,6 +577,9 @@ async fn a_year_of_subsidies(backend: Backend) {
         assert!(approval.ends_with("（北京时间）"), "{approval}");
         assert!(text.iter().any(|t| t == "经办人（签字）："), "{text:?}");
     }
+    if backend == Backend::Sqlite {
+        the_list_in_a_browser(&app, &unit_org, &january_list).await;
+    }
 
     // Paying: the confirmation names each row; paying one twice is refused.
     let jan = app.get(&format!("/v1/payment-lists/{january_list}"), &unit_staff).await;
@@ -760,6 +763,44 @@ async fn a_year_of_subsidies(backend: Backend) {
     for u in board.body["units"].as_array().unwrap() {
         assert_eq!((u["state"].as_str(), u["reminder"].as_bool()), (Some(want), Some(today.day() >= 20)), "{u}");
     }
+}
+
+/// January's approved list on its console page in a real browser, as a
+/// staff account of the unit sees it: every row with the full ID number,
+/// the total, who approved; no axe-core violation and no sideways
+/// scrolling at 1280, 360 and 320 px; the XLSX downloads.
+async fn the_list_in_a_browser(app: &TestApp, unit_org: &str, list_id: &str) {
+    let password = app.account(&app.admin, unit_org, "nanhu.zhibu", "staff", Some(UNIT)).await;
+    let input = json!({
+        "base": app.base, "login": "nanhu.zhibu", "password": password, "list_id": list_id,
+        "out_dir": "target/console-pages",
+    });
+    let Some(out) = run_browser_script("payments.mjs", &input) else { return };
+    assert_eq!(out["foreign_requests"], json!([]), "nothing loads from another host");
+    for (page, violations) in out["axe"].as_object().unwrap() {
+        assert_eq!(violations, &json!([]), "axe-core WCAG 2.2 AA on {page}");
+    }
+    for (page, scrolls) in out["scrolls_sideways"].as_object().unwrap() {
+        assert_eq!(scrolls, &json!(false), "{page} reflows without sideways scrolling");
+    }
+    let steps = &out["steps"];
+    assert_eq!(steps["heading"], "南湖区 2025-01 直补发放名单");
+    let status = steps["status"].as_str().unwrap();
+    assert!(status.starts_with("状态：已审核 · 审核："), "{status}");
+    assert!(status.ends_with("（南湖区人社局（接口））"), "the approver by name: {status}");
+    let rows = steps["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    for r in rows {
+        assert_eq!(
+            (r[0].as_str(), r[4].as_str(), r[5].as_str()),
+            (Some("灵活就业社保补贴"), Some("2025-01"), Some("733.33"))
+        );
+        let id_number = r[3].as_str().unwrap();
+        assert!(id_number.len() == 18 && !id_number.contains('*'), "the unit's staff see the full number: {id_number}");
+    }
+    assert_eq!(steps["total"], "2199.99");
+    assert_eq!(steps["xlsx_name"], format!("payments-2025-01-{UNIT}.xlsx"));
+    assert!(steps["xlsx_bytes"].as_u64().unwrap() > 1000, "{steps}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

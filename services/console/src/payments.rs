@@ -8,6 +8,7 @@ use axum::extract::{Path, Query};
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use axum::Form as AxumForm;
+use chrono::Datelike;
 use jobmatch_core::time::today;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -41,7 +42,13 @@ struct PaymentsPage {
 }
 
 pub(crate) async fn index(ctx: Ctx, Query(q): Query<MonthQuery>) -> Response {
-    let month = q.month.filter(|m| valid_month(m)).unwrap_or_else(|| today().format("%Y-%m").to_string());
+    // Without a month: the last one, whose evidence is in (December's
+    // lists pay November's contributions).
+    let month = q.month.filter(|m| valid_month(m)).unwrap_or_else(|| {
+        let this = today();
+        let last = this.with_day(1).and_then(|d| d.pred_opt()).unwrap_or(this);
+        last.format("%Y-%m").to_string()
+    });
     let page = match ctx.get(&format!("/v1/payment-lists?month={month}")).await {
         Ok(p) => p,
         Err(r) => return r,
