@@ -32,7 +32,17 @@ STAFF=$(key_for 南湖区人社局 bureau 330402 staff)
 PUBLISHER=$(key_for 南湖零工市场 gig_market 330402 publisher)
 AGENCY=$(key_for 嘉禾人力资源公司 hr_agency 330400 agency)
 rc=0
-for role in ADMIN STAFF PUBLISHER AGENCY; do
+# Whether the server still takes a role's key (not 401): a run whose key was
+# revoked or whose organisation was deactivated would test nothing but 401s.
+accepted() {
+  [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/v1/jobs" -H "Authorization: Bearer ${!1}")" != 401 ]
+}
+# Admin last: its run follows the document's links to deactivate
+# organisations and revoke keys, the other roles' among them.
+for role in STAFF PUBLISHER AGENCY ADMIN; do
+  if ! accepted "$role"; then
+    echo "the $role key is refused before its run: the run would test nothing"; rc=1; continue
+  fi
   echo "== schemathesis as $role"
   # From the scratch folder: schemathesis keeps a cache where it runs.
   (cd "$TMP" && schemathesis run "$BASE/openapi.json" --url "$BASE" \
