@@ -138,6 +138,21 @@ fn browse_console(mut input: serde_json::Value) -> Option<serde_json::Value> {
     run_browser_script("console.mjs", &input)
 }
 
+/// What a console browser script (tests/browser/common.mjs) checked on every
+/// page it opened: nothing loaded from another host, no axe-core WCAG 2.2
+/// A/AA violation, no sideways scrolling.
+pub(crate) fn assert_checked_pages(out: &serde_json::Value) {
+    assert_eq!(out["foreign_requests"], json!([]), "nothing loads from another host");
+    let checked = out["axe"].as_object().unwrap();
+    assert!(!checked.is_empty(), "the script checked no page");
+    for (page, violations) in checked {
+        assert_eq!(violations, &json!([]), "axe-core WCAG 2.2 AA on {page}");
+    }
+    for (page, scrolls) in out["scrolls_sideways"].as_object().unwrap() {
+        assert_eq!(scrolls, &json!(false), "{page} reflows without sideways scrolling");
+    }
+}
+
 impl TestApp {
     /// An account of `role` for `org_id`, made by `key`; its first password.
     pub(crate) async fn account(
@@ -300,13 +315,7 @@ both_backends! {
             let input = json!({"base": app.base, "login": "nanhu.wang", "password": password, "person_id": person,
                 "month": month, "gbk_file": gbk_file});
             if let Some(out) = browse_console(input) {
-                assert_eq!(out["foreign_requests"], json!([]), "nothing loads from another host");
-                for (page, violations) in out["axe"].as_object().unwrap() {
-                    assert_eq!(violations, &json!([]), "axe-core WCAG 2.2 AA on {page}");
-                }
-                for (page, scrolls) in out["scrolls_sideways"].as_object().unwrap() {
-                    assert_eq!(scrolls, &json!(false), "{page} reflows without sideways scrolling");
-                }
+                assert_checked_pages(&out);
                 let steps = &out["steps"];
                 assert_eq!(steps["signed_in_at"], "/console/", "signed in with the keyboard alone");
                 assert!(steps["error_title"].as_str().unwrap().starts_with("错误："), "{steps}");

@@ -10,42 +10,19 @@
 //
 //   node tests/browser/console.mjs '{"base": "...", "login": "...", "password": "...", "person_id": "...", "month": "2026-12", "out_dir": "target/console-pages"}'
 
-import { readFileSync, mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
-import { chromium } from "playwright-core";
+import { mkdirSync, readFileSync } from "node:fs";
+import { checkPage, launch, newResult, watchHosts } from "./common.mjs";
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const input = JSON.parse(process.argv[2]);
 mkdirSync(input.out_dir, { recursive: true });
 const own = new URL(input.base).host;
-const result = { foreign_requests: [], axe: {}, scrolls_sideways: {}, steps: {} };
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-});
-
-async function check(page, name, width) {
-  await page.evaluate(axeSource);
-  const axe = await page.evaluate(async () => {
-    const r = await window.axe.run(document, {
-      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"] },
-    });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 3) }));
-  });
-  result.axe[`${name}-${width}`] = axe;
-  result.scrolls_sideways[`${name}-${width}`] = await page.evaluate(
-    () => document.documentElement.scrollWidth > window.innerWidth + 1,
-  );
-  await page.screenshot({ path: `${input.out_dir}/${name}-${width}.png`, fullPage: true });
-}
+const result = newResult();
+const browser = await launch();
+const check = (page, name, width) => checkPage(page, result, input.out_dir, name, width);
 
 const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "zh-CN", acceptDownloads: true });
 const page = await context.newPage();
-page.on("request", (r) => {
-  if (new URL(r.url()).host !== own) result.foreign_requests.push(r.url());
-});
+watchHosts(page, own, result);
 
 // Sign in with the keyboard alone.
 await page.goto(`${input.base}/console/sign-in`);
@@ -114,9 +91,7 @@ for (const [name, path] of Object.entries(pages)) {
 const phone = await browser.newContext({ viewport: { width: 360, height: 800 }, locale: "zh-CN" });
 await phone.addCookies((await context.cookies()).map((c) => ({ ...c })));
 const small = await phone.newPage();
-small.on("request", (r) => {
-  if (new URL(r.url()).host !== own) result.foreign_requests.push(r.url());
-});
+watchHosts(small, own, result);
 for (const [name, path] of Object.entries(pages)) {
   await small.goto(`${input.base}${path}`);
   await check(small, name, 360);

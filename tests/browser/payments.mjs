@@ -7,26 +7,16 @@
 //
 //   node tests/browser/payments.mjs '{"base": "...", "login": "...", "password": "...", "list_id": "...", "out_dir": "target/console-pages"}'
 
-import { readFileSync, mkdirSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
-import { chromium } from "playwright-core";
+import { mkdirSync, statSync } from "node:fs";
+import { checkPage, launch, newResult, watchHosts } from "./common.mjs";
 
-const require = createRequire(import.meta.url);
-const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const input = JSON.parse(process.argv[2]);
 mkdirSync(input.out_dir, { recursive: true });
-const own = new URL(input.base).host;
-const result = { foreign_requests: [], axe: {}, scrolls_sideways: {}, steps: {} };
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-});
+const result = newResult();
+const browser = await launch();
 const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "zh-CN", acceptDownloads: true });
 const page = await context.newPage();
-page.on("request", (r) => {
-  if (new URL(r.url()).host !== own) result.foreign_requests.push(r.url());
-});
+watchHosts(page, new URL(input.base).host, result);
 
 await page.goto(`${input.base}/console/sign-in`);
 await page.fill("#f-login", input.login);
@@ -37,17 +27,7 @@ const path = `/console/payments/${input.list_id}`;
 for (const width of [1280, 360, 320]) {
   await page.setViewportSize({ width, height: 900 });
   await page.goto(`${input.base}${path}`);
-  await page.evaluate(axeSource);
-  result.axe[`payment-${width}`] = await page.evaluate(async () => {
-    const r = await window.axe.run(document, {
-      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"] },
-    });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 3) }));
-  });
-  result.scrolls_sideways[`payment-${width}`] = await page.evaluate(
-    () => document.documentElement.scrollWidth > window.innerWidth + 1,
-  );
-  await page.screenshot({ path: `${input.out_dir}/payment-${width}.png`, fullPage: true });
+  await checkPage(page, result, input.out_dir, "payment", width);
 }
 
 result.steps.heading = await page.evaluate(() => document.querySelector("h1").innerText);
