@@ -293,7 +293,7 @@ pub fn due(facts: &Facts, policy: &Policy, month: NaiveDate) -> Vec<Due> {
             if days == 0 {
                 continue;
             }
-            let amount = share(share(counted, l.rate_ppm, 12 * 1_000_000), days, in_month);
+            let amount = share(counted, l.rate_ppm * days, 12 * 1_000_000 * in_month);
             let part = if days < in_month { format!(" × {days}/{in_month} 天") } else { String::new() };
             out.push(Due {
                 rule: "loan_interest",
@@ -363,7 +363,7 @@ pub fn due(facts: &Facts, policy: &Policy, month: NaiveDate) -> Vec<Due> {
 type ContributionRow = (String, String, String, String, Option<String>, Option<String>, i64, i64, i64);
 /// placement, person, position, employer, unit, subsidy start, subsidy end.
 type WelfareRow = (String, String, String, String, Option<String>, String, String);
-/// id, person, bank, amount, rate, starts on, a business registration.
+/// id, person, bank, amount, rate, starts on, a business registration, ends on.
 type LoanRow = (String, String, String, i64, i64, String, Option<String>, String);
 
 /// The people of a unit (`$n`) as a SQL set: those filed there, and those
@@ -703,7 +703,7 @@ mod tests {
         assert_eq!(first[0].0, 14_375);
         assert!(first[0].1.ends_with("× 14/28 天"), "{}", first[0].1);
         // Repaid on 14 February 2027: 13 days of that month.
-        assert_eq!(month_of(&f, "2027-02-01")[0].0, share(28_750, 13, 28));
+        assert_eq!(month_of(&f, "2027-02-01")[0].0, 13_348); // 287.50 × 13/28 = 133.482
         assert_eq!(loan_days(&loan, d("2027-02-01")), (13, 28));
         // Not lent yet, or repaid: nothing.
         assert!(month_of(&f, "2025-01-01").is_empty());
