@@ -161,12 +161,7 @@ pub(crate) fn safe_id(id: &str) -> Option<&str> {
 }
 
 /// A stored instant as staff read it: `2026-12-03 21:04`, Asia/Shanghai.
-pub(crate) fn local_time(stored: &str) -> String {
-    match jobmatch_core::time::from_text(stored) {
-        Some(t) => t.with_timezone(&jobmatch_core::time::shanghai()).format("%Y-%m-%d %H:%M").to_string(),
-        None => stored.chars().take(16).collect(),
-    }
-}
+pub(crate) use jobmatch_core::time::local_minutes as local_time;
 
 /// After a form: go to `to` (303, so a reload does not post again).
 pub(crate) fn see_other(to: &str) -> Response {

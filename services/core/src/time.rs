@@ -52,6 +52,15 @@ pub fn from_text(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
 }
 
+/// A stored instant as staff read it, to the minute in Asia/Shanghai
+/// (`2026-12-03 21:04`); text that is no instant, cut to that length.
+pub fn local_minutes(stored: &str) -> String {
+    match from_text(stored) {
+        Some(t) => t.with_timezone(&shanghai()).format("%Y-%m-%d %H:%M").to_string(),
+        None => stored.chars().take(16).collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,6 +72,12 @@ mod tests {
         assert_eq!(a.len(), b.len());
         assert!(a < b);
         assert_eq!(a, "2026-01-02T03:04:05.000000Z");
+    }
+
+    #[test]
+    fn staff_read_an_instant_to_the_minute_in_shanghai() {
+        assert_eq!(local_minutes("2026-12-07T20:26:45.123456Z"), "2026-12-08 04:26");
+        assert_eq!(local_minutes("not a time at all"), "not a time at al");
     }
 
     #[test]

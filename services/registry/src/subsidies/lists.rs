@@ -845,8 +845,7 @@ fn xlsx(list: &PaymentList) -> anyhow::Result<Vec<u8>> {
     let approved_at = list
         .approved_at
         .as_deref()
-        .and_then(jobmatch_core::time::from_text)
-        .map(|t| t.with_timezone(&jobmatch_core::time::shanghai()).format("%Y-%m-%d %H:%M（北京时间）").to_string())
+        .map(|at| format!("{}（北京时间）", jobmatch_core::time::local_minutes(at)))
         .unwrap_or_default();
     let approver = list.approved_by_name.as_deref().or(list.approved_by.as_deref()).unwrap_or("");
     ws.merge_range(
