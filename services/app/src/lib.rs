@@ -151,6 +151,7 @@ pub fn router(state: AppState, role: ServiceRole, matcher: Option<Arc<Matcher>>)
         .fallback(ops::not_found)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), jobmatch_core::metrics::track))
         .layer(axum::middleware::from_fn(jobmatch_core::http::refuse_nul))
+        .layer(axum::middleware::from_fn(jobmatch_core::http::no_store))
         .layer(axum::middleware::from_fn_with_state(state.clone(), jobmatch_core::http::deadline))
         .with_state(state)
         .layer(CatchPanicLayer::custom(ops::panic_response))
@@ -231,7 +232,8 @@ impl Application {
         }
         let app = router(self.state.clone(), self.role, self.matcher.clone());
         tracing::info!(addr = %self.listener.local_addr()?, role = ?self.role, "jobmatch listening");
-        serve::serve(self.listener, app, self.state.settings.max_connections, shutdown).await?;
+        let trusted = self.state.settings.trusted_proxies.clone();
+        serve::serve(self.listener, app, self.state.settings.max_connections, trusted, shutdown).await?;
         let _ = stop_tx.send(true);
         for t in tasks {
             let _ = t.await;

@@ -3,8 +3,9 @@
 //! [`HEADER_TIMEOUT`] of opening the connection or of its previous answer
 //! (so a slowloris sender and an idle keep-alive connection are closed), at
 //! most `max_connections` connections are served at once (more wait in the
-//! kernel's listen queue), and each request carries the peer address for
-//! the per-address limits of failed authentication.
+//! kernel's listen queue), and each request carries the client's address
+//! ([`ClientIp`]: the peer, or behind a trusted proxy the address it
+//! forwarded) for the per-address limits and the sign-in audit.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use jobmatch_core::client::{self, Cidr, ClientIp};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
@@ -30,9 +32,11 @@ pub async fn serve(
     listener: TcpListener,
     app: Router,
     max_connections: usize,
+    trusted_proxies: Vec<Cidr>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let permits = Arc::new(Semaphore::new(max_connections));
+    let trusted: Arc<[Cidr]> = trusted_proxies.into();
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -54,8 +58,11 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let app = app.clone();
+        let trusted = trusted.clone();
         let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+            let client = ClientIp(client::resolve(peer.ip(), req.headers(), &trusted));
             req.extensions_mut().insert(ConnectInfo(peer));
+            req.extensions_mut().insert(client);
             app.clone().oneshot(req.map(axum::body::Body::new))
         });
         let mut builder = hyper::server::conn::http1::Builder::new();

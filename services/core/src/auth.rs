@@ -132,10 +132,7 @@ where
         // Failed attempts are counted per client address and per presented
         // key; past the budget every attempt is 429 until the minute ends,
         // so keys cannot be guessed at speed.
-        let address = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| format!("ip:{}", c.0.ip()));
+        let address = Some(crate::client::of(parts).limit_key());
         let presented = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)

@@ -91,6 +91,11 @@ pub struct Settings {
     pub public_url: String,
     /// Days a job seeker's SMS link opens their page (`JOBMATCH_LINK_TTL_DAYS`, 1–365, default 30).
     pub link_ttl_days: u32,
+    /// The proxies in front of this service (`JOBMATCH_TRUSTED_PROXIES`,
+    /// comma-separated addresses or networks, none by default): from one of
+    /// them, the client is the right-most `X-Forwarded-For` entry that is
+    /// not itself a trusted proxy.
+    pub trusted_proxies: Vec<crate::client::Cidr>,
 }
 
 /// Quiet hours in Asia/Shanghai, as minutes after midnight: no message to a
@@ -246,6 +251,7 @@ raw_settings!(
     auth_failures_per_minute,
     public_url,
     link_ttl_days,
+    trusted_proxies,
 );
 
 impl RawSettings {
@@ -413,6 +419,9 @@ impl RawSettings {
                 }
             },
             link_ttl_days: number("link_ttl_days", self.link_ttl_days, 30, 1, 365)? as u32,
+            trusted_proxies: crate::client::parse_list(self.trusted_proxies.as_deref().unwrap_or("")).map_err(
+                |bad| err("trusted_proxies", format!("'{bad}' is not an address or a network like 10.0.0.0/8")),
+            )?,
             agency_rate_limit_per_minute: number(
                 "agency_rate_limit_per_minute",
                 self.agency_rate_limit_per_minute,

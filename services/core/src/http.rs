@@ -122,6 +122,20 @@ pub async fn refuse_nul(req: Request, next: axum::middleware::Next) -> axum::res
     next.run(req).await
 }
 
+/// API answers (`/v1/…`) carry people's records, lists and files: no
+/// browser or proxy may keep them (`Cache-Control: no-store`, as the pages
+/// already say), unless a route said otherwise.
+pub async fn no_store(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    let api = req.uri().path().starts_with("/v1/");
+    let mut response = next.run(req).await;
+    if api && !response.headers().contains_key(axum::http::header::CACHE_CONTROL) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
 /// Query parameters as given; reading them never rejects the request by itself.
 #[derive(Debug, Default)]
 pub struct QueryParams(pub HashMap<String, String>);

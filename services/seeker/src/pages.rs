@@ -5,16 +5,14 @@
 //! page works without JavaScript; a wrong token gets a plain page saying
 //! what to do, and wrong tries are throttled per client address.
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use axum::extract::rejection::FormRejection;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::Utc;
+use jobmatch_core::client::ClientIp;
 use jobmatch_core::domain::{EmploymentType, Job, JobStatus, Physical};
 use jobmatch_core::links::{self, Link, Refused};
 use jobmatch_core::plain::{pay_text, place_text};
@@ -24,17 +22,6 @@ use jobmatch_core::AppState;
 use serde::Deserialize;
 
 use crate::answers::{self, Answer, Reason};
-
-/// The client's address, when the server knows it (the throttle's key).
-pub struct ClientAddress(pub Option<SocketAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddress(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0)))
-    }
-}
 
 /// The stylesheet, compiled in: nothing is loaded from elsewhere.
 pub const STYLESHEET: &str = include_str!("../assets/m.css");
@@ -161,8 +148,8 @@ pub async fn stylesheet() -> Response {
 /// The link of `token`, or the page to answer instead: 429 while this
 /// address has failed too often this minute, 404 for an unknown token, 410
 /// for an expired one.
-async fn open_link(state: &AppState, address: Option<SocketAddr>, token: &str) -> Result<Link, Response> {
-    let key = format!("link:{}", address.map(|a| a.ip().to_string()).unwrap_or_default());
+async fn open_link(state: &AppState, address: ClientIp, token: &str) -> Result<Link, Response> {
+    let key = format!("link:{}", address.0);
     let budget = state.settings.auth_failures_per_minute;
     if let Some(wait) = state.auth_failures.exhausted(&key, budget) {
         state.metrics.count_with("jobmatch_seeker_link_failures_total", &[("reason", "throttled")], 1);
@@ -218,11 +205,7 @@ pub async fn may_open(state: &AppState, link: &Link, job_id: &str) -> anyhow::Re
               (status = 404, description = "链接不对 Unknown token", content_type = "text/html", body = String),
               (status = 410, description = "链接已过期 Expired", content_type = "text/html", body = String),
               (status = 429, description = "尝试太多 Too many wrong tries", content_type = "text/html", body = String)))]
-pub async fn link_page(
-    State(state): State<AppState>,
-    ClientAddress(address): ClientAddress,
-    Path(token): Path<String>,
-) -> Response {
+pub async fn link_page(State(state): State<AppState>, address: ClientIp, Path(token): Path<String>) -> Response {
     let link = match open_link(&state, address, &token).await {
         Ok(link) => link,
         Err(page) => return page,
@@ -240,7 +223,7 @@ pub async fn link_page(
               (status = 429, description = "尝试太多 Too many wrong tries", content_type = "text/html", body = String)))]
 pub async fn job_page(
     State(state): State<AppState>,
-    ClientAddress(address): ClientAddress,
+    address: ClientIp,
     Path((token, job_id)): Path<(String, String)>,
 ) -> Response {
     let link = match open_link(&state, address, &token).await {
@@ -395,7 +378,7 @@ pub struct AnswerForm {
               (status = 429, description = "尝试太多 Too many wrong tries", content_type = "text/html", body = String)))]
 pub async fn answer(
     State(state): State<AppState>,
-    ClientAddress(address): ClientAddress,
+    address: ClientIp,
     Path((token, job_id)): Path<(String, String)>,
     form: Result<Form<AnswerForm>, FormRejection>,
 ) -> Response {
@@ -436,11 +419,7 @@ pub async fn answer(
               (status = 404, description = "链接不对 Unknown token", content_type = "text/html", body = String),
               (status = 410, description = "链接已过期 Expired", content_type = "text/html", body = String),
               (status = 429, description = "尝试太多 Too many wrong tries", content_type = "text/html", body = String)))]
-pub async fn stop_page(
-    State(state): State<AppState>,
-    ClientAddress(address): ClientAddress,
-    Path(token): Path<String>,
-) -> Response {
+pub async fn stop_page(State(state): State<AppState>, address: ClientIp, Path(token): Path<String>) -> Response {
     match open_link(&state, address, &token).await {
         Ok(_) => render(StatusCode::OK, &StopPage { token: &token }),
         Err(page) => page,
@@ -455,11 +434,7 @@ pub async fn stop_page(
               (status = 404, description = "链接不对 Unknown token", content_type = "text/html", body = String),
               (status = 410, description = "链接已过期 Expired", content_type = "text/html", body = String),
               (status = 429, description = "尝试太多 Too many wrong tries", content_type = "text/html", body = String)))]
-pub async fn stop(
-    State(state): State<AppState>,
-    ClientAddress(address): ClientAddress,
-    Path(token): Path<String>,
-) -> Response {
+pub async fn stop(State(state): State<AppState>, address: ClientIp, Path(token): Path<String>) -> Response {
     let link = match open_link(&state, address, &token).await {
         Ok(link) => link,
         Err(page) => return page,
