@@ -6,14 +6,13 @@
 //! store) and per address (the API's failed-key budget). One message for a
 //! wrong login and a wrong password.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use axum::{Extension, Form as AxumForm};
+use axum::Form as AxumForm;
 use jobmatch_core::accounts::{self, SignInRefusal, SESSION_COOKIE};
+use jobmatch_core::client::ClientIp;
 use jobmatch_core::AppState;
 use serde::Deserialize;
 
@@ -37,10 +36,20 @@ pub(crate) struct Next {
     next: Option<String>,
 }
 
-/// Only a console path of ours: never another host (`//x`, `/\x`).
+/// Only a console path of ours: never another host (`//x`, `/\x`), and
+/// nothing a `Location` header cannot carry (control characters, spaces,
+/// anything outside visible ASCII).
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with("/console/") && !n.contains("//") && !n.contains('\\') && n.len() < 200 => n.into(),
+        Some(n)
+            if n.starts_with("/console/")
+                && !n.contains("//")
+                && !n.contains('\\')
+                && n.len() < 200
+                && n.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            n.into()
+        }
         _ => "/console/".into(),
     }
 }
@@ -89,7 +98,7 @@ pub(crate) async fn sign_in_page(State(state): State<AppState>, Query(q): Query<
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    client: ClientIp,
     AxumForm(form): AxumForm<Vec<(String, String)>>,
 ) -> Response {
     let posted = Posted(form);
@@ -112,15 +121,18 @@ pub(crate) async fn sign_in(
         form.refuse(&missing, |f| f.to_string(), "login");
         return sign_in_answer(&state, StatusCode::UNPROCESSABLE_ENTITY, form, next, None);
     }
-    let address = peer.map(|Extension(ConnectInfo(a))| format!("ip:{}", a.ip()));
+    // The attempt is paid for before the password is looked at (per
+    // address here, per login in the store), so a burst gets the budget.
+    let address = client.limit_key();
     let budget = state.settings.auth_failures_per_minute;
-    if let Some(wait) = address.as_deref().and_then(|a| state.auth_failures.exhausted(a, budget)) {
+    if let Err(wait) = state.auth_failures.take(&address, budget) {
         let problem = format!("登录失败次数过多，请 {wait} 秒后再试。");
         return sign_in_answer(&state, StatusCode::TOO_MANY_REQUESTS, form, next, Some(problem));
     }
     let password = posted.0.iter().find(|(k, _)| k == "password").map(|(_, v)| v.as_str()).unwrap_or("");
-    match accounts::sign_in(&state, &login, password).await {
+    match accounts::sign_in(&state, &login, password, client.0).await {
         Ok(Ok(opened)) => {
+            state.auth_failures.refund(&address);
             let mut response = see_other(&next);
             let session = format!(
                 "{SESSION_COOKIE}={}; Path=/console; HttpOnly; SameSite=Strict{}",
@@ -135,9 +147,6 @@ pub(crate) async fn sign_in(
             response
         }
         Ok(Err(refusal)) => {
-            if let Some(a) = &address {
-                state.auth_failures.count(a);
-            }
             let (status, problem) = match refusal {
                 SignInRefusal::Wrong => (StatusCode::UNAUTHORIZED, "登录名或密码不正确。".to_string()),
                 SignInRefusal::Locked(minutes) => (
@@ -184,6 +193,8 @@ struct PasswordPage {
     layout: Layout,
     form: Form,
     done: bool,
+    /// A first or reset password, to be changed before anything else.
+    first: bool,
 }
 
 fn password_form() -> Form {
@@ -192,13 +203,14 @@ fn password_form() -> Form {
         Field::new("new", "新密码", "password")
             .required()
             .autocomplete("new-password")
-            .hint("至少 10 个字符；可以是一句好记的话"),
+            .hint("至少 10 个字符，不能含登录名，不能是常见密码或 1234567890 这样连续、重复的字符；可以是一句好记的话"),
     ])
 }
 
 pub(crate) async fn password_page(ctx: Ctx) -> Response {
     let form = password_form();
-    render(StatusCode::OK, &PasswordPage { layout: ctx.layout(form.title("修改密码"), ""), form, done: false })
+    let first = ctx.session.must_change_password;
+    render(StatusCode::OK, &PasswordPage { layout: ctx.layout(form.title("修改密码"), ""), form, done: false, first })
 }
 
 pub(crate) async fn change_password(
@@ -216,7 +228,7 @@ pub(crate) async fn change_password(
     if !matches!(accounts::password_matches(&ctx.state, &ctx.session.account_id, &current).await, Ok(true)) {
         errors.push(("current".to_string(), "现在的密码不正确".to_string()));
     }
-    if let Some(p) = accounts::password_problem(&new) {
+    if let Some(p) = accounts::password_problem(&new, &ctx.session.login) {
         errors.push(("new".to_string(), p));
     } else if new == current {
         errors.push(("new".to_string(), "新密码不能与现在的密码相同".to_string()));
@@ -224,7 +236,8 @@ pub(crate) async fn change_password(
     let mut form = password_form();
     if !errors.is_empty() {
         form.refuse(&errors, |f| f.to_string(), "current");
-        let page = PasswordPage { layout: ctx.layout(form.title("修改密码"), ""), form, done: false };
+        let first = ctx.session.must_change_password;
+        let page = PasswordPage { layout: ctx.layout(form.title("修改密码"), ""), form, done: false, first };
         return render(StatusCode::UNPROCESSABLE_ENTITY, &page);
     }
     let keep = cookie(&headers, SESSION_COOKIE).unwrap_or("");
@@ -232,5 +245,5 @@ pub(crate) async fn change_password(
         tracing::error!(error = ?e, "password change failed");
         return crate::error_page(StatusCode::SERVICE_UNAVAILABLE, "暂时无法修改", "请稍后再试。");
     }
-    render(StatusCode::OK, &PasswordPage { layout: ctx.layout("密码已修改", ""), form, done: true })
+    render(StatusCode::OK, &PasswordPage { layout: ctx.layout("密码已修改", ""), form, done: true, first: false })
 }

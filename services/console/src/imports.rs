@@ -48,6 +48,11 @@ struct ImportPage {
     report: Option<Report>,
 }
 
+/// The largest text field of an upload form, in bytes, and how many there
+/// may be: the forms have a token and a checkbox or two.
+const FIELD_MAX_BYTES: usize = 1024;
+const FIELDS_MAX: usize = 16;
+
 /// What an upload form posted: its fields and the file.
 struct Upload {
     posted: Posted,
@@ -81,9 +86,28 @@ async fn read_upload(ctx: &Ctx, mut multipart: Multipart, limit: usize) -> Resul
                     Err(_) => return Ok(Err("文件没有上传完整，请重新选择文件上传".into())),
                 }
             }
-        } else if fields.len() < 16 {
-            let value = field.text().await.unwrap_or_default();
-            fields.push((name, value.chars().take(200).collect()));
+        } else {
+            // A form's other fields are short (a token, a checkbox): read
+            // each in chunks up to a small bound, so no field of any size
+            // is held in memory.
+            if fields.len() >= FIELDS_MAX {
+                return Ok(Err("表单内容过长或过多，请回到本页重新选择文件上传".into()));
+            }
+            let mut field = field;
+            let mut value = Vec::new();
+            loop {
+                match field.chunk().await {
+                    Ok(Some(chunk)) => {
+                        if value.len() + chunk.len() > FIELD_MAX_BYTES {
+                            return Ok(Err("表单内容过长或过多，请回到本页重新选择文件上传".into()));
+                        }
+                        value.extend_from_slice(&chunk);
+                    }
+                    Ok(None) => break,
+                    Err(_) => return Ok(Err("文件没有上传完整，请重新选择文件上传".into())),
+                }
+            }
+            fields.push((name, String::from_utf8_lossy(&value).into_owned()));
         }
     }
     let posted = ctx.checked(fields)?;
@@ -234,8 +258,8 @@ pub(crate) async fn jobs_template(ctx: Ctx, axum::extract::Path(name): axum::ext
     crate::secure(r)
 }
 
-fn csv_writer(out: &mut Vec<u8>) -> csv::Writer<&mut Vec<u8>> {
-    csv::WriterBuilder::new().from_writer(out)
+fn csv_writer(out: &mut Vec<u8>) -> jobmatch_core::sheet::CsvOut<&mut Vec<u8>> {
+    jobmatch_core::sheet::CsvOut::new(out)
 }
 
 /// The template workbook: the columns and an example row on the first

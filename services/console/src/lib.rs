@@ -257,6 +257,13 @@ impl FromRequestParts<AppState> for Ctx {
             None => None,
         };
         match found {
+            // A first or reset password is changed before anything else.
+            Some(session)
+                if session.must_change_password
+                    && !matches!(parts.uri.path(), "/console/password" | "/console/sign-out") =>
+            {
+                Err(see_other("/console/password"))
+            }
             Some(session) => Ok(Ctx { session, api, state: state.clone() }),
             // GET pages send the person to sign in (and back); a form posted
             // from an ended session cannot be replayed after sign-in.

@@ -109,6 +109,8 @@ struct PaymentPage {
     month: String,
     state: &'static str,
     proposed: bool,
+    /// The signed-in person may approve (they did not propose it).
+    may_approve: bool,
     approved: String,
     totals: Vec<(String, i64, String)>,
     total: String,
@@ -158,6 +160,7 @@ pub(crate) async fn show(ctx: Ctx, Path(id): Path<String>) -> Response {
         unit: text(&list["unit_name"]),
         state: state_name(list["state"].as_str().unwrap_or("")),
         proposed: list["state"] == "proposed",
+        may_approve: list["may_approve"] == json!(true),
         approved,
         totals,
         total: text(&list["total"]),

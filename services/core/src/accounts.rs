@@ -10,6 +10,8 @@
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use base64::Engine;
+use std::net::IpAddr;
+
 use chrono::{Duration, Utc};
 use rand::RngCore;
 use serde::Serialize;
@@ -27,13 +29,22 @@ pub const SESSION_COOKIE: &str = "jm_session";
 pub const IDLE_MINUTES: i64 = 30;
 /// A session ends this long after sign-in, however busy.
 pub const ABSOLUTE_HOURS: i64 = 12;
-/// Failed sign-ins with one login within [`LOCK_MINUTES`] that lock it
-/// for the rest of that window (whether or not an account has it).
+/// Failed sign-ins with one login from one client address within
+/// [`LOCK_MINUTES`] that lock that login for that address for the rest of
+/// the window: someone guessing from elsewhere does not lock the owner out.
 pub const FAILURES_BEFORE_LOCK: i64 = 5;
 pub const LOCK_MINUTES: i64 = 15;
+/// Failed sign-ins with one login from all addresses together within
+/// [`LOCK_MINUTES`] that lock it everywhere: the slower back-off against
+/// guessing from many addresses.
+pub const FAILURES_BEFORE_GLOBAL_LOCK: i64 = 30;
 /// Password length, in characters.
 pub const PASSWORD_MIN: usize = 10;
 pub const PASSWORD_MAX: usize = 128;
+
+/// Passwords of ten or more characters found at the top of the published
+/// lists of leaked passwords (Chinese and international), lower case.
+const COMMON_PASSWORDS: &str = include_str!("common-passwords.txt");
 
 /// An account as listed and returned (never its password).
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -78,18 +89,41 @@ pub fn verify_password(stored: &str, password: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
-/// Why `password` may not be used, in Chinese, or `None`.
-pub fn password_problem(password: &str) -> Option<String> {
+/// Why `password` may not be used by the account signing in as `login`,
+/// in Chinese, or `None`: 10–128 characters, no control character, not a
+/// common password, not made of the login, not one character repeated or
+/// a run like `1234567890` or `abcabcabca`.
+pub fn password_problem(password: &str, login: &str) -> Option<String> {
     let n = password.chars().count();
+    let lower = password.to_lowercase();
+    let login = login.trim().to_lowercase();
     if n < PASSWORD_MIN {
         Some(format!("密码至少 {PASSWORD_MIN} 个字符"))
     } else if n > PASSWORD_MAX {
         Some(format!("密码最多 {PASSWORD_MAX} 个字符"))
     } else if password.chars().any(char::is_control) {
         Some("密码不能含控制字符".into())
+    } else if COMMON_PASSWORDS.lines().map(str::trim).any(|c| c == lower) {
+        Some("这是常见密码，很容易被猜到，请换一个".into())
+    } else if login.chars().count() >= 3 && (lower.contains(&login) || login.contains(&lower)) {
+        Some("密码不能包含登录名".into())
+    } else if is_run(&lower) {
+        Some("密码不能是同一个字符重复或连续的字符（如 1234567890、abcabcabca）".into())
     } else {
         None
     }
+}
+
+/// Whether `s` is one short unit repeated (`aaaa`, `abab`, `123123`) or a
+/// run of consecutive characters up or down (`1234…`, `9876…`, `abcd…`).
+fn is_run(s: &str) -> bool {
+    let c: Vec<u32> = s.chars().map(u32::from).collect();
+    let repeated = (1..=3).any(|unit| c.len() > unit && c.iter().enumerate().all(|(i, x)| *x == c[i % unit]));
+    let step = |d: i64| c.windows(2).all(|w| i64::from(w[1]) - i64::from(w[0]) == d);
+    // 7890 counts on from 9 to 0, as keyboards and people do.
+    let digits_on = c.windows(2).all(|w| w[1] == w[0] + 1 || (w[0] == u32::from('9') && w[1] == u32::from('0')));
+    let digits_back = c.windows(2).all(|w| w[0] == w[1] + 1 || (w[0] == u32::from('0') && w[1] == u32::from('9')));
+    repeated || step(1) || step(-1) || digits_on || digits_back
 }
 
 type AccountRow = (String, String, String, String, Option<String>, String, String, String, Option<String>);
@@ -185,8 +219,9 @@ pub async fn insert(state: &AppState, input: &AccountInput<'_>, created_by: &str
         disabled_at: None,
     };
     sqlx::query(
-        "INSERT INTO staff_accounts (id, org_id, login, name, phone, role, region_code, password_hash, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO staff_accounts (id, org_id, login, name, phone, role, region_code, password_hash, created_by, created_at,
+            must_change_password)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1)",
     )
     .bind(&account.id)
     .bind(&account.org_id)
@@ -220,10 +255,11 @@ pub async fn disable(state: &AppState, id: &str) -> ApiResult<()> {
 }
 
 /// Give account `id` a new random password (returned, not kept) and end
-/// all its sessions: for someone who forgot theirs.
+/// all its sessions: for someone who forgot theirs. They change it at their
+/// next sign-in.
 pub async fn reset_password(state: &AppState, id: &str) -> ApiResult<String> {
     let password = random_token(15);
-    sqlx::query("UPDATE staff_accounts SET password_hash = $1 WHERE id = $2")
+    sqlx::query("UPDATE staff_accounts SET password_hash = $1, must_change_password = 1 WHERE id = $2")
         .bind(hash_password(&password))
         .bind(id)
         .execute(&state.db.pool)
@@ -243,7 +279,7 @@ pub async fn password_matches(state: &AppState, id: &str, password: &str) -> Api
 
 /// Set a new password (the caller has checked it); other sessions end.
 pub async fn set_password(state: &AppState, id: &str, password: &str, keep_session: &str) -> ApiResult<()> {
-    sqlx::query("UPDATE staff_accounts SET password_hash = $1 WHERE id = $2")
+    sqlx::query("UPDATE staff_accounts SET password_hash = $1, must_change_password = 0 WHERE id = $2")
         .bind(hash_password(password))
         .bind(id)
         .execute(&state.db.pool)
@@ -277,24 +313,25 @@ pub struct Opened {
     pub cookie_value: String,
 }
 
-async fn record(state: &AppState, account_id: Option<&str>, outcome: &str) -> ApiResult<()> {
-    record_login(state, account_id, None, outcome).await
-}
-
-/// A sign-in attempt, with the keyed hash of the login typed.
+/// A sign-in attempt: the account (when the login has one), the keyed hash
+/// of the login typed, the outcome and the client's address.
 async fn record_login(
     state: &AppState,
     account_id: Option<&str>,
-    login_hash: Option<&str>,
+    login_hash: &str,
     outcome: &str,
+    client: IpAddr,
 ) -> ApiResult<()> {
-    sqlx::query("INSERT INTO staff_sign_ins (account_id, login_hash, outcome, at) VALUES ($1, $2, $3, $4)")
-        .bind(account_id)
-        .bind(login_hash)
-        .bind(outcome)
-        .bind(now_text())
-        .execute(&state.db.pool)
-        .await?;
+    sqlx::query(
+        "INSERT INTO staff_sign_ins (account_id, login_hash, outcome, at, client_address) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(account_id)
+    .bind(login_hash)
+    .bind(outcome)
+    .bind(now_text())
+    .bind(client.to_string())
+    .execute(&state.db.pool)
+    .await?;
     Ok(())
 }
 
@@ -305,11 +342,62 @@ fn decoy_hash() -> &'static str {
     DECOY.get_or_init(|| hash_password(&random_token(15)))
 }
 
-/// Check `login` and `password` and open a session. Failures are recorded
-/// against the login typed; [`FAILURES_BEFORE_LOCK`] of them within
-/// [`LOCK_MINUTES`] lock it until the window has passed (the per-address
-/// limit is the caller's, with the API's failed-key budget).
-pub async fn sign_in(state: &AppState, login: &str, password: &str) -> ApiResult<Result<Opened, SignInRefusal>> {
+/// One attempt taken from `bucket`'s budget of `budget` per [`LOCK_MINUTES`]
+/// (a window that opens with the first attempt), in one statement: under
+/// any concurrency exactly `budget` attempts of a window get through. The
+/// window's start, and whether this attempt was within the budget.
+async fn take_attempt(state: &AppState, bucket: &str, budget: i64) -> ApiResult<(String, bool)> {
+    let now = Utc::now();
+    let (used, started): (i64, String) = sqlx::query_as(
+        "INSERT INTO sign_in_budgets (bucket, window_start, used) VALUES ($1, $2, 1)
+         ON CONFLICT (bucket) DO UPDATE SET
+           used = CASE WHEN sign_in_budgets.window_start <= $3 THEN 1 ELSE sign_in_budgets.used + 1 END,
+           window_start = CASE WHEN sign_in_budgets.window_start <= $3 THEN $2 ELSE sign_in_budgets.window_start END
+         RETURNING used, window_start",
+    )
+    .bind(bucket)
+    .bind(to_text(now))
+    .bind(to_text(now - Duration::minutes(LOCK_MINUTES)))
+    .fetch_one(&state.db.pool)
+    .await?;
+    Ok((started, used <= budget))
+}
+
+/// Give back an attempt taken in the window that started at `started` (the
+/// sign-in succeeded: the budget is for failures).
+async fn give_back(state: &AppState, bucket: &str, started: &str) -> ApiResult<()> {
+    sqlx::query("UPDATE sign_in_budgets SET used = used - 1 WHERE bucket = $1 AND window_start = $2 AND used > 0")
+        .bind(bucket)
+        .bind(started)
+        .execute(&state.db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Minutes until a window that started at `started` is over (at least 1).
+fn minutes_left(started: &str) -> i64 {
+    let start = crate::time::from_text(started).unwrap_or_else(Utc::now);
+    ((start + Duration::minutes(LOCK_MINUTES) - Utc::now()).num_minutes() + 1).clamp(1, LOCK_MINUTES)
+}
+
+/// Check `login` and `password` from `client` and open a session.
+///
+/// Before the password is looked at, the attempt is taken from two budgets
+/// in the store: [`FAILURES_BEFORE_LOCK`] per login and client address, and
+/// [`FAILURES_BEFORE_GLOBAL_LOCK`] per login from anywhere, each per
+/// [`LOCK_MINUTES`]; past either the login is locked (for that address, or
+/// everywhere), and a success gives its attempts back. A login nobody has
+/// is counted and answered exactly like an account (no way to learn which
+/// exist). The per-address limit over all logins is the caller's.
+pub async fn sign_in(
+    state: &AppState,
+    login: &str,
+    password: &str,
+    client: IpAddr,
+) -> ApiResult<Result<Opened, SignInRefusal>> {
+    let login_hash = state.vault.blind_index("sign_in_login", login);
+    let pair = format!("pair:{}", state.vault.blind_index("sign_in_pair", &format!("{login}\n{client}")));
+    let everywhere = format!("login:{login_hash}");
     let row: Option<(String, String, i64, Option<String>)> = sqlx::query_as(
         "SELECT a.id, a.password_hash, o.active, a.disabled_at FROM staff_accounts a JOIN orgs o ON o.id = a.org_id
          WHERE a.login = $1",
@@ -317,36 +405,31 @@ pub async fn sign_in(state: &AppState, login: &str, password: &str) -> ApiResult
     .bind(login)
     .fetch_optional(&state.db.pool)
     .await?;
-    // Failures count by the login typed, known or not: a locked account
-    // and a login nobody has answer alike (no way to learn which exist).
-    let login_hash = state.vault.blind_index("sign_in_login", login);
-    let since = to_text(Utc::now() - Duration::minutes(LOCK_MINUTES));
-    let failures: Vec<(String,)> = sqlx::query_as(
-        "SELECT at FROM staff_sign_ins WHERE login_hash = $1 AND outcome IN ('wrong_password', 'unknown_login')
-         AND at > $2 ORDER BY at",
-    )
-    .bind(&login_hash)
-    .bind(&since)
-    .fetch_all(&state.db.pool)
-    .await?;
     let account = row.as_ref().map(|r| r.0.as_str());
-    if failures.len() as i64 >= FAILURES_BEFORE_LOCK {
-        let first = crate::time::from_text(&failures[0].0).unwrap_or_else(Utc::now);
-        let wait = (first + Duration::minutes(LOCK_MINUTES) - Utc::now()).num_minutes() + 1;
-        record_login(state, account, Some(&login_hash), "locked").await?;
-        return Ok(Err(SignInRefusal::Locked(wait.clamp(1, LOCK_MINUTES))));
+    let (pair_started, pair_ok) = take_attempt(state, &pair, FAILURES_BEFORE_LOCK).await?;
+    let (all_started, all_ok) = if pair_ok {
+        take_attempt(state, &everywhere, FAILURES_BEFORE_GLOBAL_LOCK).await?
+    } else {
+        (String::new(), true)
+    };
+    if !pair_ok || !all_ok {
+        record_login(state, account, &login_hash, "locked", client).await?;
+        let started = if pair_ok { &all_started } else { &pair_started };
+        return Ok(Err(SignInRefusal::Locked(minutes_left(started))));
     }
     let Some((id, hash, active, disabled_at)) = row else {
         let _ = verify_password(decoy_hash(), password);
-        record_login(state, None, Some(&login_hash), "unknown_login").await?;
+        record_login(state, None, &login_hash, "unknown_login", client).await?;
         return Ok(Err(SignInRefusal::Wrong));
     };
     if !verify_password(&hash, password) {
-        record_login(state, Some(&id), Some(&login_hash), "wrong_password").await?;
+        record_login(state, Some(&id), &login_hash, "wrong_password", client).await?;
         return Ok(Err(SignInRefusal::Wrong));
     }
+    give_back(state, &pair, &pair_started).await?;
+    give_back(state, &everywhere, &all_started).await?;
     if active == 0 || disabled_at.is_some() {
-        record(state, Some(&id), "disabled").await?;
+        record_login(state, Some(&id), &login_hash, "disabled", client).await?;
         return Ok(Err(SignInRefusal::Wrong));
     }
     let cookie_value = random_token(32);
@@ -362,7 +445,7 @@ pub async fn sign_in(state: &AppState, login: &str, password: &str) -> ApiResult
     .bind(to_text(now + Duration::hours(ABSOLUTE_HOURS)))
     .execute(&state.db.pool)
     .await?;
-    record(state, Some(&id), "signed_in").await?;
+    record_login(state, Some(&id), &login_hash, "signed_in", client).await?;
     Ok(Ok(Opened { cookie_value }))
 }
 
@@ -371,10 +454,15 @@ pub async fn sign_in(state: &AppState, login: &str, password: &str) -> ApiResult
 pub struct Session {
     pub principal: Principal,
     pub account_id: String,
+    /// What the person signs in with.
+    pub login: String,
     pub name: String,
     pub org_name: String,
     /// The token every state-changing form of this session carries.
     pub csrf_token: String,
+    /// The account still has a first or reset password: every page but
+    /// changing it is closed until it is changed.
+    pub must_change_password: bool,
 }
 
 /// The caller a console page acts as when it calls the API in process: the
@@ -403,11 +491,12 @@ pub async fn session(state: &AppState, cookie_value: &str) -> ApiResult<Option<S
     if cookie_value.is_empty() || cookie_value.len() > 100 {
         return Ok(None);
     }
-    type Row = (String, String, String, String, String, String, String, String, i64, Option<String>, String);
+    type Row =
+        (String, String, String, String, String, String, String, String, i64, Option<String>, String, i64, String);
     let id_hash = hash_key(cookie_value);
     let row: Option<Row> = sqlx::query_as(
         "SELECT a.id, a.org_id, a.role, a.region_code, a.name, o.kind, o.name, s.csrf_token, o.active, a.disabled_at,
-                s.last_seen_at
+                s.last_seen_at, a.must_change_password, a.login
          FROM staff_sessions s JOIN staff_accounts a ON a.id = s.account_id JOIN orgs o ON o.id = a.org_id
          WHERE s.id_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2",
     )
@@ -415,8 +504,21 @@ pub async fn session(state: &AppState, cookie_value: &str) -> ApiResult<Option<S
     .bind(now_text())
     .fetch_optional(&state.db.pool)
     .await?;
-    let Some((account_id, org_id, role, region_code, name, org_kind, org_name, csrf_token, active, disabled, seen)) =
-        row
+    let Some((
+        account_id,
+        org_id,
+        role,
+        region_code,
+        name,
+        org_kind,
+        org_name,
+        csrf_token,
+        active,
+        disabled,
+        seen,
+        must,
+        login,
+    )) = row
     else {
         return Ok(None);
     };
@@ -437,9 +539,11 @@ pub async fn session(state: &AppState, cookie_value: &str) -> ApiResult<Option<S
     Ok(Some(Session {
         principal: Principal { key_id: account_id.clone(), org_id, org_kind, role, region_code },
         account_id,
+        login,
         name,
         org_name,
         csrf_token,
+        must_change_password: must != 0,
     }))
 }
 
@@ -475,10 +579,28 @@ mod tests {
 
     #[test]
     fn weak_passwords_and_tokens() {
-        assert!(password_problem("short").is_some());
-        assert!(password_problem("一二三四五六七八九十").is_none());
-        assert!(password_problem(&"x".repeat(129)).is_some());
-        assert!(password_problem("abcdefghij\n").is_some());
+        assert!(password_problem("short", "wang").is_some());
+        assert!(password_problem("嘉兴南湖的红船很好看", "wang").is_none());
+        assert!(password_problem(&"x".repeat(129), "wang").is_some());
+        assert!(password_problem("abcdefghiz\n", "wang").is_some());
+        for weak in [
+            "1234567890",
+            "0987654321",
+            "7890123456",
+            "abcdefghij",
+            "aaaaaaaaaa",
+            "abcabcabca",
+            "1212121212",
+            "QWERTYUIOP",
+            "Woaini1314",
+            "nanhu.wang2026",
+            "xx-NANHU.WANG",
+        ] {
+            assert!(password_problem(weak, "nanhu.wang").is_some(), "{weak} is refused");
+        }
+        for fine in ["长城-2026-嘉兴!", "correct horse battery", "8fj3-Kq2m-Zz91"] {
+            assert_eq!(password_problem(fine, "nanhu.wang"), None, "{fine} is accepted");
+        }
         assert_eq!(random_token(32).len(), 43);
         assert!(same_token("abc", "abc"));
         assert!(!same_token("abc", "abd"));

@@ -105,6 +105,12 @@ fn english(code: &str, status: StatusCode) -> String {
         "own_org" => "An admin cannot deactivate its own organisation.",
         "org_name_taken" => "Another organisation has this name.",
         "concurrent_update" | "stale" => "The record changed meanwhile; read it again and retry.",
+        "self_approval" => {
+            "Whoever proposed or recomputed this list (or applied) cannot approve it: another person must."
+        }
+        "backdated_publicity" => {
+            "This publicity started before it was posted, so it was not public for its whole period."
+        }
         _ => "",
     };
     if !known.is_empty() {

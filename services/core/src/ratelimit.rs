@@ -41,6 +41,26 @@ impl RateLimiter {
         (age < Duration::from_secs(60) && *used >= per_minute).then(|| 60 - age.as_secs().min(59))
     }
 
+    /// Take one of `key`'s `per_minute` in its current minute, before the
+    /// attempt it pays for is checked: under one lock, so that a burst of
+    /// concurrent attempts gets exactly the budget. The seconds to wait
+    /// when none is left (nothing is taken then).
+    pub fn take(&self, key: &str, per_minute: u32) -> Result<(), u64> {
+        self.with_window(key, |now, (start, used)| {
+            if *used >= per_minute {
+                return Err(60 - now.duration_since(*start).as_secs().min(59));
+            }
+            *used += 1;
+            Ok(())
+        })
+    }
+
+    /// Give back what [`RateLimiter::take`] took for an attempt that
+    /// succeeded (the budget is for failures).
+    pub fn refund(&self, key: &str) {
+        self.with_window(key, |_, (_, used)| *used = used.saturating_sub(1));
+    }
+
     /// Count one event of `key` in its current minute.
     pub fn count(&self, key: &str) {
         self.with_window(key, |_, (_, used)| *used += 1);
@@ -80,6 +100,24 @@ mod tests {
         }
         assert!(r.check("k1", 3).is_err());
         r.check("k2", 3).unwrap();
+    }
+
+    #[test]
+    fn a_concurrent_burst_takes_exactly_the_budget() {
+        let r = std::sync::Arc::new(super::RateLimiter::default());
+        let taken: usize = (0..60)
+            .map(|_| {
+                let r = r.clone();
+                std::thread::spawn(move || r.take("ip:9", 20).is_ok())
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| usize::from(t.join().unwrap()))
+            .sum();
+        assert_eq!(taken, 20);
+        r.refund("ip:9");
+        assert!(r.take("ip:9", 20).is_ok(), "a refunded attempt is free again");
+        assert!(r.take("ip:9", 20).is_err());
     }
 
     #[test]

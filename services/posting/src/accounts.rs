@@ -1,12 +1,15 @@
 //! Staff accounts of an organisation: the people who sign in to the console.
 //!
-//! Who may make one is the key rule ([`may_manage`], [`check_grant`]): the
+//! Who may make one is the key rule ([`may_grant`], [`check_grant`]): the
 //! bureau's admin for any organisation and role; staff for the
 //! organisations they manage, publisher accounts only — and, as the
 //! organisation's own administrators, staff accounts of their own
-//! organisation within their region. Who may list or disable them is who
-//! may list or revoke keys ([`may_manage_keys`]). The first password is
-//! shown once; disabling an account ends its sessions at once.
+//! organisation within their region. The same rule says which accounts a
+//! caller lists, resets or disables, within the organisations whose
+//! credentials it manages ([`may_manage_keys`]): never an admin's unless
+//! it is admin, never one whose region is outside its own. The first
+//! password is shown once and must be changed at first sign-in; disabling
+//! an account ends its sessions at once.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -21,7 +24,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::orgs::{check_grant, find_org, may_manage, may_manage_keys, Org};
+use crate::orgs::{check_grant, check_may_grant, find_org, may_grant, may_manage, may_manage_keys};
 
 /// `POST /v1/orgs/{id}/accounts` body.
 #[derive(ToSchema)]
@@ -68,22 +71,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(reset_password))
 }
 
-/// Whether `caller` may give `org` an account of `role` for `region`.
-fn may_grant(caller: &Principal, state: &AppState, org: &Org, role: Role, region: &str) -> ApiResult<()> {
-    match caller.role {
-        Role::Admin => Ok(()),
-        Role::Staff if role == Role::Publisher => Ok(()),
-        Role::Staff if role == Role::Staff && caller.org_id == org.id => {
-            if state.regions.covers(&caller.region_code, region) {
-                Ok(())
-            } else {
-                Err(ApiError::forbidden("只能为本人负责区域内的同事开设账号"))
-            }
-        }
-        _ => Err(ApiError::forbidden("工作人员只能开设 publisher 账号，或本机构本区域的 staff 账号")),
-    }
-}
-
 /// Open a staff account; its first password is in the answer, once.
 #[utoipa::path(post, path = "/v1/orgs/{id}/accounts", tag = "orgs", params(("id" = String, Path)),
     request_body = AccountCreate,
@@ -106,7 +93,7 @@ async fn create_account(
     let mut errs = Errors::default();
     let region = check_grant(&state, &org, role, region_code.as_deref(), "账号", &mut errs);
     errs.finish(|| ())?;
-    may_grant(&caller, &state, &org, role, &region)?;
+    check_may_grant(&caller, &state, &org, role, &region)?;
     if accounts::login_taken(&state, &login).await? {
         return Err(ApiError::conflict("login_taken", format!("登录名“{login}”已被使用")));
     }
@@ -137,18 +124,27 @@ async fn list_accounts(
     if !may_manage_keys(&caller, &org) {
         return Err(ApiError::not_found());
     }
-    Ok(Json(AccountList { items: accounts::list(&state, &org.id).await? }))
+    let items = accounts::list(&state, &org.id)
+        .await?
+        .into_iter()
+        .filter(|a| may_grant(&caller, &state, &org, a.role, &a.region_code))
+        .collect();
+    Ok(Json(AccountList { items }))
 }
 
 /// Account `account_id` of organisation `id`, when the caller may manage
-/// the organisation's accounts (as its keys); else 404.
+/// the organisation's accounts (as its keys) and could have opened this one
+/// ([`may_grant`]); else 404, and nothing is touched.
 async fn managed_account(state: &AppState, caller: &Principal, id: &str, account_id: &str) -> ApiResult<Account> {
     caller.require(&[Role::Admin, Role::Staff])?;
     let org = find_org(state, id).await?.ok_or_else(ApiError::not_found)?;
     if !may_manage_keys(caller, &org) {
         return Err(ApiError::not_found());
     }
-    accounts::get(state, account_id).await?.filter(|a| a.org_id == org.id).ok_or_else(ApiError::not_found)
+    accounts::get(state, account_id)
+        .await?
+        .filter(|a| a.org_id == org.id && may_grant(caller, state, &org, a.role, &a.region_code))
+        .ok_or_else(ApiError::not_found)
 }
 
 /// Disable an account: its sessions end at once and it cannot sign in.

@@ -250,14 +250,41 @@ pub fn may_manage(caller: &Principal, state: &AppState, org: &Org) -> bool {
     }
 }
 
-/// Whether `p` may list or revoke `org`'s keys: the bureau admin, or staff
-/// of that same organisation. Staff of another organisation never manage
-/// its keys, whatever their region.
+/// Whether `p` may list or revoke `org`'s keys and accounts at all: the
+/// bureau admin, or staff of that same organisation. Staff of another
+/// organisation never manage its credentials, whatever their region. Which
+/// of them is [`may_grant`]'s question.
 pub fn may_manage_keys(caller: &Principal, org: &Org) -> bool {
     match caller.role {
         Role::Admin => true,
         Role::Staff => caller.org_id == org.id,
         Role::Publisher | Role::Agency => false,
+    }
+}
+
+/// The one rule for credentials: whether `caller` may give `org` an
+/// account or a key of `role` acting for `region` — and so list, reset,
+/// disable or revoke one. The bureau's admin: any. Staff: publisher ones
+/// for the organisations they manage or their own, and staff ones of their
+/// own organisation within their region; never an admin's. (Whether the
+/// role fits the organisation and the region lies within it is
+/// [`check_grant`]'s.)
+pub fn may_grant(caller: &Principal, state: &AppState, org: &Org, role: Role, region: &str) -> bool {
+    let own_region = || caller.org_id == org.id && state.regions.covers(&caller.region_code, region);
+    match (caller.role, role) {
+        (Role::Admin, _) => true,
+        (Role::Staff, Role::Publisher) => may_manage(caller, state, org) || own_region(),
+        (Role::Staff, Role::Staff) => own_region(),
+        _ => false,
+    }
+}
+
+/// [`may_grant`] as an answer: 403 naming what staff may grant.
+pub fn check_may_grant(caller: &Principal, state: &AppState, org: &Org, role: Role, region: &str) -> ApiResult<()> {
+    if may_grant(caller, state, org, role, region) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("工作人员只能开设 publisher 账号或密钥，或本机构、本人负责区域内的 staff 账号或密钥"))
     }
 }
 
@@ -395,14 +422,15 @@ async fn create_key(
 ) -> ApiResult<(StatusCode, Json<NewKey>)> {
     caller.require(&[Role::Admin, Role::Staff])?;
     let org = find_org(&state, &id).await?.ok_or_else(ApiError::not_found)?;
-    if !may_manage(&caller, &state, &org) {
+    if !may_manage(&caller, &state, &org) && caller.org_id != org.id {
         return Err(ApiError::not_found());
     }
     let KeyCreate { role, region_code: region } = read_body(&body, &state)?;
-    if caller.role == Role::Staff && role != Role::Publisher {
-        return Err(ApiError::forbidden("工作人员只能签发 publisher 密钥"));
-    }
-    let key = issue_key(&state, &org, role, region.as_deref()).await?;
+    let mut errs = Errors::default();
+    let granted = check_grant(&state, &org, role, region.as_deref(), "密钥", &mut errs);
+    errs.finish(|| ())?;
+    check_may_grant(&caller, &state, &org, role, &granted)?;
+    let key = issue_key(&state, &org, role, Some(&granted)).await?;
     Ok((StatusCode::CREATED, Json(key)))
 }
 
@@ -430,6 +458,7 @@ async fn list_keys(
         .filter_map(|(id, role, region_code, key_prefix, created_at, revoked_at)| {
             Some(KeyInfo { id, role: Role::parse(&role)?, region_code, key_prefix, created_at, revoked_at })
         })
+        .filter(|k| may_grant(&caller, &state, &org, k.role, &k.region_code))
         .collect();
     Ok(Json(KeyList { items }))
 }
@@ -446,6 +475,19 @@ async fn revoke_key(
     caller.require(&[Role::Admin, Role::Staff])?;
     let org = find_org(&state, &id).await?.ok_or_else(ApiError::not_found)?;
     if !may_manage_keys(&caller, &org) {
+        return Err(ApiError::not_found());
+    }
+    // Only a key the caller could have issued; any other is as unknown.
+    let target: Option<(String, String)> =
+        sqlx::query_as("SELECT role, region_code FROM api_keys WHERE id = $1 AND org_id = $2 AND revoked_at IS NULL")
+            .bind(&key_id)
+            .bind(&id)
+            .fetch_optional(&state.db.pool)
+            .await?;
+    let allowed = target
+        .and_then(|(role, region)| Some((Role::parse(&role)?, region)))
+        .is_some_and(|(role, region)| may_grant(&caller, &state, &org, role, &region));
+    if !allowed {
         return Err(ApiError::not_found());
     }
     let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL")

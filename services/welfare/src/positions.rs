@@ -544,7 +544,7 @@ const HEADERS: [&str; 4] = ["单位代码", "填报单位", "新增储备岗位�
 fn reserve_csv(r: &ReserveReport) -> anyhow::Result<Vec<u8>> {
     let mut out = "\u{feff}".as_bytes().to_vec();
     {
-        let mut w = csv::Writer::from_writer(&mut out);
+        let mut w = jobmatch_core::sheet::CsvOut::new(&mut out);
         w.write_record(HEADERS)?;
         for row in &r.rows {
             w.write_record([
@@ -562,7 +562,7 @@ fn reserve_csv(r: &ReserveReport) -> anyhow::Result<Vec<u8>> {
             r.events_held.to_string(),
             r.events_target.to_string(),
         ])?;
-        w.flush()?;
+        w.into_inner()?;
     }
     Ok(out)
 }

@@ -5,7 +5,7 @@ use super::columns::Column;
 use super::report::ProgressReport;
 
 pub fn csv_text(report: &ProgressReport, region_name: &str) -> anyhow::Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = jobmatch_core::sheet::CsvOut::new(Vec::new());
     let mut header = vec!["单位代码".to_string(), "单位".to_string()];
     header.extend(Column::ALL.iter().map(|c| c.header().to_string()));
     w.write_record(&header)?;
@@ -18,7 +18,7 @@ pub fn csv_text(report: &ProgressReport, region_name: &str) -> anyhow::Result<Ve
     rec.extend(report.total.in_order().map(|(_, v)| v.to_string()));
     w.write_record(&rec)?;
     let mut out = "\u{feff}".as_bytes().to_vec();
-    out.extend(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?);
+    out.extend(w.into_inner()?);
     Ok(out)
 }
 

@@ -145,6 +145,18 @@ pub async fn record_step(
     Ok(true)
 }
 
+/// Who took the person's latest `apply` step.
+async fn applied_by(state: &AppState, person_id: &str) -> ApiResult<Option<String>> {
+    let by: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT actor_key_id FROM certification_events WHERE person_id = $1 AND to_status = 'applied'
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(person_id)
+    .fetch_optional(&state.db.pool)
+    .await?;
+    Ok(by.flatten())
+}
+
 async fn last_grounds(state: &AppState, person_id: &str) -> ApiResult<Vec<String>> {
     let g: Option<String> = sqlx::query_scalar(
         "SELECT grounds FROM certification_events WHERE person_id = $1 AND grounds <> '[]' ORDER BY id DESC LIMIT 1",
@@ -191,9 +203,11 @@ fn check_grounds(state: &AppState, record: &StoredPerson, grounds: &[String], to
 /// unemployed; grounds checked against the record) → `certify` or `reject`
 /// (a note); a certified person may be `revoke`d (a note) or `renew`ed (a
 /// new validity period from today, also after expiry). Other moves are 409.
+/// Whoever applied cannot certify (403 `self_approval`): two people.
 #[utoipa::path(post, path = "/v1/persons/{id}/certification", tag = "persons", params(("id" = String, Path)),
     request_body = CertificationStep,
-    responses((status = 200, body = Person), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Person), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
+              (status = 422, body = Problem)),
     security(("bearer" = [])))]
 async fn certification_step(
     State(state): State<AppState>,
@@ -241,6 +255,18 @@ async fn certification_step(
             None => last_grounds(&state, &record.id).await?,
         },
     };
+    if to == S::Certified
+        && action == "certify"
+        && applied_by(&state, &record.id).await?.as_deref() == Some(&caller.key_id)
+    {
+        return Err(Problem::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "self_approval",
+            "不能认定自己受理的申请",
+            "这份认定申请是您提交的，须由另一位工作人员审核认定（两人分别经办）",
+        )
+        .into());
+    }
     if matches!(action.as_str(), "reject" | "revoke") && note.is_none() {
         errs.add("note", "required", "驳回或撤销须说明理由");
     }

@@ -115,8 +115,15 @@ pub struct PaymentList {
     pub month: String,
     /// `proposed`, `approved`, `paid`.
     pub state: String,
+    /// Who proposed or last recomputed it.
     pub proposed_by: String,
     pub proposed_at: String,
+    /// Everyone who proposed or recomputed it, first first: none of them
+    /// may approve it.
+    pub proposers: Vec<String>,
+    /// Whether the caller may approve it now: it is proposed, the caller
+    /// acts for its unit, and is not among its proposers (two people).
+    pub may_approve: bool,
     pub approved_by: Option<String>,
     /// Who approved, as staff read it: the account's name and organisation,
     /// or the organisation of the API key (admin and staff of the unit).
@@ -301,8 +308,15 @@ async fn answer(state: &AppState, caller: &Principal, list: ListRow) -> ApiResul
         (Some(by), true) => jobmatch_core::accounts::actor_name(state, by).await?,
         _ => None,
     };
+    let proposers = proposers(&state.db.pool, &list.id).await?;
+    let may_approve = list.state == "proposed"
+        && matches!(caller.role, Role::Admin | Role::Staff)
+        && full
+        && !proposers.contains(&caller.key_id);
     Ok(PaymentList {
         approved_by_name,
+        proposers,
+        may_approve,
         unit_name: state.regions.get(&list.unit_code).map(|r| r.name.clone()).unwrap_or_default(),
         id: list.id,
         unit_code: list.unit_code,
@@ -316,6 +330,17 @@ async fn answer(state: &AppState, caller: &Principal, list: ListRow) -> ApiResul
         total: yuan(total),
         rows: out,
     })
+}
+
+/// Everyone who proposed or recomputed list `id`, in the order they first did.
+async fn proposers(pool: &sqlx::AnyPool, id: &str) -> ApiResult<Vec<String>> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT principal_id FROM payment_list_proposals WHERE list_id = $1 GROUP BY principal_id ORDER BY MIN(id)",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
 }
 
 /// Propose (or, while still proposed, recompute) a unit's list for a month:
@@ -423,6 +448,20 @@ async fn store_list(
     let (id, created) = match existing {
         Some((_, s)) if s != "proposed" => return Ok(None),
         Some((id, _)) => {
+            // Taken first, so that an approval waits for this recompute
+            // (and then sees its proposer) rather than racing it.
+            let still = sqlx::query(
+                "UPDATE payment_lists SET proposed_by = $2, proposed_at = $3, updated_at = $3
+                 WHERE id = $1 AND state = 'proposed'",
+            )
+            .bind(&id)
+            .bind(&caller.key_id)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+            if still.rows_affected() == 0 {
+                return Ok(None);
+            }
             // Rows equal to what is due now stay as they are (with their
             // ids); the others go, and what is new is added below.
             let stored: Vec<StoredProposal> = sqlx::query_as(
@@ -462,17 +501,11 @@ async fn store_list(
                 q.execute(&mut *tx).await?;
             }
             kept_only = Some(fresh);
-            sqlx::query("UPDATE payment_lists SET proposed_by = $2, proposed_at = $3, updated_at = $3 WHERE id = $1")
-                .bind(&id)
-                .bind(&caller.key_id)
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?;
             (id, false)
         }
         None => {
             let id = new_id("pay");
-            sqlx::query(
+            let inserted = sqlx::query(
                 "INSERT INTO payment_lists (id, unit_code, month, state, proposed_by, proposed_at, updated_at)
                  VALUES ($1, $2, $3, 'proposed', $4, $5, $5)",
             )
@@ -482,10 +515,24 @@ async fn store_list(
             .bind(&caller.key_id)
             .bind(&now)
             .execute(&mut *tx)
-            .await?;
+            .await;
+            match inserted {
+                Ok(_) => {}
+                // Someone else proposed the same unit and month a moment ago.
+                Err(e) if jobmatch_core::db::is_unique_violation(&e) => {
+                    return Err(ApiError::conflict("concurrent_update", "该单位本月的名单正由他人生成，请稍后刷新查看"))
+                }
+                Err(e) => return Err(e.into()),
+            }
             (id, true)
         }
     };
+    sqlx::query("INSERT INTO payment_list_proposals (list_id, principal_id, at) VALUES ($1, $2, $3)")
+        .bind(&id)
+        .bind(&caller.key_id)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
     // A claim listed before (in any list) is skipped: never paid twice.
     // The rows go to the store as one JSON document per statement (a unit's
     // month can hold thousands), unpacked there by the store's own JSON
@@ -753,7 +800,7 @@ fn cells(r: &PaymentRow) -> [String; 12] {
 }
 
 fn csv_text(list: &PaymentList) -> anyhow::Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = jobmatch_core::sheet::CsvOut::new(Vec::new());
     w.write_record(HEADERS)?;
     for r in &list.rows {
         w.write_record(cells(r))?;
@@ -776,7 +823,7 @@ fn csv_text(list: &PaymentList) -> anyhow::Result<Vec<u8>> {
     }
     w.write_record(["", "合计", "", "", "", "", "", &list.total, &format!("{} 笔", list.rows.len()), "", "", ""])?;
     let mut out = "\u{feff}".as_bytes().to_vec();
-    out.extend(w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?);
+    out.extend(w.into_inner()?);
     Ok(out)
 }
 
@@ -890,10 +937,13 @@ async fn list_for(state: &AppState, caller: &Principal, id: &str) -> ApiResult<L
 
 /// Approve a proposed list (the unit's staff, or admin): it and its rows
 /// become `approved`, with who and when; from then on it is not recomputed.
+/// The approver is not anyone who proposed or recomputed it (403
+/// `self_approval`; the list stays `proposed`).
 /// Whoever it pays for the first time under a rule and period is sent a
 /// policy notice (`GET /v1/policy-notices`).
 #[utoipa::path(post, path = "/v1/payment-lists/{id}/approve", tag = "subsidies", params(("id" = String, Path)),
-    responses((status = 200, body = PaymentList), (status = 404, body = Problem), (status = 409, body = Problem)),
+    responses((status = 200, body = PaymentList), (status = 403, body = Problem), (status = 404, body = Problem),
+              (status = 409, body = Problem)),
     security(("bearer" = [])))]
 async fn approve(
     State(state): State<AppState>,
@@ -904,9 +954,12 @@ async fn approve(
     let row = list_for(&state, &caller, &id).await?;
     let now = now_text();
     let mut tx = state.db.pool.begin().await?;
+    // Two people: whoever proposed or recomputed the list cannot approve
+    // it, admin included — checked in the same statement that approves.
     let moved = sqlx::query(
         "UPDATE payment_lists SET state = 'approved', approved_by = $2, approved_at = $3, updated_at = $3
-         WHERE id = $1 AND state = 'proposed'",
+         WHERE id = $1 AND state = 'proposed'
+           AND NOT EXISTS (SELECT 1 FROM payment_list_proposals p WHERE p.list_id = $1 AND p.principal_id = $2)",
     )
     .bind(&id)
     .bind(&caller.key_id)
@@ -914,9 +967,20 @@ async fn approve(
     .execute(&mut *tx)
     .await?;
     if moved.rows_affected() == 0 {
+        drop(tx);
+        let now_row = list_for(&state, &caller, &id).await?;
+        if now_row.state == "proposed" {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "self_approval",
+                "不能审核自己生成的名单",
+                "您生成或重新生成过这份名单，须由另一位工作人员核对并审核（两人分别经办）",
+            )
+            .into());
+        }
         return Err(ApiError::conflict(
             "not_proposed",
-            format!("该名单当前为“{}”，不能再审核", state_name(&row.state)),
+            format!("该名单当前为“{}”，不能再审核", state_name(&now_row.state)),
         ));
     }
     sqlx::query("UPDATE payment_rows SET state = 'approved' WHERE list_id = $1 AND state = 'proposed'")
