@@ -12,6 +12,11 @@ pub fn today() -> chrono::NaiveDate {
     Utc::now().with_timezone(&shanghai()).date_naive()
 }
 
+/// The day (Asia/Shanghai) of an instant in store text form.
+pub fn local_day(stored: &str) -> Option<NaiveDate> {
+    from_text(stored).map(|t| t.with_timezone(&shanghai()).date_naive())
+}
+
 /// A UTC instant in the fixed-width text form used in the store and the API.
 pub fn to_text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)

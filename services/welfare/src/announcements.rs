@@ -422,14 +422,31 @@ pub async fn get(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<Announc
     Ok(row.map(announcement_from).transpose()?)
 }
 
-pub async fn list_for_event(conn: &mut AnyConnection, event_id: &str) -> ApiResult<Vec<Announcement>> {
+/// The published announcements of an event whose positions lie in the
+/// event's region `event_region` (one joined before that was checked, from
+/// another county, is left off).
+pub async fn list_for_event(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    event_id: &str,
+    event_region: &str,
+) -> ApiResult<Vec<Announcement>> {
+    let held: Vec<(String, String)> = sqlx::query_as(
+        "SELECT a.id, p.region_code FROM welfare_announcements a JOIN welfare_positions p ON p.id = a.position_id
+         WHERE a.event_id = $1 AND a.state = 'published'",
+    )
+    .bind(event_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let inside: std::collections::HashSet<String> =
+        held.into_iter().filter(|(_, region)| state.regions.covers(event_region, region)).map(|(id, _)| id).collect();
     let rows: Vec<AnnouncementRow> = sqlx::query_as(&format!(
         "{ANNOUNCEMENT_SELECT} WHERE event_id = $1 AND state = 'published' ORDER BY published_at, id"
     ))
     .bind(event_id)
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().map(announcement_from).collect::<anyhow::Result<_>>()?)
+    Ok(rows.into_iter().filter(|r| inside.contains(&r.id)).map(announcement_from).collect::<anyhow::Result<_>>()?)
 }
 
 /// An announcement the caller may act on (through its position, which
@@ -441,14 +458,28 @@ pub async fn announcement_for(state: &AppState, caller: &Principal, id: &str) ->
     Ok((a, position))
 }
 
-async fn check_event(state: &AppState, event_id: Option<&str>, errs: &mut Errors) -> ApiResult<()> {
+/// An event the announcement of a position in `position_region` may join:
+/// it exists and its region holds the position (a county's event page
+/// shows that county's posts, the city's any county's).
+async fn check_event(
+    state: &AppState,
+    event_id: Option<&str>,
+    position_region: &str,
+    errs: &mut Errors,
+) -> ApiResult<()> {
     if let Some(e) = event_id {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM welfare_events WHERE id = $1")
+        let region: Option<String> = sqlx::query_scalar("SELECT region_code FROM welfare_events WHERE id = $1")
             .bind(e)
-            .fetch_one(&state.db.pool)
+            .fetch_optional(&state.db.pool)
             .await?;
-        if n == 0 {
-            errs.add("event_id", "unknown_event", "专场招聘不存在");
+        match region {
+            None => errs.add("event_id", "unknown_event", "专场招聘不存在"),
+            Some(r) if !state.regions.covers(&r, position_region) => errs.add(
+                "event_id",
+                "outside_event_region",
+                "该专场招聘由其他地区举办，只能加入本地区（或全市）的专场招聘",
+            ),
+            Some(_) => {}
         }
     }
     Ok(())
@@ -469,7 +500,7 @@ async fn create_announcement(
 ) -> ApiResult<(StatusCode, Json<Announcement>)> {
     let position = position_for(&state, &caller, &position_id).await?;
     let (read, mut errs) = read_body_partly::<AnnouncementBody>(&body, &state);
-    check_event(&state, sent_text(&body, "event_id", &errs), &mut errs).await?;
+    check_event(&state, sent_text(&body, "event_id", &errs), &position.region_code, &mut errs).await?;
     let input = finish_body(read, errs)?;
     if position.state == "closed" {
         return Err(ApiError::conflict("position_closed", "该公益性岗位已关闭，不能再招聘"));
@@ -554,9 +585,9 @@ async fn patch_announcement(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Announcement>> {
-    let (current, _) = announcement_for(&state, &caller, &id).await?;
+    let (current, position) = announcement_for(&state, &caller, &id).await?;
     let (read, mut errs) = read_body_partly::<AnnouncementBody>(&body, &state);
-    check_event(&state, sent_text(&body, "event_id", &errs), &mut errs).await?;
+    check_event(&state, sent_text(&body, "event_id", &errs), &position.region_code, &mut errs).await?;
     let input = finish_body(read, errs)?;
     if current.state != "draft" {
         return Err(ApiError::conflict("already_published", "公告已发布，不能修改"));

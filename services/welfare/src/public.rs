@@ -163,7 +163,7 @@ async fn public_event(state: &AppState, id: &str) -> ApiResult<PublicEvent> {
         .fetch_optional(&mut *conn)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let jobs = announcements::list_for_event(&mut conn, id)
+    let jobs = announcements::list_for_event(&mut conn, state, id, &e.region_code)
         .await?
         .into_iter()
         .map(|a| {

@@ -12,7 +12,7 @@ use jobmatch_core::error::{FieldError, Problem};
 use jobmatch_core::http::{JsonBody, QueryParams};
 use jobmatch_core::ids::new_id;
 use jobmatch_core::records::persons;
-use jobmatch_core::time::{now_text, today};
+use jobmatch_core::time::{local_day, now_text, today};
 use jobmatch_core::validate::{finish_body, read_body, read_body_partly, read_date, Errors, Fields, RequestBody};
 use jobmatch_core::{access::person_for, ApiError, ApiResult, AppState, Principal, Role};
 use jobmatch_registry::outcomes::placements::{self, NewPlacement};
@@ -144,6 +144,11 @@ impl RequestBody for PublicityCreate {
         if starts_on.is_some_and(|s| s > today() + Duration::days(60)) {
             errs.add("starts_on", "too_far_ahead", "公示开始日期最多可晚于今天 60 天");
         }
+        // A 公示 is public for its whole period: it cannot have begun before
+        // the day it is posted.
+        if starts_on.is_some_and(|s| s < today()) {
+            errs.add("starts_on", "before_today", "公示开始日期不能早于今天：公示须从发布之日起完整公开");
+        }
         Some(PublicityCreate { starts_on: starts_on?, ends_on, how_to_object: how_to_object? })
     }
 }
@@ -162,6 +167,16 @@ async fn create_publicity(
 ) -> ApiResult<(StatusCode, Json<Publicity>)> {
     let (a, _) = announcement_for(&state, &caller, &id).await?;
     let (read, mut errs) = read_body_partly::<PublicityCreate>(&body, &state);
+    let published_on = a.published_at.as_deref().and_then(local_day);
+    if let (Some(input), Some(published)) = (&read, published_on) {
+        if input.starts_on < published {
+            errs.add(
+                "starts_on",
+                "before_announcement",
+                format!("公示开始日期不能早于招聘公告发布之日（{published}）"),
+            );
+        }
+    }
     let days = state.policy.public_welfare.publicity_working_days;
     let mut span = None;
     if let Some(input) = &read {
@@ -540,9 +555,28 @@ async fn register(
             format!("公示期到 {} 结束，期满后才能办理就业登记", p.ends_on),
         ));
     }
+    // Only a 公示 that was public for its whole period: posted no later
+    // than the day it began (one back-dated before this rule is refused).
+    let starts = NaiveDate::parse_from_str(&p.starts_on, "%Y-%m-%d").map_err(anyhow::Error::from)?;
+    if local_day(&p.created_at).is_none_or(|posted| posted > starts) {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "backdated_publicity",
+            "公示未完整公开",
+            format!(
+                "本次公示登记的开始日期 {} 早于发布之日，公示期并未完整公开；请重新公示后再办理就业登记",
+                p.starts_on
+            ),
+        )
+        .into());
+    }
     let ends = NaiveDate::parse_from_str(&p.ends_on, "%Y-%m-%d").map_err(anyhow::Error::from)?;
     let started =
         state.calendar.next_working_day(ends).map_err(|nc| ApiError::validation(vec![not_covered("ends_on", nc)]))?;
+    // The placement begins after the 公示 ended, never within it.
+    if started <= ends {
+        return Err(anyhow::anyhow!("the next working day after {ends} is {started}").into());
+    }
     let mut tx = state.db.pool.begin().await?;
     let open: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM welfare_objections WHERE publicity_id = $1 AND state = 'open'")
