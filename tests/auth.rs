@@ -21,7 +21,7 @@ both_backends! {
         let (_, key) = app.publisher("南湖零工市场").await;
         let rows: Vec<(String, String)> = sqlx::query_as("SELECT key_hash, key_prefix FROM api_keys")
             .fetch_all(&app.state.db.pool).await.unwrap();
-        assert_eq!(rows.len(), 2);
+        assert_eq!(rows.len(), 3, "the two admin keys and the publisher's");
         for (hash, prefix) in &rows {
             assert!(!hash.contains(&key[3..]) && hash.len() == 64);
             assert_eq!(prefix.len(), 8);

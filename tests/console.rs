@@ -72,6 +72,11 @@ impl Browser {
         }
     }
 
+    /// The session cookie's value (after [`Browser::sign_in`]).
+    pub(crate) fn session_cookie(&self) -> &str {
+        self.session.as_deref().unwrap_or("")
+    }
+
     /// The bytes of a download.
     pub(crate) async fn download(&self, path: &str) -> (StatusCode, Vec<u8>) {
         let cookie = format!("jm_session={}", self.session.as_deref().unwrap_or(""));
@@ -154,8 +159,31 @@ pub(crate) fn assert_checked_pages(out: &serde_json::Value) {
 }
 
 impl TestApp {
-    /// An account of `role` for `org_id`, made by `key`; its first password.
+    /// An account of `role` for `org_id`, made by `key`, whose person has
+    /// signed in once and changed the first password (as every page asks):
+    /// the password they now use.
     pub(crate) async fn account(
+        &self,
+        key: &str,
+        org_id: &str,
+        login: &str,
+        role: &str,
+        region: Option<&str>,
+    ) -> String {
+        let first = self.account_first(key, org_id, login, role, region).await;
+        let mut browser = Browser::new(self);
+        assert_eq!(browser.sign_in(login, &first).await.status, StatusCode::SEE_OTHER);
+        let page = browser.get("/console/password").await;
+        let own = format!("{first}-南湖");
+        let form = [("csrf", page.hidden("csrf")), ("current", first), ("new", own.clone())];
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let changed = browser.post("/console/password", &form).await;
+        assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+        own
+    }
+
+    /// An account as opened: its first password, not yet changed.
+    pub(crate) async fn account_first(
         &self,
         key: &str,
         org_id: &str,
@@ -542,10 +570,19 @@ both_backends! {
         assert_eq!(applied.status, StatusCode::SEE_OTHER, "{}", applied.body);
         let form = browser.get(&steps).await;
         assert!(form.body.contains("不予认定") && !form.body.contains("name=\"grounds\""), "the next steps only");
-        let certified = browser.post(&steps, &[("csrf", &csrf), ("action", "certify")]).await;
+        // Two people: she applied, so she may not certify; a colleague does.
+        let own = browser.post(&steps, &[("csrf", &csrf), ("action", "certify")]).await;
+        assert_eq!(own.status, StatusCode::FORBIDDEN, "{}", own.body);
+        assert!(own.body.contains("另一位工作人员"), "{}", own.body);
+        assert_eq!(app.get(&format!("/v1/persons/{listed}"), &key).await.body["certification"]["status"], "applied");
+        let second = app.account(&app.admin, &org, "nanhu.qian", "staff", None).await;
+        let mut colleague = Browser::new(&app);
+        assert_eq!(colleague.sign_in("nanhu.qian", &second).await.status, StatusCode::SEE_OTHER);
+        let their_csrf = colleague.get("/console/").await.hidden("csrf");
+        let certified = colleague.post(&steps, &[("csrf", &their_csrf), ("action", "certify")]).await;
         assert_eq!(certified.status, StatusCode::SEE_OTHER, "{}", certified.body);
         assert_eq!(app.get(&format!("/v1/persons/{listed}"), &key).await.body["certification"]["status"], "certified");
-        let twice = browser.post(&steps, &[("csrf", &csrf), ("action", "certify")]).await;
+        let twice = colleague.post(&steps, &[("csrf", &their_csrf), ("action", "certify")]).await;
         assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY, "a step not open now is named by the field");
         assert!(twice.body.contains("<a href=\"#f-action\">"), "{}", twice.body);
         let page = browser.get(&format!("/console/persons/{listed}")).await;
@@ -592,15 +629,22 @@ both_backends! {
         let list_id = items[0]["id"].as_str().unwrap().to_string();
         let page = browser.get(&payments).await;
         assert!(page.body.contains(&format!("/console/payments/{list_id}")) && page.body.contains("待审核"), "{}", page.body);
+        // She proposed it: no approve button, a note saying why, and a
+        // forged approval is refused; her colleague approves.
         let detail = browser.get(&format!("/console/payments/{list_id}")).await;
+        assert!(!detail.body.contains("核对无误，审核通过") && detail.body.contains("另一位工作人员"), "{}", detail.body);
+        let own = browser.post(&format!("/console/payments/{list_id}/approve"), &[("csrf", &csrf)]).await;
+        assert_eq!(own.status, StatusCode::FORBIDDEN, "{}", own.body);
+        assert_eq!(app.get(&format!("/v1/payment-lists/{list_id}"), &key).await.body["state"], "proposed");
+        let detail = colleague.get(&format!("/console/payments/{list_id}")).await;
         assert!(detail.body.contains("核对无误，审核通过") && detail.body.contains("本月没有应发的补贴"), "{}", detail.body);
-        let approved = browser.post(&format!("/console/payments/{list_id}/approve"), &[("csrf", &csrf)]).await;
+        let approved = colleague.post(&format!("/console/payments/{list_id}/approve"), &[("csrf", &their_csrf)]).await;
         assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
         assert_eq!(app.get(&format!("/v1/payment-lists/{list_id}"), &key).await.body["state"], "approved");
         let detail = browser.get(&format!("/console/payments/{list_id}")).await;
         assert!(detail.body.contains("已审核") && !detail.body.contains("核对无误，审核通过"), "{}", detail.body);
         assert!(detail.body.contains("王丽（"), "the approver by name, not by account id: {}", detail.body);
-        let twice = browser.post(&format!("/console/payments/{list_id}/approve"), &[("csrf", &csrf)]).await;
+        let twice = colleague.post(&format!("/console/payments/{list_id}/approve"), &[("csrf", &their_csrf)]).await;
         assert_eq!(twice.status, StatusCode::CONFLICT);
         let (status, bytes) = browser.download(&format!("/console/payments/{list_id}/download?format=xlsx")).await;
         assert_eq!(status, StatusCode::OK);

@@ -46,6 +46,9 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub admin: String,
+    /// A second admin key of the bureau: the other person who approves or
+    /// certifies what `admin` proposed or applied for (two people).
+    pub reviewer: String,
     pub state: AppState,
     pub matcher: std::sync::Arc<jobmatch_matching::Matcher>,
     pub data_dir: PathBuf,
@@ -158,6 +161,8 @@ pub async fn start_app(
     let matcher = app.matcher().expect("all roles run");
     let admin =
         jobmatch_app::cli::create_key(&state, "市人社局", "bureau", "admin", "330400").await.expect("admin key");
+    let reviewer =
+        jobmatch_app::cli::create_key(&state, "市人社局", "bureau", "admin", "330400").await.expect("second admin key");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
         let _ = stopped.await;
@@ -166,6 +171,7 @@ pub async fn start_app(
         base: format!("http://127.0.0.1:{port}"),
         client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap(),
         admin,
+        reviewer,
         state,
         matcher,
         data_dir: data_dir.to_path_buf(),

@@ -23,6 +23,7 @@ mod persons_import;
 mod push;
 mod receiver;
 mod reports;
+mod second_review;
 mod security;
 mod seeker;
 mod subsidies;

@@ -193,8 +193,13 @@ both_backends! {
         assert_eq!(applied.status, StatusCode::OK, "{}", applied.body);
         assert_eq!(applied.body["certification"]["status"], "applied");
         assert_eq!(step(json!({"action": "reject"})).await.error_fields(), ["note"]);
-        let certified = step(json!({"action": "certify"})).await;
-        assert_eq!(certified.body["certification"]["status"], "certified");
+        // Two people: whoever applied cannot certify (and nothing changes).
+        let own = step(json!({"action": "certify"})).await;
+        assert_eq!((own.status, own.body["code"].as_str()), (StatusCode::FORBIDDEN, Some("self_approval")), "{}", own.body);
+        assert_eq!(app.get(&path, &staff).await.body["status"], "applied");
+        let (_, colleague) = app.org_with_key("南湖区就业管理处", "bureau", "330402", "staff").await;
+        let certified = app.post(&path, &colleague, json!({"action": "certify"})).await;
+        assert_eq!(certified.body["certification"]["status"], "certified", "{}", certified.body);
         assert!(certified.body["groups"].as_array().unwrap().contains(&json!("hardship_certified")));
         let until = certified.body["certification"]["valid_until"].as_str().unwrap().to_string();
         assert_eq!(&until[..4], &(chrono::Utc::now().format("%Y").to_string().parse::<i32>().unwrap() + 2).to_string());

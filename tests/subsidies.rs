@@ -231,14 +231,8 @@ async fn a_year_of_subsidies(backend: Backend) {
     app.certify_welfare_applicant(&p.welfare.0).await;
     let application = app.apply(&app.admin, &announcement, &p.welfare.0).await;
     app.ok(&format!("/v1/welfare/applications/{application}/select"), &app.admin, json!({}), StatusCode::OK).await;
-    let publicity = app
-        .ok(
-            &format!("/v1/welfare/announcements/{announcement}/publicity"),
-            &app.admin,
-            json!({"starts_on": "2025-02-10", "how_to_object": "请致电南湖区人社局 0573-82012345"}),
-            StatusCode::CREATED,
-        )
-        .await;
+    let publicity =
+        app.publicity_as_of(&app.admin, &announcement, "2025-02-10", "请致电南湖区人社局 0573-82012345").await;
     app.ok(
         &format!("/v1/welfare/publicities/{}/register", publicity["id"].as_str().unwrap()),
         &app.admin,
@@ -381,6 +375,10 @@ async fn a_year_of_subsidies(backend: Backend) {
     }
     let staff_elsewhere = app.org_with_key("秀洲区人社局", "bureau", "330411", "staff").await.1;
     let (unit_org, unit_staff) = app.org_with_key("南湖区人社局", "bureau", UNIT, "staff").await;
+    // The unit's second person, who checks and approves what the first proposed.
+    let checker = app.post(&format!("/v1/orgs/{unit_org}/keys"), &app.admin, json!({"role": "staff"})).await;
+    assert_eq!(checker.status, StatusCode::CREATED, "{}", checker.body);
+    let checker = checker.body["key"].as_str().unwrap().to_string();
     let mut january_list = String::new();
     for (m, want) in &expected {
         let month = format!("2025-{m:02}");
@@ -431,7 +429,22 @@ async fn a_year_of_subsidies(backend: Backend) {
         // Another county's staff may not approve it (nor see it).
         let other = app.post(&format!("/v1/payment-lists/{list_id}/approve"), &staff_elsewhere, json!({})).await;
         assert_eq!(other.status, StatusCode::NOT_FOUND, "{month}");
-        let approved = app.post(&format!("/v1/payment-lists/{list_id}/approve"), &unit_staff, json!({})).await;
+        // Two people: whoever proposed or recomputed it may not approve it
+        // (admin neither, when it proposed the whole city); it stays proposed.
+        let proposers: Vec<&String> = if *m >= 7 { vec![&unit_staff, &app.admin] } else { vec![&unit_staff] };
+        for who in proposers {
+            let own = app.post(&format!("/v1/payment-lists/{list_id}/approve"), who, json!({})).await;
+            assert_eq!(
+                (own.status, own.body["code"].as_str()),
+                (StatusCode::FORBIDDEN, Some("self_approval")),
+                "{month}"
+            );
+        }
+        let seen = app.get(&format!("/v1/payment-lists/{list_id}"), &checker).await;
+        assert_eq!((seen.body["state"].as_str(), seen.body["may_approve"].as_bool()), (Some("proposed"), Some(true)));
+        let mine = app.get(&format!("/v1/payment-lists/{list_id}"), &unit_staff).await;
+        assert_eq!(mine.body["may_approve"], false, "{month}");
+        let approved = app.post(&format!("/v1/payment-lists/{list_id}/approve"), &checker, json!({})).await;
         assert_eq!(
             (approved.status, approved.body["state"].as_str()),
             (StatusCode::OK, Some("approved")),
@@ -585,11 +598,11 @@ async fn a_year_of_subsidies(backend: Backend) {
     let jan = app.get(&format!("/v1/payment-lists/{january_list}"), &unit_staff).await;
     let mut confirmation = String::from("编号,金额,支付日期,凭证号\n");
     for r in jan.body["rows"].as_array().unwrap() {
+        // A voucher number that a spreadsheet would run as a formula.
         confirmation.push_str(&format!(
-            "{},{},2025-02-20,PZ-2025-0{}\n",
+            "{},{},2025-02-20,\"=HYPERLINK(\"\"http://evil.example/\"\",\"\"PZ-2025-01\"\")\"\n",
             r["id"].as_str().unwrap(),
             r["amount"].as_str().unwrap(),
-            1
         ));
     }
     let pay = |body: String| {
@@ -609,6 +622,46 @@ async fn a_year_of_subsidies(backend: Backend) {
     let r = pay(confirmation.clone()).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body["errors"].as_array().unwrap().iter().all(|e| e["code"] == "already_paid"), "{}", r.body);
+    // The files for the finance office: in the CSV no cell begins as a
+    // formula (the voucher is written '=…, as text); the XLSX keeps it as
+    // a typed text cell, exactly as entered.
+    let formula = "=HYPERLINK(\"http://evil.example/\",\"PZ-2025-01\")";
+    let file = |format: &'static str| {
+        let app = &app;
+        let (key, list) = (unit_staff.clone(), january_list.clone());
+        async move {
+            let res = app
+                .client
+                .get(format!("{}/v1/payment-lists/{list}?format={format}", app.base))
+                .bearer_auth(&key)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            res.bytes().await.unwrap().to_vec()
+        }
+    };
+    let csv_bytes = file("csv").await;
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(&csv_bytes[3..]);
+    let cells: Vec<String> =
+        reader.records().flat_map(|r| r.unwrap().iter().map(String::from).collect::<Vec<_>>()).collect();
+    assert_eq!(cells.iter().filter(|c| *c == &format!("'{formula}")).count(), 3, "{cells:?}");
+    let risky: Vec<&String> = cells
+        .iter()
+        .filter(|c| c.starts_with(['=', '+', '@', '\t', '\r']) || (c.starts_with('-') && c.parse::<f64>().is_err()))
+        .collect();
+    assert!(risky.is_empty(), "cells a spreadsheet would run: {risky:?}");
+    {
+        use calamine::Reader;
+        let mut book = calamine::Xlsx::new(std::io::Cursor::new(file("xlsx").await)).expect("the list opens");
+        let sheet = book.worksheet_range("发放名单").expect("the sheet");
+        let vouchers: Vec<&calamine::Data> =
+            sheet.rows().flat_map(|r| r.iter()).filter(|c| c.to_string().contains("HYPERLINK")).collect();
+        assert_eq!(vouchers.len(), 3);
+        assert!(vouchers.iter().all(|c| **c == calamine::Data::String(formula.to_string())), "{vouchers:?}");
+        let formulas = book.worksheet_formula("发放名单").expect("the sheet's formulas");
+        assert!(formulas.used_cells().all(|(_, _, f)| !f.contains("HYPERLINK")), "no cell is a formula");
+    }
 
     // A reversal is a new row; the paid row stays, marked reversed.
     let first = jan.body["rows"][0]["id"].as_str().unwrap().to_string();
@@ -814,7 +867,7 @@ impl TestApp {
         let path = format!("/v1/persons/{person}/certification");
         let r = self.post(&path, &self.admin, json!({"action": "apply", "grounds": ["long_term_unemployed"]})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-        let r = self.post(&path, &self.admin, json!({"action": "certify"})).await;
+        let r = self.post(&path, &self.reviewer, json!({"action": "certify"})).await;
         assert_eq!(r.body["certification"]["status"], "certified", "{}", r.body);
     }
 }

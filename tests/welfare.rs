@@ -29,10 +29,43 @@ impl TestApp {
             let r =
                 self.post(&path, &self.admin, json!({"action": "apply", "grounds": ["long_term_unemployed"]})).await;
             assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-            let r = self.post(&path, &self.admin, json!({"action": "certify"})).await;
+            let r = self.post(&path, &self.reviewer, json!({"action": "certify"})).await;
             assert_eq!(r.body["certification"]["status"], "certified", "{}", r.body);
         }
         id
+    }
+
+    /// A 公示 of `announcement` as if it had been posted on `starts_on`: the
+    /// service takes a start from the day it is posted on (a back-dated
+    /// 公示 was not public for its whole period) and a test cannot wait
+    /// out its working days, so it is posted from today and then moved,
+    /// with the day it was posted, to `starts_on`; its end is the bureau's
+    /// calendar's, as the service computes it.
+    pub(crate) async fn publicity_as_of(&self, key: &str, announcement: &str, starts_on: &str, how: &str) -> Value {
+        let today = jobmatch_core::time::today().to_string();
+        let posted = self
+            .ok(
+                &format!("/v1/welfare/announcements/{announcement}/publicity"),
+                key,
+                json!({"starts_on": today, "how_to_object": how}),
+                StatusCode::CREATED,
+            )
+            .await;
+        let id = posted["id"].as_str().unwrap().to_string();
+        let start = chrono::NaiveDate::parse_from_str(starts_on, "%Y-%m-%d").unwrap();
+        let days = self.state.policy.public_welfare.publicity_working_days;
+        let ends = self.state.calendar.end_of_working_days(start, days).expect("a year the calendar lists");
+        sqlx::query("UPDATE welfare_publicities SET starts_on = $1, ends_on = $2, created_at = $3 WHERE id = $4")
+            .bind(starts_on)
+            .bind(ends.to_string())
+            .bind(format!("{starts_on}T01:00:00.000000Z"))
+            .bind(&id)
+            .execute(&self.state.db.pool)
+            .await
+            .unwrap();
+        let r = self.get(&format!("/v1/welfare/publicities/{id}"), key).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        r.body
     }
 
     pub(crate) async fn ok(&self, path: &str, key: &str, body: Value, status: StatusCode) -> Value {
@@ -249,20 +282,25 @@ async fn reserve_to_registration(backend: Backend) {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let mut f = r.error_fields();
     f.sort();
-    assert_eq!(f, ["ends_on", "how_to_object"]);
+    assert_eq!(f, ["ends_on", "how_to_object", "starts_on"], "a start before today is refused too: {}", r.body);
+    // Too short (three working days between two weekends) and, being in
+    // the past, back-dated (before today and before the announcement was
+    // published): each named.
     let r = app.post(&format!("/v1/welfare/announcements/{ann}/publicity"), &staff,
         json!({"starts_on": "2026-09-30", "ends_on": "2026-10-09", "how_to_object": "请致电南湖区人社局 0573-82012345"})).await;
-    assert_eq!(
-        (r.status, r.body["errors"][0]["code"].as_str()),
-        (StatusCode::UNPROCESSABLE_ENTITY, Some("too_short")),
-        "{}",
-        r.body
-    );
+    let mut codes: Vec<&str> =
+        r.body["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
+    codes.sort();
+    assert_eq!((r.status, codes), (StatusCode::UNPROCESSABLE_ENTITY, vec!["before_announcement", "before_today", "too_short"]), "{}", r.body);
     assert_eq!(app.count("welfare_publicities").await, 0, "nothing stored from a rejected 公示");
+    // Posted on 30 September (moved there: see publicity_as_of).
     let pub1 = app
-        .ok(&format!("/v1/welfare/announcements/{ann}/publicity"), &staff,
-            json!({"starts_on": "2026-09-30", "how_to_object": "请在公示期内致电南湖区人社局 0573-82012345 或到解放街道社区服务中心反映"}),
-            StatusCode::CREATED)
+        .publicity_as_of(
+            &staff,
+            &ann,
+            "2026-09-30",
+            "请在公示期内致电南湖区人社局 0573-82012345 或到解放街道社区服务中心反映",
+        )
         .await;
     assert_eq!((pub1["ends_on"].as_str(), pub1["working_days"].as_i64()), (Some("2026-10-12"), Some(5)));
     let pub1 = pub1["id"].as_str().unwrap().to_string();
@@ -370,14 +408,7 @@ async fn reserve_to_registration(backend: Backend) {
 
     // The replacement: the reopened place goes to B after a 公示 of her own.
     app.ok(&format!("/v1/welfare/applications/{app_b}/select"), &staff, json!({}), StatusCode::OK).await;
-    let pub2 = app
-        .ok(
-            &format!("/v1/welfare/announcements/{ann}/publicity"),
-            &staff,
-            json!({"starts_on": "2026-10-19", "how_to_object": "请致电南湖区人社局 0573-82012345"}),
-            StatusCode::CREATED,
-        )
-        .await;
+    let pub2 = app.publicity_as_of(&staff, &ann, "2026-10-19", "请致电南湖区人社局 0573-82012345").await;
     assert_eq!(pub2["ends_on"], "2026-10-23");
     let done = app
         .ok(
@@ -474,14 +505,7 @@ async fn reserve_to_registration(backend: Backend) {
     )
     .await;
     app.ok(&format!("/v1/welfare/applications/{o_again}/select"), &staff, json!({}), StatusCode::OK).await;
-    let pub3 = app
-        .ok(
-            &format!("/v1/welfare/announcements/{ann2}/publicity"),
-            &staff,
-            json!({"starts_on": "2026-11-02", "how_to_object": "请致电南湖区人社局 0573-82012345"}),
-            StatusCode::CREATED,
-        )
-        .await;
+    let pub3 = app.publicity_as_of(&staff, &ann2, "2026-11-02", "请致电南湖区人社局 0573-82012345").await;
     let done = app
         .ok(
             &format!("/v1/welfare/publicities/{}/register", pub3["id"].as_str().unwrap()),
@@ -609,6 +633,35 @@ async fn a_person_applies_from_the_page_and_registration_waits_for_the_period_on
         .await;
     assert_eq!((r.status, r.body["code"].as_str()), (StatusCode::CONFLICT, Some("period_not_over")), "{}", r.body);
     assert_eq!(app.count("welfare_registrations").await, 0);
+    // A 公示 is public for its whole period: it cannot start before the day
+    // it is posted, nor before the announcement was published (today).
+    let yesterday = (today - chrono::Duration::days(1)).to_string();
+    let r = app
+        .post(
+            &format!("/v1/welfare/announcements/{ann}/publicity"),
+            &app.admin,
+            json!({"starts_on": yesterday, "how_to_object": "请致电 0573-82012345"}),
+        )
+        .await;
+    let mut codes: Vec<&str> =
+        r.body["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
+    codes.sort();
+    assert_eq!((r.status, codes), (StatusCode::UNPROCESSABLE_ENTITY, vec!["before_announcement", "before_today"]));
+    assert_eq!(app.count("welfare_publicities").await, 1, "nothing stored from a back-dated 公示");
+    // One back-dated before the rule, as such a row stands in a store: its
+    // period over on paper, but it was never public for it — not registered.
+    let id = publicity["id"].as_str().unwrap();
+    sqlx::query("UPDATE welfare_publicities SET starts_on = $1, ends_on = $2 WHERE id = $3")
+        .bind((today - chrono::Duration::days(12)).to_string())
+        .bind((today - chrono::Duration::days(5)).to_string())
+        .bind(id)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let r = app.post(&format!("/v1/welfare/publicities/{id}/register"), &app.admin, json!({})).await;
+    assert_eq!((r.status, r.body["code"].as_str()), (StatusCode::CONFLICT, Some("backdated_publicity")), "{}", r.body);
+    assert_eq!(app.count("welfare_registrations").await, 0);
+    assert_eq!(app.count("placements").await, 0, "nobody placed from it");
     // A date the calendar does not list is refused, not guessed.
     let r = app
         .post(

@@ -97,10 +97,14 @@ fn certification_intro(p: &Value) -> Vec<String> {
         Some(s) => format!("目前：{}", name("certification", s)),
         None => "目前：未申请认定".into(),
     };
-    match c["valid_until"].as_str() {
+    let mut lines = match c["valid_until"].as_str() {
         Some(until) => vec![format!("{now}，有效期至 {until}。")],
         None => vec![format!("{now}。")],
+    };
+    if c["status"] == "applied" {
+        lines.push("认定须由提出申请之外的另一位工作人员办理（两人分别经办）。".into());
     }
+    lines
 }
 
 /// The form's page, filled from the record where it edits one.
