@@ -284,6 +284,48 @@ both_backends! {
     }
 }
 
+// Findings 9 and 2 in a real browser, as a new member of a county's staff:
+// the first sign-in asks for her own password (a weak one refused with the
+// error summary), and the payment list she proposed offers her no approval.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_sign_in_and_a_list_of_ones_own_in_the_browser() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let (org, _) = app.org_with_key("南湖区人社局", "bureau", "330402", "staff").await;
+    let first = app.account_first(&app.admin, &org, "nanhu.new", "staff", None).await;
+    let Some(out) = run_browser_script(
+        "first-sign-in.mjs",
+        &json!({"base": app.base, "login": "nanhu.new", "password": first, "new_password": "南湖的新密码-2026",
+                "out_dir": std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/console-pages")}),
+    ) else {
+        return;
+    };
+    crate::console::assert_checked_pages(&out);
+    let steps = &out["steps"];
+    assert_eq!(steps["after_sign_in"], "/console/password", "{steps}");
+    assert!(steps["note"].as_str().unwrap().contains("初始密码"), "{steps}");
+    assert!(steps["weak_summary"].as_str().unwrap().contains("常见密码"), "{steps}");
+    assert_eq!(steps["changed"], "密码已修改");
+    assert_eq!(steps["home"], "/console/");
+    // Her own list: proposed through the console, then looked at.
+    let mut her = Browser::new(&app);
+    assert_eq!(her.sign_in("nanhu.new", "南湖的新密码-2026").await.status, StatusCode::SEE_OTHER);
+    let csrf = her.get("/console/").await.hidden("csrf");
+    let proposed = her.post("/console/payments/propose", &[("csrf", &csrf), ("month", "2026-11")]).await;
+    assert_eq!(proposed.status, StatusCode::SEE_OTHER, "{}", proposed.body);
+    let lists = app.get("/v1/payment-lists?month=2026-11", &app.admin).await;
+    let list = lists.body["items"].as_array().unwrap().iter().find(|l| l["unit_code"] == "330402").cloned().unwrap();
+    let Some(out) = run_browser_script(
+        "first-sign-in.mjs",
+        &json!({"base": app.base, "login": "nanhu.new", "password": "南湖的新密码-2026",
+                "list_id": list["id"], "out_dir": std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/console-pages")}),
+    ) else {
+        return;
+    };
+    let steps = &out["steps"];
+    assert_eq!(steps["approve_buttons"], 0, "{steps}");
+    assert!(steps["proposer_note"].as_str().unwrap().contains("另一位工作人员"), "{steps}");
+}
+
 // Finding 11: a sign-in `next` holding a control character goes home.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sign_in_next_with_control_characters_goes_home() {

@@ -291,7 +291,12 @@ async fn reserve_to_registration(backend: Backend) {
     let mut codes: Vec<&str> =
         r.body["errors"].as_array().unwrap().iter().map(|e| e["code"].as_str().unwrap()).collect();
     codes.sort();
-    assert_eq!((r.status, codes), (StatusCode::UNPROCESSABLE_ENTITY, vec!["before_announcement", "before_today", "too_short"]), "{}", r.body);
+    assert_eq!(
+        (r.status, codes),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["before_announcement", "before_today", "too_short"]),
+        "{}",
+        r.body
+    );
     assert_eq!(app.count("welfare_publicities").await, 0, "nothing stored from a rejected 公示");
     // Posted on 30 September (moved there: see publicity_as_of).
     let pub1 = app

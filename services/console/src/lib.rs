@@ -347,7 +347,8 @@ impl Ctx {
             title: title.into(),
             section,
             user: Some((self.session.name.clone(), self.session.org_name.clone(), labels::role(role))),
-            nav: sections(role),
+            // Until a first password is changed no section opens: none is offered.
+            nav: if self.session.must_change_password { Vec::new() } else { sections(role) },
             csrf: self.session.csrf_token.clone(),
         }
     }
