@@ -8,6 +8,7 @@ mod helpers;
 
 mod agencies;
 mod auth;
+mod calendar;
 mod console;
 mod durability;
 mod jobs;

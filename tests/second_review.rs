@@ -141,6 +141,25 @@ both_backends! {
         assert!(outcomes >= 41, "every attempt is in the audit: {outcomes}");
     }
 
+    // Finding 6, per address: 60 guesses at once from one address, at
+    // many logins, against a budget of 20 failures a minute: exactly 20 are
+    // checked, the rest are 429 — and so is the right password after them.
+    async fn a_concurrent_burst_from_one_address_gets_exactly_its_budget(app: TestApp) {
+        let (org, _) = app.org_with_key("南湖区就业服务中心", "community", "330402", "staff").await;
+        let password = app.account(&app.admin, &org, "burst.owner", "staff", None).await;
+        let (data_dir, url) = app.shutdown().await;
+        let app = start_app(&data_dir, &url, |s| s.auth_failures_per_minute = 20).await.unwrap();
+        let tries = futures::future::join_all((0..60).map(|i| {
+            let app = &app;
+            async move { sign_in_from(app, None, &format!("guess.{i}"), "wrong password", "/console/").await.0 }
+        }))
+        .await;
+        assert_eq!(statuses(&tries, StatusCode::UNAUTHORIZED), 20, "{tries:?}");
+        assert_eq!(statuses(&tries, StatusCode::TOO_MANY_REQUESTS), 40, "{tries:?}");
+        let (status, _) = sign_in_from(&app, None, "burst.owner", &password, "/console/").await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the address has used its budget");
+    }
+
     // Findings 7 and 8: behind a trusted proxy each client has its own
     // budget and lock; the owner signs in from their own address.
     async fn limits_key_on_the_client_behind_a_trusted_proxy(app: TestApp) {

@@ -54,7 +54,7 @@ impl TestApp {
         let id = posted["id"].as_str().unwrap().to_string();
         let start = chrono::NaiveDate::parse_from_str(starts_on, "%Y-%m-%d").unwrap();
         let days = self.state.policy.public_welfare.publicity_working_days;
-        let ends = self.state.calendar.end_of_working_days(start, days).expect("a year the calendar lists");
+        let ends = self.state.calendar().await.unwrap().end_of_working_days(start, days).expect("a year it lists");
         sqlx::query("UPDATE welfare_publicities SET starts_on = $1, ends_on = $2, created_at = $3 WHERE id = $4")
             .bind(starts_on)
             .bind(ends.to_string())

@@ -52,6 +52,7 @@ impl ServiceRole {
     tags(
         (name = "orgs", description = "机构与 API 密钥 Organisations and keys"),
         (name = "regions", description = "行政区划 Regions"),
+        (name = "calendar", description = "工作日历 The working-day calendar 公示 periods are counted on"),
         (name = "jobs", description = "岗位 Jobs (posting service)"),
         (name = "persons", description = "人员登记 The person registry"),
         (name = "matching", description = "人岗匹配 Matching service"),

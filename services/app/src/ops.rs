@@ -21,12 +21,33 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Serialize, ToSchema)]
 pub struct Health {
     status: &'static str,
+    /// What staff should see to soon (ready all the same), in Chinese:
+    /// e.g. the working-day calendar about to run out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    detail: Vec<String>,
+}
+
+/// What the calendar asks of the bureau's admin now, if anything; sets the
+/// gauge `jobmatch_calendar_days_covered` (days from today to the last day
+/// the calendar knows; -1 when this year is missing).
+async fn calendar_warning(state: &AppState) -> Option<String> {
+    let cal = state.calendar().await.ok()?;
+    let today = jobmatch_core::time::today();
+    let (until, left, warning) = jobmatch_posting::calendar_api::reach(&cal, today);
+    state.metrics.gauge("jobmatch_calendar_days_covered", &[], left.unwrap_or(-1) as f64);
+    warning.then(|| match until {
+        Some(u) => format!(
+            "工作日历只到 {u}（还有 {} 天）：请管理员录入下一年的放假安排（/console/calendar）",
+            left.unwrap_or(0)
+        ),
+        None => "工作日历没有今年的放假安排：请管理员录入（/console/calendar）".to_string(),
+    })
 }
 
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, body = Health)))]
 async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok" })
+    Json(Health { status: "ok", detail: Vec::new() })
 }
 
 /// The store answers and reference data is loaded.
@@ -38,12 +59,13 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError>
     if state.regions.is_empty() {
         return Err(ApiError::unavailable("区划数据未加载"));
     }
-    Ok(Json(Health { status: "ready" }))
+    Ok(Json(Health { status: "ready", detail: calendar_warning(&state).await.into_iter().collect() }))
 }
 
 /// Prometheus metrics (text exposition format).
 #[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, content_type = "text/plain", body = String)))]
 async fn metrics(State(state): State<AppState>) -> Response {
+    let _ = calendar_warning(&state).await;
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }
 

@@ -20,6 +20,7 @@
 #![allow(clippy::result_large_err)]
 
 mod auth;
+mod calendar;
 mod forms;
 mod imports;
 mod jobs;
@@ -56,6 +57,7 @@ pub fn router(api: Router) -> Router<AppState> {
         .route("/console/sign-in", get(auth::sign_in_page).post(auth::sign_in))
         .route("/console/sign-out", post(auth::sign_out))
         .route("/console/password", get(auth::password_page).post(auth::change_password))
+        .route("/console/calendar", get(calendar::page).post(calendar::save))
         .route("/console/assets/{name}", get(asset))
         .route("/console/jobs", get(jobs::list).post(jobs::create))
         .route("/console/jobs/new", get(jobs::new_form))
@@ -213,9 +215,11 @@ fn sections(role: Role) -> Vec<(&'static str, &'static str, &'static str)> {
         ("reports", "/console/reports/progress", "报表"),
         ("payments", "/console/payments", "直补"),
         ("push", "/console/notifications", "推送"),
+        ("calendar", "/console/calendar", "日历"),
     ];
     let allowed: &[&str] = match role {
-        Role::Admin | Role::Staff => &["home", "jobs", "persons", "referrals", "reports", "payments", "push"],
+        Role::Admin => &["home", "jobs", "persons", "referrals", "reports", "payments", "push", "calendar"],
+        Role::Staff => &["home", "jobs", "persons", "referrals", "reports", "payments", "push"],
         Role::Publisher => &["home", "jobs"],
         Role::Agency => &["home", "persons", "referrals"],
     };

@@ -117,6 +117,30 @@ pub(crate) async fn home(ctx: Ctx) -> Response {
                     .collect(),
             });
         }
+        // The working-day calendar: the admin enters the next year in time.
+        if role == Role::Admin {
+            let calendar = ctx.call(Method::GET, "/v1/calendar", None).await;
+            if calendar.ok() {
+                let c = calendar.json();
+                let until = c["covered_until"].as_str().unwrap_or("").to_string();
+                lists.push(TodoList {
+                    heading: "工作日历",
+                    empty: "工作日历已录入到明年，不需要处理。",
+                    items: (c["warning"] == true)
+                        .then(|| Todo {
+                            href: "/console/calendar".into(),
+                            text: "请录入下一年的放假安排（国务院办公厅通知），否则年底起无法发布公示".into(),
+                            when: if until.is_empty() {
+                                "今年尚未录入".into()
+                            } else {
+                                format!("日历只到 {until}")
+                            },
+                        })
+                        .into_iter()
+                        .collect(),
+                });
+            }
+        }
         let dead = ctx.call(Method::GET, "/v1/notifications?status=dead&limit=20", None).await;
         lists.push(TodoList {
             heading: "发送失败的通知",

@@ -1,7 +1,10 @@
 //! Working days (工作日) as the State Council's holiday notices make them:
 //! Monday–Friday, less public holidays, plus the weekend days worked in
-//! exchange (调休). The calendar is data (`schemas/seed/calendar-cn.toml`,
-//! or `JOBMATCH_CALENDAR_FILE`); a date in a year it does not list is
+//! exchange (调休). The calendar is data in the store (`calendar_years`),
+//! kept by the bureau's admin (`PUT /v1/calendar/{year}`) without a
+//! restart and read by every replica; the shipped file
+//! (`schemas/seed/calendar-cn.toml`, or `JOBMATCH_CALENDAR_FILE`) seeds the
+//! years the store does not have yet. A date in a year it does not list is
 //! unknown, never guessed.
 
 use std::collections::{BTreeSet, HashSet};
@@ -12,7 +15,7 @@ use serde::Deserialize;
 
 use crate::vocab::ConfigFileError;
 
-const EMBEDDED: &str = include_str!("../../../schemas/seed/calendar-cn.toml");
+pub const EMBEDDED: &str = include_str!("../../../schemas/seed/calendar-cn.toml");
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -27,6 +30,55 @@ struct YearFile {
     year: i32,
     holidays: Vec<String>,
     workdays: Vec<String>,
+    /// The notice the year comes from.
+    source: Option<String>,
+}
+
+/// One year of the calendar as the bureau keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CalendarYear {
+    pub year: i32,
+    /// Public holidays (法定节假日 and the days taken with them).
+    pub holidays: Vec<NaiveDate>,
+    /// Weekend days worked in exchange (调休上班).
+    pub working_days: Vec<NaiveDate>,
+    /// The notice it comes from (国办发明电〔…〕…号).
+    pub source: String,
+}
+
+/// The years the calendar may hold.
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
+impl CalendarYear {
+    /// What is wrong with this year, as (field, code, message); empty when
+    /// nothing is. One check for the shipped file and the API.
+    pub fn problems(&self) -> Vec<(String, &'static str, String)> {
+        let mut out = Vec::new();
+        if !YEARS.contains(&self.year) {
+            out.push(("year".into(), "out_of_range", format!("年份须在 {} 至 {} 之间", YEARS.start(), YEARS.end())));
+        }
+        for (field, list, weekend_only) in
+            [("holidays", &self.holidays, false), ("working_days", &self.working_days, true)]
+        {
+            let mut seen = HashSet::new();
+            for (i, day) in list.iter().enumerate() {
+                let at = format!("{field}[{i}]");
+                if day.year() != self.year {
+                    out.push((at, "wrong_year", format!("{day} 不在 {} 年", self.year)));
+                } else if weekend_only && !is_weekend(*day) {
+                    out.push((at, "not_weekend", format!("{day} 不是周六或周日：调休上班日只能是周末")));
+                } else if !seen.insert(*day) {
+                    out.push((at, "duplicate", format!("{day} 重复")));
+                }
+            }
+        }
+        for (i, day) in self.working_days.iter().enumerate() {
+            if self.holidays.contains(day) {
+                out.push((format!("working_days[{i}]"), "also_holiday", format!("{day} 同时列为放假日和上班日")));
+            }
+        }
+        out
+    }
 }
 
 /// A date the calendar does not know (its year is not listed).
@@ -48,36 +100,72 @@ impl Calendar {
     }
 
     pub fn parse(name: &str, text: &str) -> Result<Calendar, ConfigFileError> {
+        Ok(Calendar::from_years(&Calendar::parse_years(name, text)?))
+    }
+
+    /// The years of a calendar file, each checked.
+    pub fn parse_years(name: &str, text: &str) -> Result<Vec<CalendarYear>, ConfigFileError> {
         let file: File = crate::vocab::parse(name, text)?;
         let bad = |message: String| ConfigFileError { file: name.to_string(), line: 1, message };
         if file.version != 1 {
             return Err(bad(format!("unsupported version {}", file.version)));
         }
-        let mut cal = Calendar::default();
+        let mut years = Vec::new();
+        let mut seen = BTreeSet::new();
         for y in &file.year {
-            if !cal.years.insert(y.year) {
+            if !seen.insert(y.year) {
                 return Err(bad(format!("year {} is listed twice", y.year)));
             }
-            for (list, weekend_expected, into) in
-                [(&y.holidays, false, &mut cal.holidays), (&y.workdays, true, &mut cal.workdays)]
-            {
-                for d in list {
-                    let day = NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                        .map_err(|_| bad(format!("{d} in year {} is not a YYYY-MM-DD date", y.year)))?;
-                    if day.year() != y.year {
-                        return Err(bad(format!("{d} is listed under year {}", y.year)));
-                    }
-                    if weekend_expected && !is_weekend(day) {
-                        return Err(bad(format!("{d} is a make-up working day but not a weekend day")));
-                    }
-                    into.insert(day);
-                }
+            let dates = |list: &[String]| -> Result<Vec<NaiveDate>, ConfigFileError> {
+                list.iter()
+                    .map(|d| {
+                        NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                            .map_err(|_| bad(format!("{d} in year {} is not a YYYY-MM-DD date", y.year)))
+                    })
+                    .collect()
+            };
+            let year = CalendarYear {
+                year: y.year,
+                holidays: dates(&y.holidays)?,
+                working_days: dates(&y.workdays)?,
+                source: y.source.clone().unwrap_or_else(|| "国务院办公厅关于部分节假日安排的通知".into()),
+            };
+            if let Some((field, _, message)) = year.problems().into_iter().next() {
+                return Err(bad(format!("year {}: {field}: {message}", y.year)));
             }
+            years.push(year);
         }
-        if let Some(d) = cal.holidays.intersection(&cal.workdays).next() {
-            return Err(bad(format!("{d} is both a holiday and a working day")));
+        Ok(years)
+    }
+
+    /// The calendar of `years` (each checked by [`CalendarYear::problems`]).
+    pub fn from_years(years: &[CalendarYear]) -> Calendar {
+        let mut cal = Calendar::default();
+        for y in years {
+            cal.years.insert(y.year);
+            cal.holidays.extend(y.holidays.iter().copied());
+            cal.workdays.extend(y.working_days.iter().copied());
         }
-        Ok(cal)
+        cal
+    }
+
+    /// The years listed, in order.
+    pub fn years(&self) -> impl Iterator<Item = i32> + '_ {
+        self.years.iter().copied()
+    }
+
+    /// The last day known without a gap from `today`'s year on (31
+    /// December of the last year of the run), or None when `today`'s year
+    /// itself is missing.
+    pub fn covered_until(&self, today: NaiveDate) -> Option<NaiveDate> {
+        let mut year = today.year();
+        if !self.years.contains(&year) {
+            return None;
+        }
+        while self.years.contains(&(year + 1)) {
+            year += 1;
+        }
+        NaiveDate::from_ymd_opt(year, 12, 31)
     }
 
     /// Whether staff work on `day`.
@@ -121,6 +209,104 @@ impl Calendar {
     }
 }
 
+/// A year as stored, with who set it and when.
+#[derive(Clone, Debug)]
+pub struct StoredYear {
+    pub year: CalendarYear,
+    /// The key or account that set it; None when the shipped file seeded it.
+    pub updated_by: Option<String>,
+    pub updated_at: String,
+}
+
+type YearRow = (i64, String, String, String, Option<String>, String);
+
+fn dates_of(json: &str) -> Vec<NaiveDate> {
+    serde_json::from_str::<Vec<String>>(json)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .collect()
+}
+
+fn dates_json(days: &[NaiveDate]) -> String {
+    let mut days: Vec<String> = days.iter().map(|d| d.to_string()).collect();
+    days.sort();
+    serde_json::to_string(&days).unwrap_or_else(|_| "[]".into())
+}
+
+/// Every year in the store, in order.
+pub async fn stored_years(pool: &sqlx::AnyPool) -> Result<Vec<StoredYear>, sqlx::Error> {
+    let rows: Vec<YearRow> = sqlx::query_as(
+        "SELECT year, holidays, working_days, source, updated_by, updated_at FROM calendar_years ORDER BY year",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(year, holidays, working_days, source, updated_by, updated_at)| StoredYear {
+            year: CalendarYear {
+                year: year as i32,
+                holidays: dates_of(&holidays),
+                working_days: dates_of(&working_days),
+                source,
+            },
+            updated_by,
+            updated_at,
+        })
+        .collect())
+}
+
+/// The calendar as the store holds it now (every replica reads the same).
+pub async fn load_stored(pool: &sqlx::AnyPool) -> Result<Calendar, sqlx::Error> {
+    let years: Vec<CalendarYear> = stored_years(pool).await?.into_iter().map(|y| y.year).collect();
+    Ok(Calendar::from_years(&years))
+}
+
+/// Store the shipped years the store does not have (a year the bureau set
+/// is never overwritten by a file).
+pub async fn seed(pool: &sqlx::AnyPool, years: &[CalendarYear]) -> Result<(), sqlx::Error> {
+    for y in years {
+        sqlx::query(
+            "INSERT INTO calendar_years (year, holidays, working_days, source, updated_by, updated_at)
+             VALUES ($1, $2, $3, $4, NULL, $5) ON CONFLICT (year) DO NOTHING",
+        )
+        .bind(i64::from(y.year))
+        .bind(dates_json(&y.holidays))
+        .bind(dates_json(&y.working_days))
+        .bind(&y.source)
+        .bind(crate::time::now_text())
+        .execute(pool)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Set one year (checked by the caller); whether it is new.
+pub async fn put_year(pool: &sqlx::AnyPool, y: &CalendarYear, by: &str) -> Result<bool, sqlx::Error> {
+    let existed: Option<i64> = sqlx::query_scalar("SELECT year FROM calendar_years WHERE year = $1")
+        .bind(i64::from(y.year))
+        .fetch_optional(pool)
+        .await?;
+    sqlx::query(
+        "INSERT INTO calendar_years (year, holidays, working_days, source, updated_by, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (year) DO UPDATE SET holidays = $2, working_days = $3, source = $4, updated_by = $5, updated_at = $6",
+    )
+    .bind(i64::from(y.year))
+    .bind(dates_json(&y.holidays))
+    .bind(dates_json(&y.working_days))
+    .bind(&y.source)
+    .bind(by)
+    .bind(crate::time::now_text())
+    .execute(pool)
+    .await?;
+    Ok(existed.is_none())
+}
+
+/// Days before `covered_until` from which staff are warned to add the
+/// next year.
+pub const WARN_DAYS: i64 = 60;
+
 fn is_weekend(day: NaiveDate) -> bool {
     matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
 }
@@ -159,8 +345,21 @@ mod tests {
         let twice = "version = 1\n[[year]]\nyear = 2026\nholidays = []\nworkdays = []\n[[year]]\nyear = 2026\nholidays = []\nworkdays = []\n";
         assert!(Calendar::parse("t", twice).unwrap_err().message.contains("twice"));
         let weekday = "version = 1\n[[year]]\nyear = 2026\nholidays = []\nworkdays = [\"2026-10-12\"]\n";
-        assert!(Calendar::parse("t", weekday).unwrap_err().message.contains("not a weekend"));
+        assert!(Calendar::parse("t", weekday).unwrap_err().message.contains("不是周六或周日"));
         let wrong_year = "version = 1\n[[year]]\nyear = 2026\nholidays = [\"2025-10-01\"]\nworkdays = []\n";
         assert!(Calendar::parse("t", wrong_year).is_err());
+        let both = "version = 1\n[[year]]\nyear = 2026\nholidays = [\"2026-10-10\"]\nworkdays = [\"2026-10-10\"]\n";
+        assert!(Calendar::parse("t", both).unwrap_err().message.contains("同时"));
+    }
+
+    #[test]
+    fn covered_until_is_the_end_of_the_run_of_years_from_today() {
+        let cal = Calendar::load(None).unwrap();
+        assert_eq!(cal.covered_until(d("2026-12-08")), Some(d("2026-12-31")));
+        assert_eq!(cal.covered_until(d("2024-03-01")), Some(d("2026-12-31")));
+        assert_eq!(cal.covered_until(d("2027-01-04")), None);
+        let mut years = Calendar::parse_years("t", super::EMBEDDED).unwrap();
+        years.push(CalendarYear { year: 2028, holidays: vec![], working_days: vec![], source: "x".into() });
+        assert_eq!(Calendar::from_years(&years).covered_until(d("2026-12-08")), Some(d("2026-12-31")), "2027 missing");
     }
 }

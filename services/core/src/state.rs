@@ -90,8 +90,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub vault: Arc<Vault>,
     pub policy: Arc<Policy>,
-    /// Working days, for the 公示 of public-welfare placements.
-    pub calendar: Arc<crate::calendar::Calendar>,
     /// Per-key budgets of agency list endpoints.
     pub limiter: Arc<crate::ratelimit::RateLimiter>,
     /// Failed authentications per presented key and per client address.
@@ -107,7 +105,12 @@ impl AppState {
     pub async fn open(settings: Settings) -> anyhow::Result<AppState> {
         let vocab = Vocabulary::load(settings.index_config_dir.as_deref())?;
         let policy = Policy::load(settings.policy_file.as_deref())?;
-        let calendar = crate::calendar::Calendar::load(settings.calendar_file.as_deref())?;
+        let (name, text) = crate::vocab::read_config(
+            settings.calendar_file.as_deref(),
+            "calendar-cn.toml",
+            crate::calendar::EMBEDDED,
+        )?;
+        let shipped_years = crate::calendar::Calendar::parse_years(&name, &text)?;
         crate::files::private_dir(&settings.data_dir)
             .map_err(|e| anyhow::anyhow!("cannot create the data folder {}: {e}", settings.data_dir.display()))?;
         let swept = crate::files::sweep_spool(&settings.data_dir)?;
@@ -128,6 +131,7 @@ impl AppState {
         let seed = crate::regions::parse_csv(crate::regions::SEED_CSV)
             .map_err(|e| anyhow::anyhow!("schemas/seed/regions-jiaxing.csv: {e}"))?;
         Regions::seed(&db, &seed).await?;
+        crate::calendar::seed(&db.pool, &shipped_years).await?;
         let regions = Regions::load(&db).await?;
         let vault = Vault::load(settings.data_key.as_ref().map(|k| k.expose()), &settings.data_dir)?;
         check_vault(&db, &vault).await?;
@@ -139,12 +143,20 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             vault: Arc::new(vault),
             policy: Arc::new(policy),
-            calendar: Arc::new(calendar),
             limiter: Arc::new(crate::ratelimit::RateLimiter::default()),
             auth_failures: Arc::new(crate::ratelimit::RateLimiter::default()),
             job_search: Arc::new(std::sync::OnceLock::new()),
             memo: Arc::new(crate::memo::Memo::default()),
         })
+    }
+}
+
+impl AppState {
+    /// Working days, for the 公示 of public-welfare placements: the
+    /// calendar as the store holds it now (a year the admin added is seen
+    /// by every replica at once).
+    pub async fn calendar(&self) -> crate::ApiResult<crate::calendar::Calendar> {
+        Ok(crate::calendar::load_stored(&self.db.pool).await?)
     }
 }
 

@@ -4,6 +4,7 @@
 //! its transaction.
 
 pub mod accounts;
+pub mod calendar_api;
 pub mod jobs;
 pub mod orgs;
 pub mod regions_api;
@@ -20,6 +21,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(orgs::router())
         .merge(accounts::router())
         .merge(regions_api::router())
+        .merge(calendar_api::router())
         .merge(jobs::router())
 }
 

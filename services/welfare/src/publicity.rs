@@ -178,10 +178,11 @@ async fn create_publicity(
         }
     }
     let days = state.policy.public_welfare.publicity_working_days;
+    let calendar = state.calendar().await?;
     let mut span = None;
     if let Some(input) = &read {
         let end = match input.ends_on {
-            Some(e) => match state.calendar.working_days_between(input.starts_on, e) {
+            Some(e) => match calendar.working_days_between(input.starts_on, e) {
                 Ok(n) if n < days => {
                     errs.add("ends_on", "too_short", format!("公示期不少于 {days} 个工作日（此期间只有 {n} 个）"));
                     None
@@ -192,7 +193,7 @@ async fn create_publicity(
                     None
                 }
             },
-            None => match state.calendar.end_of_working_days(input.starts_on, days) {
+            None => match calendar.end_of_working_days(input.starts_on, days) {
                 Ok(e) => Some((e, days)),
                 Err(nc) => {
                     errs.0.push(not_covered("starts_on", nc));
@@ -571,8 +572,11 @@ async fn register(
         .into());
     }
     let ends = NaiveDate::parse_from_str(&p.ends_on, "%Y-%m-%d").map_err(anyhow::Error::from)?;
-    let started =
-        state.calendar.next_working_day(ends).map_err(|nc| ApiError::validation(vec![not_covered("ends_on", nc)]))?;
+    let started = state
+        .calendar()
+        .await?
+        .next_working_day(ends)
+        .map_err(|nc| ApiError::validation(vec![not_covered("ends_on", nc)]))?;
     // The placement begins after the 公示 ended, never within it.
     if started <= ends {
         return Err(anyhow::anyhow!("the next working day after {ends} is {started}").into());
