@@ -245,6 +245,33 @@ impl WelfarePolicy {
     }
 }
 
+/// The end of a subsidy period that starts on `start` — the first day it
+/// no longer covers — and whether it runs to retirement, for a person who
+/// reaches the statutory retirement age on `retire`: `years` years, or to
+/// retirement when that is within `near_years` of the start (财社〔2017〕164号
+/// and 人社部发〔2019〕124号: 对距法定退休年龄不足5年的人员，可延长至退休), never
+/// past retirement; `None` when retirement was reached by the start. One
+/// computation for the public-welfare post subsidy and the social-insurance
+/// subsidies.
+pub fn subsidy_period_end(
+    retire: NaiveDate,
+    start: NaiveDate,
+    years: i64,
+    near_years: i64,
+) -> Option<(NaiveDate, bool)> {
+    if retire <= start {
+        return None;
+    }
+    let after = |n: i64| start.checked_add_months(Months::new(u32::try_from(n.max(0) * 12).ok()?));
+    let near_line = after(near_years)?;
+    let full = after(years)?;
+    if retire <= near_line || retire < full {
+        Some((retire, true))
+    } else {
+        Some((full, false))
+    }
+}
+
 /// HR agency service subsidies.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -358,6 +385,22 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_subsidy_period_runs_to_retirement_within_the_near_years() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let start = d("2026-10-13");
+        // Far from retirement: the years.
+        assert_eq!(subsidy_period_end(d("2045-01-01"), start, 3, 5), Some((d("2029-10-13"), false)));
+        // Four years away, within five: to retirement, past the three years.
+        assert_eq!(subsidy_period_end(d("2030-08-01"), start, 3, 5), Some((d("2030-08-01"), true)));
+        // Exactly five years away: still to retirement.
+        assert_eq!(subsidy_period_end(d("2031-10-13"), start, 3, 5), Some((d("2031-10-13"), true)));
+        // Never past retirement, whatever the near years.
+        assert_eq!(subsidy_period_end(d("2028-01-01"), start, 3, 0), Some((d("2028-01-01"), true)));
+        // Retired by the start: none.
+        assert_eq!(subsidy_period_end(d("2026-10-13"), start, 3, 5), None);
+    }
 
     #[test]
     fn the_embedded_policy_holds_zhejiangs_grounds() {

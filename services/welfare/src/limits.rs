@@ -142,20 +142,23 @@ pub struct Period {
 
 /// The subsidy of a placement starting on `start`: the policy's years, or
 /// to the day before the statutory retirement age when the person is
-/// within `near_retirement_years` of it at the start (and it comes sooner).
+/// within `near_retirement_years` of it at the start — however far beyond
+/// the years that is (the same computation as the social-insurance
+/// subsidies: [`jobmatch_core::policy::subsidy_period_end`]).
 pub fn subsidy_period(policy: &WelfarePolicy, birth: NaiveDate, kind: &str, start: NaiveDate) -> Period {
-    let years = |n: i64| start.checked_add_months(Months::new((n * 12) as u32)).unwrap_or(NaiveDate::MAX);
-    let full = years(policy.subsidy_years).pred_opt().unwrap_or(start);
-    match policy.retirement_date(birth, kind) {
-        Some(retire) if retire <= years(policy.near_retirement_years) => {
-            let to_retirement = retire.pred_opt().unwrap_or(start);
-            if to_retirement < full {
-                Period { start, end: to_retirement.max(start), end_reason: "retirement" }
-            } else {
-                Period { start, end: full, end_reason: "period" }
-            }
-        }
-        _ => Period { start, end: full, end_reason: "period" },
+    let full = || {
+        let end = start.checked_add_months(Months::new((policy.subsidy_years.max(0) * 12) as u32));
+        Period { start, end: end.and_then(|e| e.pred_opt()).unwrap_or(start), end_reason: "period" }
+    };
+    let Some(retire) = policy.retirement_date(birth, kind) else { return full() };
+    match jobmatch_core::policy::subsidy_period_end(retire, start, policy.subsidy_years, policy.near_retirement_years) {
+        Some((end, to_retirement)) => Period {
+            start,
+            end: end.pred_opt().unwrap_or(start).max(start),
+            end_reason: if to_retirement { "retirement" } else { "period" },
+        },
+        // Past retirement at the start (refused at selection): no days.
+        None => Period { start, end: start, end_reason: "retirement" },
     }
 }
 
@@ -173,7 +176,7 @@ mod tests {
     }
 
     #[test]
-    fn a_subsidy_runs_three_years_or_to_retirement_when_that_is_near() {
+    fn a_subsidy_runs_three_years_or_to_retirement_when_that_is_within_five_years() {
         let p = Policy::load(None).unwrap().public_welfare;
         // Young: three years less a day.
         let young = subsidy_period(&p, d("1985-03-01"), "male", d("2026-10-13"));
@@ -188,14 +191,18 @@ mod tests {
         assert_eq!(p.retirement_date(d("1972-01-10"), "female_cadre"), Some(d("2027-08-10")));
         let cadre = subsidy_period(&p, d("1972-01-10"), "female_cadre", d("2026-10-13"));
         assert_eq!((cadre.end, cadre.end_reason), (d("2027-08-09"), "retirement"));
-        // Within five years but retiring after three: the three years decide.
+        // Within five years but retiring after three: to retirement all the
+        // same (对距法定退休年龄不足5年的人员，可延长至退休), not three years.
         assert_eq!(p.retirement_date(d("1969-06-01"), "male"), Some(d("2030-08-01")));
         let later = subsidy_period(&p, d("1969-06-01"), "male", d("2026-10-13"));
-        assert_eq!((later.end, later.end_reason), (d("2029-10-12"), "period"));
+        assert_eq!((later.end, later.end_reason), (d("2030-07-31"), "retirement"));
         let worker = subsidy_period(&p, d("1978-05-01"), "female_worker", d("2026-10-13"));
-        // 50 years + 21 months: 2030-02-01, after three years: the period decides.
+        // 50 years + 21 months: 2030-02-01, within five years: to retirement.
         assert_eq!(p.retirement_date(d("1978-05-01"), "female_worker"), Some(d("2030-02-01")));
-        assert_eq!((worker.end, worker.end_reason), (d("2029-10-12"), "period"));
+        assert_eq!((worker.end, worker.end_reason), (d("2030-01-31"), "retirement"));
+        // More than five years away: the three years.
+        let far = subsidy_period(&p, d("1975-01-01"), "male", d("2026-10-13"));
+        assert_eq!((far.end, far.end_reason), (d("2029-10-12"), "period"));
     }
 
     #[test]

@@ -15,7 +15,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{Months, NaiveDate};
+use chrono::NaiveDate;
 use jobmatch_core::policy::{Policy, RuleVersion};
 use jobmatch_core::AppState;
 
@@ -154,17 +154,7 @@ pub fn period_end(
     let w = &policy.public_welfare;
     let kind = if sex == "male" { "male" } else { w.default_female_kind.as_str() };
     let retire = w.retirement_date(birth, kind)?;
-    if retire <= start {
-        return None;
-    }
-    let years = v.years.unwrap_or(3);
-    let near = v.near_retirement_years.unwrap_or(0);
-    let near_line = start.checked_add_months(Months::new((near * 12) as u32))?;
-    if retire <= near_line {
-        Some((retire, true))
-    } else {
-        Some((start.checked_add_months(Months::new((years * 12) as u32))?, false))
-    }
+    jobmatch_core::policy::subsidy_period_end(retire, start, v.years.unwrap_or(3), v.near_retirement_years.unwrap_or(0))
 }
 
 /// Everything due for `month` under the policy, before any unit filter.
