@@ -57,11 +57,12 @@ both_backends! {
         let body = json!({"holidays": ["2031-01-01"], "working_days": [], "source": "测试数据（不是真实通知）"});
         assert_eq!(app.send("PUT", "/v1/calendar/2031", Some(&staff), Some(body.clone())).await.status, StatusCode::FORBIDDEN);
         let bad = app.send("PUT", "/v1/calendar/2031", Some(&app.admin), Some(json!({
-            "holidays": ["2031-13-01", "2030-10-01", "2031-02-01"], "working_days": ["2031-01-06", "2031-02-01"], "source": "x"}))).await;
+            "holidays": ["2031-13-01", "2030-10-01", "2031-02-01", "2031-02-01"], "working_days": ["2031-01-06", "2031-02-01"],
+            "source": "x"}))).await;
         assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
         let mut fields = bad.error_fields();
         fields.sort();
-        assert_eq!(fields, ["holidays[0]", "holidays[1]", "source", "working_days[0]", "working_days[1]"], "{}", bad.body);
+        assert_eq!(fields, ["holidays[0]", "holidays[1]", "holidays[3]", "source", "working_days[0]", "working_days[1]"], "{}", bad.body);
         let wrong_year = app.send("PUT", "/v1/calendar/1800", Some(&app.admin), Some(body.clone())).await;
         assert_eq!((wrong_year.status, wrong_year.error_fields()), (StatusCode::UNPROCESSABLE_ENTITY, vec!["year".to_string()]));
         assert_eq!(app.count("calendar_years").await, 3, "nothing stored from a refusal");

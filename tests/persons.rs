@@ -248,8 +248,19 @@ both_backends! {
         let steps = app.get(&format!("/v1/persons/{pid}/certification"), &app.admin).await;
         let last = steps.body["events"].as_array().unwrap().last().unwrap().clone();
         assert_eq!((last["to_status"].as_str(), last["effective_on"].as_str()), (Some("expired"), Some("2020-01-02")));
-        let renewed = app.post(&format!("/v1/persons/{pid}/certification"), &app.admin, json!({"action": "renew", "grounds": ["low_income_family"]})).await;
-        assert_eq!(renewed.body["certification"]["status"], "certified", "{}", renewed.body);
+        // A lapsed certification is decided afresh, by two people.
+        let path = format!("/v1/persons/{pid}/certification");
+        let renewed = app.post(&path, &app.admin, json!({"action": "renew", "grounds": ["low_income_family"]})).await;
+        assert_eq!((renewed.status, renewed.body["code"].as_str()), (StatusCode::CONFLICT, Some("expired_reapply")), "{}", renewed.body);
+        let applied = app.post(&path, &app.admin, json!({"action": "apply", "grounds": ["low_income_family"]})).await;
+        assert_eq!(applied.status, StatusCode::OK, "{}", applied.body);
+        let certified = app.post(&path, &app.reviewer, json!({"action": "certify"})).await;
+        assert_eq!(certified.body["certification"]["status"], "certified", "{}", certified.body);
+        // Renewing it then is for another person than the applicant too.
+        let own = app.post(&path, &app.admin, json!({"action": "renew"})).await;
+        assert_eq!((own.status, own.body["code"].as_str()), (StatusCode::FORBIDDEN, Some("self_approval")));
+        let renewed = app.post(&path, &app.reviewer, json!({"action": "renew"})).await;
+        assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.body);
     }
 
     async fn each_person_has_one_plan_and_overdue_follow_ups_are_listed_by_region(app: TestApp) {

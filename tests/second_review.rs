@@ -121,7 +121,60 @@ both_backends! {
         assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
         let r = app.post(&format!("/v1/orgs/{bureau}/keys"), &county, json!({"role": "admin"})).await;
         assert!(matches!(r.status, StatusCode::FORBIDDEN | StatusCode::UNPROCESSABLE_ENTITY), "{}", r.body);
+        // Nor a second staff key of its own (another identity for the
+        // two-person checks).
+        let r = app.post(&format!("/v1/orgs/{bureau}/keys"), &county, json!({"role": "staff", "region_code": "330402"})).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
         assert_eq!(app.count("staff_accounts").await, 3, "nothing stored from the refusals");
+    }
+
+    // Finding 2: another identity of the person who proposed — a key or an
+    // account they issued or reset — does not make a second person.
+    async fn a_second_identity_of_the_proposer_cannot_approve(app: TestApp) {
+        let (org, head) = app.org_with_key("南湖区人社局", "bureau", "330402", "staff").await;
+        let proposed = app.post("/v1/payment-lists", &head, json!({"unit_code": "330402", "month": "2025-01"})).await;
+        assert_eq!(proposed.status, StatusCode::CREATED, "{}", proposed.body);
+        let list = proposed.body["id"].as_str().unwrap().to_string();
+        let approve = format!("/console/payments/{list}/approve");
+        // An account the head opens for "someone else", used by the head.
+        let alias = app.account(&head, &org, "nanhu.alias", "staff", None).await;
+        let mut as_alias = Browser::new(&app);
+        as_alias.sign_in("nanhu.alias", &alias).await;
+        let csrf = as_alias.get("/console/").await.hidden("csrf");
+        assert!(!as_alias.get(&format!("/console/payments/{list}")).await.body.contains("核对无误，审核通过"));
+        let r = as_alias.post(&approve, &[("csrf", &csrf)]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        // A colleague's account the head reset (and so could sign in with).
+        app.account(&app.admin, &org, "nanhu.peer", "staff", None).await;
+        let peer_id = app.account_id(&org, "nanhu.peer").await;
+        let reset = app.post(&format!("/v1/orgs/{org}/accounts/{peer_id}/reset-password"), &head, json!({})).await;
+        assert_eq!(reset.status, StatusCode::OK, "{}", reset.body);
+        let mut as_peer = Browser::new(&app);
+        as_peer.sign_in("nanhu.peer", reset.body["password"].as_str().unwrap()).await;
+        let form = as_peer.get("/console/password").await;
+        let (current, new) = (reset.body["password"].as_str().unwrap(), "换了一个新密码-2026");
+        as_peer.post("/console/password", &[("csrf", &form.hidden("csrf")), ("current", current), ("new", new)]).await;
+        let r = as_peer.post(&approve, &[("csrf", &form.hidden("csrf"))]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert_eq!(app.get(&format!("/v1/payment-lists/{list}"), &head).await.body["state"], "proposed");
+        // An admin key the admin issues is the admin all the same.
+        let second = app.post(&format!("/v1/orgs/{org}/keys"), &app.admin, json!({"role": "staff"})).await;
+        let second = second.body["key"].as_str().unwrap().to_string();
+        let mine = app.post("/v1/payment-lists", &app.admin, json!({"unit_code": "330402", "month": "2025-02"})).await;
+        let mine = mine.body["id"].as_str().unwrap().to_string();
+        let r = app.post(&format!("/v1/payment-lists/{mine}/approve"), &second, json!({})).await;
+        assert_eq!((r.status, r.body["code"].as_str()), (StatusCode::FORBIDDEN, Some("self_approval")), "{}", r.body);
+        // Someone else entirely approves both.
+        let colleague = app.account(&app.reviewer, &org, "nanhu.qin", "staff", None).await;
+        let mut as_colleague = Browser::new(&app);
+        as_colleague.sign_in("nanhu.qin", &colleague).await;
+        let csrf = as_colleague.get("/console/").await.hidden("csrf");
+        let r = as_colleague.post(&approve, &[("csrf", &csrf)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let r = as_colleague.post(&format!("/console/payments/{mine}/approve"), &[("csrf", &csrf)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let approved = app.get(&format!("/v1/payment-lists/{list}"), &head).await;
+        assert_eq!(approved.body["approved_by"], app.account_id(&org, "nanhu.qin").await.as_str());
     }
 
     // Finding 6: the budget is taken before the password is checked.

@@ -6,21 +6,11 @@
 //
 //   node tests/browser/calendar.mjs '{"base": "...", "login": "...", "password": "...", "year": "2031", "out_dir": "target/console-pages"}'
 
-import { mkdirSync } from "node:fs";
-import { checkPage, launch, newResult, watchHosts } from "./common.mjs";
+import { checkPage, signIn, start } from "./common.mjs";
 
 const input = JSON.parse(process.argv[2]);
-mkdirSync(input.out_dir, { recursive: true });
-const result = newResult();
-const browser = await launch();
-const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "zh-CN" });
-const page = await context.newPage();
-watchHosts(page, new URL(input.base).host, result);
-
-await page.goto(`${input.base}/console/sign-in`);
-await page.fill("#f-login", input.login);
-await page.fill("#f-password", input.password);
-await Promise.all([page.waitForURL((u) => !u.pathname.endsWith("/sign-in")), page.press("#f-password", "Enter")]);
+const { result, browser, page } = await start(input);
+await signIn(page, input.base, input.login, input.password);
 result.steps.home_text = await page.evaluate(() => document.querySelector("main").innerText);
 
 await page.goto(`${input.base}/console/calendar`);

@@ -2,7 +2,7 @@
 // playwright-core (no browser download), and one page's check: axe-core
 // (WCAG 2.2 A/AA), sideways scrolling, a full-page screenshot.
 
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
 
@@ -42,4 +42,25 @@ export async function checkPage(page, result, outDir, name, width) {
     () => document.documentElement.scrollWidth > window.innerWidth + 1,
   );
   await page.screenshot({ path: `${outDir}/${name}-${width}.png`, fullPage: true });
+}
+
+// What a script starts with: `out_dir` made, Chromium at 1280 px in
+// Chinese (with `options` for the context), the result to fill, and the
+// page watched for requests to other hosts.
+export async function start(input, options = {}) {
+  mkdirSync(input.out_dir, { recursive: true });
+  const result = newResult();
+  const browser = await launch();
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "zh-CN", ...options });
+  const page = await context.newPage();
+  watchHosts(page, new URL(input.base).host, result);
+  return { result, browser, page };
+}
+
+// Sign in through the form and wait to leave the sign-in page.
+export async function signIn(page, base, login, password) {
+  await page.goto(`${base}/console/sign-in`);
+  await page.fill("#f-login", login);
+  await page.fill("#f-password", password);
+  await Promise.all([page.waitForURL((u) => !u.pathname.endsWith("/sign-in")), page.press("#f-password", "Enter")]);
 }

@@ -9,21 +9,11 @@
 //
 //   node tests/browser/first-sign-in.mjs '{"base": "...", "login": "...", "password": "...", "new_password": "...", "list_id": "...", "out_dir": "target/console-pages"}'
 
-import { mkdirSync } from "node:fs";
-import { checkPage, launch, newResult, watchHosts } from "./common.mjs";
+import { checkPage, signIn, start } from "./common.mjs";
 
 const input = JSON.parse(process.argv[2]);
-mkdirSync(input.out_dir, { recursive: true });
-const result = newResult();
-const browser = await launch();
-const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "zh-CN" });
-const page = await context.newPage();
-watchHosts(page, new URL(input.base).host, result);
-
-await page.goto(`${input.base}/console/sign-in`);
-await page.fill("#f-login", input.login);
-await page.fill("#f-password", input.password);
-await Promise.all([page.waitForURL((u) => !u.pathname.endsWith("/sign-in")), page.press("#f-password", "Enter")]);
+const { result, browser, page } = await start(input);
+await signIn(page, input.base, input.login, input.password);
 result.steps.after_sign_in = new URL(page.url()).pathname;
 if (input.new_password) {
   result.steps.note = await page.evaluate(() => document.querySelector("main .banner")?.innerText ?? "");

@@ -7,21 +7,12 @@
 //
 //   node tests/browser/payments.mjs '{"base": "...", "login": "...", "password": "...", "list_id": "...", "out_dir": "target/console-pages"}'
 
-import { mkdirSync, statSync } from "node:fs";
-import { checkPage, launch, newResult, watchHosts } from "./common.mjs";
+import { statSync } from "node:fs";
+import { checkPage, signIn, start } from "./common.mjs";
 
 const input = JSON.parse(process.argv[2]);
-mkdirSync(input.out_dir, { recursive: true });
-const result = newResult();
-const browser = await launch();
-const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "zh-CN", acceptDownloads: true });
-const page = await context.newPage();
-watchHosts(page, new URL(input.base).host, result);
-
-await page.goto(`${input.base}/console/sign-in`);
-await page.fill("#f-login", input.login);
-await page.fill("#f-password", input.password);
-await Promise.all([page.waitForURL((u) => !u.pathname.endsWith("/sign-in")), page.press("#f-password", "Enter")]);
+const { result, browser, page } = await start(input, { acceptDownloads: true });
+await signIn(page, input.base, input.login, input.password);
 
 const path = `/console/payments/${input.list_id}`;
 for (const width of [1280, 360, 320]) {

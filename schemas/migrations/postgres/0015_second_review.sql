@@ -25,3 +25,9 @@ CREATE TABLE payment_list_proposals (
 );
 CREATE INDEX payment_list_proposals_list ON payment_list_proposals (list_id, principal_id);
 INSERT INTO payment_list_proposals (list_id, principal_id, at) SELECT id, proposed_by, proposed_at FROM payment_lists;
+
+-- Who issued each credential: a key's creator, and whoever last reset an
+-- account's password (its creator is in created_by). Whoever made or reset
+-- a credential may hold it, so the two-person checks count them with it.
+ALTER TABLE api_keys ADD COLUMN created_by TEXT;
+ALTER TABLE staff_accounts ADD COLUMN reset_by TEXT;

@@ -254,7 +254,7 @@ async fn org_for_grant(
 /// Find or create the organisation `org` and issue it a key.
 pub async fn create_key(state: &AppState, org: &str, kind: &str, role: &str, region: &str) -> anyhow::Result<String> {
     let (org, role) = org_for_grant(state, org, kind, role, region).await?;
-    let key = jobmatch_posting::orgs::issue_key(state, &org, role, Some(region)).await.map_err(explain)?;
+    let key = jobmatch_posting::orgs::issue_key(state, &org, role, Some(region), None).await.map_err(explain)?;
     eprintln!("organisation {} ({}), key {} with role {}", org.name, org.id, key.id, role.as_str());
     Ok(key.key)
 }

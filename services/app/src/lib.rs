@@ -152,10 +152,11 @@ pub fn router(state: AppState, role: ServiceRole, matcher: Option<Arc<Matcher>>)
         .fallback(ops::not_found)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), jobmatch_core::metrics::track))
         .layer(axum::middleware::from_fn(jobmatch_core::http::refuse_nul))
-        .layer(axum::middleware::from_fn(jobmatch_core::http::no_store))
         .layer(axum::middleware::from_fn_with_state(state.clone(), jobmatch_core::http::deadline))
         .with_state(state)
         .layer(CatchPanicLayer::custom(ops::panic_response))
+        // Outside the deadline and the panic catcher: their answers too.
+        .layer(axum::middleware::from_fn(jobmatch_core::http::no_store))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
             // The route template is recorded once routing has matched it

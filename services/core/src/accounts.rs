@@ -257,15 +257,31 @@ pub async fn disable(state: &AppState, id: &str) -> ApiResult<()> {
 /// Give account `id` a new random password (returned, not kept) and end
 /// all its sessions: for someone who forgot theirs. They change it at their
 /// next sign-in.
-pub async fn reset_password(state: &AppState, id: &str) -> ApiResult<String> {
+pub async fn reset_password(state: &AppState, id: &str, by: &str) -> ApiResult<String> {
     let password = random_token(15);
-    sqlx::query("UPDATE staff_accounts SET password_hash = $1, must_change_password = 1 WHERE id = $2")
+    sqlx::query("UPDATE staff_accounts SET password_hash = $1, must_change_password = 1, reset_by = $3 WHERE id = $2")
         .bind(hash_password(&password))
         .bind(id)
+        .bind(by)
         .execute(&state.db.pool)
         .await?;
     end_sessions(state, id, None).await?;
     Ok(password)
+}
+
+/// Who may hold credential `id` besides its owner: whoever issued it (a
+/// key's or an account's creator) and whoever last reset the account's
+/// password — each has held it. A two-person check counts them as the same
+/// person as `id`.
+pub async fn issuers(conn: &mut sqlx::AnyConnection, id: &str) -> ApiResult<Vec<String>> {
+    let rows: Vec<(Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT created_by, reset_by FROM staff_accounts WHERE id = $1
+         UNION ALL SELECT created_by, NULL FROM api_keys WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().flat_map(|(a, b)| [a, b]).flatten().collect())
 }
 
 /// Whether `password` is account `id`'s.
@@ -348,6 +364,14 @@ fn decoy_hash() -> &'static str {
 /// window's start, and whether this attempt was within the budget.
 async fn take_attempt(state: &AppState, bucket: &str, budget: i64) -> ApiResult<(String, bool)> {
     let now = Utc::now();
+    // Now and then, the windows that are over go (the logins typed are
+    // anyone's choice: the table must not grow without end).
+    if rand::random::<u8>() < 4 {
+        sqlx::query("DELETE FROM sign_in_budgets WHERE window_start <= $1")
+            .bind(to_text(now - Duration::minutes(LOCK_MINUTES)))
+            .execute(&state.db.pool)
+            .await?;
+    }
     let (used, started): (i64, String) = sqlx::query_as(
         "INSERT INTO sign_in_budgets (bucket, window_start, used) VALUES ($1, $2, 1)
          ON CONFLICT (bucket) DO UPDATE SET

@@ -120,9 +120,14 @@ fn parse_entry(entry: &str) -> Option<IpAddr> {
 pub struct ClientIp(pub IpAddr);
 
 impl ClientIp {
-    /// The key of this address in the per-address limits.
+    /// The key of this address in the per-address limits: an IPv4 address,
+    /// or the /64 an IPv6 address is in (one subscriber's network: its
+    /// addresses are not separate budgets).
     pub fn limit_key(&self) -> String {
-        format!("ip:{}", self.0)
+        match self.0 {
+            IpAddr::V4(a) => format!("ip:{a}"),
+            IpAddr::V6(a) => format!("ip:{}/64", std::net::Ipv6Addr::from(u128::from(a) >> 64 << 64)),
+        }
     }
 }
 
@@ -197,5 +202,14 @@ mod tests {
         // From an untrusted peer the header is ignored.
         assert_eq!(resolve(ip("198.51.100.1"), &headers(&["203.0.113.9"]), &trusted), ip("198.51.100.1"));
         assert_eq!(resolve(ip("198.51.100.1"), &headers(&["203.0.113.9"]), &[]), ip("198.51.100.1"));
+    }
+
+    #[test]
+    fn an_ipv6_network_is_one_budget() {
+        let a = ClientIp(ip("2001:db8:1:2:aaaa::1")).limit_key();
+        assert_eq!(a, "ip:2001:db8:1:2::/64");
+        assert_eq!(ClientIp(ip("2001:db8:1:2:ffff::9")).limit_key(), a);
+        assert_ne!(ClientIp(ip("2001:db8:1:3::1")).limit_key(), a);
+        assert_eq!(ClientIp(ip("203.0.113.9")).limit_key(), "ip:203.0.113.9");
     }
 }

@@ -24,7 +24,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::orgs::{check_grant, check_may_grant, find_org, may_grant, may_manage, may_manage_keys};
+use crate::orgs::{check_grant, check_may_grant, find_org, may_grant, may_manage, may_manage_keys, Credential};
 
 /// `POST /v1/orgs/{id}/accounts` body.
 #[derive(ToSchema)]
@@ -93,7 +93,7 @@ async fn create_account(
     let mut errs = Errors::default();
     let region = check_grant(&state, &org, role, region_code.as_deref(), "账号", &mut errs);
     errs.finish(|| ())?;
-    check_may_grant(&caller, &state, &org, role, &region)?;
+    check_may_grant(&caller, &state, &org, Credential::Account, role, &region)?;
     if accounts::login_taken(&state, &login).await? {
         return Err(ApiError::conflict("login_taken", format!("登录名“{login}”已被使用")));
     }
@@ -127,7 +127,7 @@ async fn list_accounts(
     let items = accounts::list(&state, &org.id)
         .await?
         .into_iter()
-        .filter(|a| may_grant(&caller, &state, &org, a.role, &a.region_code))
+        .filter(|a| may_grant(&caller, &state, &org, Credential::Account, a.role, &a.region_code))
         .collect();
     Ok(Json(AccountList { items }))
 }
@@ -143,7 +143,7 @@ async fn managed_account(state: &AppState, caller: &Principal, id: &str, account
     }
     accounts::get(state, account_id)
         .await?
-        .filter(|a| a.org_id == org.id && may_grant(caller, state, &org, a.role, &a.region_code))
+        .filter(|a| a.org_id == org.id && may_grant(caller, state, &org, Credential::Account, a.role, &a.region_code))
         .ok_or_else(ApiError::not_found)
 }
 
@@ -175,7 +175,7 @@ async fn reset_password(
     Path((id, account_id)): Path<(String, String)>,
 ) -> ApiResult<Json<NewAccount>> {
     let account = managed_account(&state, &caller, &id, &account_id).await?;
-    let password = accounts::reset_password(&state, &account.id).await?;
+    let password = accounts::reset_password(&state, &account.id, &caller.key_id).await?;
     tracing::info!(account_id = %account.id, "staff account password reset");
     Ok(Json(NewAccount { account, password }))
 }

@@ -97,40 +97,66 @@ async fn get_calendar(State(state): State<AppState>, caller: Principal) -> ApiRe
 pub struct CalendarYearBody {
     /// Every day off of the year (YYYY-MM-DD), at most 60: 元旦, 春节,
     /// 清明节, 劳动节, 端午节, 中秋节, 国庆节 with the days taken with them.
-    pub holidays: Vec<String>,
+    /// (As read: each item in its place, `None` where it was not a string.)
+    #[schema(value_type = Vec<String>)]
+    pub holidays: Vec<Option<String>>,
     /// The weekend days worked in exchange (调休上班, YYYY-MM-DD), at most 20.
-    pub working_days: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub working_days: Vec<Option<String>>,
     /// The notice, e.g. 国务院办公厅关于2027年部分节假日安排的通知（国办发明电〔2026〕…号）; 5–200 characters.
     pub source: String,
 }
 
-impl RequestBody for CalendarYearBody {
-    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<CalendarYearBody> {
-        let mut list = |key: &str, max: usize| {
-            let days = f.strings(key, max, 10, errs);
-            if days.is_none() && f.get(key).is_none() {
-                errs.add(key, "required", "必填（没有则填空数组 []）");
+/// A list of dates as sent, each in its place (None where an item is not
+/// a string, named in `errs`).
+fn sent_list(f: &Fields<'_>, key: &str, max: usize, errs: &mut Errors) -> Vec<Option<String>> {
+    match f.get(key) {
+        None => {
+            errs.add(key, "required", "必填（没有则填空数组 []）");
+            Vec::new()
+        }
+        Some(v) => match v.as_array() {
+            None => {
+                errs.add(key, "type", "应为日期数组");
+                Vec::new()
             }
-            days
-        };
-        let holidays = list("holidays", 60);
-        let working_days = list("working_days", 20);
-        let source = f.string("source", true, 5, 200, errs);
-        // What could be read goes on to the date checks, so that every bad
-        // field is named in one answer (errs already holds the others).
+            Some(items) if items.len() > max => {
+                errs.add(key, "too_many", format!("最多 {max} 项"));
+                Vec::new()
+            }
+            Some(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    let s = item.as_str().map(str::to_string);
+                    if s.is_none() {
+                        errs.add(format!("{key}[{i}]"), "type", "应为 YYYY-MM-DD 格式的字符串");
+                    }
+                    s
+                })
+                .collect(),
+        },
+    }
+}
+
+impl RequestBody for CalendarYearBody {
+    /// What could be read goes on to the date checks, so that every bad
+    /// field is named in one answer (`errs` holds the others).
+    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<CalendarYearBody> {
         Some(CalendarYearBody {
-            holidays: holidays.unwrap_or_default(),
-            working_days: working_days.unwrap_or_default(),
-            source: source.unwrap_or_default(),
+            holidays: sent_list(f, "holidays", 60, errs),
+            working_days: sent_list(f, "working_days", 20, errs),
+            source: f.string("source", true, 5, 200, errs).unwrap_or_default(),
         })
     }
 }
 
 /// Dates of `key` with the place each had in the list sent; each one that
 /// is not a YYYY-MM-DD date is named.
-fn dates(key: &str, list: &[String], errs: &mut Errors) -> (Vec<NaiveDate>, Vec<usize>) {
+fn dates(key: &str, list: &[Option<String>], errs: &mut Errors) -> (Vec<NaiveDate>, Vec<usize>) {
     let mut out = (Vec::new(), Vec::new());
     for (i, d) in list.iter().enumerate() {
+        let Some(d) = d else { continue };
         match NaiveDate::parse_from_str(d, "%Y-%m-%d") {
             Ok(day) if day.to_string() == *d => {
                 out.0.push(day);

@@ -183,15 +183,23 @@ pub async fn insert_org(state: &AppState, name: &str, kind: OrgKind, region_code
     }
 }
 
-/// Check that `role` and `region` fit `org`, then store a new key.
-pub async fn issue_key(state: &AppState, org: &Org, role: Role, region: Option<&str>) -> ApiResult<NewKey> {
+/// Check that `role` and `region` fit `org`, then store a new key,
+/// recording who issued it (`None`: the command line).
+pub async fn issue_key(
+    state: &AppState,
+    org: &Org,
+    role: Role,
+    region: Option<&str>,
+    issued_by: Option<&str>,
+) -> ApiResult<NewKey> {
     let mut errs = Errors::default();
     let region = check_grant(state, org, role, region, "密钥", &mut errs);
     errs.finish(|| ())?;
     let key = generate_key();
     let id = new_id("key");
     sqlx::query(
-        "INSERT INTO api_keys (id, org_id, role, region_code, key_hash, key_prefix, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO api_keys (id, org_id, role, region_code, key_hash, key_prefix, created_at, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&id)
     .bind(&org.id)
@@ -200,6 +208,7 @@ pub async fn issue_key(state: &AppState, org: &Org, role: Role, region: Option<&
     .bind(hash_key(&key))
     .bind(&key[..8])
     .bind(now_text())
+    .bind(issued_by)
     .execute(&state.db.pool)
     .await?;
     tracing::info!(key_id = %id, org_id = %org.id, role = role.as_str(), "api key issued");
@@ -262,29 +271,44 @@ pub fn may_manage_keys(caller: &Principal, org: &Org) -> bool {
     }
 }
 
+/// What a credential is: a person's console account or a machine's API key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Credential {
+    Account,
+    Key,
+}
+
 /// The one rule for credentials: whether `caller` may give `org` an
 /// account or a key of `role` acting for `region` — and so list, reset,
 /// disable or revoke one. The bureau's admin: any. Staff: publisher ones
-/// for the organisations they manage or their own, and staff ones of their
-/// own organisation within their region; never an admin's. (Whether the
-/// role fits the organisation and the region lies within it is
+/// for the organisations they manage or their own, and staff accounts of
+/// their own organisation within their region; never a staff key (a
+/// second identity of their own) and never an admin's. (Whether the role
+/// fits the organisation and the region lies within it is
 /// [`check_grant`]'s.)
-pub fn may_grant(caller: &Principal, state: &AppState, org: &Org, role: Role, region: &str) -> bool {
+pub fn may_grant(caller: &Principal, state: &AppState, org: &Org, what: Credential, role: Role, region: &str) -> bool {
     let own_region = || caller.org_id == org.id && state.regions.covers(&caller.region_code, region);
-    match (caller.role, role) {
-        (Role::Admin, _) => true,
-        (Role::Staff, Role::Publisher) => may_manage(caller, state, org) || own_region(),
-        (Role::Staff, Role::Staff) => own_region(),
+    match (caller.role, role, what) {
+        (Role::Admin, _, _) => true,
+        (Role::Staff, Role::Publisher, _) => may_manage(caller, state, org) || own_region(),
+        (Role::Staff, Role::Staff, Credential::Account) => own_region(),
         _ => false,
     }
 }
 
 /// [`may_grant`] as an answer: 403 naming what staff may grant.
-pub fn check_may_grant(caller: &Principal, state: &AppState, org: &Org, role: Role, region: &str) -> ApiResult<()> {
-    if may_grant(caller, state, org, role, region) {
+pub fn check_may_grant(
+    caller: &Principal,
+    state: &AppState,
+    org: &Org,
+    what: Credential,
+    role: Role,
+    region: &str,
+) -> ApiResult<()> {
+    if may_grant(caller, state, org, what, role, region) {
         Ok(())
     } else {
-        Err(ApiError::forbidden("工作人员只能开设 publisher 账号或密钥，或本机构、本人负责区域内的 staff 账号或密钥"))
+        Err(ApiError::forbidden("工作人员只能开设 publisher 账号或密钥，或本机构、本人负责区域内的 staff 账号"))
     }
 }
 
@@ -429,8 +453,8 @@ async fn create_key(
     let mut errs = Errors::default();
     let granted = check_grant(&state, &org, role, region.as_deref(), "密钥", &mut errs);
     errs.finish(|| ())?;
-    check_may_grant(&caller, &state, &org, role, &granted)?;
-    let key = issue_key(&state, &org, role, Some(&granted)).await?;
+    check_may_grant(&caller, &state, &org, Credential::Key, role, &granted)?;
+    let key = issue_key(&state, &org, role, Some(&granted), Some(&caller.key_id)).await?;
     Ok((StatusCode::CREATED, Json(key)))
 }
 
@@ -458,7 +482,7 @@ async fn list_keys(
         .filter_map(|(id, role, region_code, key_prefix, created_at, revoked_at)| {
             Some(KeyInfo { id, role: Role::parse(&role)?, region_code, key_prefix, created_at, revoked_at })
         })
-        .filter(|k| may_grant(&caller, &state, &org, k.role, &k.region_code))
+        .filter(|k| may_grant(&caller, &state, &org, Credential::Key, k.role, &k.region_code))
         .collect();
     Ok(Json(KeyList { items }))
 }
@@ -486,7 +510,7 @@ async fn revoke_key(
             .await?;
     let allowed = target
         .and_then(|(role, region)| Some((Role::parse(&role)?, region)))
-        .is_some_and(|(role, region)| may_grant(&caller, &state, &org, role, &region));
+        .is_some_and(|(role, region)| may_grant(&caller, &state, &org, Credential::Key, role, &region));
     if !allowed {
         return Err(ApiError::not_found());
     }

@@ -149,7 +149,7 @@ pub async fn stylesheet() -> Response {
 /// address has failed too often this minute, 404 for an unknown token, 410
 /// for an expired one.
 async fn open_link(state: &AppState, address: ClientIp, token: &str) -> Result<Link, Response> {
-    let key = format!("link:{}", address.0);
+    let key = format!("link:{}", address.limit_key());
     let budget = state.settings.auth_failures_per_minute;
     if let Some(wait) = state.auth_failures.exhausted(&key, budget) {
         state.metrics.count_with("jobmatch_seeker_link_failures_total", &[("reason", "throttled")], 1);

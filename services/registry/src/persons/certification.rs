@@ -145,16 +145,22 @@ pub async fn record_step(
     Ok(true)
 }
 
-/// Who took the person's latest `apply` step.
-async fn applied_by(state: &AppState, person_id: &str) -> ApiResult<Option<String>> {
+/// Whether `who` is another person than whoever took the person's latest
+/// `apply` step: not the same key or account, nor a credential the
+/// applicant issued or reset.
+async fn other_person(state: &AppState, person_id: &str, who: &str) -> ApiResult<bool> {
+    let mut conn = state.db.pool.acquire().await?;
     let by: Option<Option<String>> = sqlx::query_scalar(
         "SELECT actor_key_id FROM certification_events WHERE person_id = $1 AND to_status = 'applied'
          ORDER BY id DESC LIMIT 1",
     )
     .bind(person_id)
-    .fetch_optional(&state.db.pool)
+    .fetch_optional(&mut *conn)
     .await?;
-    Ok(by.flatten())
+    let Some(applicant) = by.flatten() else { return Ok(true) };
+    let mut same = jobmatch_core::accounts::issuers(&mut conn, who).await?;
+    same.push(who.to_string());
+    Ok(!same.contains(&applicant))
 }
 
 async fn last_grounds(state: &AppState, person_id: &str) -> ApiResult<Vec<String>> {
@@ -202,8 +208,10 @@ fn check_grounds(state: &AppState, record: &StoredPerson, grounds: &[String], to
 /// `apply` (from none, rejected, revoked or expired; the person must be
 /// unemployed; grounds checked against the record) → `certify` or `reject`
 /// (a note); a certified person may be `revoke`d (a note) or `renew`ed (a
-/// new validity period from today, also after expiry). Other moves are 409.
-/// Whoever applied cannot certify (403 `self_approval`): two people.
+/// new validity period from today, before it lapses). Other moves are 409.
+/// Whoever applied cannot certify or renew (403 `self_approval`), nor a
+/// credential they issued or reset: two people. A lapsed certification is
+/// applied for again (409 `expired_reapply`).
 #[utoipa::path(post, path = "/v1/persons/{id}/certification", tag = "persons", params(("id" = String, Path)),
     request_body = CertificationStep,
     responses((status = 200, body = Person), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem),
@@ -226,7 +234,18 @@ async fn certification_step(
         ("certify", Some(S::Applied)) => S::Certified,
         ("reject", Some(S::Applied)) => S::Rejected,
         ("revoke", Some(S::Certified)) => S::Revoked,
-        ("renew", Some(S::Certified | S::Expired)) => S::Certified,
+        ("renew", Some(S::Certified)) => S::Certified,
+        // A lapsed certification is decided afresh: applied for by one
+        // person, certified by another.
+        ("renew", Some(S::Expired)) => {
+            return Err(Problem::new(
+                axum::http::StatusCode::CONFLICT,
+                "expired_reapply",
+                "认定已过期",
+                "认定已过期，请重新提出认定申请，由另一位工作人员认定",
+            )
+            .into())
+        }
         (a, c) => {
             return Err(Problem::new(
                 axum::http::StatusCode::CONFLICT,
@@ -255,10 +274,7 @@ async fn certification_step(
             None => last_grounds(&state, &record.id).await?,
         },
     };
-    if to == S::Certified
-        && action == "certify"
-        && applied_by(&state, &record.id).await?.as_deref() == Some(&caller.key_id)
-    {
+    if to == S::Certified && !other_person(&state, &record.id, &caller.key_id).await? {
         return Err(Problem::new(
             axum::http::StatusCode::FORBIDDEN,
             "self_approval",

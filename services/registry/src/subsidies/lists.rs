@@ -308,11 +308,12 @@ async fn answer(state: &AppState, caller: &Principal, list: ListRow) -> ApiResul
         (Some(by), true) => jobmatch_core::accounts::actor_name(state, by).await?,
         _ => None,
     };
-    let proposers = proposers(&state.db.pool, &list.id).await?;
     let may_approve = list.state == "proposed"
         && matches!(caller.role, Role::Admin | Role::Staff)
         && full
-        && !proposers.contains(&caller.key_id);
+        && may_approve_now(&mut *state.db.pool.acquire().await?, &list.id, &caller.key_id).await?;
+    // Who proposed is for the unit's staff and admin, not for an agency.
+    let proposers = if full { proposers(&state.db.pool, &list.id).await? } else { Vec::new() };
     Ok(PaymentList {
         approved_by_name,
         proposers,
@@ -330,6 +331,20 @@ async fn answer(state: &AppState, caller: &Principal, list: ListRow) -> ApiResul
         total: yuan(total),
         rows: out,
     })
+}
+
+/// Whether `who` is another person than everyone who proposed or
+/// recomputed list `id`: not one of them, and its credential was not
+/// issued or reset by one of them.
+async fn may_approve_now(conn: &mut AnyConnection, id: &str, who: &str) -> ApiResult<bool> {
+    let proposers: Vec<String> =
+        sqlx::query_scalar("SELECT principal_id FROM payment_list_proposals WHERE list_id = $1")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut same = jobmatch_core::accounts::issuers(conn, who).await?;
+    same.push(who.to_string());
+    Ok(!proposers.iter().any(|p| same.contains(p)))
 }
 
 /// Everyone who proposed or recomputed list `id`, in the order they first did.
@@ -954,35 +969,38 @@ async fn approve(
     let row = list_for(&state, &caller, &id).await?;
     let now = now_text();
     let mut tx = state.db.pool.begin().await?;
+    // The list is taken first (on PostgreSQL a row lock; SQLite has one
+    // writer), so a recompute cannot slip in between the check and the
+    // approval, and each check below reads what is committed now.
+    let lock = match state.db.backend {
+        Backend::Postgres => "SELECT state FROM payment_lists WHERE id = $1 FOR UPDATE",
+        Backend::Sqlite => "SELECT state FROM payment_lists WHERE id = $1",
+    };
+    let current: String = sqlx::query_scalar(lock).bind(&id).fetch_one(&mut *tx).await?;
+    if current != "proposed" {
+        return Err(ApiError::conflict("not_proposed", format!("该名单当前为“{}”，不能再审核", state_name(&current))));
+    }
     // Two people: whoever proposed or recomputed the list cannot approve
-    // it, admin included — checked in the same statement that approves.
-    let moved = sqlx::query(
+    // it, admin included — nor a credential one of them issued or reset
+    // (a second identity of the same person).
+    if !may_approve_now(&mut tx, &id, &caller.key_id).await? {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "self_approval",
+            "不能审核自己生成的名单",
+            "您生成或重新生成过这份名单（或您的账号、密钥由生成人开设或重置），须由另一位工作人员核对并审核（两人分别经办）",
+        )
+        .into());
+    }
+    sqlx::query(
         "UPDATE payment_lists SET state = 'approved', approved_by = $2, approved_at = $3, updated_at = $3
-         WHERE id = $1 AND state = 'proposed'
-           AND NOT EXISTS (SELECT 1 FROM payment_list_proposals p WHERE p.list_id = $1 AND p.principal_id = $2)",
+         WHERE id = $1 AND state = 'proposed'",
     )
     .bind(&id)
     .bind(&caller.key_id)
     .bind(&now)
     .execute(&mut *tx)
     .await?;
-    if moved.rows_affected() == 0 {
-        drop(tx);
-        let now_row = list_for(&state, &caller, &id).await?;
-        if now_row.state == "proposed" {
-            return Err(Problem::new(
-                StatusCode::FORBIDDEN,
-                "self_approval",
-                "不能审核自己生成的名单",
-                "您生成或重新生成过这份名单，须由另一位工作人员核对并审核（两人分别经办）",
-            )
-            .into());
-        }
-        return Err(ApiError::conflict(
-            "not_proposed",
-            format!("该名单当前为“{}”，不能再审核", state_name(&now_row.state)),
-        ));
-    }
     sqlx::query("UPDATE payment_rows SET state = 'approved' WHERE list_id = $1 AND state = 'proposed'")
         .bind(&id)
         .execute(&mut *tx)
