@@ -157,6 +157,9 @@ pub fn period_end(
     jobmatch_core::policy::subsidy_period_end(retire, start, v.years.unwrap_or(3), v.near_retirement_years.unwrap_or(0))
 }
 
+/// The rules that share one subsidy period per person.
+const SI_RULES: [&str; 2] = ["flexible_si", "employer_si"];
+
 /// Everything due for `month` under the policy, before any unit filter.
 pub fn due(facts: &Facts, policy: &Policy, month: NaiveDate) -> Vec<Due> {
     let mut out = Vec::new();
@@ -172,11 +175,16 @@ pub fn due(facts: &Facts, policy: &Policy, month: NaiveDate) -> Vec<Due> {
         })
         .map(|w| w.person_id.as_str())
         .collect();
-    let allowance_paid: HashSet<&str> =
-        facts.allowances.iter().filter(|a| a.amount_yuan > 0).map(|a| a.person_id.as_str()).collect();
-    let period = |rule: &str, v: &RuleVersion, person: &PersonFacts, person_id: &str| {
-        let start =
-            facts.first_approved.get(&(rule.to_string(), person_id.to_string())).copied().unwrap_or(month).min(month);
+    // One social-insurance subsidy period per person (财社〔2017〕164号: the
+    // period is the person's, judged at the first approval), whichever of
+    // the two rules paid first: 灵活就业 then 单位吸纳 is one period, not two.
+    let period = |v: &RuleVersion, person: &PersonFacts, person_id: &str| {
+        let start = SI_RULES
+            .iter()
+            .filter_map(|rule| facts.first_approved.get(&(rule.to_string(), person_id.to_string())).copied())
+            .min()
+            .unwrap_or(month)
+            .min(month);
         let (end, to_retirement) = period_end(v, policy, person.birth, &person.sex, start)?;
         (month < end).then(|| {
             let why = if to_retirement {
@@ -192,7 +200,7 @@ pub fn due(facts: &Facts, policy: &Policy, month: NaiveDate) -> Vec<Due> {
         let [n, d] = v.share.unwrap_or([2, 3]);
         for c in facts.contributions.iter().filter(|c| c.kind == "flexible") {
             let Some(p) = facts.people.get(&c.person_id).filter(|p| p.certified) else { continue };
-            let Some(when) = period("flexible_si", v, p, &c.person_id) else { continue };
+            let Some(when) = period(v, p, &c.person_id) else { continue };
             let mut amount = share(c.total_fen, n, d);
             if let Some(cap) = v.monthly_cap {
                 amount = amount.min(cap * 100);
@@ -218,11 +226,10 @@ pub fn due(facts: &Facts, policy: &Policy, month: NaiveDate) -> Vec<Due> {
             if v.excluded_employer_types.contains(&c.employer_type)
                 || in_welfare.contains(c.person_id.as_str())
                 || facts.unemployment_benefit.contains_key(&c.person_id)
-                || allowance_paid.contains(c.person_id.as_str())
             {
                 continue;
             }
-            let Some(when) = period("employer_si", v, p, &c.person_id) else { continue };
+            let Some(when) = period(v, p, &c.person_id) else { continue };
             out.push(Due {
                 rule: "employer_si",
                 rule_version: v.id(),
@@ -658,9 +665,37 @@ mod tests {
         assert_eq!(due[1].payee_kind, "employer");
         assert_eq!(due[1].claim("2025-03"), "employer_si|employer:91330400MA2B000001|c|2025-03");
 
+        // A month with the living allowance (or its taper) still pays the
+        // employer's subsidy: no rule withholds it.
+        f.allowances.push(AllowanceMonth {
+            allowance_id: "alw-1".into(),
+            person_id: "c".into(),
+            amount_yuan: 565,
+            tapered: true,
+        });
+        assert!(super::due(&f, &policy, month).iter().any(|d| d.rule == "employer_si" && d.person_id == "c"));
+
         // A month with unemployment insurance: no employer subsidy.
         f.unemployment_benefit.insert("c".into(), "uip-1".into());
         assert!(super::due(&f, &policy, month).iter().all(|d| d.rule != "employer_si"));
+    }
+
+    #[test]
+    fn flexible_work_then_an_employer_is_one_subsidy_period() {
+        let policy = Policy::load(None).unwrap();
+        let mut f = Facts::default();
+        // Born 1985: far from retirement, so three years.
+        f.people.insert("a".into(), person("1985-05-01", "female", true));
+        f.contributions = vec![contribution("a", "employer", "enterprise", 120_000)];
+        // Paid as flexible work from January 2022: the period runs to the end
+        // of December 2024, whichever rule pays.
+        f.first_approved.insert(("flexible_si".into(), "a".into()), d("2022-01-01"));
+        let rules = |month: &str| -> Vec<&'static str> {
+            due(&f, &policy, d(month)).iter().filter(|d| d.person_id == "a").map(|d| d.rule).collect()
+        };
+        assert_eq!(rules("2024-12-01"), ["employer_si"], "within the one period");
+        assert!(rules("2025-01-01").is_empty(), "not a second period for the employer");
+        assert!(due(&f, &policy, d("2024-12-01"))[0].basis.contains("补贴期 2022-01 起至 2024-12-31 止"));
     }
 
     #[test]
