@@ -138,7 +138,7 @@ async fn the_admin_keeps_the_calendar_in_the_console() {
         crate::console::assert_checked_pages(&out);
         let steps = &out["steps"];
         assert!(steps["page_text"].as_str().unwrap().contains("已录入的年份"), "{steps}");
-        assert!(steps["error_summary"].as_str().unwrap().contains("日期格式"), "{steps}");
+        assert!(steps["error_summary"].as_str().unwrap().contains("第 2 个日期“2033-13-01”不是有效日期"), "{steps}");
         assert_eq!(steps["kept"], "2033-01-01 2033-13-01", "what was typed is kept");
         assert_eq!(steps["saved_at"], "/console/calendar?saved=2033");
         assert!(steps["saved_text"].as_str().unwrap().contains("2033 年的放假安排已保存"), "{steps}");

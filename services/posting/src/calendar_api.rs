@@ -162,7 +162,15 @@ fn dates(key: &str, list: &[Option<String>], errs: &mut Errors) -> (Vec<NaiveDat
                 out.0.push(day);
                 out.1.push(i);
             }
-            _ => errs.add(format!("{key}[{i}]"), "invalid_date", "日期格式应为 YYYY-MM-DD"),
+            _ => errs.add(
+                format!("{key}[{i}]"),
+                "invalid_date",
+                format!(
+                    "第 {} 个日期“{}”不是有效日期，格式应为 YYYY-MM-DD",
+                    i + 1,
+                    d.chars().take(20).collect::<String>()
+                ),
+            ),
         }
     }
     out
