@@ -94,13 +94,7 @@ both_backends! {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_admin_keeps_the_calendar_in_the_console() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
-    let bureau = {
-        let orgs = app.get("/v1/orgs?limit=200", &app.admin).await;
-        orgs.body["items"].as_array().unwrap().iter().find(|o| o["name"] == "市人社局").unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
+    let bureau = app.bureau_org().await;
     let password = app.account(&app.admin, &bureau, "city.calendar", "admin", None).await;
     let (_, warning) = shipped_reach(jobmatch_core::time::today());
     let mut browser = Browser::new(&app);

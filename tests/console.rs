@@ -644,9 +644,8 @@ both_backends! {
         let detail = browser.get(&format!("/console/payments/{list_id}")).await;
         assert!(detail.body.contains("已审核") && !detail.body.contains("核对无误，审核通过"), "{}", detail.body);
         assert!(detail.body.contains("王丽（"), "the approver by name, not by account id: {}", detail.body);
-        let accounts = app.get(&format!("/v1/orgs/{org}/accounts"), &app.admin).await;
-        let qian = accounts.body["items"].as_array().unwrap().iter().find(|a| a["login"] == "nanhu.qian").unwrap()["id"].clone();
-        assert_eq!(app.get(&format!("/v1/payment-lists/{list_id}"), &key).await.body["approved_by"], qian, "approved by the colleague");
+        let qian = app.account_id(&org, "nanhu.qian").await;
+        assert_eq!(app.get(&format!("/v1/payment-lists/{list_id}"), &key).await.body["approved_by"], qian.as_str(), "approved by the colleague");
         let twice = colleague.post(&format!("/console/payments/{list_id}/approve"), &[("csrf", &their_csrf)]).await;
         assert_eq!(twice.status, StatusCode::CONFLICT);
         let (status, bytes) = browser.download(&format!("/console/payments/{list_id}/download?format=xlsx")).await;

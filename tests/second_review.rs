@@ -16,7 +16,7 @@ use crate::helpers::*;
 
 impl TestApp {
     /// The bureau's own organisation (the one the admin keys belong to).
-    async fn bureau_org(&self) -> String {
+    pub(crate) async fn bureau_org(&self) -> String {
         let orgs = self.get("/v1/orgs?limit=200", &self.admin).await;
         let org = orgs.body["items"].as_array().unwrap().iter().find(|o| o["name"] == "市人社局").cloned();
         org.expect("the bureau's organisation")["id"].as_str().unwrap().to_string()
@@ -30,7 +30,7 @@ impl TestApp {
         (r.body["id"].as_str().unwrap().to_string(), r.body["key"].as_str().unwrap().to_string())
     }
 
-    async fn account_id(&self, org: &str, login: &str) -> String {
+    pub(crate) async fn account_id(&self, org: &str, login: &str) -> String {
         let listed = self.get(&format!("/v1/orgs/{org}/accounts"), &self.admin).await;
         let found = listed.body["items"].as_array().unwrap().iter().find(|a| a["login"] == login).cloned();
         found.unwrap_or_else(|| panic!("{login} in {}", listed.body))["id"].as_str().unwrap().to_string()

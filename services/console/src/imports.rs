@@ -234,7 +234,7 @@ pub(crate) async fn jobs_template(ctx: Ctx, axum::extract::Path(name): axum::ext
     let (body, kind) = match name.as_str() {
         "jobs-template.csv" => {
             let mut out = Vec::from("\u{feff}".as_bytes());
-            let mut w = csv_writer(&mut out);
+            let mut w = jobmatch_core::sheet::CsvOut::new(&mut out);
             let _ = w.write_record(cols.iter().map(|c| c.1.as_str()));
             let _ = w.write_record(cols.iter().map(|c| example(c.0)));
             drop(w);
@@ -256,10 +256,6 @@ pub(crate) async fn jobs_template(ctx: Ctx, axum::extract::Path(name): axum::ext
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     crate::secure(r)
-}
-
-fn csv_writer(out: &mut Vec<u8>) -> jobmatch_core::sheet::CsvOut<&mut Vec<u8>> {
-    jobmatch_core::sheet::CsvOut::new(out)
 }
 
 /// The template workbook: the columns and an example row on the first

@@ -149,11 +149,6 @@ impl Calendar {
         cal
     }
 
-    /// The years listed, in order.
-    pub fn years(&self) -> impl Iterator<Item = i32> + '_ {
-        self.years.iter().copied()
-    }
-
     /// The last day known without a gap from `today`'s year on (31
     /// December of the last year of the run), or None when `today`'s year
     /// itself is missing.

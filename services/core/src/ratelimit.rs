@@ -69,16 +69,9 @@ impl RateLimiter {
     /// Count one request of `key_id`; 429 when it has used `per_minute` in
     /// the current minute.
     pub fn check(&self, key_id: &str, per_minute: u32) -> Result<(), ApiError> {
-        let wait = self.with_window(key_id, |now, (start, used)| {
-            if *used >= per_minute {
-                return Some(60 - now.duration_since(*start).as_secs().min(59));
-            }
-            *used += 1;
-            None
-        });
-        match wait {
-            None => Ok(()),
-            Some(wait) => Err(Problem::new(
+        match self.take(key_id, per_minute) {
+            Ok(()) => Ok(()),
+            Err(wait) => Err(Problem::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
                 "请求过于频繁",

@@ -54,14 +54,11 @@ pub struct CalendarView {
 }
 
 fn view(y: StoredYear) -> CalendarYearView {
-    let mut holidays: Vec<String> = y.year.holidays.iter().map(NaiveDate::to_string).collect();
-    let mut working_days: Vec<String> = y.year.working_days.iter().map(NaiveDate::to_string).collect();
-    holidays.sort();
-    working_days.sort();
+    // Stored in order (calendar::put_year and seed sort them).
     CalendarYearView {
         year: y.year.year,
-        holidays,
-        working_days,
+        holidays: y.year.holidays.iter().map(NaiveDate::to_string).collect(),
+        working_days: y.year.working_days.iter().map(NaiveDate::to_string).collect(),
         source: y.year.source,
         updated_by: y.updated_by,
         updated_at: y.updated_at,

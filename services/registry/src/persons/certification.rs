@@ -158,9 +158,7 @@ async fn other_person(state: &AppState, person_id: &str, who: &str) -> ApiResult
     .fetch_optional(&mut *conn)
     .await?;
     let Some(applicant) = by.flatten() else { return Ok(true) };
-    let mut same = jobmatch_core::accounts::issuers(&mut conn, who).await?;
-    same.push(who.to_string());
-    Ok(!same.contains(&applicant))
+    Ok(!jobmatch_core::accounts::is_one_of(&mut conn, who, &[applicant]).await?)
 }
 
 async fn last_grounds(state: &AppState, person_id: &str) -> ApiResult<Vec<String>> {

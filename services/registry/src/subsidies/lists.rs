@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{Datelike, NaiveDate};
+use jobmatch_core::accounts::is_one_of;
 use jobmatch_core::db::Backend;
 use jobmatch_core::error::{FieldError, Problem};
 use jobmatch_core::http::{JsonBody, QueryParams};
@@ -308,12 +309,17 @@ async fn answer(state: &AppState, caller: &Principal, list: ListRow) -> ApiResul
         (Some(by), true) => jobmatch_core::accounts::actor_name(state, by).await?,
         _ => None,
     };
-    let may_approve = list.state == "proposed"
-        && matches!(caller.role, Role::Admin | Role::Staff)
-        && full
-        && may_approve_now(&mut *state.db.pool.acquire().await?, &list.id, &caller.key_id).await?;
     // Who proposed is for the unit's staff and admin, not for an agency.
-    let proposers = if full { proposers(&state.db.pool, &list.id).await? } else { Vec::new() };
+    let (proposers, may_approve) = if full {
+        let mut conn = state.db.pool.acquire().await?;
+        let proposers = proposers(&mut conn, &list.id).await?;
+        let may = list.state == "proposed"
+            && matches!(caller.role, Role::Admin | Role::Staff)
+            && !is_one_of(&mut conn, &caller.key_id, &proposers).await?;
+        (proposers, may)
+    } else {
+        (Vec::new(), false)
+    };
     Ok(PaymentList {
         approved_by_name,
         proposers,
@@ -333,27 +339,13 @@ async fn answer(state: &AppState, caller: &Principal, list: ListRow) -> ApiResul
     })
 }
 
-/// Whether `who` is another person than everyone who proposed or
-/// recomputed list `id`: not one of them, and its credential was not
-/// issued or reset by one of them.
-async fn may_approve_now(conn: &mut AnyConnection, id: &str, who: &str) -> ApiResult<bool> {
-    let proposers: Vec<String> =
-        sqlx::query_scalar("SELECT principal_id FROM payment_list_proposals WHERE list_id = $1")
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?;
-    let mut same = jobmatch_core::accounts::issuers(conn, who).await?;
-    same.push(who.to_string());
-    Ok(!proposers.iter().any(|p| same.contains(p)))
-}
-
 /// Everyone who proposed or recomputed list `id`, in the order they first did.
-async fn proposers(pool: &sqlx::AnyPool, id: &str) -> ApiResult<Vec<String>> {
+async fn proposers(conn: &mut AnyConnection, id: &str) -> ApiResult<Vec<String>> {
     let rows: Vec<(String,)> = sqlx::query_as(
         "SELECT principal_id FROM payment_list_proposals WHERE list_id = $1 GROUP BY principal_id ORDER BY MIN(id)",
     )
     .bind(id)
-    .fetch_all(pool)
+    .fetch_all(conn)
     .await?;
     Ok(rows.into_iter().map(|r| r.0).collect())
 }
@@ -983,7 +975,8 @@ async fn approve(
     // Two people: whoever proposed or recomputed the list cannot approve
     // it, admin included — nor a credential one of them issued or reset
     // (a second identity of the same person).
-    if !may_approve_now(&mut tx, &id, &caller.key_id).await? {
+    let proposed_by = proposers(&mut tx, &id).await?;
+    if is_one_of(&mut tx, &caller.key_id, &proposed_by).await? {
         return Err(Problem::new(
             StatusCode::FORBIDDEN,
             "self_approval",
