@@ -192,7 +192,9 @@ both_backends! {
 
     async fn a_referral_moves_step_by_step_to_a_placement_and_a_computed_subsidy(app: TestApp) {
         let g = app.two_agencies().await;
-        let person = app.create_person(person_body(221)).await;
+        let body = person_body(221);
+        let number = body["id_number"].as_str().unwrap().to_string();
+        let person = app.create_person(body).await;
         app.assign(&g.agreement_a, &person).await;
         let (_, publisher) = app.publisher("推荐零工市场").await;
         let job = app.create_job(&publisher, job_body()).await;
@@ -214,8 +216,8 @@ both_backends! {
             assert_eq!(r.status, StatusCode::OK, "{}", r.body);
             assert_eq!(r.body["status"], step);
         }
-        let r = app.post(&path, &g.a, json!({"status": "hired", "placement": {"started_on": "2026-11-02",
-            "contract_signed_on": "2026-11-01"}})).await;
+        let r = app.post(&path, &g.a, json!({"status": "hired", "placement": {"started_on": "2026-09-01",
+            "contract_signed_on": "2026-08-31"}})).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         let history: Vec<&str> = r.body["history"].as_array().unwrap().iter().map(|h| h["to"].as_str().unwrap()).collect();
         assert_eq!(history, ["referred", "contacted", "interviewed", "hired"]);
@@ -234,12 +236,30 @@ both_backends! {
         let me = app.get(&format!("/v1/persons/{person}"), &app.admin).await;
         assert_eq!(me.body["employment_status"], "employed");
 
-        // Insurance months accrue; the subsidy is due when they reach 3, computed.
-        let month = jobmatch_core::time::today().format("%Y-%m").to_string();
-        for (m, due) in [(1, false), (2, false), (3, true)] {
+        // The agency reports insured months as they accrue: its progress,
+        // never the ground of the subsidy.
+        for m in 1..=3 {
             let r = app.post(&format!("/v1/placements/{placement}/insurance"), &g.a, json!({"months": m})).await;
             assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-            let s = app.get(&format!("/v1/subsidies?month={month}"), &app.admin).await;
+            assert_eq!(r.body["social_insurance_months"], m);
+        }
+        let month = jobmatch_core::time::today().format("%Y-%m").to_string();
+        for m in [month.as_str(), "2026-09", "2026-10", "2026-11"] {
+            let s = app.get(&format!("/v1/subsidies?month={m}"), &app.admin).await;
+            assert_eq!((s.status, &s.body["items"]), (StatusCode::OK, &json!([])), "{m}: on the agency's word alone");
+        }
+        // The insurance records: August (before the placement) does not
+        // count; September, October, November do: due in November.
+        let mut csv = String::from("身份证号,月份,参保类型,统一社会信用代码,单位名称,单位性质,养老保险,医疗保险,失业保险\n");
+        for m in ["2026-08", "2026-09", "2026-10", "2026-11"] {
+            csv.push_str(&format!("{number},{m},单位职工,91330402MA2B00003Z,推荐零工市场,企业,1600,700,50\n"));
+        }
+        let r = app
+            .post_bytes("/v1/evidence/import?kind=social_insurance", &app.admin, "text/csv", csv.into_bytes())
+            .await;
+        assert_eq!((r.status, r.body["stored"].as_i64()), (StatusCode::OK, Some(4)), "{}", r.body);
+        for (m, due) in [("2026-09", false), ("2026-10", false), ("2026-11", true), ("2026-12", false)] {
+            let s = app.get(&format!("/v1/subsidies?month={m}"), &app.admin).await;
             assert_eq!(s.status, StatusCode::OK, "{}", s.body);
             let items = s.body["items"].as_array().unwrap();
             if due {
@@ -247,10 +267,17 @@ both_backends! {
                 assert_eq!(items[0]["agency_org_id"], g.a_org.as_str());
                 assert_eq!(items[0]["amount_due"], 500);
                 assert_eq!(items[0]["people"][0]["person_id"], person.as_str());
+                assert_eq!(items[0]["people"][0]["qualified_on"], "2026-11-01");
             } else {
-                assert!(items.is_empty(), "{m} months is not yet due: {}", s.body);
+                assert!(items.is_empty(), "{m} is not the month it fell due: {}", s.body);
             }
         }
+        // An agreement may not ask fewer insured months than the policy.
+        let r = app
+            .post("/v1/agreements", &app.admin, json!({"agency_org_id": g.a_org, "starts_on": "2026-01-01",
+                "ends_on": "2026-12-31", "people_target": 5, "subsidy": {"amount": 500, "insurance_months": 2}}))
+            .await;
+        assert_eq!((r.status, r.error_fields()), (StatusCode::UNPROCESSABLE_ENTITY, vec!["subsidy.insurance_months".to_string()]));
         let r = app.post(&format!("/v1/placements/{placement}/insurance"), &g.a, json!({"months": 2})).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "months never go down");
         let other = app.get("/v1/subsidies?month=2020-01", &app.admin).await;

@@ -29,3 +29,4 @@ mod security;
 mod seeker;
 mod subsidies;
 mod welfare;
+mod welfare_rules;

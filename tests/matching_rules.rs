@@ -104,6 +104,26 @@ fn broken(
     if job["certified_only"] == true && person["certified"] != true {
         return Some("not_certified");
     }
+    // Nor a public-welfare post for someone past the statutory retirement
+    // age (2024 decision): a man's; a woman's later one (cadre), as the
+    // record does not say whether she is a worker or a cadre.
+    if job["certified_only"] == true {
+        let birth = NaiveDate::parse_from_str(&id[6..14], "%Y%m%d").unwrap();
+        let male = id.as_bytes()[16] % 2 == 1;
+        let retire = |base: u32, from: (i32, u32), step: i64, most: i64| {
+            let cohort = (birth.year() - from.0) as i64 * 12 + birth.month0() as i64 - (from.1 - 1) as i64;
+            let delay = if cohort < 0 { 0 } else { (cohort / step + 1).min(most) };
+            birth.checked_add_months(chrono::Months::new(base * 12 + delay as u32)).unwrap()
+        };
+        let retires = if male {
+            retire(60, (1965, 1), 4, 36)
+        } else {
+            retire(50, (1975, 1), 2, 60).max(retire(55, (1970, 1), 4, 36))
+        };
+        if retires <= today {
+            return Some("not_certified");
+        }
+    }
     None
 }
 

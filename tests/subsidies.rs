@@ -72,6 +72,7 @@ monthly_amount = 2200
 rule = "loan_interest"
 from = "2023-01"
 loan_cap = 300000
+groups = ["low_income_family", "disabled", "zero_employment_family"]
 
 [[subsidy.rule]]
 rule = "living_allowance"
@@ -102,7 +103,8 @@ struct People {
     welfare: (String, String),
     /// A first start-up loan from February.
     founder: (String, String),
-    /// A temporary living allowance, March to May.
+    /// A temporary living allowance, March to May; a low-income family's
+    /// member (not certified) with a first start-up loan from November.
     allowance: (String, String),
 }
 
@@ -310,8 +312,28 @@ async fn a_year_of_subsidies(backend: Backend) {
         .await;
     assert_eq!(r.body["stored"], 1, "{}", r.body);
 
-    // An agency's placement whose third insured month is reported in
-    // September: the agency service subsidy falls due then (500 yuan).
+    // A founder in a low-income family, not certified: the seed's
+    // 困难群体 qualify for the loan interest too (from November).
+    let r = app
+        .import_evidence(
+            "business_registration",
+            &format!("身份证号,登记日期,营业执照号,名称\n{},2025-10-20,92330402MA2C00002L,郑丽华家政服务部\n", p.allowance.1),
+        )
+        .await;
+    assert_eq!(r.body["stored"], 1, "{}", r.body);
+    let r = app
+        .import_evidence(
+            "startup_loan",
+            &format!("身份证号,贷款银行,贷款金额,年利率,放款日期,到期日期\n{},嘉兴银行南湖支行,50000,3.45%,2025-11-01,2027-10-31\n", p.allowance.1),
+        )
+        .await;
+    assert_eq!(r.body["stored"], 1, "{}", r.body);
+
+    // An agency's placement from 2 June. The agency says at once that three
+    // months are insured (its word is never the ground of a payment); the
+    // insurance records show employee contributions for May (before the
+    // placement: not counted), July, August and September: the service
+    // subsidy falls due in September (500 yuan), the third month.
     let g = app.two_agencies().await;
     let placed = app
         .create_person(json!({
@@ -331,13 +353,26 @@ async fn a_year_of_subsidies(backend: Backend) {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let placement = r.body["id"].as_str().unwrap().to_string();
-    let r = app.post(&format!("/v1/placements/{placement}/insurance"), &g.a, json!({"months": 3})).await;
+    let r = app
+        .post(&format!("/v1/placements/{placement}/insurance"), &g.a, json!({"months": 3, "reported_on": "2025-06-03"}))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    sqlx::query("UPDATE insurance_reports SET reported_on = '2025-09-15' WHERE placement_id = $1")
-        .bind(&placement)
-        .execute(&app.state.db.pool)
-        .await
-        .unwrap();
+    let placed_number = id_number(&STREET[..6], "19720909", 41);
+    let mut insured = String::from("身份证号,月份,参保类型,统一社会信用代码,单位名称,单位性质,养老保险,医疗保险,失业保险\n");
+    for month in ["2025-05", "2025-07", "2025-08", "2025-09"] {
+        insured.push_str(&format!(
+            "{placed_number},{month},单位职工,91330402MA2B00002Y,嘉兴禾丰物业有限公司,企业,1600,700,50\n"
+        ));
+    }
+    let r = app.import_evidence("social_insurance", &insured).await;
+    assert_eq!(r.body["stored"], 4, "{}", r.body);
+    let due = app.get("/v1/subsidies?month=2025-09", &app.admin).await;
+    assert_eq!(due.body["items"][0]["people"][0]["person_id"], placed.as_str(), "{}", due.body);
+    assert_eq!(due.body["items"][0]["people"][0]["qualified_on"], "2025-09-01", "{}", due.body);
+    for month in ["2025-06", "2025-08", "2025-10"] {
+        let none = app.get(&format!("/v1/subsidies?month={month}"), &app.admin).await;
+        assert_eq!(none.body["items"], json!([]), "{month}: {}", none.body);
+    }
 
     // Month by month: what each list must hold, in fen.
     let (id, two_thirds, half) = (|who: &(String, String)| who.0.clone(), 73333, 55000);
@@ -368,6 +403,9 @@ async fn a_year_of_subsidies(backend: Backend) {
         }
         if (3..=5).contains(&m) {
             e.push(("living_allowance", id(&p.allowance), 113100, "living_allowance@2023-01"));
+        }
+        if m >= 11 {
+            e.push(("loan_interest", id(&p.allowance), 14375, "loan_interest@2023-01"));
         }
         if m == 9 {
             e.push(("agency_service", placed.clone(), 50000, "agency_service@2023-01"));
@@ -493,6 +531,7 @@ async fn a_year_of_subsidies(backend: Backend) {
         ("flexible_si", &p.crosses_after, "sent", ""),
         ("living_allowance", &p.allowance, "sent", ""),
         ("loan_interest", &p.founder, "sent", ""),
+        ("loan_interest", &p.allowance, "sent", ""),
     ]
     .iter()
     .map(|(r, who, st, why)| (r.to_string(), who.0.clone(), st.to_string(), why.to_string()))
@@ -500,7 +539,7 @@ async fn a_year_of_subsidies(backend: Backend) {
     want_told.sort();
     assert_eq!(told, want_told, "{notices:?}");
     let texts: Vec<Value> = sms.hits().iter().map(|h| serde_json::from_str(&h.body).unwrap()).collect();
-    assert_eq!(texts.len(), 5, "{texts:?}");
+    assert_eq!(texts.len(), 6, "{texts:?}");
     let text_to = |phone: &str| -> String {
         let hit = texts.iter().find(|t| t["phone"] == phone).unwrap_or_else(|| panic!("nothing to {phone}: {texts:?}"));
         hit["text"].as_str().unwrap().to_string()
@@ -516,6 +555,10 @@ async fn a_year_of_subsidies(backend: Backend) {
     assert!(!employer.contains("钱国华") && !employer.contains(&p.crossed_before.1), "{employer}");
     assert!(text_to("13705730015").contains("2025年2月贴息143.75元"), "{}", text_to("13705730015"));
     assert!(text_to("13705730016").contains("2025年3月发放1131.00元"), "{}", text_to("13705730016"));
+    assert!(
+        texts.iter().any(|t| t["phone"] == "13705730016" && t["text"].as_str().unwrap().contains("2025年11月贴息143.75元")),
+        "the low-income founder is told of the loan interest: {texts:?}"
+    );
     for t in &texts {
         assert!(t["text"].as_str().unwrap().contains("南湖区就业服务窗口"), "{t}");
     }
@@ -690,6 +733,36 @@ async fn a_year_of_subsidies(backend: Backend) {
     );
     let r = app.import_evidence("social_insurance", &late).await;
     assert_eq!(r.body["stored"], 2, "{}", r.body);
+    // The agency's placement corrected (it began in August), and October's
+    // contribution arriving late: the corrected chain now meets the
+    // requirement in October — but the agreement paid for this person in
+    // September, and pays once.
+    let r = app
+        .post(
+            "/v1/placements",
+            &g.a,
+            json!({"person_id": placed, "channel": "project", "started_on": "2025-08-01", "supersedes": placement}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let r = app
+        .import_evidence(
+            "social_insurance",
+            &format!(
+                "身份证号,月份,参保类型,统一社会信用代码,单位名称,单位性质,养老保险,医疗保险,失业保险\n\
+                 {placed_number},2025-10,单位职工,91330402MA2B00002Y,嘉兴禾丰物业有限公司,企业,1600,700,50\n"
+            ),
+        )
+        .await;
+    assert_eq!(r.body["stored"], 1, "{}", r.body);
+    let due = app.get("/v1/subsidies?month=2025-10", &app.admin).await;
+    assert_eq!(due.body["items"][0]["people"][0]["person_id"], placed.as_str(), "the correction qualifies: {}", due.body);
+    // A fact arriving late too: an allowance granted now for November,
+    // whose list was approved — paid in the next list as 补发, once.
+    let r = app
+        .post("/v1/allowances", &app.admin, json!({"person_id": p.allowance.0, "start_month": "2025-11", "months": 1}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     let next = app.payment_list("2026-01", &unit_staff).await;
     assert_eq!(next.status, StatusCode::CREATED, "{}", next.body);
     let founder = id(&p.founder);
@@ -697,6 +770,8 @@ async fn a_year_of_subsidies(backend: Backend) {
         ("flexible_si".to_string(), founder.clone(), "733.33".to_string(), "flexible_si@2023-01".to_string()),
         ("flexible_si".to_string(), founder.clone(), "733.33".to_string(), "flexible_si@2023-01".to_string()),
         ("loan_interest".to_string(), founder.clone(), "287.50".to_string(), "loan_interest@2023-01".to_string()),
+        ("loan_interest".to_string(), id(&p.allowance), "143.75".to_string(), "loan_interest@2023-01".to_string()),
+        ("living_allowance".to_string(), id(&p.allowance), "1131.00".to_string(), "living_allowance@2023-01".to_string()),
         ("welfare_post".to_string(), id(&p.welfare), "2200.00".to_string(), "welfare_post@2025-07".to_string()),
     ];
     want.sort();
@@ -730,7 +805,17 @@ async fn a_year_of_subsidies(backend: Backend) {
         list["rows"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect()
     };
     assert!(ids(&again.body).is_superset(&ids(&next.body)), "kept rows keep their ids");
-    assert_eq!(ids(&again.body).len(), 5);
+    assert_eq!(ids(&again.body).len(), 7);
+    let late_allowance: Vec<(&str, &str)> = again.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["rule"] == "living_allowance")
+        .map(|r| (r["period_month"].as_str().unwrap(), r["basis"].as_str().unwrap()))
+        .collect();
+    assert_eq!(late_allowance.len(), 1, "{late_allowance:?}");
+    assert_eq!(late_allowance[0].0, "2025-11");
+    assert!(late_allowance[0].1.starts_with("补发 2025-11"), "{late_allowance:?}");
 
     // Bad evidence: every bad cell named, nothing stored.
     let before = app.count("si_contributions").await;
@@ -755,7 +840,7 @@ async fn a_year_of_subsidies(backend: Backend) {
     );
     let r = app.import_evidence("startup_loan", &overlapping).await;
     assert_eq!((r.status, r.error_fields()), (StatusCode::UNPROCESSABLE_ENTITY, vec!["rows[2].starts_on".to_string()]));
-    assert_eq!(app.count("startup_loans").await, 1);
+    assert_eq!(app.count("startup_loans").await, 2);
 
     // 报送: March submitted (late: it is past 2025-03-25), then corrected.
     let r =

@@ -467,6 +467,11 @@ async fn reserve_to_registration(backend: Backend) {
     assert_eq!(reserve.body["city_target"], 1000);
     let held = i64::from(year == "2026");
     assert_eq!((reserve.body["events_held"].as_i64(), reserve.body["events_target"].as_i64()), (Some(held), Some(2)));
+    assert_eq!(reserve.body["events_by_half"], json!([0, held]), "held in September: the second half");
+    // Progress counts posts (岗位), not reserve records.
+    let posts = reserve.body["posts"].as_f64().unwrap();
+    assert_eq!(reserve.body["progress_percent"].as_f64(), Some((posts * 1000.0 / 1000.0).round() / 10.0));
+    assert!(posts > reserve.body["positions"].as_f64().unwrap(), "{}", reserve.body);
     let nanhu = reserve.body["rows"].as_array().unwrap().iter().find(|r| r["unit_code"] == "330402").unwrap().clone();
     assert_eq!((nanhu["positions"].as_i64(), nanhu["posts"].as_i64()), (Some(1), Some(3)));
     let csv = app
@@ -502,14 +507,26 @@ async fn reserve_to_registration(backend: Backend) {
         );
     }
 
-    // A second placement: O (an older man) after his placement ended, with a filing; C (young, no group) never.
+    // A second placement comes only after the subsidy period ended
+    // (补贴期满后): O and C leave early, and neither is placed again while
+    // their periods run.
     app.end_placement(ro["placement_id"].as_str().unwrap(), "2026-10-31").await;
     app.end_placement(rc["placement_id"].as_str().unwrap(), "2026-10-31").await;
     let pos2 = app.position(&staff, 2).await;
     let (ann2, _) = app.announce(&staff, &pos2, 2, None).await;
     let o_again = app.apply(&staff, &ann2, &o).await;
-    assert_eq!(app.refused_code(&staff, &o_again).await, "filing_required");
+    assert_eq!(app.refused_code(&staff, &o_again).await, "subsidy_running", "left early: no fresh period");
     let c_again = app.apply(&staff, &ann2, &c).await;
+    assert_eq!(app.refused_code(&staff, &c_again).await, "subsidy_running");
+    // Their periods over (set in the store: a test cannot wait three years),
+    // O (an older man) may be placed again with a filing; C (young, no group) never.
+    sqlx::query("UPDATE welfare_registrations SET subsidy_end = '2026-10-31' WHERE person_id IN ($1, $2)")
+        .bind(&o)
+        .bind(&c)
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(app.refused_code(&staff, &o_again).await, "filing_required");
     assert_eq!(app.refused_code(&staff, &c_again).await, "second_placement_not_allowed");
     let r = app
         .post(

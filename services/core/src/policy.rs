@@ -89,6 +89,10 @@ pub struct RuleVersion {
     /// Employer kinds (`government`, `state_funded`, …) never subsidised.
     #[serde(default)]
     pub excluded_employer_types: Vec<String>,
+    /// Who qualifies besides a person certified as 就业困难人员 on the
+    /// month: members of these hardship groups (the loan interest subsidy).
+    #[serde(default)]
+    pub groups: Vec<String>,
 }
 
 impl RuleVersion {
@@ -139,7 +143,13 @@ impl RuleVersion {
             "welfare_post" => {
                 need(self.monthly_amount.is_some_and(|a| (0..=100_000).contains(&a)), "monthly_amount 0–100000")
             }
-            "loan_interest" => need(self.loan_cap.is_some_and(|a| a > 0), "loan_cap > 0"),
+            "loan_interest" => {
+                need(self.loan_cap.is_some_and(|a| a > 0), "loan_cap > 0");
+                need(
+                    self.groups.iter().all(|g| crate::domain::Group::parse(g).is_some()),
+                    "groups must be hardship group codes (hardship_certified, low_income_family, disabled, zero_employment_family)",
+                );
+            }
             "living_allowance" | "agency_service" => {}
             other => out.push(format!("unknown rule {other} (known: {})", RULES.join(", "))),
         }
@@ -431,6 +441,7 @@ mod tests {
             monthly_cap: None,
             loan_cap: None,
             excluded_employer_types: vec![],
+            groups: vec![],
         };
         let two = |a, b| SubsidyPolicy { rule: vec![a, b] };
         let ok = two(version("welfare_post", "2025-01", Some("2025-06")), version("welfare_post", "2025-07", None));

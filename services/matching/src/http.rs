@@ -134,7 +134,7 @@ async fn person_matches(
     let limit = read_limit(&query, 20, 100)?;
     let stored = access::person_for(&state, &caller, &id).await?;
     let person = records::persons::to_matchable(&state, &stored, today())?;
-    let Some(facts) = PersonFacts::build(person, &state.regions, &state.vocab, &matcher.analysis) else {
+    let Some(facts) = PersonFacts::build(person, &state.regions, &state.vocab, &matcher.analysis, &state.policy.public_welfare) else {
         return Ok(Json(MatchList { items: Vec::new() }));
     };
     let found = tokio::task::spawn_blocking(move || matcher.matches_for(&facts, limit))

@@ -842,8 +842,14 @@ async fn create_application(
     if a.state != "published" {
         return Err(ApiError::conflict("not_published", "公告尚未发布，不能报名"));
     }
+    let applied = input.applied_on.unwrap_or_else(today);
+    if let Some(by) = a.parts.apply_by.as_deref().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()) {
+        if applied > by {
+            return Err(ApiError::conflict("applications_closed", format!("报名已于 {by} 截止，不能再报名")));
+        }
+    }
     let mut tx = state.db.pool.begin().await?;
-    let applied_on = input.applied_on.unwrap_or_else(today).to_string();
+    let applied_on = applied.to_string();
     let made =
         welfare_records::insert_application(&mut tx, &id, &person.id, &applied_on, &kind, &caller.key_id).await?;
     let Some(app_id) = made else {
@@ -897,21 +903,19 @@ pub async fn placeable(
     kind: &str,
     on: NaiveDate,
 ) -> ApiResult<Result<Option<String>, Refusal>> {
-    let ends: Vec<(String, Option<String>)> = sqlx::query_as(
-        "SELECT r.subsidy_end, pl.ended_on FROM welfare_registrations r JOIN placements pl ON pl.id = r.placement_id
+    // The end of each earlier subsidy period as registered — not the day
+    // the person left: someone who left early is placed again only once
+    // that period has run out (补贴期满后, 人社部发〔2019〕124号), never
+    // with a fresh period in the middle of the old one.
+    let ends: Vec<String> = sqlx::query_scalar(
+        "SELECT r.subsidy_end FROM welfare_registrations r JOIN placements pl ON pl.id = r.placement_id
          WHERE r.person_id = $1 AND NOT EXISTS (SELECT 1 FROM placements c WHERE c.supersedes = pl.id)",
     )
     .bind(&person.id)
     .fetch_all(&mut *conn)
     .await?;
-    let ends: Vec<NaiveDate> = ends
-        .iter()
-        .filter_map(|(end, left)| {
-            let end = NaiveDate::parse_from_str(end, "%Y-%m-%d").ok()?;
-            let left = left.as_deref().and_then(|l| NaiveDate::parse_from_str(l, "%Y-%m-%d").ok());
-            Some(left.map_or(end, |l| l.min(end)))
-        })
-        .collect();
+    let ends: Vec<NaiveDate> =
+        ends.iter().filter_map(|end| NaiveDate::parse_from_str(end, "%Y-%m-%d").ok()).collect();
     let filings: Vec<(String, String)> =
         sqlx::query_as("SELECT id, ground FROM welfare_filings WHERE person_id = $1 AND used_by IS NULL ORDER BY id")
             .bind(&person.id)
@@ -954,6 +958,23 @@ async fn select_application(
     let mut tx = state.db.pool.begin().await?;
     if let Err(r) = placeable(&mut tx, &state, &person, &app.retirement_kind, today()).await? {
         return Err(refused(&r));
+    }
+    // The announcement's own age limits, judged on the day of selection.
+    let birth = NaiveDate::parse_from_str(&person.birth_date, "%Y-%m-%d").map_err(anyhow::Error::from)?;
+    let age = jobmatch_core::idcard::age_on(birth, today());
+    let (lo, hi) = (a.parts.age_min, a.parts.age_max);
+    if lo.is_some_and(|lo| age < lo) || hi.is_some_and(|hi| age > hi) {
+        let limits = match (lo, hi) {
+            (Some(lo), Some(hi)) => format!("{lo}–{hi} 周岁"),
+            (Some(lo), None) => format!("{lo} 周岁以上"),
+            (_, Some(hi)) => format!("{hi} 周岁以下"),
+            _ => String::new(),
+        };
+        return Err(ApiError::validation(vec![FieldError::new(
+            "person_id",
+            "outside_age_limits",
+            format!("本公告招聘年龄为 {limits}，本人现年 {age} 周岁，不能入选"),
+        )]));
     }
     let position = positions::get(&mut tx, &state, &a.position_id).await?.ok_or_else(ApiError::not_found)?;
     let chosen: i64 = sqlx::query_scalar(

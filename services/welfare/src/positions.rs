@@ -460,12 +460,16 @@ pub struct ReserveReport {
     pub rows: Vec<ReserveRow>,
     pub positions: i64,
     pub posts: i64,
-    /// `positions` against the city target, percent.
+    /// `posts` (岗位, the headcount) against the city target, percent: the
+    /// target counts posts, not reserve records.
     pub progress_percent: f64,
     /// Special recruitment events held in the year in `region`, and the
     /// city's yearly number (policy).
     pub events_held: i64,
     pub events_target: i64,
+    /// The events held in the first (January–June) and the second half of
+    /// the year: recruitment is spread over the year.
+    pub events_by_half: [i64; 2],
 }
 
 /// New reserve positions of a year per reporting unit against the city's
@@ -507,24 +511,30 @@ async fn reserve_report(State(state): State<AppState>, caller: Principal, params
             ReserveRow { unit_code: code.clone(), unit_name: name.clone(), positions, posts }
         })
         .collect();
-    let events: Vec<String> =
-        sqlx::query_scalar("SELECT region_code FROM welfare_events WHERE held_on >= $1 AND held_on <= $2")
+    let events: Vec<(String, String)> =
+        sqlx::query_as("SELECT region_code, held_on FROM welfare_events WHERE held_on >= $1 AND held_on <= $2")
             .bind(format!("{year}-01-01"))
             .bind(format!("{year}-12-31"))
             .fetch_all(&state.db.pool)
             .await?;
-    let events_held = events.iter().filter(|r| state.regions.covers(&region, r)).count() as i64;
+    let mut events_by_half = [0, 0];
+    for (code, held_on) in &events {
+        if state.regions.covers(&region, code) {
+            events_by_half[usize::from(held_on.as_str() >= format!("{year}-07-01").as_str())] += 1;
+        }
+    }
     let target = state.policy.public_welfare.reserve_target;
-    let positions: i64 = rows.iter().map(|r| r.positions).sum();
+    let posts: i64 = rows.iter().map(|r| r.posts).sum();
     let report = ReserveReport {
         year,
         region: region.clone(),
         city_target: target,
-        posts: rows.iter().map(|r| r.posts).sum(),
-        positions,
-        progress_percent: if target > 0 { (positions as f64 * 1000.0 / target as f64).round() / 10.0 } else { 0.0 },
-        events_held,
+        posts,
+        positions: rows.iter().map(|r| r.positions).sum(),
+        progress_percent: if target > 0 { (posts as f64 * 1000.0 / target as f64).round() / 10.0 } else { 0.0 },
+        events_held: events_by_half[0] + events_by_half[1],
         events_target: state.policy.public_welfare.events_per_year,
+        events_by_half,
         rows,
     };
     let file = format!("gongyi-chubei-{year}-{region}");
@@ -555,12 +565,23 @@ fn reserve_csv(r: &ReserveReport) -> anyhow::Result<Vec<u8>> {
             ])?;
         }
         w.write_record(["合计".to_string(), String::new(), r.positions.to_string(), r.posts.to_string()])?;
-        w.write_record(["全市年度目标".to_string(), String::new(), r.city_target.to_string(), String::new()])?;
+        w.write_record([
+            "全市年度目标（岗位数）".to_string(),
+            String::new(),
+            String::new(),
+            r.city_target.to_string(),
+        ])?;
         w.write_record([
             "专场招聘（已举办/年度目标）".to_string(),
             String::new(),
             r.events_held.to_string(),
             r.events_target.to_string(),
+        ])?;
+        w.write_record([
+            "专场招聘（上半年/下半年）".to_string(),
+            String::new(),
+            r.events_by_half[0].to_string(),
+            r.events_by_half[1].to_string(),
         ])?;
         w.into_inner()?;
     }
@@ -588,11 +609,14 @@ fn reserve_xlsx(r: &ReserveReport) -> anyhow::Result<Vec<u8>> {
     sheet.write_string_with_format(line, 0, "合计", &bold)?;
     sheet.write_number(line, 2, r.positions as f64)?;
     sheet.write_number(line, 3, r.posts as f64)?;
-    sheet.write_string(line + 1, 0, "全市年度目标")?;
-    sheet.write_number(line + 1, 2, r.city_target as f64)?;
+    sheet.write_string(line + 1, 0, "全市年度目标（岗位数）")?;
+    sheet.write_number(line + 1, 3, r.city_target as f64)?;
     sheet.write_string(line + 2, 0, "专场招聘（已举办/年度目标）")?;
     sheet.write_number(line + 2, 2, r.events_held as f64)?;
     sheet.write_number(line + 2, 3, r.events_target as f64)?;
+    sheet.write_string(line + 3, 0, "专场招聘（上半年/下半年）")?;
+    sheet.write_number(line + 3, 2, r.events_by_half[0] as f64)?;
+    sheet.write_number(line + 3, 3, r.events_by_half[1] as f64)?;
     sheet.set_column_width(1, 24)?;
     sheet.set_column_width(2, 16)?;
     Ok(book.save_to_buffer()?)

@@ -102,7 +102,7 @@ pub async fn eval(dir: &Path) -> anyhow::Result<Value> {
     let people: Vec<PersonFacts> = world
         .persons
         .iter()
-        .filter_map(|p| PersonFacts::build(p.clone(), &state.regions, &state.vocab, analysis))
+        .filter_map(|p| PersonFacts::build(p.clone(), &state.regions, &state.vocab, analysis, &state.policy.public_welfare))
         .collect();
     let job_text = |f: &JobFacts| {
         let i = &f.job.input;

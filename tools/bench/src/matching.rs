@@ -342,7 +342,7 @@ pub async fn run(n_jobs: usize, n_people: usize, queries: usize, postgres: Optio
     let sample_j: Vec<&Job> = world.jobs.choose_multiple(&mut rng, queries).collect();
     let facts_p: Vec<PersonFacts> = sample_p
         .iter()
-        .filter_map(|p| PersonFacts::build((*p).clone(), &state.regions, &state.vocab, &matcher.analysis))
+        .filter_map(|p| PersonFacts::build((*p).clone(), &state.regions, &state.vocab, &matcher.analysis, &state.policy.public_welfare))
         .collect();
     let facts_j: Vec<JobFacts> = sample_j.iter().map(|j| matcher.job_facts((*j).clone()).0).collect();
     let mut lat = Vec::new();

@@ -99,7 +99,7 @@ impl Pg {
         for chunk in world.persons.chunks(5000) {
             let mut c: PersonCols = Default::default();
             for p in chunk {
-                let Some(f) = PersonFacts::build(p.clone(), &state.regions, &state.vocab, dummy_analysis()) else {
+                let Some(f) = PersonFacts::build(p.clone(), &state.regions, &state.vocab, dummy_analysis(), &state.policy.public_welfare) else {
                     continue;
                 };
                 if !f.is_matchable() {
@@ -344,7 +344,7 @@ pub async fn eval(dir: &Path, url: &str) -> anyhow::Result<Value> {
     let (mut m, mut c, mut violations) = (Vec::new(), Vec::new(), 0);
     for p in &world.persons {
         let pk = &person_keys[&p.id];
-        let Some(f) = PersonFacts::build(p.clone(), &state.regions, &state.vocab, analysis) else { continue };
+        let Some(f) = PersonFacts::build(p.clone(), &state.regions, &state.vocab, analysis, &state.policy.public_welfare) else { continue };
         let ranked: Vec<String> = pg.matches(&f, &state, 10).await?.iter().map(|id| job_keys[id].clone()).collect();
         violations += ranked.iter().filter(|jk| forbidden.contains(&((*pk).clone(), (*jk).clone()))).count();
         if let Some(v) = by_person.get(pk).and_then(|g| crate::eval::ndcg(&ranked, g, 10)) {

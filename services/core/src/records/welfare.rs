@@ -72,12 +72,15 @@ pub async fn apply_from_page(
     person_id: &str,
     retirement_kind: &str,
 ) -> anyhow::Result<bool> {
-    let announcement: Option<String> =
-        sqlx::query_scalar("SELECT id FROM welfare_announcements WHERE job_id = $1 AND state = 'published'")
+    let announcement: Option<(String, String)> =
+        sqlx::query_as("SELECT id, doc FROM welfare_announcements WHERE job_id = $1 AND state = 'published'")
             .bind(job_id)
             .fetch_optional(&mut *conn)
             .await?;
-    let Some(announcement) = announcement else { return Ok(false) };
+    let Some((announcement, doc)) = announcement else { return Ok(false) };
+    if !open_for_applications(&doc, today()) {
+        return Ok(false);
+    }
     let source = "seeker_page";
     let made =
         insert_application(conn, &announcement, person_id, &today().to_string(), retirement_kind, source).await?;
@@ -86,4 +89,13 @@ pub async fn apply_from_page(
         log(conn, source, "", "application", id, "applied", detail).await?;
     }
     Ok(made.is_some())
+}
+
+/// Whether an announcement (its stored parts) still takes applications on
+/// `on`: up to and including its 报名截止日期 (`apply_by`).
+pub fn open_for_applications(doc: &str, on: chrono::NaiveDate) -> bool {
+    let apply_by = serde_json::from_str::<serde_json::Value>(doc)
+        .ok()
+        .and_then(|d| d["apply_by"].as_str().and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()));
+    apply_by.is_none_or(|by| on <= by)
 }

@@ -77,6 +77,12 @@ pub struct PersonFacts {
     /// Whether the person asked for help starting a business.
     #[serde(default)]
     pub wants_business: bool,
+    /// The latest day the person can reach the statutory retirement age
+    /// (2024 decision; for a woman the later of worker and cadre, as the
+    /// record does not say which): a public-welfare post is never offered
+    /// on or after it.
+    #[serde(default)]
+    pub retires_on: Option<NaiveDate>,
 }
 
 /// The physical demand a job states, as a rank (none stated: 0).
@@ -122,8 +128,16 @@ impl JobFacts {
 }
 
 impl PersonFacts {
-    pub fn build(person: Person, regions: &Regions, vocab: &Vocabulary, analysis: &Analysis) -> Option<PersonFacts> {
+    pub fn build(
+        person: Person,
+        regions: &Regions,
+        vocab: &Vocabulary,
+        analysis: &Analysis,
+        welfare: &jobmatch_core::policy::WelfarePolicy,
+    ) -> Option<PersonFacts> {
         let birth_date = NaiveDate::parse_from_str(person.birth_date.as_deref()?, "%Y-%m-%d").ok()?;
+        let kinds: &[&str] = if person.sex == "male" { &["male"] } else { &["female_worker", "female_cadre"] };
+        let retires_on = kinds.iter().filter_map(|k| welfare.retirement_date(birth_date, k)).max();
         let place = regions.placement(&person.profile.region_code);
         let accept = if person.profile.preferred_regions.is_empty() {
             place.county_code.clone().into_iter().collect()
@@ -148,6 +162,7 @@ impl PersonFacts {
         let wants_business = person.profile.service_needs.contains(&ServiceNeed::Entrepreneurship)
             || roles.invest.business_asks.iter().any(|w| normal.contains(w.as_str()));
         Some(PersonFacts {
+            retires_on,
             asks_roles,
             wants_business,
             category_terms: analysis.terms(&category_text.join(" ")),
@@ -157,6 +172,16 @@ impl PersonFacts {
             county: place.county_code,
             birth_date,
             person,
+        })
+    }
+
+    /// The last day the person may be placed in a public-welfare post: their
+    /// certification holds and they have not reached retirement age.
+    pub fn placeable_through(&self) -> Option<NaiveDate> {
+        let certified = self.person.certification.as_ref()?.holds_through()?;
+        Some(match self.retires_on.and_then(|r| r.pred_opt()) {
+            Some(last) => certified.min(last),
+            None => certified,
         })
     }
 

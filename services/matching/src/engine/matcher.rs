@@ -24,7 +24,7 @@ use crate::engine::config::MatchConfig;
 use crate::engine::facts::{demand_rank, is_matchable, limit_rank, JobFacts, JobTerms, PersonFacts};
 use crate::engine::index::{any_of, boolean, boost, index_dir, range_i64, term, Side};
 use crate::engine::rank::{self, Idf, Scored};
-use crate::engine::rules::{broken_rule, certified_through, Moment, Rule};
+use crate::engine::rules::{broken_rule, Moment, Rule};
 
 pub use jobmatch_core::time::today;
 
@@ -219,7 +219,7 @@ impl Matcher {
         if !is_matchable(person.profile.employment_status, person.profile.willingness) {
             return self.persons.delete(&id);
         }
-        let Some(facts) = PersonFacts::build(person, &self.state.regions, &self.state.vocab, &self.analysis) else {
+        let Some(facts) = PersonFacts::build(person, &self.state.regions, &self.state.vocab, &self.analysis, &self.state.policy.public_welfare) else {
             return self.persons.delete(&id);
         };
         let side = &self.persons;
@@ -248,7 +248,7 @@ impl Matcher {
         doc.add_i64(side.until, i64::from(profile.consent.push));
         doc.add_i64(
             side.certified,
-            certified_through(&facts.person).map_or(-1, |d| d.signed_duration_since(NaiveDate::default()).num_days()),
+            facts.placeable_through().map_or(-1, |d| d.signed_duration_since(NaiveDate::default()).num_days()),
         );
         if profile.consent.recommend_to_employers {
             doc.add_text(side.consent, RECOMMEND);
@@ -643,7 +643,13 @@ impl Matcher {
         let person = records::persons::to_matchable(&self.state, &stored, today())?;
         self.on_blocking_thread(move |matcher| {
             let Some(facts) =
-                PersonFacts::build(person, &matcher.state.regions, &matcher.state.vocab, &matcher.analysis)
+                PersonFacts::build(
+                    person,
+                    &matcher.state.regions,
+                    &matcher.state.vocab,
+                    &matcher.analysis,
+                    &matcher.state.policy.public_welfare,
+                )
             else {
                 return Ok(Vec::new());
             };

@@ -32,7 +32,8 @@ pub enum Rule {
     /// The job's physical demand is within the person's limit.
     Physical,
     /// A job for certified 就业困难人员 only (a public-welfare recruitment)
-    /// goes to people whose certification holds on the day.
+    /// goes to people who could be placed in it on the day: their
+    /// certification holds and they are below the statutory retirement age.
     NotCertified,
 }
 
@@ -91,7 +92,7 @@ impl Rule {
             Rule::Certificate => !req.certificates.iter().all(|c| profile.certificates.contains(c)),
             Rule::Physical => demand_rank(req.physical) > limit_rank(profile.physical_limit),
             Rule::NotCertified => {
-                job.job.certified_only && certified_through(&person.person).is_none_or(|last| last < at.today)
+                job.job.certified_only && person.placeable_through().is_none_or(|last| last < at.today)
             }
         }
     }
@@ -129,7 +130,7 @@ impl Rule {
                 Occur::Must,
                 range_u64(jobs.physical, Bound::Unbounded, Bound::Included(limit_rank(profile.physical_limit))),
             )],
-            Rule::NotCertified => match certified_through(&person.person) {
+            Rule::NotCertified => match person.placeable_through() {
                 Some(last) if last >= at.today => Vec::new(),
                 _ => vec![(Occur::Must, range_i64(jobs.certified, Bound::Unbounded, Bound::Included(0)))],
             },
@@ -168,11 +169,6 @@ impl Rule {
             Rule::NotCertified => Vec::new(),
         }
     }
-}
-
-/// The last day a person's certification as 就业困难人员 holds, when it is in force.
-pub fn certified_through(person: &jobmatch_core::domain::Person) -> Option<NaiveDate> {
-    person.certification.as_ref()?.holds_through()
 }
 
 /// The first hard rule a pairing breaks (see [`Rule::ALL`] for the order).

@@ -73,12 +73,14 @@ pub struct AgreementCreate {
 pub struct SubsidyTerms {
     /// Yuan, 0–100000.
     pub amount: i64,
-    /// Social-insurance months a placement needs, 1–36; default from the policy.
+    /// Social-insurance months a placement needs, from the policy's months
+    /// (never fewer) to 36; default the policy's.
     pub insurance_months: Option<i64>,
 }
 
 impl RequestBody for AgreementCreate {
-    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<AgreementCreate> {
+    fn read(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<AgreementCreate> {
+        let floor = state.policy.agency.insurance_months;
         let agency_org_id = f.string("agency_org_id", true, 1, 100, errs);
         let starts_on = read_date(f, "starts_on", true, errs);
         let ends_on = read_date(f, "ends_on", true, errs);
@@ -88,6 +90,11 @@ impl RequestBody for AgreementCreate {
                 terms.deny_unknown(&["amount", "insurance_months"], errs);
                 let amount = terms.int("amount", true, 0, 100_000, errs);
                 let insurance_months = terms.int("insurance_months", false, 1, 36, errs);
+                // An agreement may ask more insured months than the policy,
+                // never fewer (the policy's condition for the subsidy).
+                if insurance_months.is_some_and(|m| m < floor) {
+                    errs.add(terms.path("insurance_months"), "below_policy", format!("不能少于政策规定的 {floor} 个月"));
+                }
                 Some(SubsidyTerms { amount: amount?, insurance_months })
             })
             .flatten();

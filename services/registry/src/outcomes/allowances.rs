@@ -33,8 +33,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Payment {
     pub month: String,
-    /// Yuan; 0 once the taper has run out.
-    pub amount: i64,
+    /// Yuan to the fen (`565.50`); `0.00` once the taper has run out.
+    pub amount: String,
+    /// The same in fen.
+    #[serde(skip)]
+    pub fen: i64,
     /// Paid at the taper share after a placement.
     pub tapered: bool,
 }
@@ -104,18 +107,20 @@ pub fn schedule(
     (0..months.max(0))
         .map(|i| {
             let m = add_months(start, i);
-            let (amount, tapered) = match lifted {
+            // In fen: the taper share of a standard in yuan is exact to the
+            // fen (1131 × 50 % = 565.50), never cut to the yuan.
+            let (fen, tapered) = match lifted {
                 // The placement's own month is paid in full; then the taper.
                 Some(l) if m > l => {
                     if months_between(l, m) <= p.taper_months {
-                        (amount * p.taper_percent / 100, true)
+                        (amount * p.taper_percent, true)
                     } else {
                         (0, false)
                     }
                 }
-                _ => (amount, false),
+                _ => (amount * 100, false),
             };
-            Payment { month: month_text(m), amount, tapered }
+            Payment { month: month_text(m), amount: crate::subsidies::money::yuan(fen), fen, tapered }
         })
         .collect()
 }
@@ -294,10 +299,19 @@ mod tests {
     fn the_taper_follows_the_placement_month() {
         let p = AllowancePolicy { monthly_standard: 1000, max_months: 6, taper_months: 2, taper_percent: 50 };
         let start = parse_month("2026-06").unwrap();
-        let none: Vec<i64> = schedule(start, 6, 1000, None, &p).iter().map(|x| x.amount).collect();
-        assert_eq!(none, [1000; 6]);
+        let none: Vec<i64> = schedule(start, 6, 1000, None, &p).iter().map(|x| x.fen).collect();
+        assert_eq!(none, [100_000; 6]);
         let lifted = parse_month("2026-07");
-        let s: Vec<i64> = schedule(start, 6, 1000, lifted, &p).iter().map(|x| x.amount).collect();
-        assert_eq!(s, [1000, 1000, 500, 500, 0, 0]);
+        let s: Vec<i64> = schedule(start, 6, 1000, lifted, &p).iter().map(|x| x.fen).collect();
+        assert_eq!(s, [100_000, 100_000, 50_000, 50_000, 0, 0]);
+    }
+
+    #[test]
+    fn the_taper_is_paid_to_the_fen() {
+        let p = AllowancePolicy { monthly_standard: 1131, max_months: 6, taper_months: 3, taper_percent: 50 };
+        let start = parse_month("2025-03").unwrap();
+        let s = schedule(start, 4, 1131, parse_month("2025-04"), &p);
+        let got: Vec<&str> = s.iter().map(|x| x.amount.as_str()).collect();
+        assert_eq!(got, ["1131.00", "1131.00", "565.50", "565.50"]);
     }
 }

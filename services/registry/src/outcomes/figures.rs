@@ -232,7 +232,7 @@ async fn compute_others(state: &AppState, period: Period, columns: &mut Columns)
         let lifted = lifted(start_d, placed_after.iter().filter(|(p, _)| *p == person).map(|(_, s)| s.as_str()));
         let pays = schedule(start_d, months, amount, lifted, &state.policy.allowance)
             .iter()
-            .any(|m| m.amount > 0 && m.month >= pf && m.month <= pl);
+            .any(|m| m.fen > 0 && m.month >= pf && m.month <= pl);
         if pays && paid.insert(person.clone()) {
             let unit = unit_now(&person, unit);
             columns[Column::Allowance].push(Entry { person_id: person, unit, reference: id });

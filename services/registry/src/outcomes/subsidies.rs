@@ -1,6 +1,6 @@
 //! `GET /v1/subsidies`: the service subsidies HR agencies earn by result
 //! (就业创业服务补助), computed from placements and the social-insurance
-//! months reported for them — never typed.
+//! evidence imported for their people — never typed.
 
 use axum::extract::State;
 use axum::Json;
@@ -20,12 +20,14 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_subsidies))
 }
 
-/// A person whose placement met the service-subsidy condition.
+/// A person whose placement met the service-subsidy condition on the
+/// social-insurance evidence.
 #[derive(Serialize, ToSchema)]
 pub struct QualifiedPerson {
     pub person_id: String,
     pub placement_id: String,
-    /// The day the reported months reached the agreement's requirement.
+    /// The first day of the month whose contribution met the agreement's
+    /// requirement (counted from the placement's start).
     pub qualified_on: String,
     pub insurance_months: i64,
 }
@@ -48,9 +50,9 @@ pub struct SubsidyList {
 }
 
 /// Service subsidies due for `month` (YYYY-MM): for each agency and
-/// agreement, the placements whose reported social-insurance months first
-/// reached the agreement's requirement in that month, and the amount —
-/// computed from the records, never typed. Admin, staff; an agency its own.
+/// agreement, the placements whose social-insurance evidence (imported from
+/// the insurance records, never the agency's own report) first met the
+/// agreement's requirement in that month, and the amount. Admin, staff; an agency its own.
 #[utoipa::path(get, path = "/v1/subsidies", tag = "outcomes",
     params(("month" = String, Query, description = "YYYY-MM"), ("agency_org_id" = Option<String>, Query)),
     responses((status = 200, body = SubsidyList), (status = 400, body = Problem)), security(("bearer" = [])))]
@@ -69,7 +71,7 @@ async fn list_subsidies(
     } else {
         params.get("agency_org_id").unwrap_or("").to_string()
     };
-    let rows = qualified(&state.db.pool, &agency).await?;
+    let rows = qualified(&state.db.pool, &state.policy, &agency).await?;
     let mut items: Vec<SubsidyDue> = Vec::new();
     for Qualified { agency_org_id, agreement_id, amount, person_id, placement_id, qualified_on, months, .. } in rows {
         if !qualified_on.starts_with(&month) {
@@ -99,8 +101,8 @@ async fn list_subsidies(
     Ok(Json(SubsidyList { month, items }))
 }
 
-/// A placement whose reported social-insurance months reached its
-/// agreement's requirement (the first report that did, `qualified_on`).
+/// A placement whose social-insurance evidence reached its agreement's
+/// requirement: the month the last needed contribution is for.
 pub struct Qualified {
     pub agency_org_id: String,
     pub agency_name: String,
@@ -109,41 +111,80 @@ pub struct Qualified {
     pub amount: i64,
     pub person_id: String,
     pub placement_id: String,
+    /// The first day of the month the requirement was met.
     pub qualified_on: String,
+    /// The insured months the requirement asked (and the evidence shows).
     pub months: i64,
 }
 
-/// agency, its name, agreement, amount, person, placement, qualified on, months.
-type QualifiedRow = (String, String, String, i64, String, String, String, i64);
+/// agency, its name, agreement, amount, months asked, person, placement, started, contract, ended.
+type PlacementRow =
+    (String, String, String, i64, i64, String, String, String, Option<String>, Option<String>);
 
-/// Every placement in force (not corrected) that met its agreement's
-/// requirement, of one agency (`""`: all), by agency, agreement, placement.
-pub async fn qualified(pool: &sqlx::AnyPool, agency: &str) -> Result<Vec<Qualified>, sqlx::Error> {
-    let rows: Vec<QualifiedRow> = sqlx::query_as(
-        "SELECT g.agency_org_id, o.name, g.id, g.subsidy_amount, p.person_id, p.id, MIN(i.reported_on), MAX(i.months)
+/// Every placement in force (not corrected) under an agreement whose person
+/// has, in the social-insurance evidence the bureau imported, employee
+/// contributions (参保类型 单位职工) for as many months as the agreement asks
+/// (never fewer than the policy's months), counted from the month the
+/// placement began — or the labour contract was signed, whichever is later —
+/// to the month it ended. The agency's own reports of insured months are its
+/// progress, never the ground of a payment (就业创业服务补助 is paid on
+/// evidence; 财社〔2017〕164号). One agency (`""`: all), by agency,
+/// agreement, placement.
+pub async fn qualified(
+    pool: &sqlx::AnyPool,
+    policy: &jobmatch_core::policy::Policy,
+    agency: &str,
+) -> Result<Vec<Qualified>, sqlx::Error> {
+    let rows: Vec<PlacementRow> = sqlx::query_as(
+        "SELECT g.agency_org_id, o.name, g.id, g.subsidy_amount, g.insurance_months, p.person_id, p.id,
+                p.started_on, p.contract_signed_on, p.ended_on
          FROM placements p
          JOIN agreements g ON g.id = p.agreement_id
          JOIN orgs o ON o.id = g.agency_org_id
-         JOIN insurance_reports i ON i.placement_id = p.id AND i.months >= g.insurance_months
          WHERE ($1 = '' OR g.agency_org_id = $1)
            AND NOT EXISTS (SELECT 1 FROM placements c WHERE c.supersedes = p.id)
-         GROUP BY g.agency_org_id, o.name, g.id, g.subsidy_amount, p.person_id, p.id
          ORDER BY g.agency_org_id, g.id, p.id",
     )
     .bind(agency)
     .fetch_all(pool)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Qualified {
-            agency_org_id: r.0,
-            agency_name: r.1,
-            agreement_id: r.2,
-            amount: r.3,
-            person_id: r.4,
-            placement_id: r.5,
-            qualified_on: r.6,
-            months: r.7,
-        })
-        .collect())
+    let months: Vec<(String, String)> = sqlx::query_as(
+        "SELECT DISTINCT c.person_id, c.month FROM si_contributions c
+         WHERE c.kind = 'employer' AND c.person_id IN (
+             SELECT p.person_id FROM placements p JOIN agreements g ON g.id = p.agreement_id
+             WHERE ($1 = '' OR g.agency_org_id = $1))
+         ORDER BY c.person_id, c.month",
+    )
+    .bind(agency)
+    .fetch_all(pool)
+    .await?;
+    let mut by_person: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
+    for (person, month) in &months {
+        by_person.entry(person.as_str()).or_default().push(month.as_str());
+    }
+    let mut out = Vec::new();
+    for (agency_org_id, agency_name, agreement_id, amount, asked, person_id, placement_id, started, contract, ended) in
+        rows
+    {
+        let need = asked.max(policy.agency.insurance_months).max(1) as usize;
+        // Months compare as their `YYYY-MM` text.
+        let from = started.get(..7).unwrap_or("").max(contract.as_deref().and_then(|c| c.get(..7)).unwrap_or(""));
+        let until = ended.as_deref().and_then(|e| e.get(..7)).unwrap_or("9999-12");
+        let paid: Vec<&str> = by_person
+            .get(person_id.as_str())
+            .map(|ms| ms.iter().copied().filter(|m| *m >= from && *m <= until).collect())
+            .unwrap_or_default();
+        let Some(reached) = paid.get(need - 1) else { continue };
+        out.push(Qualified {
+            agency_org_id,
+            agency_name,
+            agreement_id,
+            amount,
+            person_id,
+            placement_id,
+            qualified_on: format!("{reached}-01"),
+            months: need as i64,
+        });
+    }
+    Ok(out)
 }

@@ -43,12 +43,17 @@ pub struct Due {
     pub evidence: Vec<String>,
     /// How the amount was reached, in Chinese.
     pub basis: String,
+    /// A payment made once for a person and a cause rather than monthly
+    /// (the agency's service subsidy: once per agreement): the cause.
+    pub once_for: Option<String>,
 }
 
 impl Due {
-    /// What may be paid only once: the rule, the payee, the person, the month.
+    /// What may be paid only once: the rule, the payee, the person, the
+    /// month — or, for a one-off payment, its cause in place of the month.
     pub fn claim(&self, month: &str) -> String {
-        format!("{}|{}:{}|{}|{month}", self.rule, self.payee_kind, self.payee_code, self.person_id)
+        let per = self.once_for.as_deref().unwrap_or(month);
+        format!("{}|{}:{}|{}|{per}", self.rule, self.payee_kind, self.payee_code, self.person_id)
     }
 }
 
@@ -59,6 +64,8 @@ pub struct PersonFacts {
     pub birth: NaiveDate,
     pub sex: String,
     pub certified: bool,
+    /// The hardship groups (`low_income_family`, …) on the record.
+    pub groups: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -104,7 +111,7 @@ pub struct Loan {
 pub struct AllowanceMonth {
     pub allowance_id: String,
     pub person_id: String,
-    pub amount_yuan: i64,
+    pub amount_fen: i64,
     pub tapered: bool,
 }
 
@@ -216,6 +223,7 @@ pub fn due(facts: &Facts, policy: &Policy, month: NaiveDate) -> Vec<Due> {
                 amount_fen: amount,
                 evidence: vec![c.id.clone()],
                 basis: format!("{month_s} 灵活就业实缴社保 {} 元 × {n}/{d}；{when}", yuan(c.total_fen)),
+                once_for: None,
             });
         }
     }
@@ -241,6 +249,7 @@ pub fn due(facts: &Facts, policy: &Policy, month: NaiveDate) -> Vec<Due> {
                 amount_fen: c.total_fen,
                 evidence: vec![c.id.clone()],
                 basis: format!("{month_s} 单位缴纳养老、医疗、失业保险 {} 元；{when}", yuan(c.total_fen)),
+                once_for: None,
             });
         }
     }
@@ -274,6 +283,7 @@ pub fn due(facts: &Facts, policy: &Policy, month: NaiveDate) -> Vec<Due> {
                     w.subsidy_start,
                     w.subsidy_end
                 ),
+                once_for: None,
             });
         }
     }
@@ -281,7 +291,10 @@ pub fn due(facts: &Facts, policy: &Policy, month: NaiveDate) -> Vec<Due> {
     if let Some(v) = rules.version("loan_interest", month) {
         let cap = v.loan_cap.unwrap_or(0) * 100;
         for l in facts.loans.iter().filter(|l| l.first) {
-            let Some(p) = facts.people.get(&l.person_id).filter(|p| p.certified) else { continue };
+            // A founder in a hardship group: certified on the month, or in
+            // one of the groups the rule names (the seed: 困难群体).
+            let eligible = |p: &&PersonFacts| p.certified || p.groups.iter().any(|g| v.groups.contains(g));
+            let Some(p) = facts.people.get(&l.person_id).filter(eligible) else { continue };
             let Some(business) = &l.business else { continue };
             let counted = l.amount_fen.min(cap);
             // A month the loan runs only part of (the first and the last)
@@ -309,12 +322,13 @@ pub fn due(facts: &Facts, policy: &Policy, month: NaiveDate) -> Vec<Due> {
                     yuan(cap),
                     l.rate_ppm as f64 / 10_000.0
                 ),
+                once_for: None,
             });
         }
     }
 
     if let Some(v) = rules.version("living_allowance", month) {
-        for a in facts.allowances.iter().filter(|a| a.amount_yuan > 0) {
+        for a in facts.allowances.iter().filter(|a| a.amount_fen > 0) {
             let Some(p) = facts.people.get(&a.person_id) else { continue };
             out.push(Due {
                 rule: "living_allowance",
@@ -324,13 +338,14 @@ pub fn due(facts: &Facts, policy: &Policy, month: NaiveDate) -> Vec<Due> {
                 payee_name: p.name.clone(),
                 person_id: a.person_id.clone(),
                 unit_code: p.unit_code.clone(),
-                amount_fen: a.amount_yuan * 100,
+                amount_fen: a.amount_fen,
                 evidence: vec![a.allowance_id.clone()],
                 basis: if a.tapered {
                     "临时生活补助（就业后待遇渐退）".into()
                 } else {
                     "临时生活补助".into()
                 },
+                once_for: None,
             });
         }
     }
@@ -348,7 +363,11 @@ pub fn due(facts: &Facts, policy: &Policy, month: NaiveDate) -> Vec<Due> {
                 unit_code: p.unit_code.clone(),
                 amount_fen: a.amount_yuan * 100,
                 evidence: vec![a.placement_id.clone(), a.agreement_id.clone()],
-                basis: format!("签订劳动合同并缴纳社保满 {} 个月，按协议每人 {} 元", a.months, a.amount_yuan),
+                basis: format!(
+                    "签订劳动合同后单位参保缴费满 {} 个月（社保数据），按协议每人 {} 元，每人每协议一次",
+                    a.months, a.amount_yuan
+                ),
+                once_for: Some(format!("agreement:{}", a.agreement_id)),
             });
         }
     }
@@ -400,9 +419,7 @@ impl Facts {
                 "(SELECT person_id FROM si_contributions WHERE month = $1
                   UNION SELECT person_id FROM welfare_registrations WHERE subsidy_start <= $3 AND subsidy_end >= $2
                   UNION SELECT person_id FROM startup_loans WHERE starts_on <= $3 AND ends_on >= $2
-                  UNION SELECT person_id FROM allowances WHERE start_month <= $1 AND start_month >= $4
-                  UNION SELECT p.person_id FROM placements p JOIN insurance_reports i ON i.placement_id = p.id
-                        WHERE i.reported_on >= $2 AND i.reported_on <= $3)"
+                  UNION SELECT person_id FROM allowances WHERE start_month <= $1 AND start_month >= $4)"
                     .to_string(),
                 vec![month_s.clone(), first.clone(), last.clone(), allowance_from.clone()],
             )
@@ -412,11 +429,11 @@ impl Facts {
         let people = {
             let (pool, sql, binds) = (
                 pool.clone(),
-                format!("SELECT id, name, unit_code, birth_date, sex FROM persons WHERE id IN {who}"),
+                format!("SELECT id, name, unit_code, birth_date, sex, groups FROM persons WHERE id IN {who}"),
                 who_binds.clone(),
             );
             tokio::spawn(async move {
-                let mut q = sqlx::query_as::<_, (String, String, Option<String>, String, String)>(&sql);
+                let mut q = sqlx::query_as::<_, (String, String, Option<String>, String, String, String)>(&sql);
                 for b in binds {
                     q = q.bind(b);
                 }
@@ -456,11 +473,13 @@ impl Facts {
         for c in &certs {
             by_person.entry(c.0.as_str()).or_default().push(c.clone());
         }
-        for (id, name, unit, birth, sex) in people {
+        for (id, name, unit, birth, sex, groups) in people {
             let events = by_person.get(id.as_str());
             let certified = events.is_some_and(|e| certified_on(e, &first) || certified_on(e, &last));
             let Ok(birth) = NaiveDate::parse_from_str(&birth, "%Y-%m-%d") else { continue };
-            facts.people.insert(id, PersonFacts { name, unit_code: unit.unwrap_or_default(), birth, sex, certified });
+            let groups = serde_json::from_str(&groups).unwrap_or_default();
+            let unit_code = unit.unwrap_or_default();
+            facts.people.insert(id, PersonFacts { name, unit_code, birth, sex, certified, groups });
         }
 
         facts.contributions = contributions
@@ -581,13 +600,13 @@ impl Facts {
                 facts.allowances.push(AllowanceMonth {
                     allowance_id: id,
                     person_id: person,
-                    amount_yuan: pay.amount,
+                    amount_fen: pay.fen,
                     tapered: pay.tapered,
                 });
             }
         }
 
-        for q in crate::outcomes::subsidies::qualified(pool, "").await? {
+        for q in crate::outcomes::subsidies::qualified(pool, &state.policy, "").await? {
             if q.qualified_on.starts_with(&month_s) && facts.people.contains_key(&q.person_id) {
                 facts.agencies.push(AgencyDue {
                     placement_id: q.placement_id,
@@ -628,7 +647,14 @@ mod tests {
     }
 
     fn person(birth: &str, sex: &str, certified: bool) -> PersonFacts {
-        PersonFacts { name: "某人".into(), unit_code: "330402".into(), birth: d(birth), sex: sex.into(), certified }
+        PersonFacts {
+            name: "某人".into(),
+            unit_code: "330402".into(),
+            birth: d(birth),
+            sex: sex.into(),
+            certified,
+            groups: Vec::new(),
+        }
     }
 
     fn contribution(person: &str, kind: &str, employer_type: &str, fen: i64) -> Contribution {
@@ -670,7 +696,7 @@ mod tests {
         f.allowances.push(AllowanceMonth {
             allowance_id: "alw-1".into(),
             person_id: "c".into(),
-            amount_yuan: 565,
+            amount_fen: 56_550,
             tapered: true,
         });
         assert!(super::due(&f, &policy, month).iter().any(|d| d.rule == "employer_si" && d.person_id == "c"));

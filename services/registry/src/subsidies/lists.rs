@@ -383,7 +383,10 @@ async fn propose(State(state): State<AppState>, caller: Principal, JsonBody(body
 const ARREARS_MONTHS: i64 = 12;
 
 /// What is due for earlier months of the unit whose lists were approved
-/// before some of their evidence arrived (补发): each such month computed
+/// before some of their evidence or facts arrived (补发: social insurance,
+/// loans, business registrations, an allowance granted for the month, a
+/// public-welfare registration whose subsidy began in it, an agency's
+/// placement recorded late): each such month computed
 /// again under its own rule versions, less what was listed then (the claims)
 /// and less what was paid and reversed (a reversal is not undone by itself);
 /// rows the list being (re)computed holds now do not count as listed.
@@ -395,7 +398,11 @@ async fn arrears(state: &AppState, unit: &str, month: NaiveDate) -> ApiResult<Ve
          WHERE l.unit_code = $1 AND l.month < $2 AND l.month >= $3 AND l.state IN ('approved', 'paid')
            AND (EXISTS (SELECT 1 FROM si_contributions c WHERE c.month = l.month AND c.created_at > l.approved_at)
                 OR EXISTS (SELECT 1 FROM startup_loans s WHERE s.created_at > l.approved_at)
-                OR EXISTS (SELECT 1 FROM business_registrations b WHERE b.created_at > l.approved_at))
+                OR EXISTS (SELECT 1 FROM business_registrations b WHERE b.created_at > l.approved_at)
+                OR EXISTS (SELECT 1 FROM allowances a WHERE a.start_month <= l.month AND a.created_at > l.approved_at)
+                OR EXISTS (SELECT 1 FROM welfare_registrations r
+                           WHERE r.subsidy_start <= l.month || '-31' AND r.created_at > l.approved_at)
+                OR EXISTS (SELECT 1 FROM placements p WHERE p.agreement_id IS NOT NULL AND p.created_at > l.approved_at))
          ORDER BY l.month",
     )
     .bind(unit)
@@ -407,19 +414,30 @@ async fn arrears(state: &AppState, unit: &str, month: NaiveDate) -> ApiResult<Ve
     for m in late.iter().filter_map(|m| parse_month(m)) {
         let m_s = month_text(m);
         let facts = Facts::load(state, m, unit).await?;
-        let listed: std::collections::HashSet<String> = sqlx::query_as::<_, (String, String, String, String)>(
-            "SELECT rule, payee_kind, payee_code, person_id FROM payment_rows
-             WHERE period_month = $1 AND (claim IS NOT NULL OR state = 'reversed')
-               AND list_id NOT IN (SELECT id FROM payment_lists WHERE unit_code = $2 AND month = $3)",
-        )
-        .bind(&m_s)
-        .bind(unit)
-        .bind(month_text(month))
-        .fetch_all(pool)
-        .await?
-        .into_iter()
-        .map(|(rule, kind, code, person)| format!("{rule}|{kind}:{code}|{person}|{m_s}"))
-        .collect();
+        // A listed row's claim; a reversed row's (freed) claim made again —
+        // a one-off payment's from its cause, the evidence's second entry.
+        let listed: std::collections::HashSet<String> =
+            sqlx::query_as::<_, (Option<String>, String, String, String, String, String)>(
+                "SELECT claim, rule, payee_kind, payee_code, person_id, evidence FROM payment_rows
+                 WHERE period_month = $1 AND (claim IS NOT NULL OR state = 'reversed')
+                   AND list_id NOT IN (SELECT id FROM payment_lists WHERE unit_code = $2 AND month = $3)",
+            )
+            .bind(&m_s)
+            .bind(unit)
+            .bind(month_text(month))
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .map(|(claim, rule, kind, code, person, evidence)| {
+                claim.unwrap_or_else(|| {
+                    let once = (rule == "agency_service")
+                        .then(|| serde_json::from_str::<Vec<String>>(&evidence).ok()?.get(1).cloned())
+                        .flatten()
+                        .map(|agreement| format!("agreement:{agreement}"));
+                    format!("{rule}|{kind}:{code}|{person}|{}", once.as_deref().unwrap_or(&m_s))
+                })
+            })
+            .collect();
         for d in due(&facts, &state.policy, m) {
             if d.unit_code == unit && !listed.contains(&d.claim(&m_s)) {
                 let basis = format!("补发 {m_s}：{}", d.basis);
