@@ -243,7 +243,7 @@ both_backends! {
             assert_eq!(r.status, StatusCode::OK, "{}", r.body);
             assert_eq!(r.body["social_insurance_months"], m);
         }
-        let month = jobmatch_core::time::today().format("%Y-%m").to_string();
+        let month = jobmatch_core::time::system_today().format("%Y-%m").to_string();
         for m in [month.as_str(), "2026-09", "2026-10", "2026-11"] {
             let s = app.get(&format!("/v1/subsidies?month={m}"), &app.admin).await;
             assert_eq!((s.status, &s.body["items"]), (StatusCode::OK, &json!([])), "{m}: on the agency's word alone");

@@ -27,7 +27,7 @@ fn shipped_reach(today: chrono::NaiveDate) -> (Option<String>, bool) {
 
 both_backends! {
     async fn the_calendar_is_kept_in_the_store_by_the_admin(app: TestApp) {
-        let today = jobmatch_core::time::today();
+        let today = jobmatch_core::time::system_today();
         let (_, staff) = app.org_with_key("南湖区人社局", "bureau", "330402", "staff").await;
         let c = app.get("/v1/calendar", &staff).await;
         assert_eq!(c.status, StatusCode::OK, "{}", c.body);
@@ -96,7 +96,7 @@ async fn the_admin_keeps_the_calendar_in_the_console() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     let bureau = app.bureau_org().await;
     let password = app.account(&app.admin, &bureau, "city.calendar", "admin", None).await;
-    let (_, warning) = shipped_reach(jobmatch_core::time::today());
+    let (_, warning) = shipped_reach(jobmatch_core::time::system_today());
     let mut browser = Browser::new(&app);
     assert_eq!(browser.sign_in("city.calendar", &password).await.status, StatusCode::SEE_OTHER);
     let home = browser.get("/console/").await;

@@ -596,7 +596,7 @@ both_backends! {
         // 报送 from the report page: last month's 进度表 submitted (late, past
         // the 25th); submitting again needs a note, and an unchanged one is refused.
         use chrono::Datelike;
-        let today = jobmatch_core::time::today();
+        let today = jobmatch_core::time::system_today();
         let last = today.with_day(1).unwrap().pred_opt().unwrap().format("%Y-%m").to_string();
         let report = format!("/console/reports/progress?month={last}&region=330402");
         let page = browser.get(&report).await;

@@ -9,6 +9,7 @@ mod helpers;
 mod agencies;
 mod auth;
 mod calendar;
+mod clock;
 mod console;
 mod durability;
 mod jobs;

@@ -159,7 +159,8 @@ both_backends! {
             previous_valid_until: None,
         };
         let input = jobmatch_posting::jobs::validate::read_job(&job("楼道保洁员", "330402008", "cleaning", &["保洁"]), &rules).unwrap();
-        let second = jobmatch_posting::jobs::store::insert(&store, &state.regions, &org, &input).await.unwrap().id;
+        let offline = jobmatch_core::AppState { db: store.clone(), ..state.clone() };
+        let second = jobmatch_posting::jobs::store::insert(&offline, &org, &input).await.unwrap().id;
         store.pool.close().await;
         let app = start_app(&data_dir, &db, |_| {}).await.unwrap();
         app.wait_indexed().await;

@@ -67,7 +67,7 @@ fn no_two_types_share_a_schema_name() {
 }
 
 fn next_month() -> String {
-    let today = jobmatch_core::time::today();
+    let today = jobmatch_core::time::system_today();
     (today + chrono::Months::new(1)).format("%Y-%m").to_string()
 }
 
@@ -90,7 +90,7 @@ both_backends! {
         let r = app.get(&format!("/v1/reports/progress?month={}", next_month()), &app.admin).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert_eq!(r.error_fields(), ["month"]);
-        let this = jobmatch_core::time::today().format("%Y-%m").to_string();
+        let this = jobmatch_core::time::system_today().format("%Y-%m").to_string();
         let r = app.get(&format!("/v1/reports/progress?month={this}"), &app.admin).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.body);
         assert_eq!(r.body["complete"], false);
@@ -134,7 +134,7 @@ both_backends! {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_progress_report_prints_on_one_landscape_page() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
-    let month = (jobmatch_core::time::today() - chrono::Months::new(1)).format("%Y-%m").to_string();
+    let month = (jobmatch_core::time::system_today() - chrono::Months::new(1)).format("%Y-%m").to_string();
     let res = app
         .client
         .get(format!("{}/v1/reports/progress?month={month}&region=330400&format=xlsx", app.base))

@@ -476,7 +476,7 @@ async fn cap_across_workers(backend: Backend) {
         .bind(format!("ntf_cap{i}"))
         .bind(&job)
         .bind(&person)
-        .bind(jobmatch_core::time::now_text())
+        .bind(jobmatch_core::time::to_text(chrono::Utc::now()))
         .execute(&app.state.db.pool)
         .await
         .unwrap();

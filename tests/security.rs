@@ -179,7 +179,7 @@ both_backends! {
         let full = app.get(&format!("/v1/persons/{willing}"), &app.admin).await.body;
         let number = full["id_number"].as_str().unwrap().to_string();
         let birth_digits = &number[6..14];
-        let today = jobmatch_core::time::today();
+        let today = jobmatch_core::time::system_today();
         for (path, body) in &answers {
             let mut all = Vec::new();
             strings(body, &mut all);
@@ -253,7 +253,7 @@ both_backends! {
             "started_on": "2026-03-01", "supersedes": staffs, "social_insurance_months": 6})).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert_eq!(r.error_fields(), ["supersedes"]);
-        let far = (jobmatch_core::time::today() + chrono::Duration::days(40)).to_string();
+        let far = (jobmatch_core::time::system_today() + chrono::Duration::days(40)).to_string();
         let r = app.post("/v1/placements", &g.a, json!({"person_id": person, "channel": "project", "started_on": far})).await;
         assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
         assert_eq!(r.error_fields(), ["started_on"]);
@@ -263,7 +263,7 @@ both_backends! {
         assert_eq!(r.body["errors"][0]["code"], "before_working_age");
         assert_eq!(app.count("placements").await, before, "nothing stored");
         // Its own placement it may correct; a date soon ahead is fine.
-        let soon = (jobmatch_core::time::today() + chrono::Duration::days(10)).to_string();
+        let soon = (jobmatch_core::time::system_today() + chrono::Duration::days(10)).to_string();
         let own = app.post("/v1/placements", &g.a, json!({"person_id": person, "channel": "project", "started_on": "2026-03-02"})).await;
         assert_eq!(own.status, StatusCode::CREATED, "{}", own.body);
         let fix = app.post("/v1/placements", &g.a, json!({"person_id": person, "channel": "project", "started_on": soon,
@@ -380,7 +380,7 @@ async fn an_outbox_event_of_a_long_transaction_is_never_skipped() {
     sqlx::query("UPDATE jobs SET status = 'closed' WHERE id = $1").bind(&closing).execute(&mut slow).await.unwrap();
     let event =
         "INSERT INTO events (kind, entity_id, region_code, payload, created_at) VALUES ($1, $2, '330402007', '{}', $3)";
-    let now = jobmatch_core::time::now_text();
+    let now = jobmatch_core::time::to_text(chrono::Utc::now());
     sqlx::query(event).bind("job.closed").bind(&closing).bind(&now).execute(&mut slow).await.unwrap();
     let held = "job_held_in_a_long_transaction";
     sqlx::query(
@@ -538,7 +538,7 @@ async fn personal_data_at_rest_is_private_and_spools_do_not_survive() {
     let (_, market) = app.publisher("南湖零工市场").await;
     let job = app.create_job(&market, job_body()).await;
     app.wait_indexed().await;
-    let stored = jobmatch_core::records::jobs::get(&app.state.db, &job).await.unwrap().unwrap();
+    let stored = jobmatch_core::records::jobs::get(&app.state, &job).await.unwrap().unwrap();
     let (facts, _) = app.matcher.job_facts(stored.job);
     let only = jobmatch_matching::engine::matcher::Only {
         home_scope: None,

@@ -275,7 +275,7 @@ async fn answers_reach_staff(backend: Backend) {
     // A notice of that job still waiting for B (held, e.g. by quiet hours)
     // is never sent now.
     sqlx::query("UPDATE notifications SET status = 'held', due_at = $1 WHERE person_id = $2 AND job_id = $3 AND channel = 'inbox'")
-        .bind(jobmatch_core::time::now_text())
+        .bind(jobmatch_core::time::to_text(chrono::Utc::now()))
         .bind(&b)
         .bind(&job)
         .execute(pool)

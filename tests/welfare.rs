@@ -43,7 +43,7 @@ impl TestApp {
     /// calendar's, as the service computes it.
     pub(crate) async fn publicity_as_of(&self, key: &str, announcement: &str, starts_on: &str, how: &str) -> Value {
         self.calendar_reaching(20).await;
-        let today = jobmatch_core::time::today().to_string();
+        let today = jobmatch_core::time::system_today().to_string();
         let posted = self
             .ok(
                 &format!("/v1/welfare/announcements/{announcement}/publicity"),
@@ -75,7 +75,7 @@ impl TestApp {
     /// can be counted; no real notice is invented.
     pub(crate) async fn calendar_reaching(&self, days: i64) {
         use jobmatch_core::calendar::{put_year, CalendarYear, NotCovered};
-        let today = jobmatch_core::time::today();
+        let today = jobmatch_core::time::system_today();
         for n in 0..=days {
             let cal = self.state.calendar().await.unwrap();
             if let Err(NotCovered(year)) = cal.is_working_day(today + chrono::Duration::days(n)) {
@@ -85,7 +85,7 @@ impl TestApp {
                     working_days: vec![],
                     source: "测试数据（周末休息，不是真实通知）".into(),
                 };
-                put_year(&self.state.db.pool, &y, "test").await.unwrap();
+                put_year(&self.state.db.pool, &y, "test", &self.state.now_text()).await.unwrap();
             }
         }
     }
@@ -139,7 +139,7 @@ impl TestApp {
         posts: i64,
         event: Option<&str>,
     ) -> (String, String) {
-        let apply_by = (jobmatch_core::time::today() + chrono::Duration::days(10)).to_string();
+        let apply_by = (jobmatch_core::time::system_today() + chrono::Duration::days(10)).to_string();
         let mut body = json!({"requirements": "负责河道水面及岸坡保洁，每天早上6点到11点，能骑三轮车",
                               "posts": posts, "apply_by": apply_by,
                               "contact": {"name": "李老师", "phone": "0573-82012345"}});
@@ -461,7 +461,7 @@ async fn reserve_to_registration(backend: Backend) {
     assert_eq!(row["public_welfare"], 3, "{row}");
 
     // The reserve's yearly count against the city's target.
-    let year = jobmatch_core::time::today().format("%Y").to_string();
+    let year = jobmatch_core::time::system_today().format("%Y").to_string();
     let reserve = app.get(&format!("/v1/reports/welfare-reserve?year={year}&region=330400"), &app.admin).await;
     assert_eq!(reserve.status, StatusCode::OK, "{}", reserve.body);
     assert_eq!(reserve.body["city_target"], 1000);
@@ -629,7 +629,7 @@ async fn a_position_goes_from_the_reserve_to_registration_on_postgres() {
 async fn a_person_applies_from_the_page_and_registration_waits_for_the_period_on_the_bureaus_calendar() {
     use chrono::Datelike;
     let dir = temp_dir();
-    let year = jobmatch_core::time::today().year();
+    let year = jobmatch_core::time::system_today().year();
     let file = dir.join("calendar.toml");
     std::fs::write(
         &file,
@@ -660,7 +660,7 @@ async fn a_person_applies_from_the_page_and_registration_waits_for_the_period_on
     );
     let application = items[0]["id"].as_str().unwrap().to_string();
     app.ok(&format!("/v1/welfare/applications/{application}/select"), &app.admin, json!({}), StatusCode::OK).await;
-    let today = jobmatch_core::time::today();
+    let today = jobmatch_core::time::system_today();
     app.calendar_reaching(20).await;
     let publicity = app
         .ok(

@@ -12,7 +12,7 @@ impl TestApp {
     /// parts (age limits); its id and the job's.
     async fn announce_with(&self, extra: Value) -> (String, String) {
         let position = self.position(&self.admin, 2).await;
-        let apply_by = (jobmatch_core::time::today() + chrono::Duration::days(10)).to_string();
+        let apply_by = (jobmatch_core::time::system_today() + chrono::Duration::days(10)).to_string();
         let mut body = json!({"requirements": "负责河道水面及岸坡保洁，每天早上6点到11点", "posts": 2,
                               "apply_by": apply_by, "contact": {"name": "李老师", "phone": "0573-82012345"}});
         for (k, v) in extra.as_object().unwrap() {
@@ -22,7 +22,8 @@ impl TestApp {
             .ok(&format!("/v1/welfare/positions/{position}/announcements"), &self.admin, body, StatusCode::CREATED)
             .await;
         let id = a["id"].as_str().unwrap().to_string();
-        let p = self.ok(&format!("/v1/welfare/announcements/{id}/publish"), &self.admin, json!({}), StatusCode::OK).await;
+        let p =
+            self.ok(&format!("/v1/welfare/announcements/{id}/publish"), &self.admin, json!({}), StatusCode::OK).await;
         (id, p["job_id"].as_str().unwrap().to_string())
     }
 }
@@ -35,7 +36,7 @@ both_backends!(
         let early = app.seeker("沈桂芬", "19700301", 2, true).await;
         let late = app.seeker("陆美华", "19700302", 4, true).await;
         // The deadline passes: it was yesterday.
-        let yesterday = jobmatch_core::time::today() - chrono::Duration::days(1);
+        let yesterday = jobmatch_core::time::system_today() - chrono::Duration::days(1);
         let doc: String = sqlx::query_scalar("SELECT doc FROM welfare_announcements WHERE id = $1")
             .bind(&announcement)
             .fetch_one(&app.state.db.pool)
@@ -52,7 +53,12 @@ both_backends!(
         let path = format!("/v1/welfare/announcements/{announcement}/applications");
         let before = app.count("welfare_applications").await;
         let r = app.post(&path, &app.admin, json!({"person_id": late})).await;
-        assert_eq!((r.status, r.body["code"].as_str()), (StatusCode::CONFLICT, Some("applications_closed")), "{}", r.body);
+        assert_eq!(
+            (r.status, r.body["code"].as_str()),
+            (StatusCode::CONFLICT, Some("applications_closed")),
+            "{}",
+            r.body
+        );
         assert!(r.body["detail"].as_str().unwrap().contains(&yesterday.to_string()), "{}", r.body);
         assert_eq!(app.count("welfare_applications").await, before, "nothing stored");
         let on_paper = (yesterday - chrono::Duration::days(2)).to_string();

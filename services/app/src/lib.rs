@@ -153,6 +153,7 @@ pub fn router(state: AppState, role: ServiceRole, matcher: Option<Arc<Matcher>>)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), jobmatch_core::metrics::track))
         .layer(axum::middleware::from_fn(jobmatch_core::http::refuse_nul))
         .layer(axum::middleware::from_fn_with_state(state.clone(), jobmatch_core::http::deadline))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), jobmatch_core::http::rehearsal_banner))
         .with_state(state)
         .layer(CatchPanicLayer::custom(ops::panic_response))
         // Outside the deadline and the panic catcher: their answers too.
@@ -231,6 +232,21 @@ impl Application {
         }
         if let Some(source) = self.recipients.clone() {
             tasks.push(jobmatch_push::spawn(self.state.clone(), source, stop_rx.clone())?);
+        }
+        if self.state.clock.is_settable() {
+            // A rehearsal: follow the clock another replica moved.
+            let (state, mut stop) = (self.state.clone(), stop_rx.clone());
+            tasks.push(tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        _ = stop.changed() => break,
+                        _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+                    }
+                    if let Err(e) = state.clock.refresh(&state.db.pool).await {
+                        tracing::warn!(error = %e, "could not read the rehearsal clock");
+                    }
+                }
+            }));
         }
         let app = router(self.state.clone(), self.role, self.matcher.clone());
         tracing::info!(addr = %self.listener.local_addr()?, role = ?self.role, "jobmatch listening");

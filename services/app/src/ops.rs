@@ -7,15 +7,97 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use jobmatch_core::error::{problem_response, Problem};
-use jobmatch_core::{ApiError, AppState};
+use jobmatch_core::clock::NotSet;
+use jobmatch_core::error::{problem_response, FieldError, Problem};
+use jobmatch_core::http::JsonBody;
+use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
+use jobmatch_core::{ApiError, AppState, Principal, Role};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz)).routes(routes!(metrics))
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+        .routes(routes!(get_clock, set_clock))
+}
+
+/// The service's clock ([`jobmatch_core::clock`]).
+#[derive(Serialize, ToSchema)]
+pub struct ClockView {
+    /// Now by the service's clock, RFC 3339 (UTC).
+    now: String,
+    /// Whether the admin may move it forward (started with
+    /// `JOBMATCH_SETTABLE_CLOCK=true`: a rehearsal, 演练环境).
+    settable: bool,
+}
+
+/// `{ now }`: RFC 3339, not before the clock's now.
+#[derive(ToSchema)]
+pub struct ClockSet {
+    #[schema(value_type = String)]
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+impl RequestBody for ClockSet {
+    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<ClockSet> {
+        let text = f.string("now", true, 1, 40, errs)?;
+        match chrono::DateTime::parse_from_rfc3339(text.trim()) {
+            Ok(t) => Some(ClockSet { now: t.with_timezone(&chrono::Utc) }),
+            Err(_) => {
+                errs.add("now", "invalid_time", "应为 RFC 3339 时间，例如 2027-01-04T09:00:00+08:00");
+                None
+            }
+        }
+    }
+}
+
+fn clock_view(state: &AppState) -> ClockView {
+    ClockView { now: state.now_text(), settable: state.clock.is_settable() }
+}
+
+/// The service's clock: now, and whether it may be set (a rehearsal).
+#[utoipa::path(get, path = "/v1/ops/clock", tag = "ops", responses((status = 200, body = ClockView)))]
+async fn get_clock(State(state): State<AppState>) -> Result<Json<ClockView>, ApiError> {
+    state.clock.refresh(&state.db.pool).await?;
+    Ok(Json(clock_view(&state)))
+}
+
+/// Move the clock forward (admin; only when started with
+/// `JOBMATCH_SETTABLE_CLOCK=true`): every time-dependent part — sweeps,
+/// quiet hours, daily caps, 公示, registration, payment lists, 报送, link
+/// expiry — reads it from then on, and it runs on from the time set.
+#[utoipa::path(put, path = "/v1/ops/clock", tag = "ops", request_body = ClockSet,
+    responses((status = 200, body = ClockView), (status = 403, body = Problem), (status = 409, body = Problem),
+              (status = 422, body = Problem)), security(("bearer" = [])))]
+async fn set_clock(
+    State(state): State<AppState>,
+    caller: Principal,
+    JsonBody(body): JsonBody,
+) -> Result<Json<ClockView>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let ClockSet { now: to } = read_body(&body, &state)?;
+    match state.clock.set_and_store(&state.db.pool, to).await? {
+        Ok(()) => {
+            tracing::warn!(now = %state.now_text(), "the rehearsal clock was moved forward");
+            Ok(Json(clock_view(&state)))
+        }
+        Err(NotSet::Fixed) => Err(ApiError::conflict(
+            "clock_fixed",
+            "本服务使用真实时间，不能调整（只有以 JOBMATCH_SETTABLE_CLOCK=true 启动的演练环境可以）",
+        )),
+        Err(NotSet::Backward(now)) => Err(ApiError::validation(vec![FieldError::new(
+            "now",
+            "backward",
+            format!(
+                "时钟只能向后调：当前为 {}",
+                jobmatch_core::time::local_minutes(&jobmatch_core::time::to_text(now))
+            ),
+        )])),
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -32,7 +114,7 @@ pub struct Health {
 /// the calendar knows; -1 when this year is missing).
 async fn calendar_warning(state: &AppState) -> Option<String> {
     let cal = state.calendar().await.ok()?;
-    let today = jobmatch_core::time::today();
+    let today = state.today();
     let (until, left, warning) = jobmatch_posting::calendar_api::reach(&cal, today);
     state.metrics.gauge("jobmatch_calendar_days_covered", &[], left.unwrap_or(-1) as f64);
     warning.then(|| match until {
@@ -59,7 +141,16 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError>
     if state.regions.is_empty() {
         return Err(ApiError::unavailable("区划数据未加载"));
     }
-    Ok(Json(Health { status: "ready", detail: calendar_warning(&state).await.into_iter().collect() }))
+    let mut detail: Vec<String> = Vec::new();
+    if state.clock.is_settable() {
+        state.clock.refresh(&state.db.pool).await?;
+        detail.push(format!(
+            "演练环境：时钟可调，当前为 {}（不是真实业务）",
+            jobmatch_core::time::local_minutes(&state.now_text())
+        ));
+    }
+    detail.extend(calendar_warning(&state).await);
+    Ok(Json(Health { status: "ready", detail }))
 }
 
 /// Prometheus metrics (text exposition format).

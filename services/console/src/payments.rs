@@ -9,7 +9,6 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use axum::Form as AxumForm;
 use chrono::Datelike;
-use jobmatch_core::time::today;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -45,7 +44,7 @@ pub(crate) async fn index(ctx: Ctx, Query(q): Query<MonthQuery>) -> Response {
     // Without a month: the last one, whose evidence is in (December's
     // lists pay November's contributions).
     let month = q.month.filter(|m| valid_month(m)).unwrap_or_else(|| {
-        let this = today();
+        let this = ctx.state.today();
         let last = this.with_day(1).and_then(|d| d.pred_opt()).unwrap_or(this);
         last.format("%Y-%m").to_string()
     });

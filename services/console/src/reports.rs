@@ -9,7 +9,6 @@ use axum::extract::Query;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use chrono::Datelike;
-use jobmatch_core::time::today;
 use jobmatch_registry::outcomes::columns::Column;
 use serde::Deserialize;
 use serde_json::Value;
@@ -185,7 +184,7 @@ fn bar_chart(title: String, description: String, values: Vec<(String, i64)>, tar
 }
 
 pub(crate) async fn progress(ctx: Ctx, Query(q): Query<ReportQuery>) -> Response {
-    let now = today();
+    let now = ctx.state.today();
     let month = q.month.filter(|m| valid_month(m)).unwrap_or_else(|| format!("{:04}-{:02}", now.year(), now.month()));
     let own = ctx.session.principal.region_code.clone();
     let region = q.region.filter(|r| ctx.state.regions.contains(r)).unwrap_or(own);
@@ -299,7 +298,7 @@ pub(crate) struct YearQuery {
 
 /// The year to date against the city's target, by unit and by month.
 pub(crate) async fn year(ctx: Ctx, Query(q): Query<YearQuery>) -> Response {
-    let now = today();
+    let now = ctx.state.today();
     let year = q.year.filter(|y| (2000..=2100).contains(y)).unwrap_or(now.year());
     let own = ctx.session.principal.region_code.clone();
     let region = q.region.filter(|r| ctx.state.regions.contains(r)).unwrap_or(own);

@@ -82,7 +82,7 @@ pub(crate) async fn home(ctx: Ctx) -> Response {
                 .collect(),
         });
         // 报送: from the 20th the month's 进度表 is to be checked and submitted by the 25th.
-        let month = jobmatch_core::time::today().format("%Y-%m").to_string();
+        let month = ctx.state.today().format("%Y-%m").to_string();
         let region = ctx.session.principal.region_code.clone();
         let board = ctx
             .call(Method::GET, &format!("/v1/reports/progress/submissions?month={month}&region={region}"), None)

@@ -7,7 +7,6 @@
 use crate::domain::Person;
 use crate::records::agency::assigned_to;
 use crate::records::persons::{self, StoredPerson};
-use crate::time::{now_text, today};
 use crate::{ApiError, ApiResult, AppState, Principal, Role};
 
 /// A person the caller may act on, or 404.
@@ -48,7 +47,7 @@ pub use crate::records::agency::for_agency;
 /// `GET /v1/persons/{id}` for an agency key (audited).
 pub async fn agency_view(state: &AppState, caller: &Principal, id: &str) -> ApiResult<Person> {
     let record = person_for(state, caller, id).await?;
-    let person = for_agency(persons::to_person(state, &record, false, today())?);
+    let person = for_agency(persons::to_person(state, &record, false, state.today())?);
     audit(state, caller, id, "agency_read").await?;
     Ok(person)
 }
@@ -64,7 +63,7 @@ pub async fn audit_all(state: &AppState, caller: &Principal, person_ids: &[&str]
     if person_ids.is_empty() {
         return Ok(());
     }
-    let now = now_text();
+    let now = state.now_text();
     let mut tx = state.db.pool.begin().await?;
     for person_id in person_ids {
         sqlx::query(

@@ -12,7 +12,7 @@ use argon2::Argon2;
 use base64::Engine;
 use std::net::IpAddr;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use rand::RngCore;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use crate::auth::hash_key;
 use crate::error::ApiResult;
 use crate::ids::new_id;
-use crate::time::{now_text, to_text};
+use crate::time::to_text;
 use crate::{AppState, Principal, Role};
 
 /// The session cookie's name.
@@ -216,7 +216,7 @@ pub async fn insert(state: &AppState, input: &AccountInput<'_>, created_by: &str
         phone: input.phone.map(str::to_string),
         role: input.role,
         region_code: input.region_code.into(),
-        created_at: now_text(),
+        created_at: state.now_text(),
         disabled_at: None,
     };
     sqlx::query(
@@ -241,7 +241,7 @@ pub async fn insert(state: &AppState, input: &AccountInput<'_>, created_by: &str
 
 /// Disable an account; its sessions end at once (they are looked up with it).
 pub async fn disable(state: &AppState, id: &str) -> ApiResult<()> {
-    let now = now_text();
+    let now = state.now_text();
     sqlx::query("UPDATE staff_accounts SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL")
         .bind(&now)
         .bind(id)
@@ -310,7 +310,7 @@ pub async fn set_password(state: &AppState, id: &str, password: &str, keep_sessi
 /// End account `id`'s open sessions, all or all but `keep`.
 async fn end_sessions(state: &AppState, id: &str, keep: Option<&str>) -> ApiResult<()> {
     sqlx::query("UPDATE staff_sessions SET ended_at = $1 WHERE account_id = $2 AND id_hash <> $3 AND ended_at IS NULL")
-        .bind(now_text())
+        .bind(state.now_text())
         .bind(id)
         .bind(keep.map(hash_key).unwrap_or_default())
         .execute(&state.db.pool)
@@ -348,7 +348,7 @@ async fn record_login(
     .bind(account_id)
     .bind(login_hash)
     .bind(outcome)
-    .bind(now_text())
+    .bind(state.now_text())
     .bind(client.to_string())
     .execute(&state.db.pool)
     .await?;
@@ -367,7 +367,7 @@ fn decoy_hash() -> &'static str {
 /// any concurrency exactly `budget` attempts of a window get through. The
 /// window's start, and whether this attempt was within the budget.
 async fn take_attempt(state: &AppState, bucket: &str, budget: i64) -> ApiResult<(String, bool)> {
-    let now = Utc::now();
+    let now = state.clock.now();
     // Now and then, the windows that are over go (the logins typed are
     // anyone's choice: the table must not grow without end).
     if rand::random::<u8>() < 4 {
@@ -403,9 +403,9 @@ async fn give_back(state: &AppState, bucket: &str, started: &str) -> ApiResult<(
 }
 
 /// Minutes until a window that started at `started` is over (at least 1).
-fn minutes_left(started: &str) -> i64 {
-    let start = crate::time::from_text(started).unwrap_or_else(Utc::now);
-    ((start + Duration::minutes(LOCK_MINUTES) - Utc::now()).num_minutes() + 1).clamp(1, LOCK_MINUTES)
+fn minutes_left(started: &str, now: DateTime<Utc>) -> i64 {
+    let start = crate::time::from_text(started).unwrap_or(now);
+    ((start + Duration::minutes(LOCK_MINUTES) - now).num_minutes() + 1).clamp(1, LOCK_MINUTES)
 }
 
 /// Check `login` and `password` from `client` and open a session.
@@ -443,7 +443,7 @@ pub async fn sign_in(
     if !pair_ok || !all_ok {
         record_login(state, account, &login_hash, "locked", client).await?;
         let started = if pair_ok { &all_started } else { &pair_started };
-        return Ok(Err(SignInRefusal::Locked(minutes_left(started))));
+        return Ok(Err(SignInRefusal::Locked(minutes_left(started, state.clock.now()))));
     }
     let Some((id, hash, active, disabled_at)) = row else {
         let _ = verify_password(decoy_hash(), password);
@@ -461,7 +461,7 @@ pub async fn sign_in(
         return Ok(Err(SignInRefusal::Wrong));
     }
     let cookie_value = random_token(32);
-    let now = Utc::now();
+    let now = state.clock.now();
     sqlx::query(
         "INSERT INTO staff_sessions (id_hash, account_id, csrf_token, created_at, last_seen_at, expires_at)
          VALUES ($1, $2, $3, $4, $4, $5)",
@@ -529,7 +529,7 @@ pub async fn session(state: &AppState, cookie_value: &str) -> ApiResult<Option<S
          WHERE s.id_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2",
     )
     .bind(&id_hash)
-    .bind(now_text())
+    .bind(state.now_text())
     .fetch_optional(&state.db.pool)
     .await?;
     let Some((
@@ -550,7 +550,7 @@ pub async fn session(state: &AppState, cookie_value: &str) -> ApiResult<Option<S
     else {
         return Ok(None);
     };
-    let now = Utc::now();
+    let now = state.clock.now();
     let idle_since = crate::time::from_text(&seen).unwrap_or(now);
     if active == 0 || disabled.is_some() || now - idle_since > Duration::minutes(IDLE_MINUTES) {
         return Ok(None);
@@ -578,7 +578,7 @@ pub async fn session(state: &AppState, cookie_value: &str) -> ApiResult<Option<S
 /// End the session of `cookie_value` (signing out).
 pub async fn end(state: &AppState, cookie_value: &str) -> ApiResult<()> {
     sqlx::query("UPDATE staff_sessions SET ended_at = $1 WHERE id_hash = $2 AND ended_at IS NULL")
-        .bind(now_text())
+        .bind(state.now_text())
         .bind(hash_key(cookie_value))
         .execute(&state.db.pool)
         .await?;

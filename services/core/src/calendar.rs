@@ -269,7 +269,7 @@ pub async fn seed(pool: &sqlx::AnyPool, years: &[CalendarYear]) -> Result<(), sq
         .bind(dates_json(&y.holidays))
         .bind(dates_json(&y.working_days))
         .bind(&y.source)
-        .bind(crate::time::now_text())
+        .bind(crate::time::to_text(chrono::Utc::now()))
         .execute(pool)
         .await?;
     }
@@ -277,7 +277,7 @@ pub async fn seed(pool: &sqlx::AnyPool, years: &[CalendarYear]) -> Result<(), sq
 }
 
 /// Set one year (checked by the caller); whether it is new.
-pub async fn put_year(pool: &sqlx::AnyPool, y: &CalendarYear, by: &str) -> Result<bool, sqlx::Error> {
+pub async fn put_year(pool: &sqlx::AnyPool, y: &CalendarYear, by: &str, now: &str) -> Result<bool, sqlx::Error> {
     let existed: Option<i64> = sqlx::query_scalar("SELECT year FROM calendar_years WHERE year = $1")
         .bind(i64::from(y.year))
         .fetch_optional(pool)
@@ -292,7 +292,7 @@ pub async fn put_year(pool: &sqlx::AnyPool, y: &CalendarYear, by: &str) -> Resul
     .bind(dates_json(&y.working_days))
     .bind(&y.source)
     .bind(by)
-    .bind(crate::time::now_text())
+    .bind(now)
     .execute(pool)
     .await?;
     Ok(existed.is_none())

@@ -96,6 +96,9 @@ pub struct Settings {
     /// them, the client is the right-most `X-Forwarded-For` entry that is
     /// not itself a trusted proxy.
     pub trusted_proxies: Vec<crate::client::Cidr>,
+    /// A clock the admin may move forward (`JOBMATCH_SETTABLE_CLOCK=true`,
+    /// off by default): for a rehearsal (演练环境) or tests, never a live store.
+    pub settable_clock: bool,
 }
 
 /// Quiet hours in Asia/Shanghai, as minutes after midnight: no message to a
@@ -252,6 +255,7 @@ raw_settings!(
     public_url,
     link_ttl_days,
     trusted_proxies,
+    settable_clock,
 );
 
 impl RawSettings {
@@ -422,6 +426,11 @@ impl RawSettings {
             trusted_proxies: crate::client::parse_list(self.trusted_proxies.as_deref().unwrap_or("")).map_err(
                 |bad| err("trusted_proxies", format!("'{bad}' is not an address or a network like 10.0.0.0/8")),
             )?,
+            settable_clock: match self.settable_clock.as_deref().map(str::trim) {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(_) => return Err(err("settable_clock", "must be true or false".into())),
+            },
             agency_rate_limit_per_minute: number(
                 "agency_rate_limit_per_minute",
                 self.agency_rate_limit_per_minute,

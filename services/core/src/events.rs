@@ -17,7 +17,6 @@ use serde_json::Value;
 use sqlx::AnyConnection;
 
 use crate::db::{Backend, Db};
-use crate::time::now_text;
 
 /// Append one event inside the caller's transaction.
 pub async fn append(
@@ -26,13 +25,14 @@ pub async fn append(
     entity_id: &str,
     region_code: &str,
     payload: &Value,
+    now: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO events (kind, entity_id, region_code, payload, created_at) VALUES ($1, $2, $3, $4, $5)")
         .bind(kind)
         .bind(entity_id)
         .bind(region_code)
         .bind(payload.to_string())
-        .bind(now_text())
+        .bind(now)
         .execute(conn)
         .await?;
     Ok(())

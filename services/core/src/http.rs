@@ -365,6 +365,48 @@ pub fn decode_cursor(cursor: &str) -> Option<String> {
     (s.len() <= 200 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '|')).then_some(s)
 }
 
+/// On a settable clock (a rehearsal, 演练环境), every HTML page — the
+/// console's and the public ones — opens with a banner saying so, with the
+/// rehearsal's date, so nobody takes it for the live service. One place for
+/// every page: the banner follows the `<body>` tag of the page as rendered
+/// (or the title of a bare notice).
+pub async fn rehearsal_banner(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let response = next.run(req).await;
+    if !state.clock.is_settable() {
+        return response;
+    }
+    let html = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !html {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 8 * 1024 * 1024).await else {
+        return axum::response::Response::from_parts(parts, axum::body::Body::empty());
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let banner = format!(
+        "<div class=\"rehearsal\" role=\"note\"><strong>演练环境</strong>：这里是演练用的系统，时钟已调到 {}，\
+         所有记录都不是真实业务。</div>",
+        crate::time::local_minutes(&state.now_text())
+    );
+    // After `<body>`; a bare page (a short notice) has none: after its title.
+    let at = text.find("<body>").map(|at| at + 6).or_else(|| text.find("</title>").map(|at| at + 8));
+    let out = match at {
+        Some(at) => format!("{}{}{}", &text[..at], banner, &text[at..]),
+        None => text.into_owned(),
+    };
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    axum::response::Response::from_parts(parts, axum::body::Body::from(out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

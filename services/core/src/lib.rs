@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod auth;
 pub mod calendar;
 pub mod client;
+pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;

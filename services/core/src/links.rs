@@ -10,7 +10,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::{Any, Executor};
 
-use crate::time::{now_text, to_text};
+use crate::time::to_text;
 
 /// A link as its owner uses it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,7 +75,7 @@ pub async fn issue<'e>(
 }
 
 /// The link of `token`, unless unknown or expired.
-pub async fn resolve(pool: &sqlx::AnyPool, token: &str) -> anyhow::Result<Result<Link, Refused>> {
+pub async fn resolve(pool: &sqlx::AnyPool, token: &str, now: &str) -> anyhow::Result<Result<Link, Refused>> {
     if !looks_like_token(token) {
         return Ok(Err(Refused::Unknown));
     }
@@ -85,12 +85,11 @@ pub async fn resolve(pool: &sqlx::AnyPool, token: &str) -> anyhow::Result<Result
             .fetch_optional(pool)
             .await?;
     let Some((person_id, job_id, created_at, expires_at)) = row else { return Ok(Err(Refused::Unknown)) };
-    let now = now_text();
-    if expires_at <= now {
+    if expires_at.as_str() <= now {
         return Ok(Err(Refused::Expired));
     }
     sqlx::query("UPDATE seeker_links SET last_used_at = $1 WHERE token_hash = $2")
-        .bind(&now)
+        .bind(now)
         .bind(hash(token))
         .execute(pool)
         .await?;

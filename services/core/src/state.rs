@@ -98,6 +98,8 @@ pub struct AppState {
     pub job_search: Arc<std::sync::OnceLock<Arc<dyn JobSearch>>>,
     /// Reports kept while their records are unchanged ([`crate::memo`]).
     pub memo: Arc<crate::memo::Memo>,
+    /// The time every part reads ([`crate::clock`]).
+    pub clock: crate::clock::Clock,
 }
 
 impl AppState {
@@ -135,6 +137,10 @@ impl AppState {
         let regions = Regions::load(&db).await?;
         let vault = Vault::load(settings.data_key.as_ref().map(|k| k.expose()), &settings.data_dir)?;
         check_vault(&db, &vault).await?;
+        let clock = crate::clock::Clock::open(&db.pool, settings.settable_clock).await?;
+        if clock.is_settable() {
+            tracing::warn!(now = %clock.now_text(), "settable clock: this is a rehearsal (演练环境), not a live service");
+        }
         Ok(AppState {
             db,
             regions: Arc::new(regions),
@@ -147,11 +153,22 @@ impl AppState {
             auth_failures: Arc::new(crate::ratelimit::RateLimiter::default()),
             job_search: Arc::new(std::sync::OnceLock::new()),
             memo: Arc::new(crate::memo::Memo::default()),
+            clock,
         })
     }
 }
 
 impl AppState {
+    /// Today in Asia/Shanghai by the service's clock.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.clock.today()
+    }
+
+    /// Now by the service's clock, in the store's text form.
+    pub fn now_text(&self) -> String {
+        self.clock.now_text()
+    }
+
     /// Working days, for the 公示 of public-welfare placements: the
     /// calendar as the store holds it now (a year the admin added is seen
     /// by every replica at once).

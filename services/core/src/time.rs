@@ -7,8 +7,9 @@ pub fn shanghai() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("valid offset")
 }
 
-/// Today in Asia/Shanghai (ages, certification and follow-up dates, matching).
-pub fn today() -> chrono::NaiveDate {
+/// Today in Asia/Shanghai by the system clock — for tests and tools only:
+/// the service reads its own clock (`AppState::today`, [`crate::clock`]).
+pub fn system_today() -> chrono::NaiveDate {
     Utc::now().with_timezone(&shanghai()).date_naive()
 }
 
@@ -20,11 +21,6 @@ pub fn local_day(stored: &str) -> Option<NaiveDate> {
 /// A UTC instant in the fixed-width text form used in the store and the API.
 pub fn to_text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-/// Now, in store text form.
-pub fn now_text() -> String {
-    to_text(Utc::now())
 }
 
 /// Parse an RFC 3339 time, or a bare `YYYY-MM-DD` date meaning the end of that

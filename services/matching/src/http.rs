@@ -24,7 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::engine::facts::PersonFacts;
-use crate::engine::matcher::{today, Matcher, Only};
+use crate::engine::matcher::{Matcher, Only};
 
 /// What the matching handlers run with: the application and the matcher.
 #[derive(Clone)]
@@ -133,8 +133,10 @@ async fn person_matches(
 ) -> ApiResult<Json<MatchList>> {
     let limit = read_limit(&query, 20, 100)?;
     let stored = access::person_for(&state, &caller, &id).await?;
-    let person = records::persons::to_matchable(&state, &stored, today())?;
-    let Some(facts) = PersonFacts::build(person, &state.regions, &state.vocab, &matcher.analysis, &state.policy.public_welfare) else {
+    let person = records::persons::to_matchable(&state, &stored, state.today())?;
+    let Some(facts) =
+        PersonFacts::build(person, &state.regions, &state.vocab, &matcher.analysis, &state.policy.public_welfare)
+    else {
         return Ok(Json(MatchList { items: Vec::new() }));
     };
     let found = tokio::task::spawn_blocking(move || matcher.matches_for(&facts, limit))
@@ -165,7 +167,7 @@ async fn job_candidates(
 ) -> ApiResult<Json<CandidateList>> {
     caller.require(&[Role::Admin, Role::Staff, Role::Publisher, Role::Agency])?;
     let limit = read_limit(&params, 50, 200)?;
-    let job_row = records::jobs::get(&state.db, &id).await?.ok_or_else(ApiError::not_found)?;
+    let job_row = records::jobs::get(&state, &id).await?.ok_or_else(ApiError::not_found)?;
     let visible = match caller.role {
         Role::Admin => true,
         Role::Staff => {
@@ -205,7 +207,7 @@ async fn job_candidates(
         .into_iter()
         .map(|record| (record.id.clone(), record))
         .collect();
-    let day = today();
+    let day = state.today();
     let mut items = Vec::with_capacity(found.len());
     for m in found {
         let Some(record) = stored.get(&m.facts.person.id) else { continue };

@@ -11,7 +11,6 @@ use chrono::NaiveDate;
 use jobmatch_core::calendar::{self, CalendarYear, StoredYear, WARN_DAYS};
 use jobmatch_core::error::{ApiResult, Problem};
 use jobmatch_core::http::JsonBody;
-use jobmatch_core::time::today;
 use jobmatch_core::validate::{read_body_partly, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, AppState, Principal, Role};
 use serde::Serialize;
@@ -79,7 +78,7 @@ async fn get_calendar(State(state): State<AppState>, caller: Principal) -> ApiRe
     caller.require(&[Role::Admin, Role::Staff])?;
     let stored = calendar::stored_years(&state.db.pool).await?;
     let cal = calendar::Calendar::from_years(&stored.iter().map(|y| y.year.clone()).collect::<Vec<_>>());
-    let (until, days_left, warning) = reach(&cal, today());
+    let (until, days_left, warning) = reach(&cal, state.today());
     Ok(Json(CalendarView {
         years: stored.into_iter().map(view).collect(),
         covered_until: until.map(|u| u.to_string()),
@@ -226,7 +225,7 @@ async fn put_year(
     };
     errs.finish(|| ())?;
     let entered = entered.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("checked above")))?;
-    let created = calendar::put_year(&state.db.pool, &entered, &caller.key_id).await?;
+    let created = calendar::put_year(&state.db.pool, &entered, &caller.key_id, &state.now_text()).await?;
     tracing::info!(year = entered.year, created, "calendar year entered");
     let stored = calendar::stored_years(&state.db.pool).await?;
     let y = stored.into_iter().find(|y| y.year.year == entered.year).ok_or_else(ApiError::not_found)?;

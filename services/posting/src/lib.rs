@@ -31,7 +31,7 @@ pub fn spawn_background(state: AppState, mut shutdown: watch::Receiver<bool>) ->
     tokio::spawn(async move {
         let every = Duration::from_secs(state.settings.expiry_sweep_secs);
         loop {
-            match jobs::store::expire_due(&state.db).await {
+            match jobs::store::expire_due(&state).await {
                 Ok(0) => {}
                 Ok(expired) => {
                     state.metrics.count("jobmatch_jobs_expired_total", "job", expired);

@@ -14,7 +14,6 @@ use jobmatch_core::domain::OrgKind;
 use jobmatch_core::error::ApiResult;
 use jobmatch_core::http::{encode_cursor, JsonBody, QueryParams};
 use jobmatch_core::ids::new_id;
-use jobmatch_core::time::now_text;
 use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, AppState, Principal, Role};
 use serde::Serialize;
@@ -154,7 +153,7 @@ pub async fn find_org_by_name(state: &AppState, name: &str) -> ApiResult<Option<
 /// Insert an organisation; a taken name is 409 with the existing id.
 pub async fn insert_org(state: &AppState, name: &str, kind: OrgKind, region_code: &str) -> ApiResult<Org> {
     let id = new_id("org");
-    let now = now_text();
+    let now = state.now_text();
     let res = sqlx::query(
         "INSERT INTO orgs (id, name, kind, region_code, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
     )
@@ -207,7 +206,7 @@ pub async fn issue_key(
     .bind(&region)
     .bind(hash_key(&key))
     .bind(&key[..8])
-    .bind(now_text())
+    .bind(state.now_text())
     .bind(issued_by)
     .execute(&state.db.pool)
     .await?;
@@ -407,7 +406,7 @@ async fn patch_org(
     let res = sqlx::query("UPDATE orgs SET name = $1, active = $2, updated_at = $3 WHERE id = $4")
         .bind(&name)
         .bind(i64::from(active))
-        .bind(now_text())
+        .bind(state.now_text())
         .bind(&id)
         .execute(&state.db.pool)
         .await;
@@ -515,7 +514,7 @@ async fn revoke_key(
         return Err(ApiError::not_found());
     }
     let done = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND org_id = $3 AND revoked_at IS NULL")
-        .bind(now_text())
+        .bind(state.now_text())
         .bind(&key_id)
         .bind(&id)
         .execute(&state.db.pool)

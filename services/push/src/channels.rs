@@ -112,6 +112,8 @@ impl Channels {
         if let Err(refused) = check_url(url, &self.allow) {
             return Outcome::Failed(format!("{}: {}", refused.0, refused.1));
         }
+        // The real time, not the service's clock: the receiver checks the
+        // timestamp against its own clock (Standard Webhooks replay window).
         let ts = chrono::Utc::now().timestamp();
         let req = self
             .webhooks

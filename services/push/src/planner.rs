@@ -16,7 +16,7 @@ use jobmatch_core::domain::{is_matchable, JobStatus};
 use jobmatch_core::events::{self, Position};
 use jobmatch_core::records;
 use jobmatch_core::state::{Candidate, CandidateQuery, CandidateSource, NotCaughtUp};
-use jobmatch_core::time::{from_text, now_text, to_text};
+use jobmatch_core::time::{from_text, to_text};
 use jobmatch_core::AppState;
 use serde_json::json;
 use sqlx::AnyConnection;
@@ -72,7 +72,7 @@ impl Planner {
         // import) must not hold back the notices of a job opened meanwhile.
         plans.sort_by_key(|(is_job, _, _)| !*is_job);
         for (is_job, id, at) in &plans {
-            let at = from_text(at).unwrap_or_else(Utc::now);
+            let at = from_text(at).unwrap_or_else(|| self.state.clock.now());
             let planned =
                 if *is_job { self.plan(id, at, Some(upto)).await } else { self.plan_person(id, at, Some(upto)).await };
             match planned {
@@ -106,7 +106,7 @@ impl Planner {
         through: Option<Position>,
     ) -> anyhow::Result<Planned> {
         let state = &self.state;
-        let Some(job_row) = records::jobs::get(&state.db, job_id).await? else { return Ok(Planned::default()) };
+        let Some(job_row) = records::jobs::get(state, job_id).await? else { return Ok(Planned::default()) };
         let open = job_row.job.status == JobStatus::Open;
         let headcount = job_row.job.input.headcount;
         let prev: Option<(i64, i64)> = sqlx::query_as("SELECT was_open, headcount FROM push_jobs WHERE job_id = $1")
@@ -115,7 +115,7 @@ impl Planner {
             .await?;
         let trigger = open && prev.is_none_or(|(was_open, planned)| was_open == 0 || headcount > planned);
         if !trigger {
-            remember(&mut *state.db.pool.acquire().await?, job_id, open, headcount, None).await?;
+            remember(&mut *state.db.pool.acquire().await?, job_id, open, headcount, None, &state.now_text()).await?;
             return Ok(Planned::default());
         }
         let push_settings = &state.settings.push;
@@ -141,7 +141,7 @@ impl Planner {
         let declined = records::seeker::declined_by(&state.db.pool, job_id).await?;
         let people: Vec<&Candidate> = people.into_iter().filter(|c| !declined.contains(&c.person_id)).collect();
         let (title, body) = person_notice(&job_row.job, &state.regions);
-        let now = now_text();
+        let now = self.state.now_text();
         let opened = to_text(event_at);
         let mut rows = 0;
         let ids: Vec<String> = people.iter().map(|c| c.person_id.clone()).collect();
@@ -155,9 +155,9 @@ impl Planner {
             rows += queue_person(&mut tx, person, &notice).await?;
         }
         rows += queue_agencies(&mut tx, &job_row.job, &fitting, &watched, &opened, &now).await?;
-        remember(&mut tx, job_id, true, headcount, Some(&opened)).await?;
+        remember(&mut tx, job_id, true, headcount, Some(&opened), &now).await?;
         tx.commit().await?;
-        let secs = (Utc::now() - event_at).num_milliseconds().max(0) as f64 / 1000.0;
+        let secs = (self.state.clock.now() - event_at).num_milliseconds().max(0) as f64 / 1000.0;
         state.metrics.observe_seconds("jobmatch_push_open_to_queued_seconds", secs);
         state.metrics.count_with("jobmatch_push_queued_total", &[], rows as u64);
         tracing::info!(job_id, people = people.len(), rows, "push planned");
@@ -184,7 +184,7 @@ impl Planner {
             .fetch_optional(pool)
             .await?;
         if !ready || was_ready == Some(1) {
-            remember_person(&mut *pool.acquire().await?, person_id, ready).await?;
+            remember_person(&mut *pool.acquire().await?, person_id, ready, &self.state.now_text()).await?;
             return Ok(Planned::default());
         }
         let push_settings = &state.settings.push;
@@ -193,7 +193,7 @@ impl Planner {
         let found = self.source.fitting_jobs(person_id, cap + declined.len(), through).await?;
         let mut jobs = Vec::new();
         for fit in found.iter().filter(|f| f.score >= push_settings.min_score && !declined.contains(&f.job_id)) {
-            if let Some(job_row) = records::jobs::get(&state.db, &fit.job_id).await? {
+            if let Some(job_row) = records::jobs::get(state, &fit.job_id).await? {
                 if job_row.job.status == JobStatus::Open {
                     jobs.push((job_row, fit.score));
                 }
@@ -203,7 +203,7 @@ impl Planner {
             }
         }
         let person = records::persons::Reachable::from(stored);
-        let now = now_text();
+        let now = self.state.now_text();
         let opened = to_text(event_at);
         let mut rows = 0;
         let mut tx = pool.begin().await?;
@@ -219,7 +219,7 @@ impl Planner {
             };
             rows += queue_person(&mut tx, &person, &notice).await?;
         }
-        remember_person(&mut tx, person_id, true).await?;
+        remember_person(&mut tx, person_id, true, &now).await?;
         tx.commit().await?;
         state.metrics.count_with("jobmatch_push_queued_total", &[], rows as u64);
         tracing::info!(person_id, jobs = jobs.len(), rows, "push planned for a person ready for work");
@@ -227,14 +227,14 @@ impl Planner {
     }
 }
 
-async fn remember_person(conn: &mut AnyConnection, person_id: &str, ready: bool) -> anyhow::Result<()> {
+async fn remember_person(conn: &mut AnyConnection, person_id: &str, ready: bool, now: &str) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO push_persons (person_id, was_ready, planned_at) VALUES ($1, $2, $3)
          ON CONFLICT (person_id) DO UPDATE SET was_ready = excluded.was_ready, planned_at = excluded.planned_at",
     )
     .bind(person_id)
     .bind(ready as i64)
-    .bind(now_text())
+    .bind(now)
     .execute(conn)
     .await?;
     Ok(())
@@ -246,8 +246,8 @@ async fn remember(
     open: bool,
     headcount: i64,
     opened_at: Option<&str>,
+    now: &str,
 ) -> anyhow::Result<()> {
-    let now = now_text();
     sqlx::query(
         "INSERT INTO push_jobs (job_id, was_open, headcount, opened_at, planned_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (job_id) DO UPDATE SET was_open = excluded.was_open, headcount = excluded.headcount,
@@ -257,8 +257,8 @@ async fn remember(
     .bind(job_id)
     .bind(open as i64)
     .bind(headcount)
-    .bind(opened_at.unwrap_or(&now))
-    .bind(&now)
+    .bind(opened_at.unwrap_or(now))
+    .bind(now)
     .bind(opened_at.is_some() as i64)
     .execute(conn)
     .await?;

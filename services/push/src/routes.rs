@@ -6,7 +6,6 @@ use axum::Json;
 use jobmatch_core::access::{self, AgencyRows};
 use jobmatch_core::error::{ApiResult, Problem};
 use jobmatch_core::http::{page, Binds, JsonBody, ListQuery, QueryParams};
-use jobmatch_core::time::now_text;
 use jobmatch_core::validate::{finish_body, read_body_partly, sent_text, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, AppState, Principal, Role};
 use serde::Serialize;
@@ -180,7 +179,7 @@ async fn retry_notification(
     if n.status == "sent" || n.status == "pending" {
         return Err(ApiError::conflict("not_retryable", format!("状态为 {} 的通知无需重发", n.status)));
     }
-    let now = now_text();
+    let now = state.now_text();
     sqlx::query(
         "UPDATE notifications SET status = 'pending', attempts = 0, due_at = $1, updated_at = $1,
              lease_owner = NULL, lease_until = NULL WHERE id = $2",
@@ -293,7 +292,7 @@ async fn mark_read(
         "UPDATE notifications SET read_at = $1 WHERE id = $2 AND person_id = $3 AND channel = 'inbox'
            AND status = 'sent' AND read_at IS NULL",
     )
-    .bind(now_text())
+    .bind(state.now_text())
     .bind(&message_id)
     .bind(&id)
     .execute(&state.db.pool)
@@ -404,7 +403,7 @@ async fn create_webhook(
         }
     }
     let WebhookCreate { url, secret } = finish_body(read, errs)?;
-    let now = now_text();
+    let now = state.now_text();
     let id = jobmatch_core::ids::new_id("whk");
     let mut tx = state.db.pool.begin().await?;
     sqlx::query(

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use jobmatch_core::db::Backend;
 use jobmatch_core::domain::JobStatus;
 use jobmatch_core::records;
-use jobmatch_core::time::{now_text, to_text};
+use jobmatch_core::time::to_text;
 use jobmatch_core::AppState;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
@@ -154,7 +154,7 @@ impl Worker {
     /// Claim due rows of `table` (`notifications` or `policy_notices`) under
     /// a lease, `$4` at most, in `order`: the statement, the lease's end and now.
     fn claim_sql(&self, table: &str, order: &str, returning: &str) -> anyhow::Result<(String, String, String)> {
-        let now = Utc::now();
+        let now = self.state.clock.now();
         let lease = to_text(now + chrono::Duration::from_std(self.state.settings.push.lease)?);
         let lock = match self.state.db.backend {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
@@ -289,7 +289,7 @@ impl Worker {
     /// outside quiet hours.
     async fn deliver_notice(&self, n: &ClaimedNotice) -> anyhow::Result<Next> {
         let state = &self.state;
-        let now = Utc::now();
+        let now = self.state.clock.now();
         let phone = if n.recipient_kind == "person" {
             let reachable =
                 records::persons::reachable(&state.db.pool, std::slice::from_ref(&n.recipient_code)).await?;
@@ -320,12 +320,12 @@ impl Worker {
             }
             state.vault.decrypt(&cipher)?
         };
-        Ok(Worker::after(self.channels.sms(&phone, &n.body).await))
+        Ok(self.after(self.channels.sms(&phone, &n.body).await))
     }
 
     /// Write a notice's outcome, if this worker still holds its lease.
     async fn record_notice(&self, n: &ClaimedNotice, next: Next) -> anyhow::Result<()> {
-        let now = Utc::now();
+        let now = self.state.clock.now();
         let now_t = to_text(now);
         let o = self.outcome(n.attempts, &next, now)?;
         let outcome = o.5;
@@ -349,11 +349,11 @@ impl Worker {
 
     async fn decide_and_deliver(&self, row: &Claimed) -> anyhow::Result<Next> {
         let state = &self.state;
-        let job = records::jobs::get(&state.db, &row.job_id).await?.filter(|j| j.job.status == JobStatus::Open);
+        let job = records::jobs::get(state, &row.job_id).await?.filter(|j| j.job.status == JobStatus::Open);
         let Some(job) = job else {
             return Ok(Next::Dead { error: "job_closed: 岗位已关闭、招满或过期，不再发送".into() });
         };
-        let now = Utc::now();
+        let now = self.state.clock.now();
         if let Some(person_id) = &row.person_id {
             let reachable = records::persons::reachable(&state.db.pool, std::slice::from_ref(person_id)).await?;
             let Some(person) = reachable.into_iter().next() else {
@@ -390,7 +390,7 @@ impl Worker {
                 },
                 other => anyhow::bail!("unknown channel {other}"),
             };
-            return Ok(Worker::after(outcome));
+            return Ok(self.after(outcome));
         }
         let Some(agency) = &row.agency_org_id else { anyhow::bail!("a webhook row without an agency") };
         let endpoint: Option<(String, String, String)> =
@@ -412,20 +412,20 @@ impl Worker {
         let outcome = self.channels.webhook(&url, &secret, &row.id, &body).await;
         if matches!(outcome, Outcome::Gone) {
             sqlx::query("UPDATE webhooks SET active = 0, disabled_reason = 'gone_410', updated_at = $1 WHERE id = $2")
-                .bind(now_text())
+                .bind(self.state.now_text())
                 .bind(&endpoint_id)
                 .execute(&state.db.pool)
                 .await?;
             tracing::warn!(webhook_id = %endpoint_id, "webhook endpoint answered 410: disabled");
         }
-        Ok(Worker::after(outcome))
+        Ok(self.after(outcome))
     }
 
-    fn after(outcome: Outcome) -> Next {
+    fn after(&self, outcome: Outcome) -> Next {
         match outcome {
             Outcome::Delivered => Next::Sent,
             Outcome::NotConfigured => Next::Held {
-                until: Utc::now() + chrono::Duration::hours(1),
+                until: self.state.clock.now() + chrono::Duration::hours(1),
                 reason: "sms_gateway_not_configured: 未配置短信网关，短信暂存待发".into(),
             },
             Outcome::Gone => Next::Refused { error: "endpoint_gone: 对方回调地址已停用(410)".into() },
@@ -552,7 +552,7 @@ impl Worker {
     /// Write the outcome, if this worker still holds the row's lease.
     async fn record(&self, row: &Claimed, next: Next) -> anyhow::Result<()> {
         let state = &self.state;
-        let now = Utc::now();
+        let now = self.state.clock.now();
         let now_t = to_text(now);
         let o = self.outcome(row.attempts, &next, now)?;
         let (status, attempts, error, outcome) = (o.0, o.1, o.2.clone(), o.5);

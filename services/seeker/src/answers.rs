@@ -7,7 +7,6 @@
 use jobmatch_core::domain::JobStatus;
 use jobmatch_core::links::Link;
 use jobmatch_core::records;
-use jobmatch_core::time::now_text;
 use jobmatch_core::AppState;
 use jobmatch_registry::persons::store::{self, Actor, Updated};
 use sqlx::AnyConnection;
@@ -154,7 +153,7 @@ pub async fn record(state: &AppState, link: &Link, job_id: &str, answer: &Answer
     if !may_open(state, link, job_id).await? {
         return Ok(Recorded::NotYours);
     }
-    let Some(job) = records::jobs::get(&state.db, job_id).await? else { return Ok(Recorded::NotYours) };
+    let Some(job) = records::jobs::get(state, job_id).await? else { return Ok(Recorded::NotYours) };
     if job.job.status != JobStatus::Open {
         return Ok(Recorded::JobClosed);
     }
@@ -165,7 +164,7 @@ pub async fn record(state: &AppState, link: &Link, job_id: &str, answer: &Answer
     }
     let Some(person) = records::persons::get(pool, person_id).await? else { return Ok(Recorded::NotYours) };
     let region = &person.profile.region_code;
-    let now = now_text();
+    let now = state.now_text();
     let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO seeker_answers (person_id, job_id, answer, reason, reason_text, wants_contact, created_at, updated_at)
@@ -188,7 +187,7 @@ pub async fn record(state: &AppState, link: &Link, job_id: &str, answer: &Answer
             // A public-welfare recruitment: 我感兴趣 is the person's own application.
             let kind =
                 if person.sex == "male" { "male" } else { state.policy.public_welfare.default_female_kind.as_str() };
-            records::welfare::apply_from_page(&mut tx, job_id, person_id, kind).await?;
+            records::welfare::apply_from_page(&mut tx, &state.clock, job_id, person_id, kind).await?;
         }
     } else {
         sqlx::query(

@@ -9,7 +9,6 @@ use axum::Json;
 use jobmatch_core::access::{list_scope, person_for, AgencyRows, NO_PERSON_RECORDS_FOR_PUBLISHERS};
 use jobmatch_core::http::{page, JsonBody, ListQuery, QueryParams};
 use jobmatch_core::records;
-use jobmatch_core::time::now_text;
 use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
 use jobmatch_registry::agencies::referrals::{refer, Referral};
@@ -158,7 +157,7 @@ pub async fn refer_lead(
         "UPDATE leads SET status = 'referred', referral_id = $1, updated_at = $2 WHERE id = $3 AND status = 'open'",
     )
     .bind(&referral.id)
-    .bind(now_text())
+    .bind(state.now_text())
     .bind(&id)
     .execute(&state.db.pool)
     .await?;
@@ -188,7 +187,7 @@ pub async fn close_lead(
         "UPDATE leads SET status = 'closed', closed_note = $1, updated_at = $2 WHERE id = $3 AND status = 'open'",
     )
     .bind(note.unwrap_or_else(|| "已处理".into()))
-    .bind(now_text())
+    .bind(state.now_text())
     .bind(&id)
     .execute(&state.db.pool)
     .await?;
@@ -232,7 +231,7 @@ pub async fn job_responses(
     Path(id): Path<String>,
 ) -> ApiResult<Json<JobResponses>> {
     caller.require(&[Role::Admin, Role::Staff, Role::Publisher])?;
-    let job = records::jobs::get(&state.db, &id).await?.ok_or_else(ApiError::not_found)?;
+    let job = records::jobs::get(&state, &id).await?.ok_or_else(ApiError::not_found)?;
     let allowed = match caller.role {
         Role::Publisher => job.job.publisher_org_id == caller.org_id,
         _ => caller.covers_region(&state, &job.job.input.region_code),

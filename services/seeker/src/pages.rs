@@ -11,13 +11,12 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use chrono::Utc;
 use jobmatch_core::client::ClientIp;
 use jobmatch_core::domain::{EmploymentType, Job, JobStatus, Physical};
 use jobmatch_core::links::{self, Link, Refused};
 use jobmatch_core::plain::{pay_text, place_text};
 use jobmatch_core::records;
-use jobmatch_core::time::{now_text, to_text};
+use jobmatch_core::time::to_text;
 use jobmatch_core::AppState;
 use serde::Deserialize;
 
@@ -164,7 +163,7 @@ async fn open_link(state: &AppState, address: ClientIp, token: &str) -> Result<L
         }
         return Err(page);
     }
-    match links::resolve(&state.db.pool, token).await {
+    match links::resolve(&state.db.pool, token, &state.now_text()).await {
         Ok(Ok(link)) => Ok(link),
         Ok(Err(refused)) => {
             state.auth_failures.count(&key);
@@ -188,7 +187,7 @@ async fn open_link(state: &AppState, address: ClientIp, token: &str) -> Result<L
 
 /// Since when pushed jobs are the link's to open.
 fn recent(state: &AppState) -> String {
-    to_text(Utc::now() - chrono::Duration::days(i64::from(state.settings.link_ttl_days)))
+    to_text(state.clock.now() - chrono::Duration::days(i64::from(state.settings.link_ttl_days)))
 }
 
 /// The one rule of what a link opens: its own job, and any job sent to its
@@ -237,7 +236,7 @@ async fn job_response(state: &AppState, link: &Link, token: &str, job_id: &str) 
     if !may_open(state, link, job_id).await? {
         return Ok(not_found());
     }
-    let Some(stored) = records::jobs::get(&state.db, job_id).await? else { return Ok(not_found()) };
+    let Some(stored) = records::jobs::get(state, job_id).await? else { return Ok(not_found()) };
     let pool = &state.db.pool;
     let opened = sqlx::query(
         "INSERT INTO seeker_views (person_id, job_id, opened_at) VALUES ($1, $2, $3)
@@ -245,7 +244,7 @@ async fn job_response(state: &AppState, link: &Link, token: &str, job_id: &str) 
     )
     .bind(&link.person_id)
     .bind(job_id)
-    .bind(now_text())
+    .bind(state.now_text())
     .execute(pool)
     .await?;
     if opened.rows_affected() > 0 {
@@ -262,7 +261,7 @@ async fn job_response(state: &AppState, link: &Link, token: &str, job_id: &str) 
         if other_id == job_id {
             continue;
         }
-        if let Some(other) = records::jobs::get(&state.db, &other_id).await? {
+        if let Some(other) = records::jobs::get(state, &other_id).await? {
             if other.job.status == JobStatus::Open {
                 others.push(OtherJob {
                     id: other.job.id.clone(),

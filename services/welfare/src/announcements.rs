@@ -6,14 +6,13 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use jobmatch_core::domain::{CertificationStatus, CertificationSummary};
 use jobmatch_core::error::{FieldError, Problem};
 use jobmatch_core::http::JsonBody;
 use jobmatch_core::ids::new_id;
 use jobmatch_core::records::persons::StoredPerson;
 use jobmatch_core::records::welfare as welfare_records;
-use jobmatch_core::time::{now_text, today};
 use jobmatch_core::validate::{
     finish_body, normalize_phone, read_body, read_body_partly, read_date, sent_text, Errors, Fields, RequestBody,
 };
@@ -140,10 +139,10 @@ async fn create_event(
     .bind(input.held_on.to_string())
     .bind(&input.place)
     .bind(&caller.key_id)
-    .bind(now_text())
+    .bind(state.now_text())
     .execute(&mut *tx)
     .await?;
-    log(&mut tx, &caller, "event", &id, "created", json!({})).await?;
+    log(&mut tx, &state, &caller, "event", &id, "created", json!({})).await?;
     let row: EventRow = sqlx::query_as(&format!("{EVENT_SELECT} WHERE id = $1")).bind(&id).fetch_one(&mut *tx).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(event_from(row))))
@@ -519,7 +518,7 @@ async fn create_announcement(
         read_parts(&f, &mut parts, &mut ignore);
     }
     let id = new_id("wan");
-    let now = now_text();
+    let now = state.now_text();
     let mut tx = state.db.pool.begin().await?;
     sqlx::query(
         "INSERT INTO welfare_announcements (id, position_id, event_id, state, doc, actor_key_id, created_at, updated_at)
@@ -533,7 +532,7 @@ async fn create_announcement(
     .bind(&now)
     .execute(&mut *tx)
     .await?;
-    log(&mut tx, &caller, "announcement", &id, "drafted", json!({"position_id": position_id})).await?;
+    log(&mut tx, &state, &caller, "announcement", &id, "drafted", json!({"position_id": position_id})).await?;
     let created = get(&mut tx, &id).await?.ok_or_else(|| anyhow::anyhow!("announcement vanished"))?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(created)))
@@ -604,11 +603,11 @@ async fn patch_announcement(
     )
     .bind(serde_json::to_string(&parts).map_err(anyhow::Error::from)?)
     .bind(&event)
-    .bind(now_text())
+    .bind(state.now_text())
     .bind(&id)
     .execute(&mut *tx)
     .await?;
-    log(&mut tx, &caller, "announcement", &id, "edited", json!({})).await?;
+    log(&mut tx, &state, &caller, "announcement", &id, "edited", json!({})).await?;
     let after = get(&mut tx, &id).await?.ok_or_else(|| anyhow::anyhow!("announcement vanished"))?;
     tx.commit().await?;
     Ok(Json(after))
@@ -637,7 +636,7 @@ async fn publish_announcement(
     for (key, name) in a.parts.missing() {
         errs.add(key, "required", format!("发布公告须写明{name}"));
     }
-    if a.parts.apply_by.as_deref().is_some_and(|d| d < today().to_string().as_str()) {
+    if a.parts.apply_by.as_deref().is_some_and(|d| d < state.today().to_string().as_str()) {
         errs.add("apply_by", "in_past", "报名截止日期不能早于今天");
     }
     if a.parts.posts.is_some_and(|n| n > position.vacancies) {
@@ -674,11 +673,12 @@ async fn publish_announcement(
         "region_code": position.region_code, "address": p.workplace, "headcount": p.posts,
         "requirements": requirements, "valid_until": p.apply_by, "contact": {"name": contact.name, "phone": contact.phone},
     });
-    let rules = JobRules { vocab: &state.vocab, regions: &state.regions, now: Utc::now(), previous_valid_until: None };
+    let rules =
+        JobRules { vocab: &state.vocab, regions: &state.regions, now: state.clock.now(), previous_valid_until: None };
     let input = read_job(&job_body, &rules).map_err(as_parts)?;
     let mut tx = state.db.pool.begin().await?;
-    let job = job_store::insert_in(&mut tx, &state.regions, &caller.org_id, &input, true).await?;
-    let now = now_text();
+    let job = job_store::insert_in(&mut tx, &state, &caller.org_id, &input, true).await?;
+    let now = state.now_text();
     let updated = sqlx::query(
         "UPDATE welfare_announcements SET state = 'published', job_id = $1, published_at = $2, updated_at = $2
          WHERE id = $3 AND state = 'draft'",
@@ -692,7 +692,7 @@ async fn publish_announcement(
         return Err(ApiError::conflict("already_published", "公告已发布"));
     }
     positions::refresh_state(&mut tx, &state, &a.position_id).await?;
-    log(&mut tx, &caller, "announcement", &id, "published", json!({"job_id": job.id})).await?;
+    log(&mut tx, &state, &caller, "announcement", &id, "published", json!({"job_id": job.id})).await?;
     let after = get(&mut tx, &id).await?.ok_or_else(|| anyhow::anyhow!("announcement vanished"))?;
     tx.commit().await?;
     Ok(Json(after))
@@ -800,7 +800,7 @@ impl RequestBody for ApplicationCreate {
     fn read(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<ApplicationCreate> {
         let person_id = f.string("person_id", true, 1, 100, errs);
         let applied_on = read_date(f, "applied_on", false, errs);
-        if applied_on.is_some_and(|d| d > today()) {
+        if applied_on.is_some_and(|d| d > state.today()) {
             errs.add("applied_on", "in_future", "报名日期不能晚于今天");
         }
         let kinds = state.policy.public_welfare.retirement_kinds();
@@ -842,7 +842,7 @@ async fn create_application(
     if a.state != "published" {
         return Err(ApiError::conflict("not_published", "公告尚未发布，不能报名"));
     }
-    let applied = input.applied_on.unwrap_or_else(today);
+    let applied = input.applied_on.unwrap_or_else(|| state.today());
     if let Some(by) = a.parts.apply_by.as_deref().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()) {
         if applied > by {
             return Err(ApiError::conflict("applications_closed", format!("报名已于 {by} 截止，不能再报名")));
@@ -851,11 +851,12 @@ async fn create_application(
     let mut tx = state.db.pool.begin().await?;
     let applied_on = applied.to_string();
     let made =
-        welfare_records::insert_application(&mut tx, &id, &person.id, &applied_on, &kind, &caller.key_id).await?;
+        welfare_records::insert_application(&mut tx, &state.clock, &id, &person.id, &applied_on, &kind, &caller.key_id)
+            .await?;
     let Some(app_id) = made else {
         return Err(ApiError::conflict("already_applied", "此人已报名该公告"));
     };
-    log(&mut tx, &caller, "application", &app_id, "applied", json!({"announcement_id": id})).await?;
+    log(&mut tx, &state, &caller, "application", &app_id, "applied", json!({"announcement_id": id})).await?;
     let created = get_application(&mut tx, &app_id).await?.ok_or_else(|| anyhow::anyhow!("application vanished"))?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(created)))
@@ -914,8 +915,7 @@ pub async fn placeable(
     .bind(&person.id)
     .fetch_all(&mut *conn)
     .await?;
-    let ends: Vec<NaiveDate> =
-        ends.iter().filter_map(|end| NaiveDate::parse_from_str(end, "%Y-%m-%d").ok()).collect();
+    let ends: Vec<NaiveDate> = ends.iter().filter_map(|end| NaiveDate::parse_from_str(end, "%Y-%m-%d").ok()).collect();
     let filings: Vec<(String, String)> =
         sqlx::query_as("SELECT id, ground FROM welfare_filings WHERE person_id = $1 AND used_by IS NULL ORDER BY id")
             .bind(&person.id)
@@ -956,12 +956,12 @@ async fn select_application(
         return Err(ApiError::conflict("not_applied", format!("该报名当前状态为 {}，不能入选", app.state)));
     }
     let mut tx = state.db.pool.begin().await?;
-    if let Err(r) = placeable(&mut tx, &state, &person, &app.retirement_kind, today()).await? {
+    if let Err(r) = placeable(&mut tx, &state, &person, &app.retirement_kind, state.today()).await? {
         return Err(refused(&r));
     }
     // The announcement's own age limits, judged on the day of selection.
     let birth = NaiveDate::parse_from_str(&person.birth_date, "%Y-%m-%d").map_err(anyhow::Error::from)?;
-    let age = jobmatch_core::idcard::age_on(birth, today());
+    let age = jobmatch_core::idcard::age_on(birth, state.today());
     let (lo, hi) = (a.parts.age_min, a.parts.age_max);
     if lo.is_some_and(|lo| age < lo) || hi.is_some_and(|hi| age > hi) {
         let limits = match (lo, hi) {
@@ -987,11 +987,11 @@ async fn select_application(
         return Err(ApiError::conflict("no_places", "该公告的招聘名额已满"));
     }
     sqlx::query("UPDATE welfare_applications SET state = 'selected', reason = NULL, updated_at = $1 WHERE id = $2 AND state = 'applied'")
-        .bind(now_text())
+        .bind(state.now_text())
         .bind(&id)
         .execute(&mut *tx)
         .await?;
-    log(&mut tx, &caller, "application", &id, "selected", json!({})).await?;
+    log(&mut tx, &state, &caller, "application", &id, "selected", json!({})).await?;
     let after = get_application(&mut tx, &id).await?.ok_or_else(|| anyhow::anyhow!("application vanished"))?;
     tx.commit().await?;
     Ok(Json(after))
@@ -1029,11 +1029,11 @@ async fn refuse_application(
     let mut tx = state.db.pool.begin().await?;
     sqlx::query("UPDATE welfare_applications SET state = 'refused', reason = $1, updated_at = $2 WHERE id = $3")
         .bind(&input.reason)
-        .bind(now_text())
+        .bind(state.now_text())
         .bind(&id)
         .execute(&mut *tx)
         .await?;
-    log(&mut tx, &caller, "application", &id, "refused", json!({"reason": input.reason})).await?;
+    log(&mut tx, &state, &caller, "application", &id, "refused", json!({"reason": input.reason})).await?;
     let after = get_application(&mut tx, &id).await?.ok_or_else(|| anyhow::anyhow!("application vanished"))?;
     tx.commit().await?;
     Ok(Json(after))

@@ -26,13 +26,23 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Record a change in the welfare log by the caller (in their transaction).
 pub async fn log(
     conn: &mut AnyConnection,
+    state: &AppState,
     caller: &Principal,
     entity: &str,
     id: &str,
     action: &str,
     detail: serde_json::Value,
 ) -> Result<(), sqlx::Error> {
-    jobmatch_core::records::welfare::log(conn, &caller.key_id, &caller.org_id, entity, id, action, detail).await
+    jobmatch_core::records::welfare::log(
+        conn,
+        &state.clock,
+        (&caller.key_id, &caller.org_id),
+        entity,
+        id,
+        action,
+        detail,
+    )
+    .await
 }
 
 /// The one rule of who acts on public-welfare records about a place: admin

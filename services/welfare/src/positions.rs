@@ -13,7 +13,6 @@ use jobmatch_core::domain::CloseReason;
 use jobmatch_core::error::Problem;
 use jobmatch_core::http::{JsonBody, QueryParams};
 use jobmatch_core::ids::new_id;
-use jobmatch_core::time::{now_text, today};
 use jobmatch_core::validate::finish_body;
 use jobmatch_core::validate::{read_body, read_body_partly, read_date, sent_text, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
@@ -172,7 +171,7 @@ pub async fn refresh_state(conn: &mut AnyConnection, state: &AppState, id: &str)
     if next != p.state {
         sqlx::query("UPDATE welfare_positions SET state = $1, updated_at = $2 WHERE id = $3")
             .bind(next)
-            .bind(now_text())
+            .bind(state.now_text())
             .bind(id)
             .execute(&mut *conn)
             .await?;
@@ -191,7 +190,7 @@ pub async fn close_jobs(state: &AppState, position_id: &str, reason: CloseReason
     .fetch_all(&state.db.pool)
     .await?;
     for job in jobs {
-        jobmatch_posting::jobs::store::close(&state.db, &job, reason).await?;
+        jobmatch_posting::jobs::store::close(state, &job, reason).await?;
     }
     Ok(())
 }
@@ -266,7 +265,7 @@ impl RequestBody for PositionCreate {
             }
         }
         let reserved_on = read_date(f, "reserved_on", false, errs);
-        if reserved_on.is_some_and(|d| d > today()) {
+        if reserved_on.is_some_and(|d| d > state.today()) {
             errs.add("reserved_on", "in_future", "入库日期不能晚于今天");
         }
         let (min, max) = pay?;
@@ -303,7 +302,7 @@ async fn create_position(
     }
     let input = finish_body(read, errs)?;
     let id = new_id("wpp");
-    let now = now_text();
+    let now = state.now_text();
     let place = state.regions.placement(&input.region_code);
     let mut tx = state.db.pool.begin().await?;
     sqlx::query(
@@ -326,12 +325,12 @@ async fn create_position(
     .bind(input.pay.max)
     .bind(input.funded_from.to_string())
     .bind(input.funded_until.to_string())
-    .bind(input.reserved_on.unwrap_or_else(today).to_string())
+    .bind(input.reserved_on.unwrap_or_else(|| state.today()).to_string())
     .bind(&caller.key_id)
     .bind(&now)
     .execute(&mut *tx)
     .await?;
-    log(&mut tx, &caller, "position", &id, "reserved", json!({"headcount": input.headcount})).await?;
+    log(&mut tx, &state, &caller, "position", &id, "reserved", json!({"headcount": input.headcount})).await?;
     let created = get(&mut tx, &state, &id).await?.ok_or_else(|| anyhow::anyhow!("position vanished"))?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(created)))
@@ -430,11 +429,11 @@ async fn close_position(
     }
     let mut tx = state.db.pool.begin().await?;
     sqlx::query("UPDATE welfare_positions SET state = 'closed', updated_at = $1 WHERE id = $2")
-        .bind(now_text())
+        .bind(state.now_text())
         .bind(&id)
         .execute(&mut *tx)
         .await?;
-    log(&mut tx, &caller, "position", &id, "closed", json!({"reason": input.reason})).await?;
+    log(&mut tx, &state, &caller, "position", &id, "closed", json!({"reason": input.reason})).await?;
     let after = get(&mut tx, &state, &id).await?.ok_or_else(|| anyhow::anyhow!("position vanished"))?;
     tx.commit().await?;
     close_jobs(&state, &id, CloseReason::Withdrawn).await?;

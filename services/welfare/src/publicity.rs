@@ -12,7 +12,7 @@ use jobmatch_core::error::{FieldError, Problem};
 use jobmatch_core::http::{JsonBody, QueryParams};
 use jobmatch_core::ids::new_id;
 use jobmatch_core::records::persons;
-use jobmatch_core::time::{local_day, now_text, today};
+use jobmatch_core::time::local_day;
 use jobmatch_core::validate::{finish_body, read_body, read_body_partly, read_date, Errors, Fields, RequestBody};
 use jobmatch_core::{access::person_for, ApiError, ApiResult, AppState, Principal, Role};
 use jobmatch_registry::outcomes::placements::{self, NewPlacement};
@@ -132,7 +132,7 @@ pub struct PublicityCreate {
 }
 
 impl RequestBody for PublicityCreate {
-    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<PublicityCreate> {
+    fn read(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<PublicityCreate> {
         let starts_on = read_date(f, "starts_on", true, errs);
         let ends_on = read_date(f, "ends_on", false, errs);
         if let (Some(s), Some(e)) = (starts_on, ends_on) {
@@ -141,12 +141,12 @@ impl RequestBody for PublicityCreate {
             }
         }
         let how_to_object = f.string("how_to_object", true, 5, 300, errs);
-        if starts_on.is_some_and(|s| s > today() + Duration::days(60)) {
+        if starts_on.is_some_and(|s| s > state.today() + Duration::days(60)) {
             errs.add("starts_on", "too_far_ahead", "公示开始日期最多可晚于今天 60 天");
         }
         // A 公示 is public for its whole period: it cannot have begun before
         // the day it is posted.
-        if starts_on.is_some_and(|s| s < today()) {
+        if starts_on.is_some_and(|s| s < state.today()) {
             errs.add("starts_on", "before_today", "公示开始日期不能早于今天：公示须从发布之日起完整公开");
         }
         Some(PublicityCreate { starts_on: starts_on?, ends_on, how_to_object: how_to_object? })
@@ -223,7 +223,7 @@ async fn create_publicity(
     .bind(i64::from(working_days))
     .bind(&input.how_to_object)
     .bind(&caller.key_id)
-    .bind(now_text())
+    .bind(state.now_text())
     .execute(&mut *tx)
     .await?;
     sqlx::query(
@@ -231,12 +231,20 @@ async fn create_publicity(
          WHERE announcement_id = $3 AND state = 'selected'",
     )
     .bind(&pid)
-    .bind(now_text())
+    .bind(state.now_text())
     .bind(&a.id)
     .execute(&mut *tx)
     .await?;
-    log(&mut tx, &caller, "publicity", &pid, "posted", json!({"ends_on": ends_on.to_string(), "people": chosen.len()}))
-        .await?;
+    log(
+        &mut tx,
+        &state,
+        &caller,
+        "publicity",
+        &pid,
+        "posted",
+        json!({"ends_on": ends_on.to_string(), "people": chosen.len()}),
+    )
+    .await?;
     let row = publicity_row(&mut tx, &pid).await?.ok_or_else(|| anyhow::anyhow!("publicity vanished"))?;
     let created = publicity_from(&mut tx, row).await?;
     tx.commit().await?;
@@ -330,12 +338,12 @@ pub struct ObjectionCreate {
 }
 
 impl RequestBody for ObjectionCreate {
-    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<ObjectionCreate> {
+    fn read(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<ObjectionCreate> {
         let application_id = f.string("application_id", true, 1, 100, errs);
         let objector = f.string("objector", true, 1, 100, errs);
         let grounds = f.string("grounds", true, 1, 2000, errs);
         let received_on = read_date(f, "received_on", true, errs);
-        if received_on.is_some_and(|d| d > today()) {
+        if received_on.is_some_and(|d| d > state.today()) {
             errs.add("received_on", "in_future", "收到日期不能晚于今天");
         }
         Some(ObjectionCreate {
@@ -390,10 +398,11 @@ async fn create_objection(
     .bind(&input.grounds)
     .bind(input.received_on.to_string())
     .bind(&caller.key_id)
-    .bind(now_text())
+    .bind(state.now_text())
     .execute(&mut *tx)
     .await?;
-    log(&mut tx, &caller, "objection", &oid, "received", json!({"application_id": input.application_id})).await?;
+    log(&mut tx, &state, &caller, "objection", &oid, "received", json!({"application_id": input.application_id}))
+        .await?;
     let created = objection(&mut tx, &oid).await?.ok_or_else(|| anyhow::anyhow!("objection vanished"))?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(created)))
@@ -434,7 +443,7 @@ async fn resolve_objection(
     if o.state != "open" {
         return Err(ApiError::conflict("already_resolved", "该异议已处理"));
     }
-    let now = now_text();
+    let now = state.now_text();
     let mut tx = state.db.pool.begin().await?;
     let done = sqlx::query(
         "UPDATE welfare_objections SET state = $1, resolution = $2, resolved_by = $3, resolved_at = $4
@@ -461,7 +470,7 @@ async fn resolve_objection(
         .execute(&mut *tx)
         .await?;
     }
-    log(&mut tx, &caller, "objection", &id, &input.outcome, json!({"reason": input.reason})).await?;
+    log(&mut tx, &state, &caller, "objection", &id, &input.outcome, json!({"reason": input.reason})).await?;
     let after = objection(&mut tx, &id).await?.ok_or_else(|| anyhow::anyhow!("objection vanished"))?;
     tx.commit().await?;
     Ok(Json(after))
@@ -550,7 +559,7 @@ async fn register(
     if p.state != "open" {
         return Err(ApiError::conflict("already_registered", "本次公示已办理就业登记"));
     }
-    if p.ends_on.as_str() >= today().to_string().as_str() {
+    if p.ends_on.as_str() >= state.today().to_string().as_str() {
         return Err(ApiError::conflict(
             "period_not_over",
             format!("公示期到 {} 结束，期满后才能办理就业登记", p.ends_on),
@@ -607,11 +616,12 @@ async fn register(
                     "UPDATE welfare_applications SET state = 'refused', reason = $1, updated_at = $2 WHERE id = $3",
                 )
                 .bind(&reason)
-                .bind(now_text())
+                .bind(state.now_text())
                 .bind(&app.id)
                 .execute(&mut *tx)
                 .await?;
-                log(&mut tx, &caller, "application", &app.id, "not_registered", json!({"code": r.code()})).await?;
+                log(&mut tx, &state, &caller, "application", &app.id, "not_registered", json!({"code": r.code()}))
+                    .await?;
                 not_registered.push(Application { state: "refused".into(), reason: Some(reason), ..app });
                 continue;
             }
@@ -653,7 +663,7 @@ async fn register(
         .bind(period.end.to_string())
         .bind(period.end_reason)
         .bind(&filing)
-        .bind(now_text())
+        .bind(state.now_text())
         .execute(&mut *tx)
         .await?;
         if let Some(f) = &filing {
@@ -664,11 +674,12 @@ async fn register(
                 .await?;
         }
         sqlx::query("UPDATE welfare_applications SET state = 'registered', updated_at = $1 WHERE id = $2")
-            .bind(now_text())
+            .bind(state.now_text())
             .bind(&app.id)
             .execute(&mut *tx)
             .await?;
-        log(&mut tx, &caller, "application", &app.id, "registered", json!({"placement_id": placement_id})).await?;
+        log(&mut tx, &state, &caller, "application", &app.id, "registered", json!({"placement_id": placement_id}))
+            .await?;
         let row: RegistrationRow = sqlx::query_as(&format!("{REGISTRATION_SELECT} WHERE r.placement_id = $1"))
             .bind(&placement_id)
             .fetch_one(&mut *tx)
@@ -679,7 +690,7 @@ async fn register(
         .bind(&id)
         .execute(&mut *tx)
         .await?;
-    log(&mut tx, &caller, "publicity", &id, "registered", json!({"people": registered.len()})).await?;
+    log(&mut tx, &state, &caller, "publicity", &id, "registered", json!({"people": registered.len()})).await?;
     positions::refresh_state(&mut tx, &state, &a.position_id).await?;
     let filled = positions::get(&mut tx, &state, &a.position_id).await?.is_some_and(|p| p.state == "filled");
     tx.commit().await?;
@@ -776,11 +787,11 @@ pub struct FilingCreate {
 }
 
 impl RequestBody for FilingCreate {
-    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<FilingCreate> {
+    fn read(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<FilingCreate> {
         let person_id = f.string("person_id", true, 1, 100, errs);
         let ground = f.one_of("ground", true, REPEAT_GROUNDS, errs);
         let filed_on = read_date(f, "filed_on", true, errs);
-        if filed_on.is_some_and(|d| d > today()) {
+        if filed_on.is_some_and(|d| d > state.today()) {
             errs.add("filed_on", "in_future", "备案日期不能晚于今天");
         }
         let filed_with = f.string("filed_with", true, 2, 100, errs);
@@ -831,10 +842,10 @@ async fn create_filing(
     .bind(&input.filed_with)
     .bind(&input.reference)
     .bind(&caller.key_id)
-    .bind(now_text())
+    .bind(state.now_text())
     .execute(&mut *tx)
     .await?;
-    log(&mut tx, &caller, "filing", &fid, "filed", json!({"ground": input.ground})).await?;
+    log(&mut tx, &state, &caller, "filing", &fid, "filed", json!({"ground": input.ground})).await?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
@@ -846,7 +857,7 @@ async fn create_filing(
             filed_with: input.filed_with,
             reference: input.reference,
             used_by: None,
-            created_at: now_text(),
+            created_at: state.now_text(),
         }),
     ))
 }
@@ -905,7 +916,7 @@ async fn worklist(State(state): State<AppState>, caller: Principal, params: Quer
         },
     };
     QueryParams::finish(errs)?;
-    let day = today();
+    let day = state.today();
     let horizon = (day + Duration::days(within)).to_string();
     let today_s = day.to_string();
     let regs = visible_registrations(&state, &caller, None).await?;

@@ -102,7 +102,9 @@ pub async fn eval(dir: &Path) -> anyhow::Result<Value> {
     let people: Vec<PersonFacts> = world
         .persons
         .iter()
-        .filter_map(|p| PersonFacts::build(p.clone(), &state.regions, &state.vocab, analysis, &state.policy.public_welfare))
+        .filter_map(|p| {
+            PersonFacts::build(p.clone(), &state.regions, &state.vocab, analysis, &state.policy.public_welfare)
+        })
         .collect();
     let job_text = |f: &JobFacts| {
         let i = &f.job.input;
@@ -111,7 +113,7 @@ pub async fn eval(dir: &Path) -> anyhow::Result<Value> {
     let job_index = Bm25::new(&jobs.iter().map(job_text).collect::<Vec<_>>());
     let person_index =
         Bm25::new(&people.iter().map(|p| words(&jieba, &p.person.profile.skills.join(" "))).collect::<Vec<_>>());
-    let (today, now) = (jobmatch_core::time::today(), Utc::now().timestamp());
+    let (today, now) = (jobmatch_core::time::system_today(), Utc::now().timestamp());
     let fits = |j: &JobFacts, p: &PersonFacts| p.is_matchable() && broken_rule(j, p, today, now).is_none();
     let (mut m, mut c, mut violations) = (Vec::new(), Vec::new(), 0);
     for p in &people {

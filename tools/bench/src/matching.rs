@@ -168,7 +168,7 @@ fn streets(state: &AppState) -> Vec<String> {
 pub fn generate(state: &AppState, n: usize, m: usize, seed: u64) -> World {
     let mut rng = StdRng::seed_from_u64(seed);
     let streets = streets(state);
-    let now = jobmatch_core::time::now_text();
+    let now = jobmatch_core::time::to_text(chrono::Utc::now());
     let types = [EmploymentType::FullTime, EmploymentType::PartTime, EmploymentType::Gig, EmploymentType::Seasonal];
     let jobs = (0..n)
         .map(|i| {
@@ -342,7 +342,15 @@ pub async fn run(n_jobs: usize, n_people: usize, queries: usize, postgres: Optio
     let sample_j: Vec<&Job> = world.jobs.choose_multiple(&mut rng, queries).collect();
     let facts_p: Vec<PersonFacts> = sample_p
         .iter()
-        .filter_map(|p| PersonFacts::build((*p).clone(), &state.regions, &state.vocab, &matcher.analysis, &state.policy.public_welfare))
+        .filter_map(|p| {
+            PersonFacts::build(
+                (*p).clone(),
+                &state.regions,
+                &state.vocab,
+                &matcher.analysis,
+                &state.policy.public_welfare,
+            )
+        })
         .collect();
     let facts_j: Vec<JobFacts> = sample_j.iter().map(|j| matcher.job_facts((*j).clone()).0).collect();
     let mut lat = Vec::new();

@@ -99,7 +99,13 @@ impl Pg {
         for chunk in world.persons.chunks(5000) {
             let mut c: PersonCols = Default::default();
             for p in chunk {
-                let Some(f) = PersonFacts::build(p.clone(), &state.regions, &state.vocab, dummy_analysis(), &state.policy.public_welfare) else {
+                let Some(f) = PersonFacts::build(
+                    p.clone(),
+                    &state.regions,
+                    &state.vocab,
+                    dummy_analysis(),
+                    &state.policy.public_welfare,
+                ) else {
                     continue;
                 };
                 if !f.is_matchable() {
@@ -254,7 +260,7 @@ impl Judged {
 pub fn load_eval(dir: &Path) -> anyhow::Result<EvalSet> {
     let mut world = World { jobs: Vec::new(), persons: Vec::new() };
     let (mut job_keys, mut person_keys, mut closed) = (HashMap::new(), HashMap::new(), HashSet::new());
-    let now = jobmatch_core::time::now_text();
+    let now = jobmatch_core::time::to_text(chrono::Utc::now());
     for line in std::fs::read_to_string(dir.join("jobs.jsonl"))?.lines().filter(|l| !l.trim().is_empty()) {
         let mut v: Value = serde_json::from_str(line)?;
         let key = v["key"].as_str().unwrap_or_default().to_string();
@@ -344,7 +350,11 @@ pub async fn eval(dir: &Path, url: &str) -> anyhow::Result<Value> {
     let (mut m, mut c, mut violations) = (Vec::new(), Vec::new(), 0);
     for p in &world.persons {
         let pk = &person_keys[&p.id];
-        let Some(f) = PersonFacts::build(p.clone(), &state.regions, &state.vocab, analysis, &state.policy.public_welfare) else { continue };
+        let Some(f) =
+            PersonFacts::build(p.clone(), &state.regions, &state.vocab, analysis, &state.policy.public_welfare)
+        else {
+            continue;
+        };
         let ranked: Vec<String> = pg.matches(&f, &state, 10).await?.iter().map(|id| job_keys[id].clone()).collect();
         violations += ranked.iter().filter(|jk| forbidden.contains(&((*pk).clone(), (*jk).clone()))).count();
         if let Some(v) = by_person.get(pk).and_then(|g| crate::eval::ndcg(&ranked, g, 10)) {

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jobmatch_core::config::Settings;
-use jobmatch_core::time::now_text;
 use jobmatch_core::AppState;
 use jobmatch_matching::engine::matcher::{Matcher, MatcherCandidates};
 use jobmatch_push::planner::Planner;
@@ -22,7 +21,7 @@ pub async fn store_people(
     mut each: impl FnMut(&[jobmatch_core::domain::Person]) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let phone = state.vault.encrypt("13900000000");
-    let now = now_text();
+    let now = jobmatch_core::time::to_text(chrono::Utc::now());
     for chunk in people.chunks(2000) {
         let mut tx = state.db.pool.begin().await?;
         for p in chunk {
@@ -90,7 +89,7 @@ pub async fn run(people: usize, jobs: usize, webhooks: usize, database_url: Opti
     let mut rows = 0i64;
     for job in &world.jobs {
         let t = Instant::now();
-        let created = jobmatch_posting::jobs::store::insert(&state.db, &state.regions, &org, &job.input).await?;
+        let created = jobmatch_posting::jobs::store::insert(&state, &org, &job.input).await?;
         // Matching applies the job's event first (as the running service
         // does): the planner plans only what matching has caught up with.
         matcher.catch_up().await?;
@@ -122,7 +121,7 @@ pub async fn run(people: usize, jobs: usize, webhooks: usize, database_url: Opti
     jobmatch_app::cli::create_key(&state, "压测人力资源公司", "hr_agency", "agency", "330400").await?;
     let agency: String =
         sqlx::query_scalar("SELECT id FROM orgs WHERE name = '压测人力资源公司'").fetch_one(&state.db.pool).await?;
-    let now = now_text();
+    let now = jobmatch_core::time::to_text(chrono::Utc::now());
     sqlx::query(
         "INSERT INTO webhooks (id, agency_org_id, url, secret_cipher, active, created_at, updated_at)
          VALUES ('whk_bench', $1, $2, $3, 1, $4, $4)",

@@ -35,7 +35,7 @@ pub async fn run(people: usize, jobs: usize, year: i32, database_url: Option<Str
     let publisher: String =
         sqlx::query_scalar("SELECT id FROM orgs WHERE name = '基准零工市场'").fetch_one(&state.db.pool).await?;
     for job in &world.jobs {
-        jobmatch_posting::jobs::store::insert(&state.db, &state.regions, &publisher, &job.input).await?;
+        jobmatch_posting::jobs::store::insert(&state, &publisher, &job.input).await?;
     }
     println!("{people} people and {jobs} jobs stored in {:.1} s", t.elapsed().as_secs_f64());
     let t = Instant::now();

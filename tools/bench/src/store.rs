@@ -69,7 +69,7 @@ async fn judge(pool: &sqlx::AnyPool, sqlite: bool, shown: &str) -> anyhow::Resul
 pub async fn claim(state: &AppState) -> anyhow::Result<()> {
     sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
         .bind(MARK)
-        .bind(jobmatch_core::time::now_text())
+        .bind(jobmatch_core::time::to_text(chrono::Utc::now()))
         .execute(&state.db.pool)
         .await?;
     Ok(())

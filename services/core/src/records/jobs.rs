@@ -1,8 +1,6 @@
 //! Jobs as stored, and as answered.
 
-use crate::db::Db;
 use crate::domain::{CloseReason, Job, JobInput, JobStatus};
-use crate::time::now_text;
 
 /// A stored job with what visibility checks need.
 #[derive(Clone, Debug)]
@@ -58,24 +56,25 @@ pub fn from_row(row: Row, now: &str) -> anyhow::Result<StoredJob> {
     })
 }
 
-/// Read one job.
-pub async fn get(db: &Db, id: &str) -> Result<Option<StoredJob>, anyhow::Error> {
-    let row: Option<Row> =
-        sqlx::query_as(&format!("SELECT {COLUMNS} FROM jobs WHERE id = $1")).bind(id).fetch_optional(&db.pool).await?;
-    let now = now_text();
-    row.map(|r| from_row(r, &now)).transpose()
+/// Read one job (whether it has expired: by the service's clock).
+pub async fn get(state: &crate::AppState, id: &str) -> Result<Option<StoredJob>, anyhow::Error> {
+    let row: Option<Row> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM jobs WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&state.db.pool)
+        .await?;
+    row.map(|r| from_row(r, &state.now_text())).transpose()
 }
 
 /// Up to `limit` open jobs in id order after `after`: the pages of an index
 /// rebuild.
-pub async fn open_page_after(db: &Db, after: &str, limit: i64) -> anyhow::Result<Vec<StoredJob>> {
+pub async fn open_page_after(state: &crate::AppState, after: &str, limit: i64) -> anyhow::Result<Vec<StoredJob>> {
     let rows: Vec<Row> =
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM jobs WHERE status = 'open' AND id > $1 ORDER BY id LIMIT $2"))
             .bind(after)
             .bind(limit)
-            .fetch_all(&db.pool)
+            .fetch_all(&state.db.pool)
             .await?;
-    let now = now_text();
+    let now = state.now_text();
     rows.into_iter().map(|row| from_row(row, &now)).collect()
 }
 

@@ -4,13 +4,14 @@
 
 use sqlx::AnyConnection;
 
-use crate::time::{now_text, today};
+use crate::clock::Clock;
 
 /// Record a change in the welfare log (in the caller's transaction).
+/// `actor`: the key (or source) and organisation that acted.
 pub async fn log(
     conn: &mut AnyConnection,
-    key_id: &str,
-    org_id: &str,
+    clock: &Clock,
+    (key_id, org_id): (&str, &str),
     entity: &str,
     id: &str,
     action: &str,
@@ -26,7 +27,7 @@ pub async fn log(
     .bind(detail.to_string())
     .bind(key_id)
     .bind(org_id)
-    .bind(now_text())
+    .bind(clock.now_text())
     .execute(conn)
     .await?;
     Ok(())
@@ -36,6 +37,7 @@ pub async fn log(
 /// the announcement already: the new id, or `None`.
 pub async fn insert_application(
     conn: &mut AnyConnection,
+    clock: &Clock,
     announcement_id: &str,
     person_id: &str,
     applied_on: &str,
@@ -55,7 +57,7 @@ pub async fn insert_application(
     .bind(applied_on)
     .bind(retirement_kind)
     .bind(actor_key_id)
-    .bind(now_text())
+    .bind(clock.now_text())
     .execute(conn)
     .await?
     .rows_affected()
@@ -68,6 +70,7 @@ pub async fn insert_application(
 /// when an application was made. Selection still checks every rule.
 pub async fn apply_from_page(
     conn: &mut AnyConnection,
+    clock: &Clock,
     job_id: &str,
     person_id: &str,
     retirement_kind: &str,
@@ -78,15 +81,16 @@ pub async fn apply_from_page(
             .fetch_optional(&mut *conn)
             .await?;
     let Some((announcement, doc)) = announcement else { return Ok(false) };
-    if !open_for_applications(&doc, today()) {
+    if !open_for_applications(&doc, clock.today()) {
         return Ok(false);
     }
     let source = "seeker_page";
     let made =
-        insert_application(conn, &announcement, person_id, &today().to_string(), retirement_kind, source).await?;
+        insert_application(conn, clock, &announcement, person_id, &clock.today().to_string(), retirement_kind, source)
+            .await?;
     if let Some(id) = &made {
         let detail = serde_json::json!({"announcement_id": announcement, "source": source});
-        log(conn, source, "", "application", id, "applied", detail).await?;
+        log(conn, clock, (source, ""), "application", id, "applied", detail).await?;
     }
     Ok(made.is_some())
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use jobmatch_core::domain::{Job, Person};
 use jobmatch_core::events::{self, Position};
 use jobmatch_core::idcard::age_on;
@@ -25,8 +25,6 @@ use crate::engine::facts::{demand_rank, is_matchable, limit_rank, JobFacts, JobT
 use crate::engine::index::{any_of, boolean, boost, index_dir, range_i64, term, Side};
 use crate::engine::rank::{self, Idf, Scored};
 use crate::engine::rules::{broken_rule, Moment, Rule};
-
-pub use jobmatch_core::time::today;
 
 /// The people index's `consent` term for `recommend_to_employers`.
 const RECOMMEND: &str = "recommend_to_employers";
@@ -219,7 +217,13 @@ impl Matcher {
         if !is_matchable(person.profile.employment_status, person.profile.willingness) {
             return self.persons.delete(&id);
         }
-        let Some(facts) = PersonFacts::build(person, &self.state.regions, &self.state.vocab, &self.analysis, &self.state.policy.public_welfare) else {
+        let Some(facts) = PersonFacts::build(
+            person,
+            &self.state.regions,
+            &self.state.vocab,
+            &self.analysis,
+            &self.state.policy.public_welfare,
+        ) else {
             return self.persons.delete(&id);
         };
         let side = &self.persons;
@@ -257,12 +261,12 @@ impl Matcher {
     }
 
     async fn load_job(&self, id: &str) -> anyhow::Result<Option<jobmatch_core::domain::Job>> {
-        Ok(records::jobs::get(&self.state.db, id).await?.map(|job_row| job_row.job))
+        Ok(records::jobs::get(&self.state, id).await?.map(|job_row| job_row.job))
     }
 
     async fn load_person(&self, id: &str) -> anyhow::Result<Option<Person>> {
         match records::persons::get(&self.state.db.pool, id).await? {
-            Some(record) => Ok(Some(records::persons::to_matchable(&self.state, &record, today())?)),
+            Some(record) => Ok(Some(records::persons::to_matchable(&self.state, &record, self.state.today())?)),
             None => Ok(None),
         }
     }
@@ -300,7 +304,7 @@ impl Matcher {
             }
             let matcher = self.clone();
             tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-                let now = Utc::now().timestamp();
+                let now = matcher.state.clock.now().timestamp();
                 for (id, job) in jobs {
                     match job {
                         Some(job) => matcher.index_job(job, now)?,
@@ -350,19 +354,19 @@ impl Matcher {
         let mut jobs = 0;
         let mut last = String::new();
         loop {
-            let page = records::jobs::open_page_after(&self.state.db, &last, 1000).await?;
+            let page = records::jobs::open_page_after(&self.state, &last, 1000).await?;
             let Some(stored) = page.last() else { break };
             last = stored.job.id.clone();
             jobs += page.len();
             self.on_blocking_thread(move |matcher| {
-                let now = Utc::now().timestamp();
+                let now = matcher.state.clock.now().timestamp();
                 page.into_iter().try_for_each(|stored| matcher.index_job(stored.job, now))
             })
             .await?;
         }
         let mut persons = 0;
         let mut last = String::new();
-        let day = today();
+        let day = self.state.today();
         loop {
             let page = records::persons::matchable_page_after(&self.state.db.pool, &last, 1000).await?;
             let Some(stored) = page.last() else { break };
@@ -419,8 +423,8 @@ impl Matcher {
             return Ok(Vec::new());
         }
         let weights = &self.analysis.config().weights;
-        let today = today();
-        let now = Utc::now().timestamp();
+        let today = self.state.today();
+        let now = self.state.clock.now().timestamp();
         let profile = &person.person.profile;
         let side = &self.jobs;
         let at = Moment { today, now };
@@ -464,8 +468,8 @@ impl Matcher {
     /// The best matchable people for an open job, best first; `home_scope`
     /// keeps only people living in that region (staff).
     pub fn candidates_for(&self, job: &JobFacts, only: &Only, limit: usize) -> anyhow::Result<Vec<PersonMatch>> {
-        let today = today();
-        let now = Utc::now().timestamp();
+        let today = self.state.today();
+        let now = self.state.clock.now().timestamp();
         if !job.is_open(now) {
             return Ok(Vec::new());
         }
@@ -565,7 +569,7 @@ impl jobmatch_core::state::JobSearch for Matcher {
         }
         let query = boolean(vec![
             (Occur::Must, Box::new(boolean(words)) as Box<dyn tantivy::query::Query>),
-            (Occur::Must, range_i64(side.until, Bound::Excluded(Utc::now().timestamp()), Bound::Unbounded)),
+            (Occur::Must, range_i64(side.until, Bound::Excluded(self.state.clock.now().timestamp()), Bound::Unbounded)),
         ]);
         side.search_ids(&query, limit)
     }
@@ -613,7 +617,7 @@ impl Matcher {
                 return Err(NotCaughtUp(through).into());
             }
         }
-        let Some(stored) = records::jobs::get(&self.state.db, job_id).await? else {
+        let Some(stored) = records::jobs::get(&self.state, job_id).await? else {
             return Ok(Vec::new());
         };
         self.on_blocking_thread(move |matcher| matcher.fitting_people(stored.job, &query, limit)).await
@@ -640,17 +644,15 @@ impl Matcher {
         let Some(stored) = records::persons::get(&self.state.db.pool, person_id).await? else {
             return Ok(Vec::new());
         };
-        let person = records::persons::to_matchable(&self.state, &stored, today())?;
+        let person = records::persons::to_matchable(&self.state, &stored, self.state.today())?;
         self.on_blocking_thread(move |matcher| {
-            let Some(facts) =
-                PersonFacts::build(
-                    person,
-                    &matcher.state.regions,
-                    &matcher.state.vocab,
-                    &matcher.analysis,
-                    &matcher.state.policy.public_welfare,
-                )
-            else {
+            let Some(facts) = PersonFacts::build(
+                person,
+                &matcher.state.regions,
+                &matcher.state.vocab,
+                &matcher.analysis,
+                &matcher.state.policy.public_welfare,
+            ) else {
                 return Ok(Vec::new());
             };
             Ok(matcher

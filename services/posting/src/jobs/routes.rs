@@ -3,11 +3,9 @@
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::Utc;
 use jobmatch_core::domain::{CloseReason, EmploymentType, Job, JobInput, JobSource, JobStatus};
 use jobmatch_core::error::{ApiResult, FieldError, Problem};
 use jobmatch_core::http::{encode_cursor, json_from_request, JsonBody, ListQuery, QueryParams};
-use jobmatch_core::time::now_text;
 use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, AppState, Principal, Role};
 use serde::Serialize;
@@ -89,7 +87,7 @@ pub struct ImportResult {
 }
 
 fn rules<'a>(state: &'a AppState, previous_valid_until: Option<&'a str>) -> JobRules<'a> {
-    JobRules { vocab: &state.vocab, regions: &state.regions, now: Utc::now(), previous_valid_until }
+    JobRules { vocab: &state.vocab, regions: &state.regions, now: state.clock.now(), previous_valid_until }
 }
 
 /// Whether `p` may see `job`: open jobs are public postings; a closed or
@@ -114,7 +112,7 @@ fn check_editable(caller: &Principal, state: &AppState, job_row: &StoredJob) -> 
 }
 
 async fn load_visible(state: &AppState, caller: &Principal, id: &str) -> ApiResult<StoredJob> {
-    let job_row = store::get(&state.db, id).await?.ok_or_else(ApiError::not_found)?;
+    let job_row = store::get(state, id).await?.ok_or_else(ApiError::not_found)?;
     if visible(caller, state, &job_row) {
         Ok(job_row)
     } else {
@@ -145,7 +143,7 @@ async fn create_job(
     if caller.role == Role::Staff && !caller.covers_region(&state, &input.region_code) {
         return Err(ApiError::forbidden("只能在本人负责的区域内发布岗位"));
     }
-    let job = store::insert(&state.db, &state.regions, &caller.org_id, &input).await?;
+    let job = store::insert(&state, &caller.org_id, &input).await?;
     tracing::info!(job_id = %job.id, org_id = %caller.org_id, "job created");
     Ok((StatusCode::CREATED, Json(job)))
 }
@@ -168,7 +166,7 @@ async fn patch_job(
     Path(id): Path<String>,
     JsonBody(patch): JsonBody,
 ) -> ApiResult<Json<Job>> {
-    let job_row = store::get(&state.db, &id).await?.ok_or_else(ApiError::not_found)?;
+    let job_row = store::get(&state, &id).await?.ok_or_else(ApiError::not_found)?;
     check_editable(&caller, &state, &job_row)?;
     if !patch.is_object() {
         let mut errs = Errors::default();
@@ -184,7 +182,7 @@ async fn patch_job(
     if caller.role == Role::Staff && !caller.covers_region(&state, &input.region_code) {
         return Err(ApiError::forbidden("只能把岗位设在本人负责的区域内"));
     }
-    match store::update(&state.db, &state.regions, &id, &input).await? {
+    match store::update(&state, &id, &input).await? {
         Change::Done(job) => Ok(Json(*job)),
         Change::NotFound => Err(ApiError::not_found()),
         Change::NotOpen(s) => Err(not_open(s)),
@@ -200,10 +198,10 @@ async fn close_job(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> ApiResult<Json<Job>> {
-    let job_row = store::get(&state.db, &id).await?.ok_or_else(ApiError::not_found)?;
+    let job_row = store::get(&state, &id).await?.ok_or_else(ApiError::not_found)?;
     check_editable(&caller, &state, &job_row)?;
     let CloseBody { reason } = read_body(&body, &state)?;
-    match store::close(&state.db, &id, reason).await? {
+    match store::close(&state, &id, reason).await? {
         Change::Done(job) => {
             tracing::info!(job_id = %id, reason = reason.as_str(), "job closed");
             Ok(Json(*job))
@@ -266,7 +264,7 @@ async fn list_jobs(State(state): State<AppState>, caller: Principal, params: Que
         _ => 0,
     };
 
-    let now = now_text();
+    let now = state.now_text();
     let mut list = ListQuery::default();
     let at = list.param(&now);
     let open = format!("(status = 'open' AND (valid_until IS NULL OR valid_until > {at}))");
@@ -376,7 +374,7 @@ async fn import_jobs(
         match checked {
             Ok(_) if dry_run => results.push(ImportRow { row: i + 1, status: "valid", id: None, errors: vec![] }),
             Ok(input) => {
-                let job = store::insert(&state.db, &state.regions, &caller.org_id, &input).await?;
+                let job = store::insert(&state, &caller.org_id, &input).await?;
                 created += 1;
                 results.push(ImportRow { row: i + 1, status: "created", id: Some(job.id), errors: vec![] });
             }

@@ -1,13 +1,11 @@
 //! Jobs in the store. Each change writes the job row and appends its outbox
 //! event in one transaction.
 
-use chrono::Utc;
-use jobmatch_core::db::{Backend, Db};
+use jobmatch_core::db::Backend;
 use jobmatch_core::domain::{CloseReason, Job, JobInput, JobStatus};
 use jobmatch_core::events;
 use jobmatch_core::ids::new_id;
-use jobmatch_core::regions::Regions;
-use jobmatch_core::time::now_text;
+use jobmatch_core::AppState;
 use serde_json::json;
 use sqlx::AnyConnection;
 
@@ -51,9 +49,9 @@ fn event_payload(job_id: &str, input: &JobInput, status: JobStatus) -> serde_jso
 }
 
 /// Insert a new open job and its `job.created` event.
-pub async fn insert(db: &Db, regions: &Regions, org_id: &str, input: &JobInput) -> Result<Job, sqlx::Error> {
-    let mut tx = db.pool.begin().await?;
-    let job = insert_in(&mut tx, regions, org_id, input, false).await?;
+pub async fn insert(state: &AppState, org_id: &str, input: &JobInput) -> Result<Job, sqlx::Error> {
+    let mut tx = state.db.pool.begin().await?;
+    let job = insert_in(&mut tx, state, org_id, input, false).await?;
     tx.commit().await?;
     Ok(job)
 }
@@ -62,14 +60,14 @@ pub async fn insert(db: &Db, regions: &Regions, org_id: &str, input: &JobInput) 
 /// transaction; `certified_only` keeps it to certified 就业困难人员.
 pub async fn insert_in(
     tx: &mut AnyConnection,
-    regions: &Regions,
+    state: &AppState,
     org_id: &str,
     input: &JobInput,
     certified_only: bool,
 ) -> Result<Job, sqlx::Error> {
     let id = new_id("job");
-    let now = now_text();
-    let place = regions.placement(&input.region_code);
+    let now = state.now_text();
+    let place = state.regions.placement(&input.region_code);
     let doc = serde_json::to_string(input).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let insert = sqlx::query(
         "INSERT INTO jobs (id, publisher_org_id, status, title, source, category, employment_type, region_code,
@@ -80,7 +78,7 @@ pub async fn insert_in(
     .bind(&id)
     .bind(org_id);
     bind_job_columns(insert, input, &place, doc).bind(&now).bind(i64::from(certified_only)).execute(&mut *tx).await?;
-    events::append(&mut *tx, "job.created", &id, &input.region_code, &event_payload(&id, input, JobStatus::Open))
+    events::append(&mut *tx, "job.created", &id, &input.region_code, &event_payload(&id, input, JobStatus::Open), &now)
         .await?;
     Ok(Job {
         id,
@@ -124,14 +122,14 @@ pub enum Change {
 }
 
 /// Replace an open job's document.
-pub async fn update(db: &Db, regions: &Regions, id: &str, input: &JobInput) -> anyhow::Result<Change> {
-    let mut tx = db.pool.begin().await?;
-    let now = now_text();
-    let current = match lock_open(&mut tx, db.backend, id, &now).await? {
+pub async fn update(state: &AppState, id: &str, input: &JobInput) -> anyhow::Result<Change> {
+    let mut tx = state.db.pool.begin().await?;
+    let now = state.now_text();
+    let current = match lock_open(&mut tx, state.db.backend, id, &now).await? {
         Ok(current) => current,
         Err(refused) => return Ok(refused),
     };
-    let place = regions.placement(&input.region_code);
+    let place = state.regions.placement(&input.region_code);
     let update = sqlx::query(
         "UPDATE jobs SET title = $1, source = $2, category = $3, employment_type = $4, region_code = $5, street_code = $6,
             county_code = $7, unit_code = $8, headcount = $9, valid_until = $10, search_text = $11, doc = $12, updated_at = $13
@@ -144,16 +142,16 @@ pub async fn update(db: &Db, regions: &Regions, id: &str, input: &JobInput) -> a
         .await?;
     let mut payload = event_payload(id, input, JobStatus::Open);
     payload["previous_headcount"] = json!(current.job.input.headcount);
-    events::append(&mut tx, "job.updated", id, &input.region_code, &payload).await?;
+    events::append(&mut tx, "job.updated", id, &input.region_code, &payload, &now).await?;
     tx.commit().await?;
     Ok(Change::Done(Box::new(Job { input: input.clone(), updated_at: now, ..current.job })))
 }
 
 /// Close an open job.
-pub async fn close(db: &Db, id: &str, reason: CloseReason) -> anyhow::Result<Change> {
-    let mut tx = db.pool.begin().await?;
-    let now = now_text();
-    let current = match lock_open(&mut tx, db.backend, id, &now).await? {
+pub async fn close(state: &AppState, id: &str, reason: CloseReason) -> anyhow::Result<Change> {
+    let mut tx = state.db.pool.begin().await?;
+    let now = state.now_text();
+    let current = match lock_open(&mut tx, state.db.backend, id, &now).await? {
         Ok(current) => current,
         Err(refused) => return Ok(refused),
     };
@@ -165,7 +163,7 @@ pub async fn close(db: &Db, id: &str, reason: CloseReason) -> anyhow::Result<Cha
         .await?;
     let mut payload = event_payload(id, &current.job.input, JobStatus::Closed);
     payload["reason"] = json!(reason.as_str());
-    events::append(&mut tx, "job.closed", id, &current.job.input.region_code, &payload).await?;
+    events::append(&mut tx, "job.closed", id, &current.job.input.region_code, &payload, &now).await?;
     tx.commit().await?;
     Ok(Change::Done(Box::new(Job {
         status: JobStatus::Closed,
@@ -177,18 +175,18 @@ pub async fn close(db: &Db, id: &str, reason: CloseReason) -> anyhow::Result<Cha
 
 /// Mark open jobs past `valid_until` as expired, each with its event.
 /// Returns how many were expired.
-pub async fn expire_due(db: &Db) -> anyhow::Result<u64> {
-    let now = jobmatch_core::time::to_text(Utc::now());
+pub async fn expire_due(state: &AppState) -> anyhow::Result<u64> {
+    let now = state.now_text();
     let due: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT id, region_code, doc FROM jobs WHERE status = 'open' AND valid_until IS NOT NULL AND valid_until <= $1
          ORDER BY valid_until LIMIT 500",
     )
     .bind(&now)
-    .fetch_all(&db.pool)
+    .fetch_all(&state.db.pool)
     .await?;
     let mut n = 0;
     for (id, region, doc) in due {
-        let mut tx = db.pool.begin().await?;
+        let mut tx = state.db.pool.begin().await?;
         let done = sqlx::query("UPDATE jobs SET status = 'expired', updated_at = $1 WHERE id = $2 AND status = 'open'")
             .bind(&now)
             .bind(&id)
@@ -196,7 +194,7 @@ pub async fn expire_due(db: &Db) -> anyhow::Result<u64> {
             .await?;
         if done.rows_affected() == 1 {
             let input: JobInput = serde_json::from_str(&doc)?;
-            events::append(&mut tx, "job.expired", &id, &region, &event_payload(&id, &input, JobStatus::Expired))
+            events::append(&mut tx, "job.expired", &id, &region, &event_payload(&id, &input, JobStatus::Expired), &now)
                 .await?;
             n += 1;
         }

@@ -8,7 +8,6 @@ use axum::Json;
 use chrono::NaiveDate;
 use jobmatch_core::error::Problem;
 use jobmatch_core::http::{encode_cursor, JsonBody, QueryParams};
-use jobmatch_core::time::now_text;
 use jobmatch_core::validate::{finish_body, read_body_partly, sent_text, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
 use serde::{Deserialize, Serialize};
@@ -93,7 +92,11 @@ impl RequestBody for AgreementCreate {
                 // An agreement may ask more insured months than the policy,
                 // never fewer (the policy's condition for the subsidy).
                 if insurance_months.is_some_and(|m| m < floor) {
-                    errs.add(terms.path("insurance_months"), "below_policy", format!("不能少于政策规定的 {floor} 个月"));
+                    errs.add(
+                        terms.path("insurance_months"),
+                        "below_policy",
+                        format!("不能少于政策规定的 {floor} 个月"),
+                    );
                 }
                 Some(SubsidyTerms { amount: amount?, insurance_months })
             })
@@ -192,7 +195,7 @@ async fn create_agreement(
     let amount = subsidy.amount;
     let months = subsidy.insurance_months.unwrap_or(state.policy.agency.insurance_months);
     let id = jobmatch_core::ids::new_id("agr");
-    let now = now_text();
+    let now = state.now_text();
     sqlx::query(
         "INSERT INTO agreements (id, agency_org_id, region_code, starts_on, ends_on, people_target, subsidy_amount,
              insurance_months, created_by_key, created_at, updated_at)

@@ -9,7 +9,6 @@ use axum::Json;
 use jobmatch_core::error::{FieldError, Problem};
 use jobmatch_core::http::{encode_cursor, page, JsonBody, QueryParams};
 use jobmatch_core::records::persons;
-use jobmatch_core::time::{now_text, today};
 use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
 use serde::Serialize;
@@ -118,10 +117,10 @@ async fn assign(
     if !record.profile.consent.share_with_agencies {
         return Err(consent_missing());
     }
-    if agreement.ends_on < today().to_string() {
+    if agreement.ends_on < state.today().to_string() {
         return Err(ApiError::conflict("agreement_ended", format!("协议已于 {} 到期", agreement.ends_on)));
     }
-    let now = now_text();
+    let now = state.now_text();
     let mut tx = state.db.pool.begin().await?;
     let active: Option<(String, String)> =
         sqlx::query_as("SELECT id, agency_org_id FROM assignments WHERE person_id = $1 AND ended_at IS NULL")
@@ -188,7 +187,7 @@ async fn unassign(
 ) -> ApiResult<StatusCode> {
     caller.require(&[Role::Admin, Role::Staff])?;
     let agreement = visible(&state, &caller, &id).await?;
-    let now = now_text();
+    let now = state.now_text();
     let mut tx = state.db.pool.begin().await?;
     let done = sqlx::query(
         "UPDATE assignments SET ended_at = $1, end_reason = 'removed'
@@ -322,7 +321,7 @@ async fn my_people(
             break;
         }
         let Some(record) = persons::get(&state.db.pool, &a.person_id).await? else { continue };
-        let person = for_agency(persons::to_person(&state, &record, false, today())?);
+        let person = for_agency(persons::to_person(&state, &record, false, state.today())?);
         items.push(AssignedPerson {
             assignment_id: a.id,
             agreement_id: a.agreement_id,

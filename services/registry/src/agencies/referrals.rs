@@ -11,7 +11,6 @@ use jobmatch_core::domain::JobStatus;
 use jobmatch_core::error::Problem;
 use jobmatch_core::http::{page, JsonBody, ListQuery, QueryParams};
 use jobmatch_core::records;
-use jobmatch_core::time::{now_text, today};
 use jobmatch_core::validate::{read_body, schema_fields, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
 use serde::Serialize;
@@ -118,7 +117,7 @@ pub struct HiredPlacement {
 }
 
 impl RequestBody for ReferralMove {
-    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<ReferralMove> {
+    fn read(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<ReferralMove> {
         let status = f.one_of("status", true, &STATUSES[1..], errs);
         let note = f.string("note", false, 1, 500, errs);
         if f.present("placement") && status.as_deref() != Some("hired") {
@@ -129,7 +128,7 @@ impl RequestBody for ReferralMove {
                 let known = schema_fields::<HiredPlacement>();
                 pf.deny_unknown(&known.iter().map(String::as_str).collect::<Vec<_>>(), errs);
                 let started_on = read_date(&pf, "started_on", false, errs);
-                if started_on.is_some_and(|d| d > today()) {
+                if started_on.is_some_and(|d| d > state.today()) {
                     errs.add("placement.started_on", "in_future", "上岗日期不能晚于今天");
                 }
                 Some(HiredPlacement {
@@ -226,7 +225,7 @@ pub async fn refer(
 ) -> ApiResult<Referral> {
     caller.require(&[Role::Admin, Role::Staff, Role::Agency])?;
     person_for(state, caller, person_id).await?;
-    let job = records::jobs::get(&state.db, job_id).await?.ok_or_else(ApiError::not_found)?;
+    let job = records::jobs::get(state, job_id).await?.ok_or_else(ApiError::not_found)?;
     if job.job.status != JobStatus::Open {
         return Err(ApiError::conflict("job_not_open", "岗位已关闭、招满或过期，不能推荐"));
     }
@@ -249,7 +248,7 @@ pub async fn refer(
         .into());
     }
     let id = jobmatch_core::ids::new_id("ref");
-    let now = now_text();
+    let now = state.now_text();
     let agency = (caller.role == Role::Agency).then(|| caller.org_id.clone());
     let mut tx = state.db.pool.begin().await?;
     sqlx::query(
@@ -343,7 +342,7 @@ async fn move_referral(
         .with("current_status", row.status.clone())
         .into());
     }
-    let now = now_text();
+    let now = state.now_text();
     let mut tx = state.db.pool.begin().await?;
     let done = sqlx::query("UPDATE referrals SET status = $1, updated_at = $2 WHERE id = $3 AND status = $4")
         .bind(&to)
@@ -379,7 +378,7 @@ async fn move_referral(
         let np = NewPlacement {
             person_id: row.person_id.clone(),
             channel: if row.agency_org_id.is_some() { "project" } else { "employer" }.into(),
-            started_on: started.unwrap_or_else(today),
+            started_on: started.unwrap_or_else(|| state.today()),
             job_id: Some(row.job_id.clone()),
             employer_name: employer,
             agency_org_id: row.agency_org_id.clone(),

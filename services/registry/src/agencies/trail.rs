@@ -8,7 +8,7 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use jobmatch_core::error::Problem;
 use jobmatch_core::http::JsonBody;
-use jobmatch_core::time::{now_text, parse_instant, to_text};
+use jobmatch_core::time::{parse_instant, to_text};
 use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiResult, AppState, Principal, Role};
 use serde::Serialize;
@@ -50,13 +50,13 @@ pub struct ContactCreate {
 }
 
 impl RequestBody for ContactCreate {
-    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<ContactCreate> {
+    fn read(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<ContactCreate> {
         let method = f.one_of("method", true, METHODS, errs);
         let note = f.string("note", true, 1, 1000, errs);
         let mut contacted_at = None;
         if let Some(text) = f.string("contacted_at", false, 1, 40, errs) {
             match parse_instant(&text) {
-                Some(at) if at <= Utc::now() + chrono::Duration::minutes(5) => contacted_at = Some(at),
+                Some(at) if at <= state.clock.now() + chrono::Duration::minutes(5) => contacted_at = Some(at),
                 Some(_) => errs.add("contacted_at", "in_future", "联系时间不能晚于现在"),
                 None => errs.add("contacted_at", "invalid_time", "时间格式应为 RFC 3339"),
             }
@@ -85,8 +85,8 @@ async fn add_contact(
         agency_org_id: (caller.role == Role::Agency).then(|| caller.org_id.clone()),
         method,
         note,
-        contacted_at: contacted_at.map(to_text).unwrap_or_else(now_text),
-        created_at: now_text(),
+        contacted_at: contacted_at.map(to_text).unwrap_or_else(|| state.now_text()),
+        created_at: state.now_text(),
     };
     sqlx::query(
         "INSERT INTO contacts (id, person_id, agency_org_id, method, note, contacted_at, actor_key_id, actor_org_id, created_at)

@@ -14,7 +14,6 @@ use jobmatch_core::error::{FieldError, Problem};
 use jobmatch_core::http::{JsonBody, QueryParams};
 use jobmatch_core::policy::AllowancePolicy;
 use jobmatch_core::records::persons;
-use jobmatch_core::time::now_text;
 use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
 use serde::Serialize;
@@ -229,7 +228,7 @@ async fn grant(
         }
     }
     let id = jobmatch_core::ids::new_id("alw");
-    let now = now_text();
+    let now = state.now_text();
     sqlx::query(
         "INSERT INTO allowances (id, person_id, start_month, months, monthly_amount, actor_key_id, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -95,7 +95,7 @@ pub fn certified_on(events: &[CertRow], day: &str) -> bool {
 /// Every column's people for the period; kept in process while the
 /// records are unchanged ([`jobmatch_core::memo`]).
 pub async fn compute(state: &AppState, period: Period) -> anyhow::Result<Arc<Columns>> {
-    let key = format!("columns {} {} {}", period.first, period.last, jobmatch_core::time::today());
+    let key = format!("columns {} {} {}", period.first, period.last, state.today());
     kept(state, &key, async {
         let mut columns = compute_placed(state, period).await?;
         compute_others(state, period, &mut columns).await?;

@@ -12,7 +12,6 @@ use jobmatch_core::domain::EmploymentStatus;
 use jobmatch_core::error::{FieldError, Problem};
 use jobmatch_core::http::{page, JsonBody, ListQuery, QueryParams};
 use jobmatch_core::records::persons;
-use jobmatch_core::time::{now_text, today};
 use jobmatch_core::validate::{finish_body, read_body_partly, sent_text, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
 use serde::Serialize;
@@ -151,7 +150,7 @@ pub async fn refresh_status(
     person_id: &str,
     caller: &Principal,
 ) -> ApiResult<()> {
-    let day = today().to_string();
+    let day = state.today().to_string();
     let channel: Option<String> = sqlx::query_scalar(
         "SELECT channel FROM placements p WHERE person_id = $1 AND started_on <= $2
            AND (ended_on IS NULL OR ended_on >= $2)
@@ -190,7 +189,7 @@ pub async fn insert(
     let record = persons::get(&mut *conn, &np.person_id).await?.ok_or_else(|| anyhow::anyhow!("person vanished"))?;
     let place = state.regions.placement(&record.profile.region_code);
     let id = jobmatch_core::ids::new_id("plc");
-    let now = now_text();
+    let now = state.now_text();
     sqlx::query(
         "INSERT INTO placements (id, person_id, channel, started_on, job_id, employer_name, agency_org_id, agreement_id,
              referral_id, contract_signed_on, supersedes, region_code, unit_code, street_code, county_code,
@@ -218,7 +217,7 @@ pub async fn insert(
     .await?;
     jobmatch_core::memo::records_changed(&mut *conn).await?;
     if let Some(m) = np.social_insurance_months.filter(|m| *m > 0) {
-        insert_insurance(conn, &id, m, today(), caller).await?;
+        insert_insurance(conn, &id, m, state.today(), caller, &now).await?;
     }
     refresh_status(conn, state, &np.person_id, caller).await?;
     tracing::info!(placement_id = %id, channel = %np.channel, "placement recorded");
@@ -231,6 +230,7 @@ async fn insert_insurance(
     months: i64,
     on: NaiveDate,
     caller: &Principal,
+    now: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO insurance_reports (placement_id, months, reported_on, actor_key_id, actor_org_id, created_at)
@@ -241,7 +241,7 @@ async fn insert_insurance(
     .bind(on.to_string())
     .bind(&caller.key_id)
     .bind(&caller.org_id)
-    .bind(now_text())
+    .bind(now)
     .execute(conn)
     .await?;
     Ok(())
@@ -270,11 +270,11 @@ pub struct PlacementCreate {
 }
 
 impl RequestBody for PlacementCreate {
-    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<PlacementCreate> {
+    fn read(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<PlacementCreate> {
         let person_id = f.string("person_id", true, 1, 100, errs);
         let channel = f.one_of("channel", true, CHANNELS, errs);
         let started_on = read_date(f, "started_on", true, errs);
-        if started_on.is_some_and(|d| d > today() + chrono::Duration::days(MAX_DAYS_AHEAD)) {
+        if started_on.is_some_and(|d| d > state.today() + chrono::Duration::days(MAX_DAYS_AHEAD)) {
             errs.add("started_on", "too_far_ahead", format!("上岗日期最多可晚于今天 {MAX_DAYS_AHEAD} 天"));
         }
         let job_id = f.string("job_id", false, 1, 100, errs);
@@ -430,9 +430,9 @@ pub struct PlacementEnd {
 }
 
 impl RequestBody for PlacementEnd {
-    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<PlacementEnd> {
+    fn read(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<PlacementEnd> {
         let ended_on = read_date(f, "ended_on", true, errs);
-        if ended_on.is_some_and(|d| d > today()) {
+        if ended_on.is_some_and(|d| d > state.today()) {
             errs.add("ended_on", "in_future", "离岗日期不能晚于今天");
         }
         let reason = f.string("reason", false, 1, 200, errs);
@@ -485,10 +485,10 @@ pub struct InsuranceReport {
 }
 
 impl RequestBody for InsuranceReport {
-    fn read(f: &Fields<'_>, _: &AppState, errs: &mut Errors) -> Option<InsuranceReport> {
+    fn read(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<InsuranceReport> {
         let months = f.int("months", true, 1, 120, errs);
         let reported_on = read_date(f, "reported_on", false, errs);
-        if reported_on.is_some_and(|d| d > today()) {
+        if reported_on.is_some_and(|d| d > state.today()) {
             errs.add("reported_on", "in_future", "日期不能晚于今天");
         }
         Some(InsuranceReport { months: months?, reported_on })
@@ -514,7 +514,7 @@ async fn report_insurance(
     }
     let InsuranceReport { months, reported_on: on } = finish_body(read, errs)?;
     let mut tx = state.db.pool.begin().await?;
-    insert_insurance(&mut tx, &id, months, on.unwrap_or_else(today), &caller).await?;
+    insert_insurance(&mut tx, &id, months, on.unwrap_or_else(|| state.today()), &caller, &state.now_text()).await?;
     let after = get(&mut tx, &id).await?.ok_or_else(|| anyhow::anyhow!("placement vanished"))?;
     tx.commit().await?;
     Ok(Json(after))

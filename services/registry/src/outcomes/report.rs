@@ -11,7 +11,6 @@ use chrono::{Datelike, NaiveDate};
 use jobmatch_core::error::Problem;
 use jobmatch_core::http::{encode_cursor, QueryParams};
 use jobmatch_core::records::persons;
-use jobmatch_core::time::today;
 use jobmatch_core::validate::Errors;
 use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
 use serde::Serialize;
@@ -49,8 +48,7 @@ pub struct ProgressReport {
 }
 
 /// 422 for a month that has not begun; whether the month has ended.
-fn not_in_the_future(month: NaiveDate) -> ApiResult<bool> {
-    let today = jobmatch_core::time::today();
+fn not_in_the_future(month: NaiveDate, today: NaiveDate) -> ApiResult<bool> {
     if month > today {
         return Err(ApiError::validation(vec![jobmatch_core::error::FieldError::new(
             "month",
@@ -141,7 +139,7 @@ async fn progress(State(state): State<AppState>, caller: Principal, params: Quer
     let units = read_region(&state, &params, &mut errs);
     QueryParams::finish(errs)?;
     let (Some(month), Some(units)) = (month, units) else { return Err(anyhow::anyhow!("checked above").into()) };
-    let complete = not_in_the_future(month)?;
+    let complete = not_in_the_future(month, state.today())?;
     let region = params.get("region").unwrap_or("330400").to_string();
     may_read(&state, &caller, &region)?;
     let columns = compute(&state, Period { first: month, last: last_day(month) }).await?;
@@ -216,7 +214,7 @@ async fn progress_people(
     let (Some(month), Some(units), Some(column)) = (month, units, column) else {
         return Err(anyhow::anyhow!("checked above").into());
     };
-    not_in_the_future(month)?;
+    not_in_the_future(month, state.today())?;
     let region = params.get("region").unwrap_or("330400").to_string();
     may_read(&state, &caller, &region)?;
     let columns = compute(&state, Period { first: month, last: last_day(month) }).await?;
@@ -302,7 +300,7 @@ async fn progress_year(
     let region = params.get("region").unwrap_or("330400").to_string();
     may_read(&state, &caller, &region)?;
     let first = NaiveDate::from_ymd_opt(year, 1, 1).ok_or_else(|| anyhow::anyhow!("a valid year"))?;
-    let last = NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| anyhow::anyhow!("a valid year"))?.min(today());
+    let last = NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| anyhow::anyhow!("a valid year"))?.min(state.today());
     // One pass over the year's first placements: a person's first placement
     // of the year is also their first of any part of it from 1 January, so
     // the year to date at a month's end counts those started by then.

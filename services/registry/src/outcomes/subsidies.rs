@@ -118,8 +118,7 @@ pub struct Qualified {
 }
 
 /// agency, its name, agreement, amount, months asked, person, placement, started, contract, ended.
-type PlacementRow =
-    (String, String, String, i64, i64, String, String, String, Option<String>, Option<String>);
+type PlacementRow = (String, String, String, i64, i64, String, String, String, Option<String>, Option<String>);
 
 /// Every placement in force (not corrected) under an agreement whose person
 /// has, in the social-insurance evidence the bureau imported, employee

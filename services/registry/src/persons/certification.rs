@@ -9,7 +9,6 @@ use jobmatch_core::domain::{CertificationStatus, EmploymentStatus, Group, Person
 use jobmatch_core::error::{ApiResult, Problem};
 use jobmatch_core::http::{encode_cursor, JsonBody, ListQuery, QueryParams};
 use jobmatch_core::idcard::age_on;
-use jobmatch_core::time::now_text;
 use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
 use jobmatch_core::{events, ApiError, AppState, Principal, Role};
 use serde::Serialize;
@@ -19,7 +18,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::routes::{load_for_staff, today, PersonPage};
+use super::routes::{load_for_staff, PersonPage};
 use super::store::{self, effective_certification, Actor, StoredPerson, Updated};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -131,7 +130,7 @@ pub async fn record_step(
     .bind(&actor.key_id)
     .bind(&actor.org_id)
     .bind(day(effective_on))
-    .bind(now_text())
+    .bind(state.now_text())
     .execute(&mut *conn)
     .await?;
     events::append(
@@ -140,6 +139,7 @@ pub async fn record_step(
         &record.id,
         &record.profile.region_code,
         &json!({"person_id": record.id, "status": to.as_str()}),
+        &state.now_text(),
     )
     .await?;
     Ok(true)
@@ -223,7 +223,7 @@ async fn certification_step(
 ) -> ApiResult<Json<Person>> {
     caller.require(&[Role::Admin, Role::Staff])?;
     let record = load_for_staff(&state, &caller, &id).await?;
-    let today = today();
+    let today = state.today();
     let CertificationStep { action, grounds, note } = read_body(&body, &state)?;
     let current = effective_certification(&record, today).map(|c| c.status);
     use CertificationStatus as S;
@@ -361,7 +361,7 @@ async fn get_certification(
             })
         })
         .collect();
-    let current = effective_certification(&record, today());
+    let current = effective_certification(&record, state.today());
     Ok(Json(CertificationView {
         status: current.as_ref().map(|c| c.status),
         valid_until: current.and_then(|c| c.valid_until),
@@ -393,7 +393,7 @@ async fn expiring(
     };
     let region = params.region(&state.regions, &mut errs);
     QueryParams::finish(errs)?;
-    let today = today();
+    let today = state.today();
     let mut list = ListQuery::default();
     let from = list.param(day(today));
     let to = list.param(day(today + Duration::days(within)));
@@ -432,7 +432,7 @@ async fn expiring(
 
 /// Mark certifications past their end as expired (run by the sweeper).
 pub async fn expire_lapsed(state: &AppState) -> anyhow::Result<u64> {
-    let today = today();
+    let today = state.today();
     let ids: Vec<String> = sqlx::query_scalar(
         "SELECT id FROM persons WHERE certification_status = 'certified' AND certified_until < $1 ORDER BY id LIMIT 500",
     )

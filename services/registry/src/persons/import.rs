@@ -28,7 +28,6 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::routes::today;
 use super::store::{self, Actor, Updated};
 use super::validate::{check_home_region, check_id_number, PersonInput};
 
@@ -501,7 +500,7 @@ struct Listed {
 
 fn check_row(state: &AppState, r: &RawRow, default_group: Option<Group>) -> Result<Listed, String> {
     let mut errs = Errors::default();
-    let today = today();
+    let today = state.today();
     let id = check_id_number(&r.id_number, "身份证号", today, &mut errs);
     let name = check_text("姓名", &r.name, 1, 50, &mut errs);
     let phone = r.phone.as_deref().and_then(|p| {
@@ -583,7 +582,7 @@ async fn apply_row(
             });
             return Ok(());
         }
-        if let Err(existing) = store::insert(conn, state, &listed.input, actor, today()).await? {
+        if let Err(existing) = store::insert(conn, state, &listed.input, actor, state.today()).await? {
             // Only possible in a race with another writer: count it as seen.
             tracing::warn!(person_id = %existing, "person appeared during import");
             report.unchanged += 1;

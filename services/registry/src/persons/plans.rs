@@ -6,7 +6,6 @@ use axum::Json;
 use chrono::NaiveDate;
 use jobmatch_core::error::{ApiResult, Problem};
 use jobmatch_core::http::{encode_cursor, JsonBody, ListQuery, QueryParams};
-use jobmatch_core::time::now_text;
 use jobmatch_core::validate::{Errors, Fields};
 use jobmatch_core::{AppState, Principal, Role};
 use serde::Serialize;
@@ -15,7 +14,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::routes::{load_for_staff, today};
+use super::routes::load_for_staff;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(put_plan, get_plan)).routes(routes!(overdue_plans))
@@ -119,7 +118,7 @@ async fn put_plan(
     });
     let plan = errs.finish(|| plan.unwrap_or_default())?;
     let before = load(&state, &id).await?.map(|(caller, ..)| caller).unwrap_or_default();
-    let now = now_text();
+    let now = state.now_text();
     let mut tx = state.db.pool.begin().await?;
     sqlx::query(
         "INSERT INTO plans (person_id, guidance, entrepreneurship_direction, training_goal, next_follow_up_on, owner,
@@ -218,7 +217,7 @@ async fn overdue_plans(
     let cursor = params.cursor(&mut errs);
     let region = params.region(&state.regions, &mut errs);
     QueryParams::finish(errs)?;
-    let today = today();
+    let today = state.today();
     let mut list = ListQuery::default();
     let day = list.param(today.format("%Y-%m-%d").to_string());
     list.condition(format!("pl.next_follow_up_on < {day}"));

@@ -27,10 +27,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_audit))
 }
 
-pub use jobmatch_core::time::today;
-
 pub fn rules(state: &AppState) -> PersonRules<'_> {
-    PersonRules { vocab: &state.vocab, regions: &state.regions, today: today() }
+    PersonRules { vocab: &state.vocab, regions: &state.regions, today: state.today() }
 }
 
 /// Whether `p` may see this person with full values: admin, and staff whose
@@ -62,7 +60,7 @@ pub async fn audit_full_read(state: &AppState, caller: &Principal, person_id: &s
     .bind(&caller.key_id)
     .bind(&caller.org_id)
     .bind(caller.role.as_str())
-    .bind(jobmatch_core::time::now_text())
+    .bind(state.now_text())
     .execute(&state.db.pool)
     .await?;
     Ok(())
@@ -75,7 +73,7 @@ pub async fn answer_full(
     record: &StoredPerson,
     action: &str,
 ) -> ApiResult<Person> {
-    let person = store::to_person(state, record, true, today())?;
+    let person = store::to_person(state, record, true, state.today())?;
     audit_full_read(state, caller, &record.id, action).await?;
     Ok(person)
 }
@@ -108,7 +106,7 @@ async fn create_person(
         return Err(ApiError::forbidden("只能登记本人负责区域内的人员"));
     }
     let mut tx = state.db.pool.begin().await?;
-    let id = match store::insert(&mut tx, &state, &input, &Actor::staff(&caller), today()).await? {
+    let id = match store::insert(&mut tx, &state, &input, &Actor::staff(&caller), state.today()).await? {
         Ok(id) => id,
         Err(existing) => {
             tx.rollback().await?;
@@ -157,7 +155,7 @@ async fn patch_person(
             "请求体应为 JSON 对象",
         )]));
     }
-    let current = store::to_person(&state, &record, true, today())?;
+    let current = store::to_person(&state, &record, true, state.today())?;
     let mut doc = serde_json::to_value(&current.profile).map_err(anyhow::Error::from)?;
     doc["id_number"] = Value::String(current.id_number.clone());
     if let Some(phone) = &current.phone {
@@ -234,7 +232,7 @@ async fn list_persons(
     if name.as_ref().is_some_and(|n| n.chars().count() > 50) {
         errs.add("name", "too_long", "最长 50 个字符");
     }
-    let id_hash = params.get("id_number").and_then(|raw| match jobmatch_core::idcard::parse(raw, today()) {
+    let id_hash = params.get("id_number").and_then(|raw| match jobmatch_core::idcard::parse(raw, state.today()) {
         Ok(id) => Some(state.vault.blind_index("id_number", &id.number)),
         Err(e) => {
             errs.add("id_number", e.code, e.message);
@@ -266,7 +264,7 @@ async fn list_persons(
     }
     let select = format!("SELECT {} FROM persons", store::COLUMNS);
     let rows: Vec<store::Row> = list.fetch(&state.db.pool, &select, "id DESC", limit).await?;
-    let day = today();
+    let day = state.today();
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         items.push(store::to_person(&state, &store::from_row(row)?, false, day)?);

@@ -10,7 +10,6 @@ use jobmatch_core::domain::{Group, PersonProfile};
 use jobmatch_core::idcard::mask;
 use jobmatch_core::ids::new_id;
 pub use jobmatch_core::records::persons::mask_phone;
-use jobmatch_core::time::now_text;
 use jobmatch_core::{events, AppState, Principal};
 use serde_json::{json, Map, Value};
 use sqlx::AnyConnection;
@@ -146,7 +145,7 @@ pub async fn insert(
         return Ok(Err(existing));
     }
     let id = new_id("per");
-    let now = now_text();
+    let now = state.now_text();
     let phone_masked = input.phone.as_deref().map(mask_phone);
     let fields = snapshot(&input.profile, phone_masked.as_deref());
     let sources: BTreeMap<&String, &String> = fields.keys().map(|k| (k, &actor.source)).collect();
@@ -188,8 +187,15 @@ pub async fn insert(
     }
     let changes: Map<String, Value> = fields.into_iter().map(|(k, v)| (k, json!({"from": null, "to": v}))).collect();
     append_history(conn, &id, 1, actor, &Value::Object(changes), &now).await?;
-    events::append(conn, "person.created", &id, &input.profile.region_code, &json!({"person_id": id, "version": 1}))
-        .await?;
+    events::append(
+        conn,
+        "person.created",
+        &id,
+        &input.profile.region_code,
+        &json!({"person_id": id, "version": 1}),
+        &now,
+    )
+    .await?;
     Ok(Ok(id))
 }
 
@@ -246,7 +252,7 @@ pub async fn update(
     for k in changes.keys() {
         sources.insert(k.clone(), actor.source.clone());
     }
-    let now = now_text();
+    let now = state.now_text();
     let version = current.version + 1;
     let place = state.regions.placement(&profile.region_code);
     let (phone_hash, phone_cipher) = match phone {
@@ -296,6 +302,7 @@ pub async fn update(
         &current.id,
         &profile.region_code,
         &json!({"person_id": current.id, "version": version, "fields": fields}),
+        &now,
     )
     .await?;
     Ok(Updated::Changed(version, fields))

@@ -18,7 +18,6 @@ use chrono::{Datelike, NaiveDate};
 use jobmatch_core::error::{ApiResult, FieldError, Problem};
 use jobmatch_core::http::QueryParams;
 use jobmatch_core::ids::new_id;
-use jobmatch_core::time::now_text;
 use jobmatch_core::validate::{to_half_width, Errors};
 use jobmatch_core::{ApiError, AppState, Principal, Role};
 use serde::Serialize;
@@ -29,7 +28,6 @@ use utoipa_axum::routes;
 
 use super::money::{parse_fen, parse_rate_ppm};
 use crate::persons::import::{each_row, spool, Spool};
-use jobmatch_core::time::today;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(import_evidence))
@@ -656,7 +654,7 @@ async fn import_evidence(
     spool(req, &spooled.0, state.settings.person_import_max_bytes).await?;
 
     // Read and check every row (on a blocking thread: parsing is CPU work).
-    let today = today();
+    let today = state.today();
     let path = spooled.0.clone();
     let k = kind.clone();
     let (rows, ignored, mut errs, read) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
@@ -815,7 +813,7 @@ async fn import_evidence(
         return Ok(Json(report));
     }
     drop(conn);
-    let now = now_text();
+    let now = state.now_text();
     let mut tx = state.db.pool.begin().await?;
     for (code, (name, phone)) in &contacts {
         sqlx::query(

@@ -18,7 +18,6 @@ use jobmatch_core::db::Backend;
 use jobmatch_core::error::{FieldError, Problem};
 use jobmatch_core::http::{JsonBody, QueryParams};
 use jobmatch_core::ids::new_id;
-use jobmatch_core::time::{now_text, today};
 use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
 use serde::Serialize;
@@ -175,11 +174,11 @@ pub(super) fn read_unit(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> 
 }
 
 /// The `month` field: YYYY-MM, not after the current month.
-pub(super) fn read_past_month(f: &Fields<'_>, errs: &mut Errors) -> Option<NaiveDate> {
+pub(super) fn read_past_month(f: &Fields<'_>, today: NaiveDate, errs: &mut Errors) -> Option<NaiveDate> {
     let text = f.string("month", true, 7, 7, errs)?;
     match parse_month(&text) {
         None => errs.add("month", "invalid_month", "月份格式应为 YYYY-MM"),
-        Some(m) if m > today().with_day0(0).unwrap_or(m) => errs.add("month", "future_month", "该月尚未到来"),
+        Some(m) if m > today.with_day0(0).unwrap_or(m) => errs.add("month", "future_month", "该月尚未到来"),
         Some(m) => return Some(m),
     }
     None
@@ -188,7 +187,7 @@ pub(super) fn read_past_month(f: &Fields<'_>, errs: &mut Errors) -> Option<Naive
 impl RequestBody for ListCreate {
     fn read(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<ListCreate> {
         let unit_code = read_unit(f, state, errs);
-        let month = read_past_month(f, errs);
+        let month = read_past_month(f, state.today(), errs);
         Some(ListCreate { unit_code: unit_code?, month: month? })
     }
 }
@@ -460,7 +459,7 @@ async fn store_list(
     dues: &[(String, Due)],
 ) -> ApiResult<Option<(String, bool)>> {
     let month_s = month_text(month);
-    let now = now_text();
+    let now = state.now_text();
     let mut tx = state.db.pool.begin().await?;
     let existing: Option<(String, String)> =
         sqlx::query_as("SELECT id, state FROM payment_lists WHERE unit_code = $1 AND month = $2")
@@ -625,8 +624,8 @@ pub struct MonthCreate {
 }
 
 impl RequestBody for MonthCreate {
-    fn read(f: &Fields<'_>, _state: &AppState, errs: &mut Errors) -> Option<MonthCreate> {
-        Some(MonthCreate { month: read_past_month(f, errs)? })
+    fn read(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<MonthCreate> {
+        Some(MonthCreate { month: read_past_month(f, state.today(), errs)? })
     }
 }
 
@@ -977,7 +976,7 @@ async fn approve(
 ) -> ApiResult<Json<PaymentList>> {
     caller.require(&[Role::Admin, Role::Staff])?;
     let row = list_for(&state, &caller, &id).await?;
-    let now = now_text();
+    let now = state.now_text();
     let mut tx = state.db.pool.begin().await?;
     // The list is taken first (on PostgreSQL a row lock; SQLite has one
     // writer), so a recompute cannot slip in between the check and the
@@ -1004,12 +1003,15 @@ async fn approve(
         .into());
     }
     sqlx::query(
-        "UPDATE payment_lists SET state = 'approved', approved_by = $2, approved_at = $3, updated_at = $3
+        "UPDATE payment_lists SET state = 'approved', approved_by = $2, approved_at = $3, updated_at = $3, drill = $4
          WHERE id = $1 AND state = 'proposed'",
     )
     .bind(&id)
     .bind(&caller.key_id)
     .bind(&now)
+    // Approved in a rehearsal (settable clock): marked, so that a live
+    // store is told from a rehearsal's (`jobmatch_core::clock`).
+    .bind(i64::from(state.clock.is_settable()))
     .execute(&mut *tx)
     .await?;
     sqlx::query("UPDATE payment_rows SET state = 'approved' WHERE list_id = $1 AND state = 'proposed'")
@@ -1119,7 +1121,7 @@ async fn confirm_payments(
         let day = NaiveDate::parse_from_str(&on, "%Y-%m-%d").ok();
         if day.is_none() {
             errs.add(at(line, "paid_on"), "invalid_date", format!("第 {line} 行“支付日期”应为 YYYY-MM-DD"));
-        } else if day.is_some_and(|d| d > today()) {
+        } else if day.is_some_and(|d| d > state.today()) {
             errs.add(at(line, "paid_on"), "future_date", format!("第 {line} 行“支付日期”尚未到来"));
         }
         if voucher.is_empty() || voucher.chars().count() > 60 {
@@ -1141,7 +1143,7 @@ async fn confirm_payments(
         .with_errors(errs.0);
         return Err(problem.into());
     }
-    let now = now_text();
+    let now = state.now_text();
     let mut tx = state.db.pool.begin().await?;
     for (row_id, on, voucher) in &paid {
         let done = sqlx::query(
@@ -1206,7 +1208,7 @@ async fn reverse_row(
     if row_state != "paid" {
         return Err(ApiError::conflict("not_paid", "只有已支付的行可以冲正"));
     }
-    let now = now_text();
+    let now = state.now_text();
     let mut tx = state.db.pool.begin().await?;
     let moved =
         sqlx::query("UPDATE payment_rows SET state = 'reversed', claim = NULL WHERE id = $1 AND state = 'paid'")

@@ -11,7 +11,7 @@ use chrono::{Datelike, NaiveDate};
 use jobmatch_core::error::Problem;
 use jobmatch_core::http::{JsonBody, QueryParams};
 use jobmatch_core::ids::new_id;
-use jobmatch_core::time::{from_text, now_text, shanghai, today};
+use jobmatch_core::time::{from_text, shanghai};
 use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
 use serde::Serialize;
@@ -73,7 +73,7 @@ pub struct SubmissionCreate {
 impl RequestBody for SubmissionCreate {
     fn read(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<SubmissionCreate> {
         let unit_code = read_unit(f, state, errs);
-        let month = read_past_month(f, errs);
+        let month = read_past_month(f, state.today(), errs);
         let note = f.string("note", false, 2, 500, errs);
         Some(SubmissionCreate { unit_code: unit_code?, month: month?, note })
     }
@@ -167,7 +167,7 @@ async fn submit(
     }
     let sequence = before.last().map(|s| s.sequence + 1).unwrap_or(1);
     let id = new_id("sub");
-    let now = now_text();
+    let now = state.now_text();
     let inserted = sqlx::query(
         "INSERT INTO report_submissions (id, unit_code, month, sequence, figures, note, submitted_by, submitted_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (unit_code, month, sequence) DO NOTHING",
@@ -240,7 +240,7 @@ async fn list_submissions(
     let all = submissions_of(&state, &month_s, "").await?;
     let due = deadline(month);
     let reminder_from = month.with_day(REMINDER_DAY).unwrap_or(due);
-    let today = today();
+    let today = state.today();
     let mut out = Vec::new();
     for (code, name) in unit_list {
         let mine: Vec<&Submission> = all.iter().filter(|s| s.unit_code == code).collect();
