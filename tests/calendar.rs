@@ -141,3 +141,122 @@ async fn the_admin_keeps_the_calendar_in_the_console() {
         assert_eq!(cal.is_working_day(day), Ok(false));
     }
 }
+
+/// A year whose notice is not entered does not stop recruitment (issue 30,
+/// item 1): a 公示 is posted with a provisional end (暂定) from the
+/// statutory holidays of the 2024 放假办法, shown so on the public page;
+/// registration waits until the year is entered; the end is then settled —
+/// later when the notice gives more days off, never earlier — and, the
+/// rehearsal clock moved past it, the people are registered.
+async fn a_missing_year_gives_a_provisional_end_that_is_never_shortened(backend: Backend) {
+    let Some(app) = spawn_app_with(backend, |s| s.settable_clock = true).await else { return };
+    let today = app.state.today();
+    let year = today.year();
+    // This year's and later notices not entered (the test's premise).
+    sqlx::query("DELETE FROM calendar_years WHERE year >= $1")
+        .bind(i64::from(year))
+        .execute(&app.state.db.pool)
+        .await
+        .unwrap();
+    let how = "请致电南湖区人社局 0573-82012345";
+    let post = |announcement: String, start: chrono::NaiveDate| {
+        let app = &app;
+        async move {
+            app.ok(
+                &format!("/v1/welfare/announcements/{announcement}/publicity"),
+                &app.admin,
+                json!({"starts_on": start.to_string(), "how_to_object": how}),
+                StatusCode::CREATED,
+            )
+            .await
+        }
+    };
+    let publicised = |n: u32| {
+        let app = &app;
+        async move {
+            let position = app.position(&app.admin, 1).await;
+            let (announcement, _) = app.announce(&app.admin, &position, 1, None).await;
+            let person = app.seeker(&format!("候选人{n}"), "19800301", 10 + n, true).await;
+            let application = app.apply(&app.admin, &announcement, &person).await;
+            app.ok(&format!("/v1/welfare/applications/{application}/select"), &app.admin, json!({}), StatusCode::OK)
+                .await;
+            announcement
+        }
+    };
+    let (a, b) = (publicised(1).await, publicised(2).await);
+    let early = post(a, today).await;
+    let late_start = today + chrono::Duration::days(21);
+    let late = post(b, late_start).await;
+    let none = jobmatch_core::calendar::Calendar::from_years(&[]);
+    for (p, start) in [(&early, today), (&late, late_start)] {
+        assert_eq!(p["provisional"], true, "{p}");
+        let (want, _) = none.end_of_working_days_provisional(start, 5).unwrap();
+        assert_eq!(p["ends_on"], want.to_string(), "{p}");
+        assert!(want >= start + chrono::Duration::days(4), "five working days take at least five days");
+    }
+    let id = |p: &serde_json::Value| p["id"].as_str().unwrap().to_string();
+    let public =
+        app.client.get(format!("{}/v1/public/welfare/publicities/{}", app.base, id(&early))).send().await.unwrap();
+    let public: serde_json::Value = public.json().await.unwrap();
+    assert_eq!(public["provisional"], true, "{public}");
+    let page = app.client.get(format!("{}/public/welfare/publicities/{}", app.base, id(&early))).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    assert!(page.contains("（暂定）") && page.contains("只会延后、不会提前"), "{page}");
+    // Registration waits for the year's notice.
+    let r = app.post(&format!("/v1/welfare/publicities/{}/register", id(&early)), &app.admin, json!({})).await;
+    assert_eq!((r.status, r.body["code"].as_str()), (StatusCode::CONFLICT, Some("provisional_end")), "{}", r.body);
+
+    // The admin enters the year (test data: every weekday of the early
+    // 公示's provisional period is a holiday in it, none of the late one's).
+    let early_end = chrono::NaiveDate::parse_from_str(early["ends_on"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    let mut holidays = Vec::new();
+    let mut day = today;
+    while day <= early_end {
+        if day.weekday().num_days_from_monday() < 5 && day.year() == year {
+            holidays.push(day.to_string());
+        }
+        day = day.succ_opt().unwrap();
+    }
+    for y in [year, year + 1] {
+        let days: Vec<&String> = holidays.iter().filter(|d| d.starts_with(&y.to_string())).collect();
+        let r = app
+            .send(
+                "PUT",
+                &format!("/v1/calendar/{y}"),
+                Some(&app.admin),
+                Some(json!({"holidays": days, "working_days": [], "source": "测试数据（不是真实通知）"})),
+            )
+            .await;
+        assert!(r.status == StatusCode::CREATED || r.status == StatusCode::OK, "{}", r.body);
+    }
+    // The early one is settled later; the late one keeps its end (never shortened).
+    let e = app.get(&format!("/v1/welfare/publicities/{}", id(&early)), &app.admin).await;
+    assert_eq!(e.body["provisional"], false, "{}", e.body);
+    let settled = chrono::NaiveDate::parse_from_str(e.body["ends_on"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    if holidays.iter().any(|h| h.starts_with(&year.to_string())) {
+        assert!(settled > early_end, "more days off in the notice: later ({settled} after {early_end})");
+    }
+    let l = app.get(&format!("/v1/welfare/publicities/{}", id(&late)), &app.admin).await;
+    assert_eq!((l.body["provisional"].as_bool(), &l.body["ends_on"]), (Some(false), &late["ends_on"]), "{}", l.body);
+    // Past the settled end (the rehearsal clock moved on), the people are registered.
+    let after = settled + chrono::Duration::days(1);
+    let at = format!("{after}T09:00:00+08:00");
+    let r = app.send("PUT", "/v1/ops/clock", Some(&app.admin), Some(json!({"now": at}))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let done = app
+        .ok(&format!("/v1/welfare/publicities/{}/register", id(&early)), &app.admin, json!({}), StatusCode::OK)
+        .await;
+    assert_eq!(done["registered"].as_array().unwrap().len(), 1, "{done}");
+    let started = done["registered"][0]["started_on"].as_str().unwrap().to_string();
+    assert!(started > settled.to_string(), "the placement begins after the 公示: {started}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_year_gives_a_provisional_end_on_sqlite() {
+    a_missing_year_gives_a_provisional_end_that_is_never_shortened(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_year_gives_a_provisional_end_on_postgres() {
+    a_missing_year_gives_a_provisional_end_that_is_never_shortened(Backend::Postgres).await;
+}

@@ -187,6 +187,66 @@ impl Calendar {
         }
     }
 
+    /// Whether staff work on `day`, provisionally for a year not entered
+    /// yet ([`provisional_days_off`]); `None` when not even that can be said
+    /// (a year the lunar and solar-term tables do not reach). The flag says
+    /// whether the answer is provisional.
+    pub fn is_working_day_or_provisional(&self, day: NaiveDate) -> Option<(bool, bool)> {
+        match self.is_working_day(day) {
+            Ok(w) => Some((w, false)),
+            Err(NotCovered(year)) => {
+                let off = provisional_days_off(year)?;
+                Some((!is_weekend(day) && !off.contains(&day), true))
+            }
+        }
+    }
+
+    /// The last day of `n` working days from `start` (as
+    /// [`Calendar::end_of_working_days`]), counting a year not entered yet
+    /// by the provisional rule: the day, and whether it is provisional (暂定).
+    pub fn end_of_working_days_provisional(&self, start: NaiveDate, n: u32) -> Result<(NaiveDate, bool), NotCovered> {
+        let mut day = start;
+        let (mut counted, mut provisional) = (0, false);
+        loop {
+            let (working, guess) = self.is_working_day_or_provisional(day).ok_or(NotCovered(day.year()))?;
+            provisional |= guess;
+            if working {
+                counted += 1;
+                if counted >= n.max(1) {
+                    return Ok((day, provisional));
+                }
+            }
+            day = day.succ_opt().ok_or(NotCovered(day.year()))?;
+        }
+    }
+
+    /// Working days from `start` to `end` (both included), provisionally
+    /// for a year not entered: the count, and whether it is provisional.
+    pub fn working_days_between_provisional(
+        &self,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<(u32, bool), NotCovered> {
+        let (mut n, mut provisional, mut day) = (0, false, start);
+        while day <= end {
+            let (working, guess) = self.is_working_day_or_provisional(day).ok_or(NotCovered(day.year()))?;
+            n += u32::from(working);
+            provisional |= guess;
+            day = day.succ_opt().ok_or(NotCovered(day.year()))?;
+        }
+        Ok((n, provisional))
+    }
+
+    /// The first working day after `day`, provisionally for a year not entered.
+    pub fn next_working_day_provisional(&self, day: NaiveDate) -> Result<(NaiveDate, bool), NotCovered> {
+        self.end_of_working_days_provisional(day.succ_opt().ok_or(NotCovered(day.year()))?, 1)
+    }
+
+    /// Whether every day from `start` to `end` lies in an entered year.
+    pub fn covers(&self, start: NaiveDate, end: NaiveDate) -> bool {
+        (start.year()..=end.year()).all(|y| self.years.contains(&y))
+    }
+
     /// The first working day after `day`.
     pub fn next_working_day(&self, day: NaiveDate) -> Result<NaiveDate, NotCovered> {
         self.end_of_working_days(day.succ_opt().ok_or(NotCovered(day.year()))?, 1)
@@ -202,6 +262,51 @@ impl Calendar {
         }
         Ok(n)
     }
+}
+
+/// The public holidays of 《全国年节及纪念日放假办法》 (2024 revision) in
+/// `year`, from the lunar and solar-term tables (1900–2039).
+pub fn statutory_holidays(year: i32) -> Option<Vec<NaiveDate>> {
+    let ymd = |m, d| NaiveDate::from_ymd_opt(year, m, d);
+    let lunar = |m, d| Some(nongli::ChineseDate::new(year, m, false, d)?.to_gregorian());
+    let new_year = lunar(1, 1)?;
+    let mut holidays = vec![ymd(1, 1)?, new_year.pred_opt()?, new_year, new_year.succ_opt()?];
+    holidays.push(new_year + chrono::Duration::days(2));
+    let qingming = (3..=6)
+        .filter_map(|d| ymd(4, d))
+        .find(|d| nongli::SolarTerm::from_date(d) == Some(nongli::SolarTerm::Qingming))?;
+    holidays.extend([qingming, ymd(5, 1)?, ymd(5, 2)?, lunar(5, 5)?, lunar(8, 15)?]);
+    holidays.extend([ymd(10, 1)?, ymd(10, 2)?, ymd(10, 3)?]);
+    Some(holidays)
+}
+
+/// The days of `year` a provisional calendar takes as not worked, for a year
+/// whose notice is not entered yet: the public holidays of 《全国年节及纪念日
+/// 放假办法》 as revised in 2024 (国务院令第795号, from 2025-01-01) — 元旦
+/// (1 January), 春节 (除夕 to 正月初三, four days), 清明节 (the day of the
+/// solar term), 劳动节 (1–2 May), 端午节 (五月初五), 中秋节 (八月十五), 国庆节
+/// (1–3 October) — and every weekday next to one of them (the notices
+/// usually bridge a holiday to the weekend with a day taken there). Nothing
+/// of the year's own notice is guessed beyond that; `None` for a year the
+/// lunar and solar-term tables do not reach.
+pub fn provisional_days_off(year: i32) -> Option<HashSet<NaiveDate>> {
+    let holidays = statutory_holidays(year)?;
+    let ymd = |m, d| NaiveDate::from_ymd_opt(year, m, d);
+    let mut off: HashSet<NaiveDate> = holidays.iter().copied().collect();
+    for h in &holidays {
+        for next in [h.pred_opt(), h.succ_opt()].into_iter().flatten() {
+            if !is_weekend(next) {
+                off.insert(next);
+            }
+        }
+    }
+    // 31 December is next to the next year's 元旦.
+    let eve = ymd(12, 31)?;
+    if !is_weekend(eve) {
+        off.insert(eve);
+    }
+    off.retain(|d| d.year() == year);
+    Some(off)
 }
 
 /// A year as stored, with who set it and when.
@@ -345,6 +450,43 @@ mod tests {
         assert!(Calendar::parse("t", wrong_year).is_err());
         let both = "version = 1\n[[year]]\nyear = 2026\nholidays = [\"2026-10-10\"]\nworkdays = [\"2026-10-10\"]\n";
         assert!(Calendar::parse("t", both).unwrap_err().message.contains("同时"));
+    }
+
+    #[test]
+    fn the_provisional_holidays_are_the_statutory_ones_of_the_notices() {
+        // The notices of 2025 and 2026 (shipped) take every statutory day
+        // of the 2024 放假办法 off: computed from the lunar and solar-term
+        // tables, each is a holiday there.
+        let cal = Calendar::parse("calendar-cn.toml", EMBEDDED).unwrap();
+        for year in [2025, 2026] {
+            let days = statutory_holidays(year).unwrap();
+            assert_eq!(days.len(), 13, "{year}: {days:?}");
+            for day in days {
+                assert!(!cal.is_working_day(day).unwrap(), "{day}: a holiday in the {year} notice");
+            }
+        }
+        let off = provisional_days_off(2027).unwrap();
+        let d = |m, day| NaiveDate::from_ymd_opt(2027, m, day).unwrap();
+        // 春节 2027: 正月初一 on 6 February (a Saturday): 除夕 5 Feb to 初三 8 Feb,
+        // the Tuesday after next to it; 清明 5 April; 端午 9 June; 中秋 15 September.
+        for day in [d(1, 1), d(2, 5), d(2, 8), d(2, 9), d(4, 5), d(5, 3), d(6, 9), d(9, 15), d(10, 1), d(10, 4)] {
+            assert!(off.contains(&day), "{day} is off");
+        }
+        for day in [d(2, 10), d(4, 7), d(6, 7), d(9, 13), d(10, 6)] {
+            assert!(!off.contains(&day), "{day} is worked");
+        }
+        // A 公示 of five working days from Wednesday 29 September 2027 on
+        // the provisional calendar: 29 September; the 30th (next to 1
+        // October) to Monday 4 October off; then 5–8 October.
+        let cal = Calendar::from_years(&[]);
+        assert_eq!(cal.end_of_working_days_provisional(d(9, 29), 5).unwrap(), (d(10, 8), true));
+        // An entered year is counted as entered, not provisionally.
+        let shipped = Calendar::parse("calendar-cn.toml", EMBEDDED).unwrap();
+        let start = NaiveDate::from_ymd_opt(2026, 9, 30).unwrap();
+        assert_eq!(
+            shipped.end_of_working_days_provisional(start, 5).unwrap(),
+            (NaiveDate::from_ymd_opt(2026, 10, 12).unwrap(), false)
+        );
     }
 
     #[test]

@@ -38,6 +38,9 @@ pub struct PublicPublicity {
     pub workplace: String,
     pub starts_on: String,
     pub ends_on: String,
+    /// `ends_on` is provisional (暂定): the year's holiday notice is not
+    /// entered yet; it may move later, never earlier.
+    pub provisional: bool,
     pub working_days: i64,
     /// The listed people, masked (王*国); people removed after an upheld
     /// objection are no longer listed.
@@ -48,6 +51,9 @@ pub struct PublicPublicity {
 async fn public_publicity(state: &AppState, id: &str) -> ApiResult<PublicPublicity> {
     let mut conn = state.db.pool.acquire().await?;
     let p = publicity_row(&mut conn, id).await?.ok_or_else(ApiError::not_found)?;
+    drop(conn);
+    let p = crate::publicity::settled(state, p).await?;
+    let mut conn = state.db.pool.acquire().await?;
     let a = announcements::get(&mut conn, &p.announcement_id).await?.ok_or_else(ApiError::not_found)?;
     let mut names = Vec::new();
     for app in listed(&mut conn, id).await? {
@@ -64,6 +70,7 @@ async fn public_publicity(state: &AppState, id: &str) -> ApiResult<PublicPublici
         workplace: a.parts.workplace.unwrap_or_default(),
         starts_on: p.starts_on,
         ends_on: p.ends_on,
+        provisional: p.provisional != 0,
         working_days: p.working_days,
         names,
         how_to_object: p.how_to_object,
@@ -85,6 +92,7 @@ struct PublicityPage {
     workplace: String,
     starts_on: String,
     ends_on: String,
+    provisional: bool,
     working_days: i64,
     names: Vec<String>,
     how_to_object: String,
@@ -119,6 +127,7 @@ async fn publicity_page(State(state): State<AppState>, Path(id): Path<String>) -
                 workplace: p.workplace,
                 starts_on: p.starts_on,
                 ends_on: p.ends_on,
+                provisional: p.provisional,
                 working_days: p.working_days,
                 names: p.names,
                 how_to_object: p.how_to_object,

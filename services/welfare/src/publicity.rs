@@ -44,7 +44,7 @@ fn not_covered(field: &str, NotCovered(year): NotCovered) -> FieldError {
     FieldError::new(
         field,
         "calendar_not_covered",
-        format!("工作日历中还没有 {year} 年的节假日安排，请先更新工作日历（JOBMATCH_CALENDAR_FILE）"),
+        format!("工作日历中没有 {year} 年的节假日安排，也无法暂定：请管理员在工作日历（/console/calendar）中录入"),
     )
 }
 
@@ -55,6 +55,10 @@ pub struct Publicity {
     pub starts_on: String,
     /// The last day objections are taken.
     pub ends_on: String,
+    /// `ends_on` is provisional (暂定): counted on the provisional calendar
+    /// for a year whose holiday notice is not entered yet; settled when it
+    /// is (the later end, never an earlier one).
+    pub provisional: bool,
     /// Working days from start to end.
     pub working_days: i64,
     /// How to object (who, where, phone), as posted.
@@ -78,13 +82,46 @@ pub(crate) struct PublicityRow {
     pub how_to_object: String,
     pub state: String,
     pub created_at: String,
+    pub provisional: i64,
 }
 
 pub(crate) const PUBLICITY_SELECT: &str = "SELECT id, announcement_id, starts_on, ends_on, working_days, how_to_object,
-    state, created_at FROM welfare_publicities";
+    state, created_at, provisional FROM welfare_publicities";
 
 pub(crate) async fn publicity_row(conn: &mut AnyConnection, id: &str) -> Result<Option<PublicityRow>, sqlx::Error> {
     sqlx::query_as(&format!("{PUBLICITY_SELECT} WHERE id = $1")).bind(id).fetch_optional(conn).await
+}
+
+/// A 公示 counted on the provisional calendar, settled once its years are
+/// entered: its end becomes the later of the provisional one and the one
+/// the entered calendar gives — a 公示 is never shortened (a notice may
+/// give more days off than the provisional rule took), only lengthened.
+/// Read back as it then stands.
+pub(crate) async fn settled(state: &AppState, r: PublicityRow) -> ApiResult<PublicityRow> {
+    if r.provisional == 0 {
+        return Ok(r);
+    }
+    let (Ok(start), Ok(end)) =
+        (NaiveDate::parse_from_str(&r.starts_on, "%Y-%m-%d"), NaiveDate::parse_from_str(&r.ends_on, "%Y-%m-%d"))
+    else {
+        return Ok(r);
+    };
+    let calendar = state.calendar().await?;
+    let Ok(real) = calendar.end_of_working_days(start, r.working_days.max(1) as u32) else { return Ok(r) };
+    if !calendar.covers(start, end.max(real)) {
+        return Ok(r);
+    }
+    let ends_on = end.max(real).to_string();
+    let mut conn = state.db.pool.acquire().await?;
+    sqlx::query("UPDATE welfare_publicities SET ends_on = $1, provisional = 0 WHERE id = $2 AND provisional = 1")
+        .bind(&ends_on)
+        .bind(&r.id)
+        .execute(&mut *conn)
+        .await?;
+    if ends_on != r.ends_on {
+        tracing::info!(publicity_id = %r.id, from = %r.ends_on, to = %ends_on, "provisional 公示 end settled later");
+    }
+    publicity_row(&mut conn, &r.id).await?.ok_or_else(ApiError::not_found)
 }
 
 /// The applications a 公示 lists (publicised, registered, or removed after an objection).
@@ -101,6 +138,7 @@ async fn publicity_from(conn: &mut AnyConnection, r: PublicityRow) -> Result<Pub
         announcement_id: r.announcement_id,
         starts_on: r.starts_on,
         ends_on: r.ends_on,
+        provisional: r.provisional != 0,
         working_days: r.working_days,
         how_to_object: r.how_to_object,
         state: r.state,
@@ -114,7 +152,7 @@ async fn publicity_for(state: &AppState, caller: &Principal, id: &str) -> ApiRes
     caller.require(&[Role::Admin, Role::Staff])?;
     let row = publicity_row(&mut *state.db.pool.acquire().await?, id).await?.ok_or_else(ApiError::not_found)?;
     let (a, _) = announcement_for(state, caller, &row.announcement_id).await?;
-    Ok((row, a))
+    Ok((settled(state, row).await?, a))
 }
 
 /// `{ starts_on, ends_on?, how_to_object }`
@@ -181,20 +219,22 @@ async fn create_publicity(
     let calendar = state.calendar().await?;
     let mut span = None;
     if let Some(input) = &read {
+        // A year whose notice is not entered yet is counted provisionally
+        // (暂定), never refused: recruitment does not stop at a year's end.
         let end = match input.ends_on {
-            Some(e) => match calendar.working_days_between(input.starts_on, e) {
-                Ok(n) if n < days => {
+            Some(e) => match calendar.working_days_between_provisional(input.starts_on, e) {
+                Ok((n, _)) if n < days => {
                     errs.add("ends_on", "too_short", format!("公示期不少于 {days} 个工作日（此期间只有 {n} 个）"));
                     None
                 }
-                Ok(n) => Some((e, n)),
+                Ok((n, provisional)) => Some((e, n, provisional)),
                 Err(nc) => {
                     errs.0.push(not_covered("ends_on", nc));
                     None
                 }
             },
-            None => match calendar.end_of_working_days(input.starts_on, days) {
-                Ok(e) => Some((e, days)),
+            None => match calendar.end_of_working_days_provisional(input.starts_on, days) {
+                Ok((e, provisional)) => Some((e, days, provisional)),
                 Err(nc) => {
                     errs.0.push(not_covered("starts_on", nc));
                     None
@@ -204,7 +244,7 @@ async fn create_publicity(
         span = end;
     }
     let input = finish_body(read, errs)?;
-    let (ends_on, working_days) = span.ok_or_else(|| anyhow::anyhow!("checked above"))?;
+    let (ends_on, working_days, provisional) = span.ok_or_else(|| anyhow::anyhow!("checked above"))?;
     let mut tx = state.db.pool.begin().await?;
     let chosen = applications_where(&mut tx, "announcement_id = $1 AND state = 'selected'", &a.id).await?;
     if chosen.is_empty() {
@@ -213,8 +253,8 @@ async fn create_publicity(
     let pid = new_id("wpb");
     sqlx::query(
         "INSERT INTO welfare_publicities (id, announcement_id, starts_on, ends_on, working_days, how_to_object, state,
-             actor_key_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8)",
+             actor_key_id, created_at, provisional)
+         VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9)",
     )
     .bind(&pid)
     .bind(&a.id)
@@ -224,6 +264,7 @@ async fn create_publicity(
     .bind(&input.how_to_object)
     .bind(&caller.key_id)
     .bind(state.now_text())
+    .bind(i64::from(provisional))
     .execute(&mut *tx)
     .await?;
     sqlx::query(
@@ -370,7 +411,9 @@ async fn create_objection(
     let (read, mut errs) = read_body_partly::<ObjectionCreate>(&body, &state);
     if let Some(input) = &read {
         let day = input.received_on.to_string();
-        if day > p.ends_on {
+        // While the end is provisional it can only move later: an objection
+        // after it is still taken.
+        if day > p.ends_on && p.provisional == 0 {
             errs.add("received_on", "after_period", format!("公示期已于 {} 结束，不再受理异议", p.ends_on));
         } else if day < p.starts_on {
             errs.add("received_on", "before_period", format!("公示期自 {} 开始", p.starts_on));
@@ -559,6 +602,17 @@ async fn register(
     if p.state != "open" {
         return Err(ApiError::conflict("already_registered", "本次公示已办理就业登记"));
     }
+    // A provisional end (暂定) is settled by the year's notice first: only
+    // then is it known that the whole period has passed.
+    if p.provisional != 0 {
+        return Err(ApiError::conflict(
+            "provisional_end",
+            format!(
+                "公示结束日期 {} 是按暂定日历计算的：请管理员先录入该年的放假安排（工作日历），确定结束日期后再办理就业登记",
+                p.ends_on
+            ),
+        ));
+    }
     if p.ends_on.as_str() >= state.today().to_string().as_str() {
         return Err(ApiError::conflict(
             "period_not_over",
@@ -581,10 +635,13 @@ async fn register(
         .into());
     }
     let ends = NaiveDate::parse_from_str(&p.ends_on, "%Y-%m-%d").map_err(anyhow::Error::from)?;
-    let started = state
+    // The first working day after it: provisionally when the next year's
+    // notice is not entered yet (a 公示 ending on 31 December is registered
+    // in January all the same).
+    let (started, _) = state
         .calendar()
         .await?
-        .next_working_day(ends)
+        .next_working_day_provisional(ends)
         .map_err(|nc| ApiError::validation(vec![not_covered("ends_on", nc)]))?;
     // The placement begins after the 公示 ended, never within it.
     if started <= ends {
