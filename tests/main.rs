@@ -22,6 +22,7 @@ mod ops;
 mod orgs;
 mod persons;
 mod persons_import;
+mod policy_config;
 mod push;
 mod receiver;
 mod reports;

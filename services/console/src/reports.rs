@@ -62,6 +62,8 @@ struct Chart {
 struct ReportPage {
     layout: Layout,
     month: String,
+    /// 统计期间 as the policy sets it (`2025-01-26 至 2025-02-25`).
+    period: String,
     region: String,
     region_name: String,
     complete: bool,
@@ -246,6 +248,11 @@ pub(crate) async fn progress(ctx: Ctx, Query(q): Query<ReportQuery>) -> Response
         layout: ctx.layout(format!("进度表 {month}"), "reports"),
         region_name: crate::jobs::region_name(&ctx, &region),
         complete: report["complete"].as_bool().unwrap_or(false),
+        period: format!(
+            "{} 至 {}",
+            report["period_from"].as_str().unwrap_or(""),
+            report["period_to"].as_str().unwrap_or("")
+        ),
         month,
         region,
         outcome_span,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use chrono::{Months, NaiveDate};
+use chrono::{Datelike, Months, NaiveDate};
 use serde::Deserialize;
 
 use crate::vocab::ConfigFileError;
@@ -77,9 +77,13 @@ pub struct RuleVersion {
     /// …or to retirement for someone within this many years of it then.
     #[serde(default)]
     pub near_retirement_years: Option<i64>,
-    /// Yuan a month (the public-welfare post subsidy).
+    /// Yuan a month (the public-welfare post subsidy)…
     #[serde(default)]
     pub monthly_amount: Option<i64>,
+    /// …or, for a county-level unit with its own (minimum-wage tiers
+    /// differ), that unit's: unit code → yuan.
+    #[serde(default)]
+    pub monthly_amount_by_unit: std::collections::BTreeMap<String, i64>,
     /// At most this many yuan a month.
     #[serde(default)]
     pub monthly_cap: Option<i64>,
@@ -141,7 +145,11 @@ impl RuleVersion {
             }
             "employer_si" => need(period(self), "years 1–10 and near_retirement_years 0–10"),
             "welfare_post" => {
-                need(self.monthly_amount.is_some_and(|a| (0..=100_000).contains(&a)), "monthly_amount 0–100000")
+                need(self.monthly_amount.is_some_and(|a| (0..=100_000).contains(&a)), "monthly_amount 0–100000");
+                need(
+                    self.monthly_amount_by_unit.values().all(|a| (0..=100_000).contains(a)),
+                    "monthly_amount_by_unit 0–100000",
+                );
             }
             "loan_interest" => {
                 need(self.loan_cap.is_some_and(|a| a > 0), "loan_cap > 0");
@@ -233,6 +241,21 @@ pub struct WelfarePolicy {
     /// The retirement kind assumed for a woman when staff do not say.
     pub default_female_kind: String,
     pub retirement: Vec<RetirementRule>,
+    /// How many days ahead a 公示 may be scheduled to start.
+    #[serde(default = "default_publicity_horizon_days")]
+    pub publicity_horizon_days: i64,
+    /// The grounds on which someone whose subsidy ended may be placed again
+    /// (人社部发〔2019〕124号: older, zero-employment family, severe disability).
+    #[serde(default = "default_repeat_grounds")]
+    pub repeat_grounds: Vec<String>,
+}
+
+fn default_publicity_horizon_days() -> i64 {
+    60
+}
+
+fn default_repeat_grounds() -> Vec<String> {
+    ["older", "zero_employment_family", "severe_disability"].map(String::from).to_vec()
 }
 
 impl WelfarePolicy {
@@ -301,8 +324,12 @@ impl Default for AgencyPolicy {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AllowancePolicy {
-    /// The local monthly standard in yuan.
+    /// The local monthly standard in yuan…
     pub monthly_standard: i64,
+    /// …or, for a county-level unit with its own (minimum-wage tiers
+    /// differ), that unit's: unit code → yuan.
+    #[serde(default)]
+    pub by_unit: std::collections::BTreeMap<String, i64>,
     /// At most this many months per person.
     pub max_months: i64,
     /// After a placement lifts the person out: months still paid, and the
@@ -313,7 +340,20 @@ pub struct AllowancePolicy {
 
 impl Default for AllowancePolicy {
     fn default() -> Self {
-        AllowancePolicy { monthly_standard: 1131, max_months: 6, taper_months: 3, taper_percent: 50 }
+        AllowancePolicy {
+            monthly_standard: 1131,
+            by_unit: Default::default(),
+            max_months: 6,
+            taper_months: 3,
+            taper_percent: 50,
+        }
+    }
+}
+
+impl AllowancePolicy {
+    /// The monthly standard of the reporting unit `unit_code` (yuan).
+    pub fn standard_for(&self, unit_code: Option<&str>) -> i64 {
+        unit_code.and_then(|u| self.by_unit.get(u)).copied().unwrap_or(self.monthly_standard)
     }
 }
 
@@ -323,11 +363,65 @@ impl Default for AllowancePolicy {
 pub struct ReportPolicy {
     /// The city's yearly target of certified persons into work.
     pub city_target: i64,
+    /// 报送: the day of the month each unit submits its 进度表 by…
+    #[serde(default = "default_submission_day")]
+    pub submission_day: u32,
+    /// …and the day from which its staff are reminded.
+    #[serde(default = "default_reminder_day")]
+    pub reminder_day: u32,
+    /// What a month's 进度表 covers: `calendar_month` (the 1st to the last
+    /// day; what is recorded after the submission is sent as a correction)
+    /// or `to_submission_day` (from the day after the previous month's
+    /// submission day to this month's: the 26th–31st count in the next).
+    #[serde(default = "default_report_period")]
+    pub period: String,
+    /// How many months back late evidence is still paid (补发).
+    #[serde(default = "default_arrears_months")]
+    pub arrears_months: i64,
+}
+
+fn default_submission_day() -> u32 {
+    25
+}
+fn default_reminder_day() -> u32 {
+    20
+}
+fn default_report_period() -> String {
+    "calendar_month".into()
+}
+fn default_arrears_months() -> i64 {
+    12
 }
 
 impl Default for ReportPolicy {
     fn default() -> Self {
-        ReportPolicy { city_target: 8500 }
+        ReportPolicy {
+            city_target: 8500,
+            submission_day: default_submission_day(),
+            reminder_day: default_reminder_day(),
+            period: default_report_period(),
+            arrears_months: default_arrears_months(),
+        }
+    }
+}
+
+impl ReportPolicy {
+    /// The days a month's 进度表 covers (`month`: its first day).
+    pub fn period_of(&self, month: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let last_of = |m: NaiveDate| m.checked_add_months(Months::new(1)).and_then(|n| n.pred_opt()).unwrap_or(m);
+        match self.period.as_str() {
+            "to_submission_day" => {
+                let before = month.checked_sub_months(Months::new(1)).unwrap_or(month);
+                let day_of = |m: NaiveDate| m.with_day(self.submission_day).unwrap_or_else(|| last_of(m));
+                (day_of(before).succ_opt().unwrap_or(before), day_of(month))
+            }
+            _ => (month, last_of(month)),
+        }
+    }
+
+    /// The last day to submit `month`'s 进度表 on time.
+    pub fn deadline(&self, month: NaiveDate) -> NaiveDate {
+        month.with_day(self.submission_day).unwrap_or(month)
     }
 }
 
@@ -342,6 +436,25 @@ impl Policy {
         }
         if !(1..=3650).contains(&policy.certification.validity_days) {
             return Err(bad("certification.validity_days must be 1–3650".into()));
+        }
+        let w = &policy.public_welfare;
+        if !(1..=366).contains(&w.publicity_horizon_days) {
+            return Err(bad("public_welfare.publicity_horizon_days must be 1–366".into()));
+        }
+        if w.repeat_grounds.iter().any(|g| !default_repeat_grounds().contains(g)) {
+            return Err(bad(
+                "public_welfare.repeat_grounds may only name older, zero_employment_family, severe_disability".into(),
+            ));
+        }
+        let r = &policy.report;
+        if !(1..=28).contains(&r.submission_day) || !(1..=r.submission_day).contains(&r.reminder_day) {
+            return Err(bad("report.submission_day must be 1–28 and reminder_day 1–submission_day".into()));
+        }
+        if !["calendar_month", "to_submission_day"].contains(&r.period.as_str()) {
+            return Err(bad("report.period must be calendar_month or to_submission_day".into()));
+        }
+        if !(1..=60).contains(&r.arrears_months) {
+            return Err(bad("report.arrears_months must be 1–60".into()));
         }
         if !(1..=36).contains(&policy.agency.insurance_months) {
             return Err(bad("agency.insurance_months must be 1–36".into()));
@@ -442,6 +555,7 @@ mod tests {
             loan_cap: None,
             excluded_employer_types: vec![],
             groups: vec![],
+            monthly_amount_by_unit: Default::default(),
         };
         let two = |a, b| SubsidyPolicy { rule: vec![a, b] };
         let ok = two(version("welfare_post", "2025-01", Some("2025-06")), version("welfare_post", "2025-07", None));

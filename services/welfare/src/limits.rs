@@ -7,9 +7,6 @@ use jobmatch_core::domain::Group;
 use jobmatch_core::idcard::age_on;
 use jobmatch_core::policy::{Ground, WelfarePolicy};
 
-/// Grounds on which someone whose subsidy ended may be placed again.
-pub const REPEAT_GROUNDS: &[&str] = &["older", "zero_employment_family", "severe_disability"];
-
 /// What the rules need to know about a person.
 pub struct Candidate<'a> {
     pub birth: NaiveDate,
@@ -80,8 +77,9 @@ pub fn repeat_grounds(
     groups: &[Group],
     older: Option<&Ground>,
     on: NaiveDate,
+    allowed: &[String],
 ) -> Vec<&'static str> {
-    let mut out = Vec::new();
+    let mut out: Vec<&'static str> = Vec::new();
     let age = age_on(birth, on);
     let older_age = older.and_then(|g| if sex == "male" { g.min_age_male } else { g.min_age_female });
     if older_age.is_some_and(|min| age >= min) {
@@ -93,6 +91,8 @@ pub fn repeat_grounds(
     if groups.contains(&Group::Disabled) {
         out.push("severe_disability");
     }
+    // Only the grounds the policy file allows (the national three, or fewer).
+    out.retain(|g| allowed.iter().any(|a| a == g));
     out
 }
 
@@ -124,7 +124,7 @@ pub fn may_place(
     if let Some(last) = earlier_subsidy_ends.iter().max().filter(|end| **end >= on) {
         return Err(Refusal::SubsidyRunning(*last));
     }
-    let grounds = repeat_grounds(c.birth, c.sex, c.groups, older, on);
+    let grounds = repeat_grounds(c.birth, c.sex, c.groups, older, on, &policy.repeat_grounds);
     if grounds.is_empty() {
         return Err(Refusal::NotAllowedAgain);
     }

@@ -24,7 +24,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::announcements::{announcement_for, applications_where, placeable, Announcement, Application};
-use crate::limits::{repeat_grounds, subsidy_period, REPEAT_GROUNDS};
+use crate::limits::{repeat_grounds, subsidy_period};
 use crate::log;
 use crate::positions;
 
@@ -179,8 +179,9 @@ impl RequestBody for PublicityCreate {
             }
         }
         let how_to_object = f.string("how_to_object", true, 5, 300, errs);
-        if starts_on.is_some_and(|s| s > state.today() + Duration::days(60)) {
-            errs.add("starts_on", "too_far_ahead", "公示开始日期最多可晚于今天 60 天");
+        let horizon = state.policy.public_welfare.publicity_horizon_days;
+        if starts_on.is_some_and(|s| s > state.today() + Duration::days(horizon)) {
+            errs.add("starts_on", "too_far_ahead", format!("公示开始日期最多可晚于今天 {horizon} 天"));
         }
         // A 公示 is public for its whole period: it cannot have begun before
         // the day it is posted.
@@ -846,7 +847,8 @@ pub struct FilingCreate {
 impl RequestBody for FilingCreate {
     fn read(f: &Fields<'_>, state: &AppState, errs: &mut Errors) -> Option<FilingCreate> {
         let person_id = f.string("person_id", true, 1, 100, errs);
-        let ground = f.one_of("ground", true, REPEAT_GROUNDS, errs);
+        let allowed: Vec<&str> = state.policy.public_welfare.repeat_grounds.iter().map(String::as_str).collect();
+        let ground = f.one_of("ground", true, &allowed, errs);
         let filed_on = read_date(f, "filed_on", true, errs);
         if filed_on.is_some_and(|d| d > state.today()) {
             errs.add("filed_on", "in_future", "备案日期不能晚于今天");
@@ -877,8 +879,14 @@ async fn create_filing(
     let input = read_body::<FilingCreate>(&body, &state)?;
     let person = person_for(&state, &caller, &input.person_id).await?;
     let birth = NaiveDate::parse_from_str(&person.birth_date, "%Y-%m-%d").map_err(anyhow::Error::from)?;
-    let grounds =
-        repeat_grounds(birth, &person.sex, &person.profile.groups, state.policy.ground("older"), input.filed_on);
+    let grounds = repeat_grounds(
+        birth,
+        &person.sex,
+        &person.profile.groups,
+        state.policy.ground("older"),
+        input.filed_on,
+        &state.policy.public_welfare.repeat_grounds,
+    );
     if !grounds.contains(&input.ground.as_str()) {
         return Err(ApiError::validation(vec![FieldError::new(
             "ground",

@@ -14,7 +14,7 @@ use jobmatch_core::error::{FieldError, Problem};
 use jobmatch_core::http::{JsonBody, QueryParams};
 use jobmatch_core::policy::AllowancePolicy;
 use jobmatch_core::records::persons;
-use jobmatch_core::validate::{read_body, Errors, Fields, RequestBody};
+use jobmatch_core::validate::{finish_body, read_body_partly, sent_text, Errors, Fields, RequestBody};
 use jobmatch_core::{ApiError, ApiResult, AppState, Principal, Role};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -83,13 +83,6 @@ impl RequestBody for AllowanceCreate {
         }
         let months = f.int("months", true, 1, policy.max_months, errs);
         let monthly_amount = f.int("monthly_amount", false, 1, 100_000, errs);
-        if monthly_amount.is_some_and(|a| a != policy.monthly_standard) {
-            errs.add(
-                "monthly_amount",
-                "not_the_standard",
-                format!("临时生活补助按本地标准发放，应为每月 {} 元", policy.monthly_standard),
-            );
-        }
         Some(AllowanceCreate { person_id: person_id?, start_month: start_month?, months: months?, monthly_amount })
     }
 }
@@ -189,7 +182,21 @@ async fn grant(
 ) -> ApiResult<(StatusCode, Json<Allowance>)> {
     caller.require(&[Role::Admin, Role::Staff])?;
     let policy = &state.policy.allowance;
-    let AllowanceCreate { person_id, start_month: start, months, .. } = read_body(&body, &state)?;
+    let (read, mut errs) = read_body_partly::<AllowanceCreate>(&body, &state);
+    // The standard of the person's county-level unit (the policy's), named
+    // with the body's other bad fields.
+    let mut standard = policy.monthly_standard;
+    if let Some(id) = sent_text(&body, "person_id", &errs) {
+        let record = person_for(&state, &caller, id).await?;
+        let unit = state.regions.placement(&record.profile.region_code).unit_code;
+        standard = policy.standard_for(unit.as_deref());
+    }
+    if body.get("monthly_amount").and_then(serde_json::Value::as_i64).is_some_and(|a| a != standard)
+        && !errs.has("monthly_amount")
+    {
+        errs.add("monthly_amount", "not_the_standard", format!("临时生活补助按本地标准发放，应为每月 {standard} 元"));
+    }
+    let AllowanceCreate { person_id, start_month: start, months, .. } = finish_body(read, errs)?;
     let record = person_for(&state, &caller, &person_id).await?;
     if record.profile.employment_status != EmploymentStatus::Unemployed {
         return Err(refuse("person_id", "not_unemployed", "临时生活补助只发给失业人员，此人当前不是失业状态".into()));
@@ -237,21 +244,14 @@ async fn grant(
     .bind(&person_id)
     .bind(month_text(start))
     .bind(months)
-    .bind(policy.monthly_standard)
+    .bind(standard)
     .bind(&caller.key_id)
     .bind(&now)
     .execute(&mut *tx)
     .await?;
     jobmatch_core::memo::records_changed(&mut tx).await?;
     tx.commit().await?;
-    let row = Row {
-        id,
-        person_id,
-        start_month: month_text(start),
-        months,
-        monthly_amount: policy.monthly_standard,
-        created_at: now,
-    };
+    let row = Row { id, person_id, start_month: month_text(start), months, monthly_amount: standard, created_at: now };
     Ok((StatusCode::CREATED, Json(answer(&state, row).await?)))
 }
 
@@ -296,7 +296,13 @@ mod tests {
 
     #[test]
     fn the_taper_follows_the_placement_month() {
-        let p = AllowancePolicy { monthly_standard: 1000, max_months: 6, taper_months: 2, taper_percent: 50 };
+        let p = AllowancePolicy {
+            monthly_standard: 1000,
+            by_unit: Default::default(),
+            max_months: 6,
+            taper_months: 2,
+            taper_percent: 50,
+        };
         let start = parse_month("2026-06").unwrap();
         let none: Vec<i64> = schedule(start, 6, 1000, None, &p).iter().map(|x| x.fen).collect();
         assert_eq!(none, [100_000; 6]);
@@ -307,7 +313,13 @@ mod tests {
 
     #[test]
     fn the_taper_is_paid_to_the_fen() {
-        let p = AllowancePolicy { monthly_standard: 1131, max_months: 6, taper_months: 3, taper_percent: 50 };
+        let p = AllowancePolicy {
+            monthly_standard: 1131,
+            by_unit: Default::default(),
+            max_months: 6,
+            taper_months: 3,
+            taper_percent: 50,
+        };
         let start = parse_month("2025-03").unwrap();
         let s = schedule(start, 4, 1131, parse_month("2025-04"), &p);
         let got: Vec<&str> = s.iter().map(|x| x.amount.as_str()).collect();

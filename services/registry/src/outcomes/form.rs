@@ -57,7 +57,13 @@ pub fn xlsx(report: &ProgressReport, region_name: &str) -> anyhow::Result<Vec<u8
     ws.merge_range(0, 0, 0, last, &heading, &title)?;
     ws.set_row_height(0, 32)?;
     ws.merge_range(1, 0, 1, 5, &format!("填报单位：{region_name}"), &Format::new())?;
-    ws.merge_range(1, 6, 1, last, &format!("统计期间：{y}年{m}月"), &Format::new().set_align(FormatAlign::Right))?;
+    // The calendar month, or the days the policy's period gives.
+    let period = if report.period_from.ends_with("-01") {
+        format!("统计期间：{y}年{m}月")
+    } else {
+        format!("统计期间：{} 至 {}", report.period_from, report.period_to)
+    };
+    ws.merge_range(1, 6, 1, last, &period, &Format::new().set_align(FormatAlign::Right))?;
     ws.set_row_height(1, 20)?;
     ws.merge_range(2, 0, 3, 0, "单位", &head)?;
     // A column under 帮扶成效 has its header on the second row; the others

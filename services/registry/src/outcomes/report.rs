@@ -43,6 +43,11 @@ pub struct ProgressReport {
     pub region: String,
     /// False for the current month: its figures can still grow.
     pub complete: bool,
+    /// The days it covers (统计期间): the calendar month, or — as the
+    /// policy's `report.period` says — from the day after the previous
+    /// month's 报送 day to this month's.
+    pub period_from: String,
+    pub period_to: String,
     pub rows: Vec<ReportRow>,
     pub total: Figures,
 }
@@ -142,9 +147,18 @@ async fn progress(State(state): State<AppState>, caller: Principal, params: Quer
     let complete = not_in_the_future(month, state.today())?;
     let region = params.get("region").unwrap_or("330400").to_string();
     may_read(&state, &caller, &region)?;
-    let columns = compute(&state, Period { first: month, last: last_day(month) }).await?;
+    let (first, last) = state.policy.report.period_of(month);
+    let columns = compute(&state, Period { first, last }).await?;
     let (rows, total) = tabulate(&columns, &units);
-    let report = ProgressReport { month: month_text(month), region: region.clone(), complete, rows, total };
+    let report = ProgressReport {
+        month: month_text(month),
+        region: region.clone(),
+        complete: complete && last < state.today(),
+        period_from: first.to_string(),
+        period_to: last.to_string(),
+        rows,
+        total,
+    };
     let region_name = state.regions.get(&region).map(|r| r.name.clone()).unwrap_or_default();
     let file = format!("progress-{}-{}", report.month, region);
     Ok(match format.as_str() {
@@ -217,7 +231,8 @@ async fn progress_people(
     not_in_the_future(month, state.today())?;
     let region = params.get("region").unwrap_or("330400").to_string();
     may_read(&state, &caller, &region)?;
-    let columns = compute(&state, Period { first: month, last: last_day(month) }).await?;
+    let (first, last) = state.policy.report.period_of(month);
+    let columns = compute(&state, Period { first, last }).await?;
     let codes: BTreeSet<&str> = units.iter().map(|(c, _)| c.as_str()).collect();
     let mut entries: Vec<&Entry> =
         columns[column].iter().filter(|e| codes.contains(e.unit.as_str()) && e.person_id > cursor).collect();

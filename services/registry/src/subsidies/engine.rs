@@ -255,9 +255,11 @@ pub fn due(facts: &Facts, policy: &Policy, month: NaiveDate) -> Vec<Due> {
     }
 
     if let Some(v) = rules.version("welfare_post", month) {
-        let post = v.monthly_amount.unwrap_or(0) * 100;
         for w in facts.welfare.iter().filter(|w| in_welfare.contains(w.person_id.as_str())) {
             let Some(p) = facts.people.get(&w.person_id) else { continue };
+            let unit = if w.unit_code.is_empty() { &p.unit_code } else { &w.unit_code };
+            // The unit's own amount where the policy gives one.
+            let post = v.monthly_amount_by_unit.get(unit).copied().or(v.monthly_amount).unwrap_or(0) * 100;
             let si: Vec<&Contribution> = facts
                 .contributions
                 .iter()

@@ -378,9 +378,6 @@ async fn propose(State(state): State<AppState>, caller: Principal, JsonBody(body
     Ok((status, Json(list)).into_response())
 }
 
-/// How many months back evidence arriving late is still paid (补发).
-const ARREARS_MONTHS: i64 = 12;
-
 /// What is due for earlier months of the unit whose lists were approved
 /// before some of their evidence or facts arrived (补发: social insurance,
 /// loans, business registrations, an allowance granted for the month, a
@@ -391,7 +388,8 @@ const ARREARS_MONTHS: i64 = 12;
 /// rows the list being (re)computed holds now do not count as listed.
 async fn arrears(state: &AppState, unit: &str, month: NaiveDate) -> ApiResult<Vec<(String, Due)>> {
     let pool = &state.db.pool;
-    let since = month_text(crate::outcomes::add_months(month, -ARREARS_MONTHS));
+    // How many months back late evidence is still paid: the policy's.
+    let since = month_text(crate::outcomes::add_months(month, -state.policy.report.arrears_months));
     let late: Vec<String> = sqlx::query_scalar(
         "SELECT l.month FROM payment_lists l
          WHERE l.unit_code = $1 AND l.month < $2 AND l.month >= $3 AND l.state IN ('approved', 'paid')

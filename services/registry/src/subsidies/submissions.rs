@@ -22,15 +22,11 @@ use utoipa_axum::routes;
 use super::lists::{read_past_month, read_unit};
 use crate::outcomes::figures::{compute, Period};
 use crate::outcomes::report::{may_read, read_region, tabulate, units, Column, Figures};
-use crate::outcomes::{last_day, month_text, parse_month, read_month};
+use crate::outcomes::{month_text, parse_month, read_month};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(submit, list_submissions))
 }
-
-/// The day of the month a unit must submit by, and the day reminders start.
-pub const DEADLINE_DAY: u32 = 25;
-pub const REMINDER_DAY: u32 = 20;
 
 /// A figure that changed between two submissions.
 #[derive(Clone, Serialize, ToSchema, Debug, PartialEq)]
@@ -59,6 +55,9 @@ pub struct Submission {
     pub late: bool,
     /// What differs from the submission before (empty for the first).
     pub changes: Vec<Change>,
+    /// The days its figures cover (统计期间, the policy's `report.period`).
+    pub period_from: String,
+    pub period_to: String,
 }
 
 /// `{ unit_code, month, note? }` (a note is required for a resubmission).
@@ -77,11 +76,6 @@ impl RequestBody for SubmissionCreate {
         let note = f.string("note", false, 2, 500, errs);
         Some(SubmissionCreate { unit_code: unit_code?, month: month?, note })
     }
-}
-
-/// The last day a month's report may be submitted on time.
-pub fn deadline(month: NaiveDate) -> NaiveDate {
-    month.with_day(DEADLINE_DAY).unwrap_or_else(|| last_day(month))
 }
 
 fn day_of(instant: &str) -> Option<NaiveDate> {
@@ -113,7 +107,8 @@ async fn submissions_of(state: &AppState, month: &str, unit: &str) -> Result<Vec
         let before = out.iter().rev().find(|s| s.unit_code == unit_code);
         let first_at = before.map(|b| b.late);
         let changes = before.map(|b| changes(&b.figures, &figures)).unwrap_or_default();
-        let due = parse_month(&month).map(deadline);
+        let due = parse_month(&month).map(|m| state.policy.report.deadline(m));
+        let (from, to) = parse_month(&month).map(|m| state.policy.report.period_of(m)).unzip();
         let late = first_at.unwrap_or_else(|| day_of(&submitted_at).zip(due).is_some_and(|(d, due)| d > due));
         out.push(Submission {
             id,
@@ -126,6 +121,8 @@ async fn submissions_of(state: &AppState, month: &str, unit: &str) -> Result<Vec
             submitted_at,
             late,
             changes,
+            period_from: from.map(|d| d.to_string()).unwrap_or_default(),
+            period_to: to.map(|d| d.to_string()).unwrap_or_default(),
         });
     }
     Ok(out)
@@ -148,7 +145,8 @@ async fn submit(
         return Err(ApiError::not_found());
     }
     let month_s = month_text(month);
-    let columns = compute(&state, Period { first: month, last: last_day(month) }).await?;
+    let (first, last) = state.policy.report.period_of(month);
+    let columns = compute(&state, Period { first, last }).await?;
     let unit = units(&state, &unit_code).ok_or_else(ApiError::not_found)?;
     let (rows, _) = tabulate(&columns, &unit);
     let figures = rows.into_iter().next().map(|r| r.figures).unwrap_or_default();
@@ -212,6 +210,9 @@ pub struct SubmissionBoard {
     /// The last day to submit on time.
     pub deadline: String,
     pub reminder_from: String,
+    /// The days the month's figures cover (统计期间).
+    pub period_from: String,
+    pub period_to: String,
     pub units: Vec<UnitSubmission>,
 }
 
@@ -238,8 +239,9 @@ async fn list_submissions(
     may_read(&state, &caller, &region)?;
     let month_s = month_text(month);
     let all = submissions_of(&state, &month_s, "").await?;
-    let due = deadline(month);
-    let reminder_from = month.with_day(REMINDER_DAY).unwrap_or(due);
+    let due = state.policy.report.deadline(month);
+    let reminder_from = month.with_day(state.policy.report.reminder_day).unwrap_or(due);
+    let (period_from, period_to) = state.policy.report.period_of(month);
     let today = state.today();
     let mut out = Vec::new();
     for (code, name) in unit_list {
@@ -266,6 +268,8 @@ async fn list_submissions(
         region,
         deadline: due.to_string(),
         reminder_from: reminder_from.to_string(),
+        period_from: period_from.to_string(),
+        period_to: period_to.to_string(),
         units: out,
     }))
 }
@@ -281,6 +285,17 @@ mod tests {
         let c = changes(&before, &after);
         let keys: Vec<(&str, i64, i64)> = c.iter().map(|c| (c.figure.as_str(), c.from, c.to)).collect();
         assert_eq!(keys, [("helped_total", 3, 4), ("employer", 1, 2)]);
-        assert_eq!(deadline(NaiveDate::from_ymd_opt(2025, 2, 1).unwrap()).to_string(), "2025-02-25");
+    }
+
+    #[test]
+    fn the_policy_says_what_a_month_covers() {
+        let feb = NaiveDate::from_ymd_opt(2025, 2, 1).unwrap();
+        let mut p = jobmatch_core::policy::ReportPolicy::default();
+        assert_eq!(p.deadline(feb).to_string(), "2025-02-25");
+        let (a, b) = p.period_of(feb);
+        assert_eq!((a.to_string(), b.to_string()), ("2025-02-01".into(), "2025-02-28".into()));
+        p.period = "to_submission_day".into();
+        let (a, b) = p.period_of(feb);
+        assert_eq!((a.to_string(), b.to_string()), ("2025-01-26".into(), "2025-02-25".into()));
     }
 }
