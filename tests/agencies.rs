@@ -272,6 +272,27 @@ both_backends! {
                 assert!(items.is_empty(), "{m} is not the month it fell due: {}", s.body);
             }
         }
+        // No labour contract on record: no subsidy, whatever the insurance.
+        let other = person_body(222);
+        let other_number = other["id_number"].as_str().unwrap().to_string();
+        let other = app.create_person(other).await;
+        app.assign(&g.agreement_a, &other).await;
+        let r = app
+            .post("/v1/placements", &g.a, json!({"person_id": other, "channel": "project", "started_on": "2026-09-01",
+                "employer_name": "推荐零工市场"}))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+        let mut csv = String::from("身份证号,月份,参保类型,统一社会信用代码,单位名称,单位性质,养老保险,医疗保险,失业保险\n");
+        for m in ["2026-09", "2026-10", "2026-11"] {
+            csv.push_str(&format!("{other_number},{m},单位职工,91330402MA2B00003Z,推荐零工市场,企业,1600,700,50\n"));
+        }
+        let r = app
+            .post_bytes("/v1/evidence/import?kind=social_insurance", &app.admin, "text/csv", csv.into_bytes())
+            .await;
+        assert_eq!(r.body["stored"], 3, "{}", r.body);
+        let s = app.get("/v1/subsidies?month=2026-11", &app.admin).await;
+        let people: Vec<&str> = s.body["items"][0]["people"].as_array().unwrap().iter().map(|p| p["person_id"].as_str().unwrap()).collect();
+        assert_eq!(people, [person.as_str()], "no contract, no subsidy: {}", s.body);
         // An agreement may not ask fewer insured months than the policy.
         let r = app
             .post("/v1/agreements", &app.admin, json!({"agency_org_id": g.a_org, "starts_on": "2026-01-01",

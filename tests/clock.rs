@@ -91,6 +91,14 @@ async fn a_rehearsal_clock_moves_forward_and_every_part_reads_it() {
     let body: serde_json::Value = r.json().await.unwrap();
     let now = chrono::DateTime::parse_from_rfc3339(body["now"].as_str().unwrap()).unwrap();
     assert!(now.with_timezone(&chrono::Utc) >= target, "{body}");
+
+    // A rehearsal's store is one for good: a live service refuses it.
+    let (data_dir, db) = app.shutdown().await;
+    let settings = jobmatch_core::config::Settings::for_data_dir(&data_dir, Some(db.clone())).expect("settings");
+    let refused = jobmatch_app::Application::build(settings, jobmatch_app::ServiceRole::All).await;
+    let message = format!("{:#}", refused.err().expect("a live service refuses a rehearsal's store"));
+    assert!(message.contains("rehearsal"), "{message}");
+    let _ = std::fs::remove_dir_all(data_dir.parent().unwrap_or(&data_dir));
 }
 
 /// A store holding a payment list approved on real time is live: the

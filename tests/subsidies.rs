@@ -747,7 +747,8 @@ async fn a_year_of_subsidies(backend: Backend) {
         .post(
             "/v1/placements",
             &g.a,
-            json!({"person_id": placed, "channel": "project", "started_on": "2025-08-01", "supersedes": placement}),
+            json!({"person_id": placed, "channel": "project", "started_on": "2025-08-01", "contract_signed_on": "2025-07-30",
+                   "supersedes": placement}),
         )
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);

@@ -14,6 +14,9 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 
 const OFFSET_KEY: &str = "clock_offset_ms";
+/// Set in `meta` the first time a store is opened with the settable clock:
+/// from then on it is a rehearsal's store, never a live one.
+const REHEARSAL_KEY: &str = "rehearsal";
 
 #[derive(Clone, Debug, Default)]
 pub struct Clock(Arc<Inner>);
@@ -64,8 +67,9 @@ impl Clock {
         self.now().with_timezone(&crate::time::shanghai()).date_naive()
     }
 
-    /// Move the clock to `to` (forward only); the new offset from the system clock.
-    pub fn set(&self, to: DateTime<Utc>) -> Result<i64, NotSet> {
+    /// The offset that makes the clock read `to` (forward only), without
+    /// moving it.
+    fn offset_for(&self, to: DateTime<Utc>) -> Result<i64, NotSet> {
         if !self.0.settable {
             return Err(NotSet::Fixed);
         }
@@ -75,8 +79,13 @@ impl Clock {
         }
         // Rounded up to the millisecond: the clock reads `to` or later.
         let gap = to - Utc::now();
-        let offset = gap.num_milliseconds() + i64::from(gap.subsec_nanos() % 1_000_000 > 0);
-        self.0.offset_ms.fetch_max(offset, Ordering::Relaxed);
+        Ok(gap.num_milliseconds() + i64::from(gap.subsec_nanos() % 1_000_000 > 0))
+    }
+
+    /// Move the clock to `to` (forward only); the new offset from the system clock.
+    pub fn set(&self, to: DateTime<Utc>) -> Result<i64, NotSet> {
+        let offset = self.offset_for(to)?;
+        self.follow(offset);
         Ok(self.0.offset_ms.load(Ordering::Relaxed))
     }
 
@@ -86,43 +95,69 @@ impl Clock {
     }
 
     /// The clock of a store: the system clock, or — when `settable` — the
-    /// shift the store keeps. A settable clock is refused on a store that
-    /// holds payment lists approved without it (a live store): a rehearsal
-    /// must not make records in real money's name.
+    /// shift the store keeps. A store is either live or a rehearsal's, for
+    /// good: the first start with the settable clock marks it a rehearsal's
+    /// (refused on a store holding payment lists approved without it — a
+    /// live store), and a rehearsal's store is refused without it (its
+    /// records are dated by the rehearsal's clock and its lists are no one's
+    /// money). Neither kind of service runs on the other kind of store.
     pub async fn open(pool: &sqlx::AnyPool, settable: bool) -> anyhow::Result<Clock> {
+        let marked: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(REHEARSAL_KEY)
+            .fetch_optional(pool)
+            .await?;
+        let drilled: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM payment_lists WHERE drill <> 0").fetch_one(pool).await?;
         if !settable {
+            if marked.is_some() || drilled > 0 || stored_offset(pool).await? != 0 {
+                anyhow::bail!(
+                    "this store is a rehearsal's (演练环境: opened with JOBMATCH_SETTABLE_CLOCK=true): a live service \
+                     does not run on it; start with JOBMATCH_SETTABLE_CLOCK=true, or on a live store"
+                );
+            }
             return Ok(Clock::system());
         }
-        let live: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM payment_lists WHERE state <> 'proposed' AND drill = 0")
-                .fetch_one(pool)
+        if marked.is_none() {
+            let live: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM payment_lists WHERE state <> 'proposed' AND drill = 0")
+                    .fetch_one(pool)
+                    .await?;
+            if live > 0 {
+                anyhow::bail!(
+                    "JOBMATCH_SETTABLE_CLOCK=true is for a rehearsal (演练环境) or tests, but this store holds {live} \
+                     payment list(s) approved without it: start without the settable clock, or on a rehearsal store"
+                );
+            }
+            sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+                .bind(REHEARSAL_KEY)
+                .bind(crate::time::to_text(Utc::now()))
+                .execute(pool)
                 .await?;
-        if live > 0 {
-            anyhow::bail!(
-                "JOBMATCH_SETTABLE_CLOCK=true is for a rehearsal (演练环境) or tests, but this store holds {live} \
-                 payment list(s) approved without it: start without the settable clock, or on a rehearsal store"
-            );
         }
         let clock = Clock::settable(0);
         clock.follow(stored_offset(pool).await?);
         Ok(clock)
     }
 
-    /// Set the clock to `to` and keep the shift in the store.
+    /// Set the clock to `to` and keep the shift in the store: stored only
+    /// when larger than what is stored (two replicas setting it at once
+    /// never turn it back), and followed here once stored.
     pub async fn set_and_store(&self, pool: &sqlx::AnyPool, to: DateTime<Utc>) -> anyhow::Result<Result<(), NotSet>> {
         self.follow(stored_offset(pool).await?);
-        let offset = match self.set(to) {
+        let offset = match self.offset_for(to) {
             Ok(o) => o,
             Err(e) => return Ok(Err(e)),
         };
         sqlx::query(
             "INSERT INTO meta (key, value) VALUES ($1, $2)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value
+             WHERE CAST(meta.value AS BIGINT) < CAST(excluded.value AS BIGINT)",
         )
         .bind(OFFSET_KEY)
         .bind(offset.to_string())
         .execute(pool)
         .await?;
+        self.follow(stored_offset(pool).await?);
         Ok(Ok(()))
     }
 

@@ -384,11 +384,14 @@ pub async fn rehearsal_banner(
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if !html {
+    // Pages are rendered whole; a body of unknown or great length is left as it is.
+    use axum::body::HttpBody as _;
+    const MOST: u64 = 8 * 1024 * 1024;
+    if !html || response.body().size_hint().upper().is_none_or(|n| n > MOST) {
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, 8 * 1024 * 1024).await else {
+    let Ok(bytes) = axum::body::to_bytes(body, MOST as usize).await else {
         return axum::response::Response::from_parts(parts, axum::body::Body::empty());
     };
     let text = String::from_utf8_lossy(&bytes);

@@ -147,15 +147,17 @@ impl RuleVersion {
             "welfare_post" => {
                 need(self.monthly_amount.is_some_and(|a| (0..=100_000).contains(&a)), "monthly_amount 0–100000");
                 need(
-                    self.monthly_amount_by_unit.values().all(|a| (0..=100_000).contains(a)),
-                    "monthly_amount_by_unit 0–100000",
+                    self.monthly_amount_by_unit.iter().all(|(u, a)| (0..=100_000).contains(a) && is_unit_code(u)),
+                    "monthly_amount_by_unit: county-level unit codes = 0–100000",
                 );
             }
             "loan_interest" => {
                 need(self.loan_cap.is_some_and(|a| a > 0), "loan_cap > 0");
                 need(
-                    self.groups.iter().all(|g| crate::domain::Group::parse(g).is_some()),
-                    "groups must be hardship group codes (hardship_certified, low_income_family, disabled, zero_employment_family)",
+                    self.groups.iter().all(|g| {
+                        crate::domain::Group::parse(g).is_some_and(|g| g != crate::domain::Group::HardshipCertified)
+                    }),
+                    "groups: low_income_family, disabled, zero_employment_family (certification is the workflow's, not a tag)",
                 );
             }
             "living_allowance" | "agency_service" => {}
@@ -338,6 +340,16 @@ pub struct AllowancePolicy {
     pub taper_percent: i64,
 }
 
+/// A county-level unit's code as the policy file may name it: six digits
+/// (a county or district), or a development zone's (`330400-ETDZ`).
+fn is_unit_code(code: &str) -> bool {
+    let (head, zone) = code.split_once('-').unwrap_or((code, ""));
+    head.len() == 6
+        && head.bytes().all(|b| b.is_ascii_digit())
+        && zone.bytes().all(|b| b.is_ascii_uppercase())
+        && zone.len() <= 8
+}
+
 impl Default for AllowancePolicy {
     fn default() -> Self {
         AllowancePolicy {
@@ -462,6 +474,11 @@ impl Policy {
         let a = &policy.allowance;
         if !(1..=12).contains(&a.max_months) || a.monthly_standard < 0 || !(0..=100).contains(&a.taper_percent) {
             return Err(bad("allowance: max_months 1–12, monthly_standard ≥ 0, taper_percent 0–100".into()));
+        }
+        if a.by_unit.iter().any(|(unit, yuan)| !(1..=100_000).contains(yuan) || !is_unit_code(unit)) {
+            return Err(bad(
+                "allowance.by_unit: county-level unit codes (330402, 330400-ETDZ …) = 1–100000 yuan".into()
+            ));
         }
         let w = &policy.public_welfare;
         if w.position_types.is_empty() || !(1..=30).contains(&w.publicity_working_days) {

@@ -18,7 +18,7 @@ use crate::engine::analyzer::{self, Analysis, ZH};
 
 /// Bumped when the schema or the analysis changes: an index of another
 /// version is rebuilt.
-pub const SCHEMA_VERSION: &str = "jobmatch-index-v6";
+pub const SCHEMA_VERSION: &str = "jobmatch-index-v7";
 
 /// Text fields searched with the Chinese analyzer.
 pub struct TextFields {

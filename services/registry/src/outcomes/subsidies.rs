@@ -161,19 +161,31 @@ pub async fn qualified(
     for (person, month) in &months {
         by_person.entry(person.as_str()).or_default().push(month.as_str());
     }
-    let mut out = Vec::new();
+    let mut out: Vec<Qualified> = Vec::new();
     for (agency_org_id, agency_name, agreement_id, amount, asked, person_id, placement_id, started, contract, ended) in
         rows
     {
+        // A labour contract is the condition: none recorded, nothing due.
+        let Some(contract) = contract.as_deref().and_then(|c| c.get(..7)) else { continue };
         let need = asked.max(policy.agency.insurance_months).max(1) as usize;
         // Months compare as their `YYYY-MM` text.
-        let from = started.get(..7).unwrap_or("").max(contract.as_deref().and_then(|c| c.get(..7)).unwrap_or(""));
+        let from = started.get(..7).unwrap_or("").max(contract);
         let until = ended.as_deref().and_then(|e| e.get(..7)).unwrap_or("9999-12");
         let paid: Vec<&str> = by_person
             .get(person_id.as_str())
             .map(|ms| ms.iter().copied().filter(|m| *m >= from && *m <= until).collect())
             .unwrap_or_default();
         let Some(reached) = paid.get(need - 1) else { continue };
+        let qualified_on = format!("{reached}-01");
+        // Once per person and agreement: two placements in force under one
+        // agreement count once, at the earlier month.
+        if let Some(q) = out.iter_mut().find(|q| q.agreement_id == agreement_id && q.person_id == person_id) {
+            if qualified_on < q.qualified_on {
+                q.qualified_on = qualified_on;
+                q.placement_id = placement_id;
+            }
+            continue;
+        }
         out.push(Qualified {
             agency_org_id,
             agency_name,
@@ -181,7 +193,7 @@ pub async fn qualified(
             amount,
             person_id,
             placement_id,
-            qualified_on: format!("{reached}-01"),
+            qualified_on,
             months: need as i64,
         });
     }

@@ -138,6 +138,9 @@ pub struct Facts {
     pub agencies: Vec<AgencyDue>,
     /// (rule, person) → the first approved month under the rule.
     pub first_approved: HashMap<(String, String), NaiveDate>,
+    /// (person, agreement) whose agency service subsidy was approved or paid
+    /// (and not reversed), whatever its claim says: never due again.
+    pub agency_paid: HashSet<(String, String)>,
 }
 
 /// The days of `month` (its first day) the loan ran, and the month's days.
@@ -353,7 +356,11 @@ pub fn due(facts: &Facts, policy: &Policy, month: NaiveDate) -> Vec<Due> {
     }
 
     if let Some(v) = rules.version("agency_service", month) {
-        for a in &facts.agencies {
+        for a in facts
+            .agencies
+            .iter()
+            .filter(|a| !facts.agency_paid.contains(&(a.person_id.clone(), a.agreement_id.clone())))
+        {
             let Some(p) = facts.people.get(&a.person_id) else { continue };
             out.push(Due {
                 rule: "agency_service",
@@ -636,6 +643,23 @@ impl Facts {
                 facts.first_approved.insert((rule, person), m);
             }
         }
+        // Agency subsidies approved or paid under any claim (one listed
+        // before claims named the agreement included): by their evidence.
+        let agency: Vec<(String, String)> = sqlx::query_as(&format!(
+            "SELECT person_id, evidence FROM payment_rows r
+             WHERE rule = 'agency_service' AND state IN ('approved', 'paid') AND reverses IS NULL
+               AND NOT EXISTS (SELECT 1 FROM payment_rows x WHERE x.reverses = r.id) AND person_id IN {}",
+            in_unit(1, unit)
+        ))
+        .bind(unit)
+        .fetch_all(pool)
+        .await?;
+        for (person, evidence) in agency {
+            if let Some(agreement) = serde_json::from_str::<Vec<String>>(&evidence).ok().and_then(|e| e.get(1).cloned())
+            {
+                facts.agency_paid.insert((person, agreement));
+            }
+        }
         Ok(facts)
     }
 }
@@ -706,6 +730,25 @@ mod tests {
         // A month with unemployment insurance: no employer subsidy.
         f.unemployment_benefit.insert("c".into(), "uip-1".into());
         assert!(super::due(&f, &policy, month).iter().all(|d| d.rule != "employer_si"));
+
+        // An agency's subsidy is due once per person and agreement: one
+        // approved before (under whatever claim) is not due again.
+        f.agencies.push(AgencyDue {
+            placement_id: "plc-1".into(),
+            person_id: "a".into(),
+            agency_org_id: "org-1".into(),
+            agency_name: "甲人力".into(),
+            agreement_id: "agr-1".into(),
+            amount_yuan: 500,
+            months: 3,
+        });
+        let agency =
+            |f: &Facts| super::due(f, &policy, month).into_iter().filter(|d| d.rule == "agency_service").count();
+        assert_eq!(agency(&f), 1);
+        let once = super::due(&f, &policy, month).into_iter().find(|d| d.rule == "agency_service").unwrap();
+        assert_eq!(once.claim("2025-03"), "agency_service|agency:org-1|a|agreement:agr-1");
+        f.agency_paid.insert(("a".into(), "agr-1".into()));
+        assert_eq!(agency(&f), 0);
     }
 
     #[test]

@@ -396,10 +396,15 @@ async fn arrears(state: &AppState, unit: &str, month: NaiveDate) -> ApiResult<Ve
            AND (EXISTS (SELECT 1 FROM si_contributions c WHERE c.month = l.month AND c.created_at > l.approved_at)
                 OR EXISTS (SELECT 1 FROM startup_loans s WHERE s.created_at > l.approved_at)
                 OR EXISTS (SELECT 1 FROM business_registrations b WHERE b.created_at > l.approved_at)
-                OR EXISTS (SELECT 1 FROM allowances a WHERE a.start_month <= l.month AND a.created_at > l.approved_at)
-                OR EXISTS (SELECT 1 FROM welfare_registrations r
-                           WHERE r.subsidy_start <= l.month || '-31' AND r.created_at > l.approved_at)
-                OR EXISTS (SELECT 1 FROM placements p WHERE p.agreement_id IS NOT NULL AND p.created_at > l.approved_at))
+                OR EXISTS (SELECT 1 FROM allowances a JOIN persons pr ON pr.id = a.person_id
+                           WHERE pr.unit_code = l.unit_code AND a.start_month <= l.month
+                             AND a.created_at > l.approved_at)
+                OR EXISTS (SELECT 1 FROM welfare_registrations r JOIN placements p ON p.id = r.placement_id
+                           WHERE p.unit_code = l.unit_code AND r.subsidy_start <= l.month || '-31'
+                             AND r.subsidy_end >= l.month || '-01' AND r.created_at > l.approved_at)
+                OR EXISTS (SELECT 1 FROM placements p
+                           WHERE p.unit_code = l.unit_code AND p.agreement_id IS NOT NULL
+                             AND p.started_on <= l.month || '-31' AND p.created_at > l.approved_at))
          ORDER BY l.month",
     )
     .bind(unit)
