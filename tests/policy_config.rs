@@ -19,6 +19,8 @@ fn city_policy() -> String {
     text = replace(text, "submission_day = 25", "submission_day = 24");
     text = replace(text, "by_unit = {}", "by_unit = { \"330402\" = 1200 }");
     text = replace(text, "publicity_horizon_days = 60", "publicity_horizon_days = 10");
+    text = replace(text, "publicity_name_mask = \"first_and_last\"", "publicity_name_mask = \"surname\"");
+    text = replace(text, "aliases = [\"企业单位\", \"民营企业\", \"国有企业\"]", "aliases = [\"私营企业\"]");
     text = replace(
         text,
         "repeat_grounds = [\"older\", \"zero_employment_family\", \"severe_disability\"]",
@@ -86,6 +88,52 @@ async fn a_citys_choices_are_read_from_its_policy_file(backend: Backend) {
         .await;
     assert_eq!((r.status, r.error_fields()), (StatusCode::UNPROCESSABLE_ENTITY, vec!["starts_on".to_string()]));
     assert!(r.body["errors"][0]["message"].as_str().unwrap().contains("10 天"), "{}", r.body);
+    // The public 公示 masks names by the city's rule: the surname only.
+    let chosen = app.seeker("王小国", "19800301", 31, true).await;
+    let application = app.apply(&app.admin, &announcement, &chosen).await;
+    app.ok(&format!("/v1/welfare/applications/{application}/select"), &app.admin, json!({}), StatusCode::OK).await;
+    let today = app.state.today().to_string();
+    let posted = app
+        .ok(
+            &format!("/v1/welfare/announcements/{announcement}/publicity"),
+            &app.admin,
+            json!({"starts_on": today, "how_to_object": "请致电南湖区人社局 0573-82012345"}),
+            StatusCode::CREATED,
+        )
+        .await;
+    let public = app
+        .client
+        .get(format!("{}/v1/public/welfare/publicities/{}", app.base, posted["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    let public: serde_json::Value = public.json().await.unwrap();
+    assert_eq!(public["names"], json!(["王**"]), "{public}");
+
+    // The employer kinds as the city's insurance file spells them.
+    let csv = format!(
+        "身份证号,月份,参保类型,统一社会信用代码,单位名称,单位性质,养老保险,医疗保险,失业保险\n\
+         {},2026-10,单位职工,91330402MA2B00009A,嘉兴某公司,私营企业,1600,700,50\n",
+        id_number("330402", "19780606", 62)
+    );
+    let r = app.post_bytes("/v1/evidence/import?kind=social_insurance", &app.admin, "text/csv", csv.into_bytes()).await;
+    assert_eq!((r.status, r.body["stored"].as_i64()), (StatusCode::OK, Some(1)), "{}", r.body);
+    let kind: String = sqlx::query_scalar("SELECT employer_type FROM si_contributions WHERE person_id = $1")
+        .bind(&person)
+        .fetch_one(&app.state.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(kind, "enterprise");
+    let csv = format!(
+        "身份证号,月份,参保类型,统一社会信用代码,单位名称,单位性质,养老保险,医疗保险,失业保险\n\
+         {},2026-09,单位职工,91330402MA2B00009A,嘉兴某公司,民营企业,1600,700,50\n",
+        id_number("330402", "19780606", 62)
+    );
+    let r = app.post_bytes("/v1/evidence/import?kind=social_insurance", &app.admin, "text/csv", csv.into_bytes()).await;
+    assert_eq!(
+        (r.status, r.error_fields()),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["rows[2].employer_type".to_string()])
+    );
 
     // Re-placement grounds: only 大龄 here; a filing on another is refused.
     let r = app

@@ -111,4 +111,41 @@ both_backends!(
         assert_eq!(m.status, StatusCode::OK, "{}", m.body);
         assert!(m.body["items"].as_array().unwrap().iter().all(|j| j["job"]["id"] != job.as_str()), "{}", m.body);
     }
+
+    // A woman's retirement kind is on her record: a woman cadre born in June
+    // 1974 (55, plus 14 months: 2030) is placed; recorded as nothing, the
+    // policy's default (worker: 50, reached in 2024) refuses her. A man
+    // has no kind to give.
+    async fn a_womans_retirement_kind_is_on_her_record(app: TestApp) {
+        let (announcement, _) = app.announce_with(json!({})).await;
+        let cadre = app.seeker("吴秀珍", "19740615", 8, true).await;
+        let unsaid = app.seeker("许美琴", "19740616", 10, true).await;
+        let r =
+            app.patch(&format!("/v1/persons/{cadre}"), &app.admin, json!({"retirement_kind": "female_cadre"})).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        assert_eq!(r.body["retirement_kind"], "female_cadre", "{}", r.body);
+        let man = app.seeker("陆建国", "19740617", 9, true).await;
+        let r = app.patch(&format!("/v1/persons/{man}"), &app.admin, json!({"retirement_kind": "female_cadre"})).await;
+        assert_eq!(
+            (r.status, r.error_fields()),
+            (StatusCode::UNPROCESSABLE_ENTITY, vec!["retirement_kind".to_string()])
+        );
+        let r = app.patch(&format!("/v1/persons/{cadre}"), &app.admin, json!({"retirement_kind": "queen"})).await;
+        assert_eq!(
+            (r.status, r.error_fields()),
+            (StatusCode::UNPROCESSABLE_ENTITY, vec!["retirement_kind".to_string()])
+        );
+        let placed = app.apply(&app.admin, &announcement, &cadre).await;
+        let r = app.post(&format!("/v1/welfare/applications/{placed}/select"), &app.admin, json!({})).await;
+        assert_eq!(
+            (r.status, r.body["retirement_kind"].as_str()),
+            (StatusCode::OK, Some("female_cadre")),
+            "{}",
+            r.body
+        );
+        let refused = app.apply(&app.admin, &announcement, &unsaid).await;
+        let r = app.post(&format!("/v1/welfare/applications/{refused}/select"), &app.admin, json!({})).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+        assert_eq!(r.body["errors"][0]["code"], "past_retirement");
+    }
 );

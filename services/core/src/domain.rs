@@ -212,6 +212,11 @@ pub struct PersonProfile {
     /// The heaviest work the person can do.
     pub physical_limit: Option<Physical>,
     pub consent: Consent,
+    /// For a woman, whose statutory retirement age differs by it (2024
+    /// decision): `female_worker` or `female_cadre`; unset, the policy's
+    /// default is assumed. Used for subsidy periods and public-welfare posts.
+    #[serde(default)]
+    pub retirement_kind: Option<String>,
 }
 
 /// The current certification, in a person's answer.

@@ -45,6 +45,52 @@ pub struct Policy {
     pub public_welfare: WelfarePolicy,
     #[serde(default)]
     pub subsidy: SubsidyPolicy,
+    #[serde(default)]
+    pub evidence: EvidencePolicy,
+}
+
+/// How other departments' files name things.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidencePolicy {
+    /// The kinds of employer (单位性质) the social-insurance file names:
+    /// a stable code (what rules such as `excluded_employer_types` name),
+    /// the Chinese name, and the other spellings the local file uses.
+    pub employer_type: Vec<EmployerType>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmployerType {
+    pub code: String,
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+impl Default for EvidencePolicy {
+    fn default() -> Self {
+        let t = |code: &str, name: &str| EmployerType { code: code.into(), name: name.into(), aliases: Vec::new() };
+        EvidencePolicy {
+            employer_type: vec![
+                t("enterprise", "企业"),
+                t("government", "机关"),
+                t("state_funded", "全额拨款事业单位"),
+                t("public_welfare", "公益性岗位"),
+                t("other", "其他"),
+            ],
+        }
+    }
+}
+
+impl EvidencePolicy {
+    /// The code of an employer kind as a file writes it (code, name or alias).
+    pub fn employer_type(&self, written: &str) -> Option<&str> {
+        self.employer_type
+            .iter()
+            .find(|t| t.code == written || t.name == written || t.aliases.iter().any(|a| a == written))
+            .map(|t| t.code.as_str())
+    }
 }
 
 /// The rules of direct subsidies (直补快办), each in dated versions.
@@ -246,6 +292,10 @@ pub struct WelfarePolicy {
     /// How many days ahead a 公示 may be scheduled to start.
     #[serde(default = "default_publicity_horizon_days")]
     pub publicity_horizon_days: i64,
+    /// How names are masked on the public 公示: `first_and_last` (王*国) or
+    /// `surname` (王**). Never in full.
+    #[serde(default = "default_publicity_name_mask")]
+    pub publicity_name_mask: String,
     /// The grounds on which someone whose subsidy ended may be placed again
     /// (人社部发〔2019〕124号: older, zero-employment family, severe disability).
     #[serde(default = "default_repeat_grounds")]
@@ -254,6 +304,10 @@ pub struct WelfarePolicy {
 
 fn default_publicity_horizon_days() -> i64 {
     60
+}
+
+fn default_publicity_name_mask() -> String {
+    "first_and_last".into()
 }
 
 fn default_repeat_grounds() -> Vec<String> {
@@ -457,6 +511,23 @@ impl Policy {
             return Err(bad(
                 "public_welfare.repeat_grounds may only name older, zero_employment_family, severe_disability".into(),
             ));
+        }
+        if !["first_and_last", "surname"].contains(&w.publicity_name_mask.as_str()) {
+            return Err(bad("public_welfare.publicity_name_mask must be first_and_last or surname".into()));
+        }
+        let kinds = &policy.evidence.employer_type;
+        let codes: std::collections::HashSet<&str> = kinds.iter().map(|t| t.code.as_str()).collect();
+        if codes.len() != kinds.len() || !codes.contains("public_welfare") {
+            return Err(bad("evidence.employer_type: unique codes, public_welfare among them".into()));
+        }
+        if let Some(bad_code) = policy
+            .subsidy
+            .rule
+            .iter()
+            .flat_map(|v| v.excluded_employer_types.iter())
+            .find(|c| !codes.contains(c.as_str()))
+        {
+            return Err(bad(format!("excluded_employer_types names {bad_code}, not an evidence.employer_type code")));
         }
         let r = &policy.report;
         if !(1..=28).contains(&r.submission_day) || !(1..=r.submission_day).contains(&r.reminder_day) {

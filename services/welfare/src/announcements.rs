@@ -818,7 +818,12 @@ fn retirement_kind(state: &AppState, person: &StoredPerson, asked: Option<&str>)
             Err(FieldError::new("retirement_kind", "not_for_women", "女性应为 female_worker 或 female_cadre"))
         }
         (_, Some(k)) => Ok(k.to_string()),
-        (_, None) => Ok(state.policy.public_welfare.default_female_kind.clone()),
+        // As the person's record says, else the policy's default.
+        (_, None) => Ok(person
+            .profile
+            .retirement_kind
+            .clone()
+            .unwrap_or_else(|| state.policy.public_welfare.default_female_kind.clone())),
     }
 }
 

@@ -57,27 +57,28 @@ pub fn may_act(state: &AppState, caller: &Principal, region_code: &str) -> ApiRe
     }
 }
 
-/// A name as the public 公示 shows it: the first and last character kept,
-/// the rest starred (王小国 → 王*国, 王国 → 王*, 欧阳小明 → 欧**明).
-pub fn mask_name(name: &str) -> String {
-    let chars: Vec<char> = name.trim().chars().collect();
-    match chars.len() {
-        0 => String::new(),
-        1 => "*".into(),
-        2 => format!("{}*", chars[0]),
-        n => format!("{}{}{}", chars[0], "*".repeat(n - 2), chars[n - 1]),
-    }
+/// A name as the public 公示 shows it, by the policy's rule
+/// (`public_welfare.publicity_name_mask`): 王小国 → 王*国 (first and last
+/// kept), or 王** (the surname only). Never in full.
+pub fn mask_name(state: &AppState, name: &str) -> String {
+    jobmatch_core::records::persons::mask_name_as(name, &state.policy.public_welfare.publicity_name_mask)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use jobmatch_core::records::persons::mask_name_as;
 
     #[test]
-    fn public_names_keep_only_the_first_and_last_character() {
-        assert_eq!(mask_name("王小国"), "王*国");
-        assert_eq!(mask_name("王国"), "王*");
-        assert_eq!(mask_name("欧阳小明"), "欧**明");
-        assert_eq!(mask_name("李"), "*");
+    fn public_names_are_masked_by_the_policys_rule() {
+        let first_and_last = |n: &str| mask_name_as(n, "first_and_last");
+        assert_eq!(first_and_last("王小国"), "王*国");
+        assert_eq!(first_and_last("王国"), "王*");
+        assert_eq!(first_and_last("欧阳小明"), "欧**明");
+        assert_eq!(first_and_last("李"), "*");
+        let surname = |n: &str| mask_name_as(n, "surname");
+        assert_eq!(surname("王小国"), "王**");
+        assert_eq!(surname("欧阳小明"), "欧***");
+        assert_eq!(surname("李"), "*");
+        assert_eq!(surname(" 王国 "), "王*");
     }
 }

@@ -59,7 +59,7 @@ async fn public_publicity(state: &AppState, id: &str) -> ApiResult<PublicPublici
     for app in listed(&mut conn, id).await? {
         if matches!(app.state.as_str(), "publicised" | "registered") {
             if let Some(person) = persons::get(&mut *conn, &app.person_id).await? {
-                names.push(mask_name(&person.profile.name));
+                names.push(mask_name(state, &person.profile.name));
             }
         }
     }

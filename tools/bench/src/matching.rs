@@ -247,6 +247,7 @@ pub fn generate(state: &AppState, n: usize, m: usize, seed: u64) -> World {
                     availability: types.choose_multiple(&mut rng, 2).copied().collect(),
                     physical_limit: Some([Physical::Light, Physical::Medium, Physical::Heavy][rng.gen_range(0..3)]),
                     consent: Consent { push: true, share_with_agencies: false, recommend_to_employers: false },
+                    retirement_kind: None,
                 },
                 birth_date: Some(birth.format("%Y-%m-%d").to_string()),
                 age,

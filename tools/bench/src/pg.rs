@@ -315,6 +315,7 @@ pub fn load_eval(dir: &Path) -> anyhow::Result<EvalSet> {
             availability: serde_json::from_value(v["availability"].clone()).unwrap_or_default(),
             physical_limit: serde_json::from_value(v["physical_limit"].clone()).ok(),
             consent: Consent { push: true, share_with_agencies: true, recommend_to_employers: false },
+            retirement_kind: None,
         };
         let id = format!("per_{key}");
         person_keys.insert(id.clone(), key);

@@ -84,6 +84,22 @@ pub fn mask_name(name: &str) -> String {
     }
 }
 
+/// A name as a public page shows it, by the policy's rule: `first_and_last`
+/// (`王*国`, as [`mask_name`]) or `surname` (`王**`). Never in full.
+pub fn mask_name_as(name: &str, rule: &str) -> String {
+    let name = name.trim();
+    if rule == "surname" {
+        let mut chars = name.chars();
+        return match chars.next() {
+            Some(first) if name.chars().count() > 1 => {
+                format!("{first}{}", "*".repeat(name.chars().count() - 1))
+            }
+            _ => "*".repeat(name.chars().count()),
+        };
+    }
+    mask_name(name)
+}
+
 /// `138****5678`.
 pub fn mask_phone(phone: &str) -> String {
     let chars: Vec<char> = phone.chars().collect();

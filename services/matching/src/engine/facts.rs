@@ -136,7 +136,12 @@ impl PersonFacts {
         welfare: &jobmatch_core::policy::WelfarePolicy,
     ) -> Option<PersonFacts> {
         let birth_date = NaiveDate::parse_from_str(person.birth_date.as_deref()?, "%Y-%m-%d").ok()?;
-        let kinds: &[&str] = if person.sex == "male" { &["male"] } else { &["female_worker", "female_cadre"] };
+        // A woman whose kind the record does not say: the later of the two.
+        let kinds: Vec<&str> = match (person.sex.as_str(), person.profile.retirement_kind.as_deref()) {
+            ("male", _) => vec!["male"],
+            (_, Some(kind)) => vec![kind],
+            _ => vec!["female_worker", "female_cadre"],
+        };
         let retires_on = kinds.iter().filter_map(|k| welfare.retirement_date(birth_date, k)).max();
         let place = regions.placement(&person.profile.region_code);
         let accept = if person.profile.preferred_regions.is_empty() {

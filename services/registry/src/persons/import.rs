@@ -551,6 +551,7 @@ fn check_row(state: &AppState, r: &RawRow, default_group: Option<Group>) -> Resu
                 availability: Vec::new(),
                 physical_limit: None,
                 consent: Consent::default(),
+                retirement_kind: None,
             },
         },
         phone,

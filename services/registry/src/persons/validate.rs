@@ -13,7 +13,7 @@ use jobmatch_core::vocab::Vocabulary;
 use serde_json::Value;
 
 /// The fields of a person body.
-pub const FIELDS: [&str; 18] = [
+pub const FIELDS: [&str; 19] = [
     "id_number",
     "name",
     "phone",
@@ -32,6 +32,7 @@ pub const FIELDS: [&str; 18] = [
     "availability",
     "physical_limit",
     "consent",
+    "retirement_kind",
 ];
 
 /// The youngest working age.
@@ -145,6 +146,11 @@ pub fn read_person(body: &Value, rules: &PersonRules<'_>, phone_required: bool) 
         .flatten();
     let availability = parse_all(f.codes("availability", EmploymentType::ALL, &mut errs), EmploymentType::parse);
     let physical_limit = f.one_of("physical_limit", false, Physical::ALL, &mut errs).and_then(|p| Physical::parse(&p));
+    // A woman's retirement kind (worker or cadre); a man has none to give.
+    let retirement_kind = f.one_of("retirement_kind", false, &["female_worker", "female_cadre"], &mut errs);
+    if retirement_kind.is_some() && id.as_ref().is_some_and(|id| id.sex == "male") {
+        errs.add("retirement_kind", "not_for_men", "只有女性需要区分职工或干部的退休年龄");
+    }
     let consent = f
         .object("consent", false, &mut errs, |c, errs| {
             c.deny_unknown(&["push", "share_with_agencies", "recommend_to_employers"], errs);
@@ -177,6 +183,7 @@ pub fn read_person(body: &Value, rules: &PersonRules<'_>, phone_required: bool) 
                 availability,
                 physical_limit,
                 consent,
+                retirement_kind,
             },
         })
     })();

@@ -66,6 +66,20 @@ pub struct PersonFacts {
     pub certified: bool,
     /// The hardship groups (`low_income_family`, …) on the record.
     pub groups: Vec<String>,
+    /// A woman's retirement kind as the record says (worker or cadre).
+    pub female_kind: Option<String>,
+}
+
+impl PersonFacts {
+    /// The retirement kind: `male`; a woman's as her record says, else the
+    /// policy's default.
+    pub fn retirement_kind<'a>(&'a self, policy: &'a Policy) -> &'a str {
+        if self.sex == "male" {
+            "male"
+        } else {
+            self.female_kind.as_deref().unwrap_or(policy.public_welfare.default_female_kind.as_str())
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -154,16 +168,15 @@ pub fn loan_days(loan: &Loan, month: NaiveDate) -> (i64, i64) {
 /// The end of a subsidy period that starts in `start` (the first day the
 /// period no longer covers), and whether it runs to retirement; `None`
 /// when the person had reached retirement at the start.
+/// `kind`: the person's retirement kind (`male`, `female_worker`, `female_cadre`).
 pub fn period_end(
     v: &RuleVersion,
     policy: &Policy,
     birth: NaiveDate,
-    sex: &str,
+    kind: &str,
     start: NaiveDate,
 ) -> Option<(NaiveDate, bool)> {
-    let w = &policy.public_welfare;
-    let kind = if sex == "male" { "male" } else { w.default_female_kind.as_str() };
-    let retire = w.retirement_date(birth, kind)?;
+    let retire = policy.public_welfare.retirement_date(birth, kind)?;
     jobmatch_core::policy::subsidy_period_end(retire, start, v.years.unwrap_or(3), v.near_retirement_years.unwrap_or(0))
 }
 
@@ -195,7 +208,7 @@ pub fn due(facts: &Facts, policy: &Policy, month: NaiveDate) -> Vec<Due> {
             .min()
             .unwrap_or(month)
             .min(month);
-        let (end, to_retirement) = period_end(v, policy, person.birth, &person.sex, start)?;
+        let (end, to_retirement) = period_end(v, policy, person.birth, person.retirement_kind(policy), start)?;
         (month < end).then(|| {
             let why = if to_retirement {
                 "距法定退休年龄不足规定年限，补贴至退休"
@@ -384,6 +397,9 @@ pub fn due(facts: &Facts, policy: &Policy, month: NaiveDate) -> Vec<Due> {
     out
 }
 
+/// id, name, unit, birth date, sex, groups (JSON), the record's document.
+type PersonRow = (String, String, Option<String>, String, String, String, String);
+
 /// id, person, kind, employer code, name, type, pension, medical, unemployment.
 type ContributionRow = (String, String, String, String, Option<String>, Option<String>, i64, i64, i64);
 /// placement, person, position, employer, unit, subsidy start, subsidy end.
@@ -438,11 +454,11 @@ impl Facts {
         let people = {
             let (pool, sql, binds) = (
                 pool.clone(),
-                format!("SELECT id, name, unit_code, birth_date, sex, groups FROM persons WHERE id IN {who}"),
+                format!("SELECT id, name, unit_code, birth_date, sex, groups, doc FROM persons WHERE id IN {who}"),
                 who_binds.clone(),
             );
             tokio::spawn(async move {
-                let mut q = sqlx::query_as::<_, (String, String, Option<String>, String, String, String)>(&sql);
+                let mut q = sqlx::query_as::<_, PersonRow>(&sql);
                 for b in binds {
                     q = q.bind(b);
                 }
@@ -482,13 +498,16 @@ impl Facts {
         for c in &certs {
             by_person.entry(c.0.as_str()).or_default().push(c.clone());
         }
-        for (id, name, unit, birth, sex, groups) in people {
+        for (id, name, unit, birth, sex, groups, doc) in people {
             let events = by_person.get(id.as_str());
             let certified = events.is_some_and(|e| certified_on(e, &first) || certified_on(e, &last));
             let Ok(birth) = NaiveDate::parse_from_str(&birth, "%Y-%m-%d") else { continue };
             let groups = serde_json::from_str(&groups).unwrap_or_default();
             let unit_code = unit.unwrap_or_default();
-            facts.people.insert(id, PersonFacts { name, unit_code, birth, sex, certified, groups });
+            let female_kind = serde_json::from_str::<serde_json::Value>(&doc)
+                .ok()
+                .and_then(|d| d["retirement_kind"].as_str().map(String::from));
+            facts.people.insert(id, PersonFacts { name, unit_code, birth, sex, certified, groups, female_kind });
         }
 
         facts.contributions = contributions
@@ -680,6 +699,7 @@ mod tests {
             sex: sex.into(),
             certified,
             groups: Vec::new(),
+            female_kind: None,
         }
     }
 

@@ -93,15 +93,6 @@ fn columns(kind: &str) -> &'static [Col] {
     }
 }
 
-/// Employer kinds and their Chinese names.
-pub const EMPLOYER_TYPES: [(&str, &str); 5] = [
-    ("enterprise", "企业"),
-    ("government", "机关"),
-    ("state_funded", "全额拨款事业单位"),
-    ("public_welfare", "公益性岗位"),
-    ("other", "其他"),
-];
-
 /// What an import did (or, on a dry run, would do).
 #[derive(Serialize, ToSchema)]
 pub struct EvidenceReport {
@@ -195,11 +186,13 @@ fn date_cell(raw: &str) -> Option<NaiveDate> {
 }
 
 /// Check one row's cells into a record; every bad cell is added to `errs`.
+/// `kinds`: the employer kinds the policy file names (单位性质).
 fn check_row(
     kind: &str,
     line: usize,
     cells: &HashMap<&'static str, String>,
     today: NaiveDate,
+    kinds: &jobmatch_core::policy::EvidencePolicy,
     errs: &mut Errors,
 ) -> Option<Row> {
     let cell = |f: &str| cells.get(f).map(|v| v.trim()).filter(|v| !v.is_empty());
@@ -276,16 +269,16 @@ fn check_row(
             if cell("kind").is_some() && k.is_none() {
                 errs.add(at(line, "kind"), "unknown_kind", format!("第 {line} 行“参保类型”应为 灵活就业 或 单位职工"));
             }
-            let employer_type = cell("employer_type").map(|v| EMPLOYER_TYPES.iter().find(|(c, n)| *c == v || *n == v));
+            let employer_type = cell("employer_type").map(|v| kinds.employer_type(v));
             if employer_type.is_some_and(|t| t.is_none()) {
-                let names: Vec<&str> = EMPLOYER_TYPES.iter().map(|t| t.1).collect();
+                let names: Vec<&str> = kinds.employer_type.iter().map(|t| t.name.as_str()).collect();
                 errs.add(
                     at(line, "employer_type"),
                     "unknown_employer_type",
                     format!("第 {line} 行“单位性质”应为：{}", names.join("、")),
                 );
             }
-            let employer_type = employer_type.flatten().map(|t| t.0.to_string());
+            let employer_type = employer_type.flatten().map(String::from);
             let employer_code = cell("employer_code").map(|v| to_half_width(v).to_uppercase()).unwrap_or_default();
             if k == Some("employer") {
                 if employer_code.is_empty() {
@@ -657,6 +650,7 @@ async fn import_evidence(
     let today = state.today();
     let path = spooled.0.clone();
     let k = kind.clone();
+    let kinds = state.policy.evidence.clone();
     let (rows, ignored, mut errs, read) = tokio::task::spawn_blocking(move || -> ApiResult<_> {
         let mut header: Option<HashMap<usize, &'static str>> = None;
         let mut ignored = Vec::new();
@@ -680,7 +674,7 @@ async fn import_evidence(
             }
             let named: HashMap<&'static str, String> =
                 cells.into_iter().enumerate().filter_map(|(i, v)| map.get(&i).map(|f| (*f, v))).collect();
-            if let Some(row) = check_row(&k, line, &named, today, &mut errs) {
+            if let Some(row) = check_row(&k, line, &named, today, &kinds, &mut errs) {
                 rows.push(row);
             }
             Ok(true)
@@ -890,7 +884,7 @@ mod tests {
         .map(|(k, v)| (k, v.to_string()))
         .collect();
         let mut errs = Errors::default();
-        assert!(check_row("social_insurance", 7, &cells, d("2026-12-06"), &mut errs).is_none());
+        assert!(check_row("social_insurance", 7, &cells, d("2026-12-06"), &Default::default(), &mut errs).is_none());
         let fields: Vec<String> = errs.0.into_iter().map(|e| e.field).collect();
         for f in ["month", "employer_code", "employer_type", "employer_name", "pension", "medical", "unemployment"] {
             assert!(fields.contains(&format!("rows[7].{f}")), "{f} in {fields:?}");
