@@ -25,6 +25,7 @@ mod persons_import;
 mod policy_config;
 mod push;
 mod receiver;
+mod rehearsal;
 mod reports;
 mod second_review;
 mod security;
