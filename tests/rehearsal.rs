@@ -15,6 +15,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
+use crate::subsidies::{rows_of, yuan};
 
 const STREET: &str = "330402008";
 const UNIT: &str = "330402";
@@ -31,29 +32,11 @@ impl TestApp {
 }
 
 fn first_of_next(month: NaiveDate) -> NaiveDate {
-    month.checked_add_months(chrono::Months::new(1)).unwrap()
+    jobmatch_core::time::add_months(month, 1)
 }
 
 fn month_text(m: NaiveDate) -> String {
-    format!("{:04}-{:02}", m.year(), m.month())
-}
-
-/// Rows as (rule, person, amount), sorted.
-fn rows(list: &Value) -> Vec<(String, String, String)> {
-    let mut out: Vec<(String, String, String)> = list["rows"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["rule"].as_str().unwrap().to_string(),
-                r["person_id"].as_str().unwrap().to_string(),
-                r["amount"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    out.sort();
-    out
+    m.format("%Y-%m").to_string()
 }
 
 async fn a_year_on_the_rehearsal_clock(backend: Backend) {
@@ -116,20 +99,20 @@ async fn a_year_on_the_rehearsal_clock(backend: Backend) {
     // 500 of insurance; the allowance 1,131.00 from the second month for
     // four months, its person placed in the third: 1,131.00, 1,131.00, then
     // half — 565.50 — for the two months left.
-    let mut expected: BTreeMap<String, Vec<(&str, &str, i64)>> = BTreeMap::new();
+    // (rule, person, fen, the embedded policy's rule version)
+    let mut expected: BTreeMap<String, Vec<(&str, &str, i64, &str)>> = BTreeMap::new();
     for i in 0..12u32 {
         let m = month_text(first.checked_add_months(chrono::Months::new(i)).unwrap());
         let e = expected.entry(m).or_default();
-        e.push(("flexible_si", flexible.as_str(), 73333));
-        e.push(("employer_si", employee.as_str(), 235000));
-        e.push(("welfare_post", welfare.as_str(), 250000));
+        e.push(("flexible_si", flexible.as_str(), 73333, "flexible_si@2023-01"));
+        e.push(("employer_si", employee.as_str(), 235000, "employer_si@2023-02"));
+        e.push(("welfare_post", welfare.as_str(), 250000, "welfare_post@2023-01"));
         match i {
-            1 | 2 => e.push(("living_allowance", allowance.as_str(), 113100)),
-            3 | 4 => e.push(("living_allowance", allowance.as_str(), 56550)),
+            1 | 2 => e.push(("living_allowance", allowance.as_str(), 113100, "living_allowance@2023-01")),
+            3 | 4 => e.push(("living_allowance", allowance.as_str(), 56550, "living_allowance@2023-01")),
             _ => {}
         }
     }
-    let yuan = |fen: i64| format!("{}.{:02}", fen / 100, fen % 100);
     for (i, (month, want)) in expected.iter().enumerate() {
         let m = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").unwrap();
         if i == 1 {
@@ -204,10 +187,12 @@ async fn a_year_on_the_rehearsal_clock(backend: Backend) {
 
         let list = app.post("/v1/payment-lists", &unit_staff, json!({"unit_code": UNIT, "month": month})).await;
         assert_eq!(list.status, StatusCode::CREATED, "{month}: {}", list.body);
-        let mut want: Vec<(String, String, String)> =
-            want.iter().map(|(rule, who, fen)| (rule.to_string(), who.to_string(), yuan(*fen))).collect();
+        let mut want: Vec<(String, String, String, String)> = want
+            .iter()
+            .map(|(rule, who, fen, version)| (rule.to_string(), who.to_string(), yuan(*fen), version.to_string()))
+            .collect();
         want.sort();
-        assert_eq!(rows(&list.body), want, "{month}");
+        assert_eq!(rows_of(&list.body), want, "{month}");
         let total: i64 = expected[month].iter().map(|w| w.2).sum();
         assert_eq!(list.body["total"], yuan(total), "{month}");
         let id = list.body["id"].as_str().unwrap().to_string();

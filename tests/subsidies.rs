@@ -166,7 +166,7 @@ impl TestApp {
 }
 
 /// Rows as (rule, person, amount, rule version), sorted.
-fn rows_of(list: &Value) -> Vec<(String, String, String, String)> {
+pub(crate) fn rows_of(list: &Value) -> Vec<(String, String, String, String)> {
     let mut out: Vec<(String, String, String, String)> = list["rows"]
         .as_array()
         .unwrap()
@@ -190,7 +190,7 @@ fn fen(yuan: &str) -> i64 {
         + if w.starts_with('-') { -f.parse::<i64>().unwrap() } else { f.parse::<i64>().unwrap() }
 }
 
-fn yuan(fen: i64) -> String {
+pub(crate) fn yuan(fen: i64) -> String {
     format!("{}{}.{:02}", if fen < 0 { "-" } else { "" }, fen.abs() / 100, fen.abs() % 100)
 }
 

@@ -172,43 +172,45 @@ impl Calendar {
     }
 
     /// The last day of a period of `n` working days (n ≥ 1) beginning on
-    /// `start`: `start` counts when it is a working day.
+    /// `start` on the entered years alone (`start` counts when it is a
+    /// working day): the first year not entered is [`NotCovered`].
     pub fn end_of_working_days(&self, start: NaiveDate, n: u32) -> Result<NaiveDate, NotCovered> {
-        let mut day = start;
-        let mut counted = 0;
-        loop {
-            if self.is_working_day(day)? {
-                counted += 1;
-                if counted >= n.max(1) {
-                    return Ok(day);
-                }
-            }
-            day = day.succ_opt().ok_or(NotCovered(day.year()))?;
+        let (end, _) = self.end_of_working_days_provisional(start, n)?;
+        match (start.year()..=end.year()).find(|y| !self.years.contains(y)) {
+            Some(year) => Err(NotCovered(year)),
+            None => Ok(end),
         }
     }
 
     /// Whether staff work on `day`, provisionally for a year not entered
-    /// yet ([`provisional_days_off`]); `None` when not even that can be said
-    /// (a year the lunar and solar-term tables do not reach). The flag says
-    /// whether the answer is provisional.
-    pub fn is_working_day_or_provisional(&self, day: NaiveDate) -> Option<(bool, bool)> {
+    /// yet ([`provisional_days_off`], worked out once per year into `off`),
+    /// and whether the answer is provisional; [`NotCovered`] when not even
+    /// that can be said (a year the lunar and solar-term tables do not reach).
+    fn working_or_provisional(
+        &self,
+        day: NaiveDate,
+        off: &mut Option<(i32, HashSet<NaiveDate>)>,
+    ) -> Result<(bool, bool), NotCovered> {
         match self.is_working_day(day) {
-            Ok(w) => Some((w, false)),
+            Ok(w) => Ok((w, false)),
             Err(NotCovered(year)) => {
-                let off = provisional_days_off(year)?;
-                Some((!is_weekend(day) && !off.contains(&day), true))
+                if off.as_ref().is_none_or(|(y, _)| *y != year) {
+                    *off = Some((year, provisional_days_off(year).ok_or(NotCovered(year))?));
+                }
+                let days = off.as_ref().map(|(_, days)| days);
+                Ok((!is_weekend(day) && !days.is_some_and(|d| d.contains(&day)), true))
             }
         }
     }
 
-    /// The last day of `n` working days from `start` (as
-    /// [`Calendar::end_of_working_days`]), counting a year not entered yet
-    /// by the provisional rule: the day, and whether it is provisional (暂定).
+    /// The last day of `n` working days (n ≥ 1) from `start` (`start` counts
+    /// when it is a working day), counting a year not entered yet by the
+    /// provisional rule: the day, and whether it is provisional (暂定).
     pub fn end_of_working_days_provisional(&self, start: NaiveDate, n: u32) -> Result<(NaiveDate, bool), NotCovered> {
-        let mut day = start;
+        let (mut day, mut off) = (start, None);
         let (mut counted, mut provisional) = (0, false);
         loop {
-            let (working, guess) = self.is_working_day_or_provisional(day).ok_or(NotCovered(day.year()))?;
+            let (working, guess) = self.working_or_provisional(day, &mut off)?;
             provisional |= guess;
             if working {
                 counted += 1;
@@ -227,9 +229,9 @@ impl Calendar {
         start: NaiveDate,
         end: NaiveDate,
     ) -> Result<(u32, bool), NotCovered> {
-        let (mut n, mut provisional, mut day) = (0, false, start);
+        let (mut n, mut provisional, mut day, mut off) = (0, false, start, None);
         while day <= end {
-            let (working, guess) = self.is_working_day_or_provisional(day).ok_or(NotCovered(day.year()))?;
+            let (working, guess) = self.working_or_provisional(day, &mut off)?;
             n += u32::from(working);
             provisional |= guess;
             day = day.succ_opt().ok_or(NotCovered(day.year()))?;
@@ -245,22 +247,6 @@ impl Calendar {
     /// Whether every day from `start` to `end` lies in an entered year.
     pub fn covers(&self, start: NaiveDate, end: NaiveDate) -> bool {
         (start.year()..=end.year()).all(|y| self.years.contains(&y))
-    }
-
-    /// The first working day after `day`.
-    pub fn next_working_day(&self, day: NaiveDate) -> Result<NaiveDate, NotCovered> {
-        self.end_of_working_days(day.succ_opt().ok_or(NotCovered(day.year()))?, 1)
-    }
-
-    /// Working days from `start` to `end`, both included.
-    pub fn working_days_between(&self, start: NaiveDate, end: NaiveDate) -> Result<u32, NotCovered> {
-        let mut n = 0;
-        let mut day = start;
-        while day <= end {
-            n += u32::from(self.is_working_day(day)?);
-            day = day.succ_opt().ok_or(NotCovered(day.year()))?;
-        }
-        Ok(n)
     }
 }
 
@@ -429,8 +415,8 @@ mod tests {
         assert!(cal.is_working_day(d("2026-10-12")).unwrap());
         // Five working days from Wednesday 30 September: 30 Sep, 8, 9, 10 (Sat), 12 Oct.
         assert_eq!(cal.end_of_working_days(d("2026-09-30"), 5).unwrap(), d("2026-10-12"));
-        assert_eq!(cal.next_working_day(d("2026-10-12")).unwrap(), d("2026-10-13"));
-        assert_eq!(cal.working_days_between(d("2026-09-30"), d("2026-10-12")).unwrap(), 5);
+        assert_eq!(cal.next_working_day_provisional(d("2026-10-12")).unwrap(), (d("2026-10-13"), false));
+        assert_eq!(cal.working_days_between_provisional(d("2026-09-30"), d("2026-10-12")).unwrap(), (5, false));
         // A start on a holiday counts from the next working day.
         assert_eq!(cal.end_of_working_days(d("2026-10-01"), 1).unwrap(), d("2026-10-08"));
         // An ordinary week.

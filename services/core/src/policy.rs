@@ -319,6 +319,16 @@ impl WelfarePolicy {
         self.position_types.iter().find(|t| t.code == code)
     }
 
+    /// A person's retirement kind: `male`; a woman's as her record says
+    /// (`retirement_kind`), else this policy's default.
+    pub fn kind_of<'a>(&'a self, sex: &str, recorded: Option<&'a str>) -> &'a str {
+        match (sex, recorded) {
+            ("male", _) => "male",
+            (_, Some(kind)) => kind,
+            _ => self.default_female_kind.as_str(),
+        }
+    }
+
     pub fn retirement_kinds(&self) -> Vec<&str> {
         self.retirement.iter().map(|r| r.kind.as_str()).collect()
     }
@@ -474,14 +484,14 @@ impl Default for ReportPolicy {
 impl ReportPolicy {
     /// The days a month's 进度表 covers (`month`: its first day).
     pub fn period_of(&self, month: NaiveDate) -> (NaiveDate, NaiveDate) {
-        let last_of = |m: NaiveDate| m.checked_add_months(Months::new(1)).and_then(|n| n.pred_opt()).unwrap_or(m);
+        use crate::time::{add_months, last_day};
         match self.period.as_str() {
             "to_submission_day" => {
-                let before = month.checked_sub_months(Months::new(1)).unwrap_or(month);
-                let day_of = |m: NaiveDate| m.with_day(self.submission_day).unwrap_or_else(|| last_of(m));
-                (day_of(before).succ_opt().unwrap_or(before), day_of(month))
+                let day_of = |m: NaiveDate| m.with_day(self.submission_day).unwrap_or_else(|| last_day(m));
+                let before = day_of(add_months(month, -1));
+                (before.succ_opt().unwrap_or(before), day_of(month))
             }
-            _ => (month, last_of(month)),
+            _ => (month, last_day(month)),
         }
     }
 

@@ -42,6 +42,18 @@ pub fn parse_month(s: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").ok()
 }
 
+/// The first day of the month `n` months after `first`'s.
+pub fn add_months(first: NaiveDate, n: i64) -> NaiveDate {
+    use chrono::Datelike;
+    let total = first.year() as i64 * 12 + first.month0() as i64 + n;
+    NaiveDate::from_ymd_opt((total.div_euclid(12)) as i32, (total.rem_euclid(12) + 1) as u32, 1).expect("a valid month")
+}
+
+/// The last day of `first`'s month.
+pub fn last_day(first: NaiveDate) -> NaiveDate {
+    add_months(first, 1).pred_opt().expect("a day before")
+}
+
 /// Whole months from `a`'s month to `b`'s.
 pub fn months_between(a: NaiveDate, b: NaiveDate) -> i64 {
     use chrono::Datelike;

@@ -185,8 +185,7 @@ pub async fn record(state: &AppState, link: &Link, job_id: &str, answer: &Answer
         open_lead(&mut tx, "interested", person_id, job_id, region, answer.wants_contact, &now).await?;
         if job.job.certified_only {
             // A public-welfare recruitment: 我感兴趣 is the person's own application.
-            let kind =
-                if person.sex == "male" { "male" } else { state.policy.public_welfare.default_female_kind.as_str() };
+            let kind = state.policy.public_welfare.kind_of(&person.sex, person.profile.retirement_kind.as_deref());
             records::welfare::apply_from_page(&mut tx, &state.clock, job_id, person_id, kind).await?;
         }
     } else {

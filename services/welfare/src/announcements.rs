@@ -819,11 +819,9 @@ fn retirement_kind(state: &AppState, person: &StoredPerson, asked: Option<&str>)
         }
         (_, Some(k)) => Ok(k.to_string()),
         // As the person's record says, else the policy's default.
-        (_, None) => Ok(person
-            .profile
-            .retirement_kind
-            .clone()
-            .unwrap_or_else(|| state.policy.public_welfare.default_female_kind.clone())),
+        (_, None) => {
+            Ok(state.policy.public_welfare.kind_of(&person.sex, person.profile.retirement_kind.as_deref()).to_string())
+        }
     }
 }
 
@@ -848,10 +846,9 @@ async fn create_application(
         return Err(ApiError::conflict("not_published", "公告尚未发布，不能报名"));
     }
     let applied = input.applied_on.unwrap_or_else(|| state.today());
-    if let Some(by) = a.parts.apply_by.as_deref().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()) {
-        if applied > by {
-            return Err(ApiError::conflict("applications_closed", format!("报名已于 {by} 截止，不能再报名")));
-        }
+    if !welfare_records::open_for_applications(a.parts.apply_by.as_deref(), applied) {
+        let by = a.parts.apply_by.as_deref().unwrap_or_default();
+        return Err(ApiError::conflict("applications_closed", format!("报名已于 {by} 截止，不能再报名")));
     }
     let mut tx = state.db.pool.begin().await?;
     let applied_on = applied.to_string();

@@ -81,7 +81,9 @@ pub async fn apply_from_page(
             .fetch_optional(&mut *conn)
             .await?;
     let Some((announcement, doc)) = announcement else { return Ok(false) };
-    if !open_for_applications(&doc, clock.today()) {
+    let apply_by =
+        serde_json::from_str::<serde_json::Value>(&doc).ok().and_then(|d| d["apply_by"].as_str().map(String::from));
+    if !open_for_applications(apply_by.as_deref(), clock.today()) {
         return Ok(false);
     }
     let source = "seeker_page";
@@ -95,11 +97,9 @@ pub async fn apply_from_page(
     Ok(made.is_some())
 }
 
-/// Whether an announcement (its stored parts) still takes applications on
-/// `on`: up to and including its 报名截止日期 (`apply_by`).
-pub fn open_for_applications(doc: &str, on: chrono::NaiveDate) -> bool {
-    let apply_by = serde_json::from_str::<serde_json::Value>(doc)
-        .ok()
-        .and_then(|d| d["apply_by"].as_str().and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()));
-    apply_by.is_none_or(|by| on <= by)
+/// Whether an announcement with 报名截止日期 `apply_by` (YYYY-MM-DD) takes an
+/// application made on `on`: up to and including that day.
+pub fn open_for_applications(apply_by: Option<&str>, on: chrono::NaiveDate) -> bool {
+    let by = apply_by.and_then(|s| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
+    by.is_none_or(|by| on <= by)
 }

@@ -21,24 +21,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(report::router())
 }
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use jobmatch_core::http::QueryParams;
 use jobmatch_core::validate::Errors;
 
 pub use jobmatch_core::time::parse_month;
 
-/// The first day of the month `n` months after `first`'s.
-pub fn add_months(first: NaiveDate, n: i64) -> NaiveDate {
-    let total = first.year() as i64 * 12 + first.month0() as i64 + n;
-    NaiveDate::from_ymd_opt((total.div_euclid(12)) as i32, (total.rem_euclid(12) + 1) as u32, 1).expect("a valid month")
-}
-
-pub use jobmatch_core::time::months_between;
-
-/// The last day of `first`'s month.
-pub fn last_day(first: NaiveDate) -> NaiveDate {
-    add_months(first, 1).pred_opt().expect("a day before")
-}
+pub use jobmatch_core::time::{add_months, last_day, months_between};
 
 /// The required `month` query parameter (`YYYY-MM`), or an error on it.
 pub fn read_month(params: &QueryParams, errs: &mut Errors) -> Option<NaiveDate> {

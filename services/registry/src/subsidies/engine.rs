@@ -52,9 +52,31 @@ impl Due {
     /// What may be paid only once: the rule, the payee, the person, the
     /// month — or, for a one-off payment, its cause in place of the month.
     pub fn claim(&self, month: &str) -> String {
-        let per = self.once_for.as_deref().unwrap_or(month);
-        format!("{}|{}:{}|{}|{per}", self.rule, self.payee_kind, self.payee_code, self.person_id)
+        claim_text(
+            self.rule,
+            self.payee_kind,
+            &self.payee_code,
+            &self.person_id,
+            self.once_for.as_deref().unwrap_or(month),
+        )
     }
+}
+
+/// A claim as stored: rule, payee, person, and the month (or the one-off
+/// payment's cause) it is for.
+pub fn claim_text(rule: &str, payee_kind: &str, payee_code: &str, person_id: &str, per: &str) -> String {
+    format!("{rule}|{payee_kind}:{payee_code}|{person_id}|{per}")
+}
+
+/// The agreement an agency service subsidy row was paid under, from its
+/// evidence as stored (a JSON list `[placement, agreement]`).
+pub fn agreement_of(evidence: &str) -> Option<String> {
+    serde_json::from_str::<Vec<String>>(evidence).ok()?.get(1).cloned()
+}
+
+/// What the agency service subsidy is paid once for: its agreement.
+pub fn agreement_cause(agreement_id: &str) -> String {
+    format!("agreement:{agreement_id}")
 }
 
 #[derive(Clone, Debug)]
@@ -74,11 +96,7 @@ impl PersonFacts {
     /// The retirement kind: `male`; a woman's as her record says, else the
     /// policy's default.
     pub fn retirement_kind<'a>(&'a self, policy: &'a Policy) -> &'a str {
-        if self.sex == "male" {
-            "male"
-        } else {
-            self.female_kind.as_deref().unwrap_or(policy.public_welfare.default_female_kind.as_str())
-        }
+        policy.public_welfare.kind_of(&self.sex, self.female_kind.as_deref())
     }
 }
 
@@ -389,7 +407,7 @@ pub fn due(facts: &Facts, policy: &Policy, month: NaiveDate) -> Vec<Due> {
                     "签订劳动合同后单位参保缴费满 {} 个月（社保数据），按协议每人 {} 元，每人每协议一次",
                     a.months, a.amount_yuan
                 ),
-                once_for: Some(format!("agreement:{}", a.agreement_id)),
+                once_for: Some(agreement_cause(&a.agreement_id)),
             });
         }
     }
@@ -674,8 +692,7 @@ impl Facts {
         .fetch_all(pool)
         .await?;
         for (person, evidence) in agency {
-            if let Some(agreement) = serde_json::from_str::<Vec<String>>(&evidence).ok().and_then(|e| e.get(1).cloned())
-            {
+            if let Some(agreement) = agreement_of(&evidence) {
                 facts.agency_paid.insert((person, agreement));
             }
         }

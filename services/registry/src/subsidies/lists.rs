@@ -28,7 +28,7 @@ use utoipa_axum::routes;
 
 use std::collections::HashMap;
 
-use super::engine::{due, Due, Facts};
+use super::engine::{agreement_cause, agreement_of, claim_text, due, Due, Facts};
 use super::money::{parse_fen, yuan};
 use crate::outcomes::report::attachment;
 use crate::outcomes::{month_text, parse_month};
@@ -432,11 +432,9 @@ async fn arrears(state: &AppState, unit: &str, month: NaiveDate) -> ApiResult<Ve
             .into_iter()
             .map(|(claim, rule, kind, code, person, evidence)| {
                 claim.unwrap_or_else(|| {
-                    let once = (rule == "agency_service")
-                        .then(|| serde_json::from_str::<Vec<String>>(&evidence).ok()?.get(1).cloned())
-                        .flatten()
-                        .map(|agreement| format!("agreement:{agreement}"));
-                    format!("{rule}|{kind}:{code}|{person}|{}", once.as_deref().unwrap_or(&m_s))
+                    let once = (rule == "agency_service").then(|| agreement_of(&evidence)).flatten();
+                    let per = once.map(|a| agreement_cause(&a)).unwrap_or_else(|| m_s.clone());
+                    claim_text(&rule, &kind, &code, &person, &per)
                 })
             })
             .collect();
