@@ -254,7 +254,17 @@ impl Calendar {
 /// `year`, from the lunar and solar-term tables (1900–2039).
 pub fn statutory_holidays(year: i32) -> Option<Vec<NaiveDate>> {
     let ymd = |m, d| NaiveDate::from_ymd_opt(year, m, d);
-    let lunar = |m, d| Some(nongli::ChineseDate::new(year, m, false, d)?.to_gregorian());
+    // The day of `year` that is lunar month `m`, day `d` of the lunar year
+    // beginning in it (正月初一, 端午 and 中秋 all fall in the same Gregorian
+    // year). Found from the Gregorian side: the crate's `to_gregorian`
+    // writes a debugging line to stderr on every call.
+    let lunar = |m: u8, d: u8| {
+        let first = NaiveDate::from_ymd_opt(year, 1, 1)?;
+        first.iter_days().take_while(|day| day.year() == year).find(|day| {
+            nongli::ChineseDate::from_gregorian(day)
+                .is_some_and(|c| c.year() == year && c.month() == m && !c.leap() && c.day() == d)
+        })
+    };
     let new_year = lunar(1, 1)?;
     let mut holidays = vec![ymd(1, 1)?, new_year.pred_opt()?, new_year, new_year.succ_opt()?];
     holidays.push(new_year + chrono::Duration::days(2));
